@@ -1,0 +1,107 @@
+"""Tokenizers for the shards: train a small one on the corpus, or take a local model's.
+
+Nothing is downloaded: datatrove's ``DocumentTokenizer`` looks a *directory* name up on the
+hub, so we always hand it a resolved ``tokenizer.json`` file path.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterable
+
+EOS_TOKEN = "<|endoftext|>"
+PAD_TOKEN = "<|pad|>"
+SPECIAL_TOKENS = [EOS_TOKEN, PAD_TOKEN]
+
+
+class TokenizerError(ValueError):
+    pass
+
+
+def resolve_tokenizer_file(path: str | Path) -> Path:
+    """A local tokenizer.json: the file itself, or the one inside a model directory."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "tokenizer.json"
+    if not p.is_file():
+        raise TokenizerError(
+            f"no tokenizer.json at {path}: pass a local tokenizer.json file or a model directory "
+            "that holds one (kinyu never downloads tokenizers from a hub)"
+        )
+    return p
+
+
+def train_tokenizer(texts: Iterable[str], out_file: str | Path, vocab_size: int = 8000, min_frequency: int = 2) -> Path:
+    """Train a byte-level BPE tokenizer (HF ``tokenizers``) on ``texts``; write ``tokenizer.json``.
+
+    Byte-level BPE never meets an unknown character, which matters for Japanese (kanji
+    variants, full-width symbols) and for small corpora where rare characters are many.
+    Training is deterministic for the same texts in the same order.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers.processors import ByteLevel as ByteLevelProcessor
+
+    tok = Tokenizer(models.BPE())
+    # no prefix space: Japanese has no spaces between words, so a leading space would be noise
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = ByteLevelProcessor(trim_offsets=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tok.save(str(out_file))
+    write_hf_tokenizer_files(out_file.parent)
+    return out_file
+
+
+def write_hf_tokenizer_files(folder: str | Path) -> None:
+    """Write tokenizer_config.json/special_tokens_map.json so ``AutoTokenizer`` loads the folder."""
+    import json
+
+    folder = Path(folder)
+    cfg = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "eos_token": EOS_TOKEN,
+        "bos_token": EOS_TOKEN,
+        "unk_token": EOS_TOKEN,
+        "pad_token": PAD_TOKEN,
+        "model_max_length": 1_000_000,
+        "clean_up_tokenization_spaces": False,
+    }
+    (folder / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    (folder / "special_tokens_map.json").write_text(
+        json.dumps({"eos_token": EOS_TOKEN, "bos_token": EOS_TOKEN, "unk_token": EOS_TOKEN, "pad_token": PAD_TOKEN}, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+def copy_model_tokenizer(model_dir: str | Path, out_folder: str | Path) -> Path:
+    """Copy a local model directory's tokenizer files into a corpus run's ``tokenizer/``."""
+    src = resolve_tokenizer_file(model_dir)
+    out_folder = Path(out_folder)
+    out_folder.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (src.parent / name).is_file():
+            shutil.copyfile(src.parent / name, out_folder / name)
+    return out_folder / "tokenizer.json"
+
+
+def tokenizer_eos(tokenizer_file: str | Path, preferred: str | None = None) -> tuple[str, int]:
+    """The EOS token text and id of a tokenizer.json (``preferred`` first, then common names)."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(tokenizer_file))
+    for cand in ([preferred] if preferred else []) + [EOS_TOKEN, "</s>", "<eos>", "<|im_end|>"]:
+        tid = tok.token_to_id(cand)
+        if tid is not None:
+            return cand, tid
+    raise TokenizerError(f"{tokenizer_file}: no EOS token found; set tokenize.eos_token in the config")

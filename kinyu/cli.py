@@ -1,0 +1,57 @@
+"""The one ``kinyu`` command. Each stage package owns its sub-commands (``<package>.cli.main``).
+
+Imports are lazy so that ``kinyu --help`` answers at once without loading torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+GROUPS = {
+    "corpus": ("corpus.cli", "build corpora: extract, normalise, filter, dedup, tokenize; stats, reports, ablations"),
+    "train": ("training.cli", "continual-pre-train a causal LM on corpus token shards with DeepSpeed"),
+    "eval": ("evaluation.cli", "score checkpoints on the Japanese financial tasks and domain bits per character"),
+    "demo": ("kinyu.demo", "the whole chain on the embedded sample, on CPU, in a few minutes"),
+}
+
+USAGE = """usage: kinyu <command> [options]
+
+kinyu (金融): build Japanese financial LLM training corpora, continual-pre-train and evaluate models.
+Data flows one way: raw PDF/HTML/text -> corpus run (docs, token shards) -> training run
+(checkpoints) -> evaluation (scores). Every stage reads a typed YAML config, writes a run
+folder with a manifest, and can be re-run alone.
+
+commands:
+{commands}
+
+Run `kinyu <command> --help` for the options of each command.
+"""
+
+
+def _usage() -> str:
+    lines = "\n".join(f"  {name:<8} {desc}" for name, (_, desc) in GROUPS.items())
+    return USAGE.format(commands=lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        from kinyu import __version__
+
+        print(f"kinyu {__version__}")
+        return 0
+    group, rest = argv[0], argv[1:]
+    if group not in GROUPS:
+        print(f"kinyu: unknown command {group!r}\n", file=sys.stderr)
+        print(_usage(), file=sys.stderr)
+        return 2
+    module = importlib.import_module(GROUPS[group][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""Typed YAML configs: plain dataclasses with defaults, loaded strictly, overridden from the CLI.
+
+Every stage has one config dataclass (litgpt style). ``load_config`` reads a YAML file into it
+and rejects unknown fields and wrong types at once, naming the field, so that a typo in a
+config never silently falls back to a default. ``add_config_arguments`` turns every leaf
+field into a CLI flag (``--optim.lr``), so the CLI maps one to one onto the config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+import yaml
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config file or override that does not fit its dataclass."""
+
+
+def _is_dataclass_type(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Convert ``value`` (from YAML or a CLI string) to the annotated type ``tp``."""
+    origin = get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        args = get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        if isinstance(value, str) and value.lower() in ("none", "null") and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(f"{where}: {value!r} does not fit {_type_name(tp)}")
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            raise ConfigError(f"{where}: {value!r} is not one of {list(allowed)}")
+        return value
+    if origin in (list, tuple):
+        (item_tp, *_) = get_args(tp) or (Any,)
+        if isinstance(value, str):
+            value = [v for v in (s.strip() for s in value.split(",")) if v]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        items = [_coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value)]
+        return items if origin is list else tuple(items)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        key_tp, val_tp = get_args(tp) or (Any, Any)
+        return {_coerce(k, key_tp, where): _coerce(v, val_tp, f"{where}.{k}") for k, v in value.items()}
+    if _is_dataclass_type(tp):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping for section {tp.__name__}, got {value!r}")
+        return from_dict(tp, value, where)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("false", "no", "0", "off"):
+            return False
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.replace("_", ""))
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if tp is Path:
+        return Path(value)
+    return value
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+
+
+def from_dict(cls: type[T], data: dict | None, where: str = "") -> T:
+    """Build dataclass ``cls`` from a mapping; unknown keys and wrong types raise ``ConfigError``."""
+    data = dict(data or {})
+    types_ = _field_types(cls)
+    unknown = sorted(set(data) - set(types_))
+    if unknown:
+        section = f"section '{where}'" if where else f"{cls.__name__}"
+        raise ConfigError(
+            f"unknown field(s) {unknown} in {section}; known fields: {sorted(types_)}"
+        )
+    kwargs = {}
+    for name, tp in types_.items():
+        if name in data:
+            kwargs[name] = _coerce(data[name], tp, f"{where}.{name}" if where else name)
+    return cls(**kwargs)
+
+
+def to_dict(cfg: Any) -> Any:
+    """Plain, YAML/JSON-serialisable form of a config (Paths become strings)."""
+    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+        return {f.name: to_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+    if isinstance(cfg, (list, tuple)):
+        return [to_dict(v) for v in cfg]
+    if isinstance(cfg, dict):
+        return {str(k): to_dict(v) for k, v in cfg.items()}
+    if isinstance(cfg, Path):
+        return str(cfg)
+    return cfg
+
+
+def set_field(cfg: Any, dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` on a nested dataclass, coercing ``value`` to the field's type."""
+    *parents, leaf = dotted.split(".")
+    obj = cfg
+    for i, part in enumerate(parents):
+        if not dataclasses.is_dataclass(obj) or part not in _field_types(type(obj)):
+            raise ConfigError(f"unknown config section '{'.'.join(parents[: i + 1])}'")
+        obj = getattr(obj, part)
+    types_ = _field_types(type(obj))
+    if leaf not in types_:
+        raise ConfigError(f"unknown config field '{dotted}'; known here: {sorted(types_)}")
+    setattr(obj, leaf, _coerce(value, types_[leaf], dotted))
+
+
+def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> T:
+    """Read YAML ``path`` (or the defaults) into ``cls`` and apply dotted overrides."""
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML: {e}") from e
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of fields")
+    try:
+        cfg = from_dict(cls, data)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}" if path else str(e)) from None
+    for key, value in (overrides or {}).items():
+        set_field(cfg, key, value)
+    validate = getattr(cfg, "validate", None)
+    if callable(validate):
+        validate()
+    return cfg
+
+
+def dump_yaml(cfg: Any) -> str:
+    return yaml.safe_dump(to_dict(cfg), allow_unicode=True, sort_keys=False)
+
+
+def _leaf_fields(cls: type, prefix: str = ""):
+    for f in dataclasses.fields(cls):
+        tp = _field_types(cls)[f.name]
+        name = f"{prefix}{f.name}"
+        if _is_dataclass_type(tp):
+            yield from _leaf_fields(tp, name + ".")
+        else:
+            yield name, tp, f
+
+
+def _default_repr(f: dataclasses.Field) -> str:
+    if f.default is not dataclasses.MISSING:
+        return repr(f.default)
+    if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        return repr(f.default_factory())  # type: ignore[misc]
+    return "required"
+
+
+OVERRIDE_PREFIX = "cfg:"
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    """Add one ``--dotted.field`` flag per leaf field of ``cls`` (help shows type and default).
+
+    Values given on the command line are collected by ``config_overrides``; flags not given
+    leave the YAML (or the default) in force.
+    """
+    group = parser.add_argument_group(
+        f"config fields ({cls.__name__}); each overrides the YAML value",
+    )
+    for name, tp, f in _leaf_fields(cls):
+        if name in skip:
+            continue
+        doc = f.metadata.get("help", "") if f.metadata else ""
+        group.add_argument(
+            f"--{name}",
+            dest=OVERRIDE_PREFIX + name,
+            default=argparse.SUPPRESS,
+            metavar=_type_name(tp).upper() if not get_origin(tp) else "VALUE",
+            help=f"{doc} (default: {_default_repr(f)})".strip(),
+        )
+
+
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The dotted overrides that ``add_config_arguments`` flags collected."""
+    return {k[len(OVERRIDE_PREFIX):]: v for k, v in vars(args).items() if k.startswith(OVERRIDE_PREFIX)}
