@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import threading
 
+from datatrove.utils.word_tokenizers import WordTokenizer
+
 HIRAGANA = "\u3041-\u309f"
 KATAKANA = "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
 KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006\u3007"  # 々〆〇 behave like kanji
@@ -51,3 +53,60 @@ def tagger():
         tg = fugashi.Tagger()
         _local.tagger = tg
     return tg
+
+
+# Sentence ends in Japanese prose: 。 (and its NFKC-stable forms), ! and ? (NFKC folds ！？ to ASCII),
+# optionally followed by closing brackets; a hard line break also ends a sentence.
+SENTENCE_END = "。!?！？"
+CLOSING_BRACKETS = "」』)）】〕〉》\"'”’"
+RE_SENTENCE = re.compile(
+    f"[^\\n{SENTENCE_END}]*(?:[{SENTENCE_END}]+[{re.escape(CLOSING_BRACKETS)}]*|(?=\\n)|$)"
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence: split after 。!? (plus closing brackets) and at line breaks.
+
+    Spans exclude surrounding whitespace; empty sentences are skipped.
+    """
+    spans = []
+    for m in RE_SENTENCE.finditer(text):
+        start, end = m.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+class FugashiWordTokenizer(WordTokenizer):
+    """datatrove ``WordTokenizer`` backed by MeCab (fugashi + unidic-lite), for Japanese.
+
+    Words are MeCab surface forms (whitespace tokens dropped); sentences are split on 。!? and
+    line breaks (``sentence_spans``). It holds no MeCab object itself (``tagger()`` is per
+    thread), so it pickles and can be handed to ``load_word_tokenizer`` / MinHash steps.
+    """
+
+    def __init__(self):
+        super().__init__("ja")
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return [w.surface for w in tagger()(text) if w.surface and not w.surface.isspace()]
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        return [text[s:e] for s, e in sentence_spans(text)]
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return sentence_spans(text)
+
+    # equal and hashable by class, so load_word_tokenizer's cache treats unpickled copies as one
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __hash__(self):
+        return hash(type(self).__qualname__)
+
+    def __repr__(self):
+        return "FugashiWordTokenizer()"

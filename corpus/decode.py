@@ -1,0 +1,133 @@
+"""Bytes to text for Japanese HTML and plain text: BOM, declared charset, then detection.
+
+Japanese pages still come in Shift_JIS (really CP932), EUC-JP and ISO-2022-JP, often with
+no declaration at all. The order is the one browsers use: a BOM wins, then the document's
+own declaration (``<meta charset>``, ``http-equiv``, the XML declaration), then detection.
+A declaration that does not decode cleanly is not trusted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+# A declared name maps to the codec that browsers really use for it.
+_ALIASES = {
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "ms932": "cp932",
+    "cp932": "cp932",
+    "euc-jp": "euc_jp",
+    "eucjp": "euc_jp",
+    "x-euc-jp": "euc_jp",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "csiso2022jp": "iso2022_jp_ext",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+}
+
+# Tried in order when nothing is declared; the strict decode that succeeds first and looks
+# like Japanese wins. ISO-2022-JP is pure 7-bit with ESC sequences, so it goes first (it would
+# otherwise pass as ASCII-ish UTF-8).
+_DETECTION_ORDER = ("iso2022_jp_ext", "utf-8", "cp932", "euc_jp")
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+_RE_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_RE_XML_DECL = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-]+)["']""", re.I)
+
+
+class DecodeError(ValueError):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str  # the codec that decoded the bytes
+    how: str  # bom | declared | detected
+
+
+def looks_binary(data: bytes, sample: int = 4096) -> bool:
+    """NUL bytes or many C0 control bytes in the head: not text in any Japanese encoding.
+
+    ISO-2022-JP uses ESC (0x1b), so ESC is not counted.
+    """
+    head = data[:sample]
+    if not head:
+        return False
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    controls = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0D, 0x0C, 0x1B))
+    return controls / len(head) > 0.05
+
+
+def declared_encoding(data: bytes) -> str | None:
+    head = data[:4096]
+    for rx in (_RE_META_CHARSET, _RE_XML_DECL):
+        m = rx.search(head)
+        if m:
+            name = m.group(1).decode("ascii", "ignore").lower()
+            return _ALIASES.get(name, name)
+    return None
+
+
+def _japanese_score(text: str) -> float:
+    from corpus.japanese import count_japanese
+
+    return count_japanese(text[:20000]) / max(1, min(len(text), 20000))
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Decode Japanese text bytes or raise ``DecodeError`` with a reason (empty/binary/undecodable)."""
+    if not data.strip():
+        raise DecodeError("empty", f"{len(data)} bytes, no content")
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data[len(bom):].decode(enc), enc, "bom")
+            except UnicodeDecodeError as e:
+                raise DecodeError("undecodable", f"BOM says {enc} but: {e}") from None
+    if looks_binary(data):
+        raise DecodeError("binary", "NUL or control bytes in the first 4 KiB: not a text file")
+    declared = declared_encoding(data)
+    if declared:
+        try:
+            codecs.lookup(declared)
+            return Decoded(data.decode(declared), declared, "declared")
+        except (LookupError, UnicodeDecodeError):
+            pass  # a wrong or unknown declaration is common; fall through to detection
+    candidates = []
+    for enc in _DETECTION_ORDER:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if enc == "utf-8" or enc.startswith("iso2022"):
+            # these decode strictly only when the bytes really are that encoding (or ASCII)
+            if enc.startswith("iso2022") and b"\x1b$" not in data:
+                continue
+            return Decoded(text, enc, "detected")
+        candidates.append((_japanese_score(text), enc, text))
+    if candidates:
+        # CP932 and EUC-JP can both decode some byte strings; the one that reads as more
+        # Japanese (kana/kanji rather than half-width katakana soup) is right.
+        score, enc, text = max(candidates, key=lambda c: (c[0], c[1] == "cp932"))
+        return Decoded(text, enc, "detected")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        return Decoded(str(best), best.encoding, "detected")
+    raise DecodeError("undecodable", "no Japanese encoding (UTF-8, CP932, EUC-JP, ISO-2022-JP) decodes it")

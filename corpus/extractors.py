@@ -1,0 +1,140 @@
+"""Extraction steps: one per input format. Each fills ``doc.text`` for its format and passes
+every other document through untouched; a file it cannot read is marked for quarantine with a
+reason (the ``QuarantineGate`` then takes it out), so one bad file never stops a run.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata as _md
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from corpus.decode import DecodeError, decode_bytes
+from corpus.html import HtmlError, extract_html
+from corpus.pdf import PdfError, extract_pdfium, extract_pdfminer, repair_layout
+from corpus.readers import quarantined
+
+
+def _version(dist: str) -> str:
+    try:
+        return _md.version(dist)
+    except _md.PackageNotFoundError:
+        return "unknown"
+
+
+class FormatExtractor(PipelineStep):
+    """Base: handle documents of ``fmt`` that still carry raw bytes and are not quarantined."""
+
+    fmt = ""
+    type = "🛢 - EXTRACTOR"
+
+    def extract(self, doc: Document, data: bytes) -> None:
+        raise NotImplementedError
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            if doc.metadata.get("format") != self.fmt or "quarantine" in doc.metadata or not doc.media:
+                yield doc
+                continue
+            raw = doc.media[0].media_bytes or b""
+            doc.media = []  # the bytes are not needed after this step and must not be written out
+            with self.track_time():
+                try:
+                    self.extract(doc, raw)
+                    self.stat_update("extracted")
+                except (PdfError, HtmlError, DecodeError) as e:
+                    quarantined(doc, e.reason, e.detail)
+                    self.stat_update(f"failed_{e.reason}")
+                except Exception as e:  # an extractor bug on one file must not end the run
+                    quarantined(doc, "extractor_error", f"{type(e).__name__}: {e}"[:500])
+                    self.stat_update("failed_extractor_error")
+            yield doc
+
+
+class PdfExtractor(FormatExtractor):
+    """PDF -> text with pdfminer.six (default; reads vertical text) or pypdfium2 (fast).
+
+    Then Japanese layout repair: running headers/footers and page numbers removed, hard-wrapped
+    lines re-joined without spaces, letter-spacing undone. Encrypted and corrupt files are
+    quarantined; a PDF whose pages carry no text layer (a scan) is quarantined as ``no_text``.
+    """
+
+    name = "📄 PDF"
+    fmt = "pdf"
+
+    def __init__(self, backend: str = "pdfminer", detect_vertical: bool = True, join_lines: bool = True, drop_running_lines: bool = True):
+        super().__init__()
+        if backend not in ("pdfminer", "pypdfium2"):
+            raise ValueError(f"unknown PDF backend {backend!r}: use pdfminer or pypdfium2")
+        self.backend = backend
+        self.detect_vertical = detect_vertical
+        self.join_lines = join_lines
+        self.drop_running_lines = drop_running_lines
+
+    def extract(self, doc: Document, data: bytes) -> None:
+        if not data:
+            raise PdfError("empty", "0 bytes")
+        if not data.lstrip()[:5].startswith(b"%PDF"):
+            raise PdfError("corrupt", "no %PDF header")
+        if self.backend == "pdfminer":
+            result = extract_pdfminer(data, self.detect_vertical)
+            doc.metadata["extractor"] = f"pdfminer.six {_version('pdfminer.six')}"
+        else:
+            result = extract_pdfium(data)
+            doc.metadata["extractor"] = f"pypdfium2 {_version('pypdfium2')}"
+        pages = result.pages
+        empty_pages = sum(1 for p in pages if not p.strip())
+        doc.metadata["pages"] = len(pages)
+        self.stat_update("pages", value=len(pages))
+        if result.warnings:
+            doc.metadata["extract_warnings"] = sorted(set(result.warnings))[:5]
+        truncated = b"%%EOF" not in data[-2048:]
+        if truncated:
+            doc.metadata["extract_warnings"] = doc.metadata.get("extract_warnings", []) + ["no %%EOF marker: file truncated"]
+        if not pages or empty_pages == len(pages):
+            if truncated:
+                raise PdfError("corrupt", f"truncated (no %%EOF marker); {len(pages)} page(s) readable, none with text")
+            raise PdfError("no_text", f"{len(pages)} page(s) without a text layer (scanned image? run OCR first)")
+        if empty_pages:
+            doc.metadata["pages_without_text"] = empty_pages
+        doc.text, repairs = repair_layout(pages, self.join_lines, self.drop_running_lines)
+        doc.metadata.update(repairs)
+
+
+class HtmlExtractor(FormatExtractor):
+    """HTML/XHTML -> main text with trafilatura, after decoding (BOM, declaration, detection).
+
+    Hidden content (EDINET ``ix:header``, ``display:none``) is removed first. Empty, binary and
+    undecodable files are quarantined with the reason.
+    """
+
+    name = "🌐 HTML"
+    fmt = "html"
+
+    def __init__(self, include_tables: bool = True, favor_recall: bool = True):
+        super().__init__()
+        self.include_tables = include_tables
+        self.favor_recall = favor_recall
+
+    def extract(self, doc: Document, data: bytes) -> None:
+        decoded = decode_bytes(data)
+        doc.metadata["encoding"] = decoded.encoding
+        doc.metadata["encoding_source"] = decoded.how
+        doc.text, info = extract_html(decoded.text, self.include_tables, self.favor_recall)
+        doc.metadata["extractor"] = f"trafilatura {_version('trafilatura')}"
+        doc.metadata.update(info)
+
+
+class PlainTextDecoder(FormatExtractor):
+    """Plain text files: decode (UTF-8, CP932, EUC-JP, ISO-2022-JP) and keep as is."""
+
+    name = "📝 Text"
+    fmt = "text"
+
+    def extract(self, doc: Document, data: bytes) -> None:
+        decoded = decode_bytes(data)
+        doc.metadata["encoding"] = decoded.encoding
+        doc.metadata["encoding_source"] = decoded.how
+        doc.metadata["extractor"] = "text"
+        doc.text = decoded.text

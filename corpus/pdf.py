@@ -1,0 +1,186 @@
+"""PDF text with pdfminer.six or pypdfium2, and the Japanese layout repair both need.
+
+pdfminer.six reads vertical (縦書き) columns in order only with ``detect_vertical=True``
+(measured on the MHLW 告示: the default gives one character per line, columns shuffled).
+pypdfium2 is about 10x faster per page and is the choice for large crawls.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+class PdfError(ValueError):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class PdfText:
+    pages: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def extract_pdfminer(data: bytes, detect_vertical: bool = True) -> PdfText:
+    import logging
+
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTTextContainer
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    warnings: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record):  # pdfminer reports recovered corruption only as log warnings
+            if record.levelno >= logging.WARNING:
+                warnings.append(record.getMessage()[:200])
+
+    handler = _Collect()
+    pdf_logger = logging.getLogger("pdfminer")
+    pdf_logger.addHandler(handler)
+    try:
+        pages = []
+        laparams = LAParams(detect_vertical=detect_vertical)
+        for layout in extract_pages(io.BytesIO(data), laparams=laparams):
+            pages.append("".join(el.get_text() for el in layout if isinstance(el, LTTextContainer)))
+    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
+        raise PdfError("encrypted", f"{type(e).__name__}: {e}".strip()) from None
+    except PDFSyntaxError as e:
+        raise PdfError("corrupt", f"PDFSyntaxError: {e}") from None
+    except Exception as e:  # pdfminer raises many ad-hoc types on broken files
+        name = type(e).__name__
+        if "Password" in name or "Encrypt" in name:
+            raise PdfError("encrypted", f"{name}: {e}") from None
+        raise PdfError("corrupt", f"{name}: {e}") from None
+    finally:
+        pdf_logger.removeHandler(handler)
+    return PdfText(pages, warnings)
+
+
+def extract_pdfium(data: bytes) -> PdfText:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        msg = str(e)
+        if "password" in msg.lower():
+            raise PdfError("encrypted", msg) from None
+        raise PdfError("corrupt", msg) from None
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n"))
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    return PdfText(pages)
+
+
+# --- layout repair -------------------------------------------------------------------------
+
+_RE_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-－–—‐]\s*)?(?:\d{1,4}|[０-９]{1,4}|[ivxlcIVXLC]{1,6})(?:\s*[-－–—‐])?\s*$"
+    r"|^\s*(?:\d{1,4})\s*/\s*\d{1,4}\s*$"
+    r"|^\s*(?:p\.|page)\s*\d{1,4}\s*$",
+    re.I,
+)
+_RE_DIGITS = re.compile(r"[0-9０-９]+")
+_SENTENCE_END = tuple("。．！？!?」』）)】")
+_JA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f々〆〇ー、。「」『』（）・]")
+
+
+def _edge_key(line: str) -> str:
+    """Running headers differ only in page numbers and dates: compare them with digits masked."""
+    return _RE_DIGITS.sub("#", line.strip())
+
+
+def remove_running_lines(pages: list[list[str]], edge: int = 2, min_share: float = 0.5) -> tuple[list[list[str]], int]:
+    """Drop page numbers and lines repeated at the top/bottom ``edge`` lines of many pages."""
+    n = len(pages)
+    counts: Counter[str] = Counter()
+    if n >= 2:
+        for lines in pages:
+            content = [ln for ln in lines if ln.strip()]
+            keys = {_edge_key(ln) for ln in content[:edge] + content[-edge:]}
+            counts.update(keys)
+    repeated = {k for k, c in counts.items() if c >= max(2, min_share * n) and k}
+    removed = 0
+    out = []
+    for lines in pages:
+        content_idx = [i for i, ln in enumerate(lines) if ln.strip()]
+        edges = set(content_idx[:edge] + content_idx[-edge:])
+        kept = []
+        for i, ln in enumerate(lines):
+            if i in edges and (_RE_PAGE_NUMBER.match(ln) or _edge_key(ln) in repeated):
+                removed += 1
+                continue
+            kept.append(ln)
+        out.append(kept)
+    return out, removed
+
+
+def undo_letter_spacing(line: str) -> str:
+    """``保 医 発 0 3 0 5`` -> ``保医発0305``: a line made mostly of single characters and spaces."""
+    tokens = line.split()
+    if len(tokens) >= 4 and sum(len(t) == 1 for t in tokens) >= 0.8 * len(tokens):
+        return "".join(tokens)
+    return line
+
+
+def join_wrapped_lines(lines: list[str]) -> list[str]:
+    """Re-join hard-wrapped lines of a page into paragraphs.
+
+    A line that fills (nearly) the full text width and does not end a sentence continues on
+    the next line. Japanese joins without a space, Latin text with one.
+    """
+    lengths = [len(ln.strip()) for ln in lines if ln.strip()]
+    if not lengths:
+        return []
+    full = statistics.quantiles(lengths, n=10)[-1] if len(lengths) >= 3 else max(lengths)
+    out: list[str] = []
+    carry = ""
+    for ln in lines:
+        s = ln.strip()
+        if not s:
+            if carry:
+                out.append(carry)
+                carry = ""
+            out.append("")
+            continue
+        if carry:
+            sep = "" if (_JA.match(carry[-1]) or _JA.match(s[0])) else " "
+            carry = carry + sep + s
+        else:
+            carry = s
+        wrapped = len(s) >= 0.85 * full and not s.endswith(_SENTENCE_END)
+        if not wrapped:
+            out.append(carry)
+            carry = ""
+    if carry:
+        out.append(carry)
+    return out
+
+
+def repair_layout(pages: list[str], join_lines: bool = True, drop_running: bool = True) -> tuple[str, dict]:
+    """Pages of raw PDF text -> one document text, with counters of what was repaired."""
+    split = [[undo_letter_spacing(ln) for ln in p.replace("\x0c", "\n").split("\n")] for p in pages]
+    removed = 0
+    if drop_running:
+        split, removed = remove_running_lines(split)
+    texts = []
+    for lines in split:
+        lines = join_wrapped_lines(lines) if join_lines else lines
+        texts.append("\n".join(lines).strip())
+    text = "\n\n".join(t for t in texts if t)
+    return text, {"running_lines_removed": removed}

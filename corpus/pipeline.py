@@ -1,0 +1,413 @@
+"""``kinyu corpus build``: the datatrove stages from raw files to token shards, and the run folder.
+
+Stages (each a datatrove pipeline run by the chosen executor; a finished task is never redone,
+so a killed build resumes where it stopped):
+
+1. ``extract``      read -> PDF/HTML/text extraction -> quarantine -> normalise -> quality filters
+2. dedup stages     exact dedup -> MinHash -> decontamination (``corpus.dedup``) -> ``docs/``
+3. ``tokenizer``    train a tokenizer on the training split (unless one is given)
+4. ``tokens_*``     train/validation split by id hash -> datatrove ``DocumentTokenizer`` shards
+5. ``finalize``     quarantine list, merged stats, accounting, manifest
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.tokens import DocumentTokenizer
+from datatrove.pipeline.writers import JsonlWriter
+
+from corpus.config import CorpusConfig
+from corpus.dedup import dedup_stages
+from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
+from corpus.filters.config import quality_steps
+from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit
+from corpus.normalize import JapaneseNormalizer
+from corpus.readers import list_input_files
+from corpus.tokenize import copy_model_tokenizer, tokenizer_eos, train_tokenizer
+from kinyu.config import ConfigError, dump_yaml, to_dict
+from kinyu.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
+
+JSONL_GZ = "${rank}.jsonl.gz"
+
+
+class RunFolderError(ValueError):
+    pass
+
+
+@dataclass
+class Stage:
+    name: str
+    pipeline: list
+    tasks: int
+
+
+def sample_inputs() -> list[str]:
+    from corpus.sample import sample_dir
+
+    return [str(sample_dir())]
+
+
+def input_paths(cfg: CorpusConfig) -> list[str]:
+    return list(cfg.input.paths) or sample_inputs()
+
+
+def removed_writer(run: Path, step: str) -> JsonlWriter:
+    return JsonlWriter(str(run / "removed" / step), output_filename=JSONL_GZ)
+
+
+class TokenizerTrainer(PipelineStep):
+    """Train a byte-level BPE tokenizer on the documents it reads (the training split).
+
+    A pipeline step, so that Slurm and Ray runs train it on a worker like every other stage.
+    """
+
+    name = "🔠 Tokenizer trainer"
+    type = "🔢 - TOKENIZER"
+
+    def __init__(self, out_file: str, vocab_size: int):
+        super().__init__()
+        self.out_file = out_file
+        self.vocab_size = vocab_size
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        def texts():
+            for doc in data:
+                self.stat_update("documents")
+                yield doc.text
+
+        with self.track_time():
+            tmp = Path(self.out_file).parent.with_name(".tokenizer.tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            train_tokenizer(texts(), tmp / "tokenizer.json", vocab_size=self.vocab_size)
+            final = Path(self.out_file).parent
+            shutil.rmtree(final, ignore_errors=True)
+            tmp.rename(final)
+        return
+        yield  # a generator that yields nothing: this step ends its pipeline
+
+
+class RunFinalizer(PipelineStep):
+    """Write the quarantine list, merged stats, accounting and manifest (the build's last task)."""
+
+    name = "🏁 Finalize run"
+
+    def __init__(self, cfg_dict: dict):
+        super().__init__()
+        self.cfg_dict = cfg_dict
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        from kinyu.config import from_dict
+
+        finalize_run(from_dict(CorpusConfig, self.cfg_dict))
+        return
+        yield
+
+
+def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
+    from corpus.readers import RawFileReader
+
+    x = cfg.extract
+    steps = [
+        RawFileReader(input_paths(cfg), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude)),
+        PdfExtractor(x.pdf_backend, x.pdf_detect_vertical, x.pdf_join_lines, x.pdf_drop_running_lines),
+        HtmlExtractor(x.html_include_tables, x.html_favor_recall),
+        PlainTextDecoder(),
+        QuarantineGate(JsonlWriter(str(run / "work" / "quarantine"), output_filename=JSONL_GZ)),
+        JapaneseNormalizer(cfg.normalize.nfkc, cfg.normalize.join_japanese_spaces),
+        EmptyTextFilter(x.min_chars, removed_writer(run, "empty")),
+        *quality_steps(cfg.quality, run / "removed"),
+        JsonlWriter(str(run / "work" / "filtered"), output_filename=JSONL_GZ),
+    ]
+    return Stage("extract", steps, cfg.executor.tasks)
+
+
+def build_stages(cfg: CorpusConfig) -> list[Stage]:
+    run = Path(cfg.output)
+    stages = [extract_stage(cfg, run)]
+    for name, steps, tasks in dedup_stages(
+        cfg.dedup,
+        cfg.decontamination,
+        input_folder=str(run / "work" / "filtered"),
+        output_folder=str(run / "docs"),
+        work_folder=str(run / "work" / "dedup"),
+        removed_folder=str(run / "removed"),
+        tasks=cfg.executor.tasks,
+    ):
+        stages.append(Stage(name, steps, tasks))
+    t = cfg.tokenize
+    if t.enabled:
+        tok_file = run / "tokenizer" / "tokenizer.json"
+        if t.tokenizer is None:
+            stages.append(
+                Stage(
+                    "tokenizer",
+                    [
+                        JsonlReader(str(run / "docs"), add_file_path=False),
+                        ValidationSplit("train", t.validation_fraction, cfg.seed),
+                        TokenizerTrainer(str(tok_file), t.vocab_size),
+                    ],
+                    1,
+                )
+            )
+        for side in ("train", "validation"):
+            stages.append(
+                Stage(
+                    f"tokens_{side}",
+                    [
+                        JsonlReader(str(run / "docs"), add_file_path=False),
+                        ValidationSplit(side, t.validation_fraction, cfg.seed),
+                        _LazyDocumentTokenizer(
+                            str(run / "tokens" / side),
+                            str(tok_file),
+                            eos_token=t.eos_token,
+                            seed=cfg.seed,
+                            shuffle=t.shuffle,
+                            max_tokens_per_file=t.max_tokens_per_file,
+                        ),
+                    ],
+                    cfg.executor.tasks,
+                )
+            )
+    stages.append(Stage("finalize", [RunFinalizer(to_dict(cfg))], 1))
+    return stages
+
+
+class _LazyDocumentTokenizer(DocumentTokenizer):
+    """datatrove's DocumentTokenizer whose EOS token is resolved when it runs: the tokenizer file
+    may be trained by an earlier stage of the same build."""
+
+    def __init__(self, output_folder, tokenizer_file, eos_token, seed, shuffle, max_tokens_per_file):
+        super().__init__(
+            output_folder,
+            tokenizer_file,
+            eos_token=eos_token,
+            seed=seed,
+            shuffle_documents=shuffle,
+            max_tokens_per_file=max_tokens_per_file,
+        )
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        if self.eos_token is None:
+            self.eos_token, _ = tokenizer_eos(self.tokenizer_name_or_path)
+        return super().run(data, rank, world_size)
+
+
+def make_executor(cfg: CorpusConfig, stage: Stage, run: Path, depends=None):
+    logging_dir = str(run / "logs" / stage.name)
+    e = cfg.executor
+    if e.kind == "local":
+        from datatrove.executor import LocalPipelineExecutor
+
+        return LocalPipelineExecutor(
+            stage.pipeline,
+            tasks=stage.tasks,
+            workers=min(e.workers, stage.tasks),
+            logging_dir=logging_dir,
+            depends=depends,
+        )
+    if e.kind == "ray":
+        from datatrove.executor import RayPipelineExecutor
+
+        return RayPipelineExecutor(
+            stage.pipeline,
+            tasks=stage.tasks,
+            workers=e.workers,
+            logging_dir=logging_dir,
+            depends=depends,
+            cpus_per_task=e.ray_cpus_per_task,
+        )
+    from datatrove.executor import SlurmPipelineExecutor
+
+    return SlurmPipelineExecutor(
+        stage.pipeline,
+        tasks=stage.tasks,
+        time=e.slurm_time,
+        partition=e.slurm_partition,
+        cpus_per_task=e.slurm_cpus_per_task,
+        mem_per_cpu_gb=e.slurm_mem_per_cpu_gb,
+        job_name=f"{e.slurm_job_name}-{stage.name}",
+        logging_dir=logging_dir,
+        depends=depends,
+        venv_path=None,
+    )
+
+
+def prepare_run(cfg: CorpusConfig, overwrite: bool = False) -> Path:
+    """Create the run folder, or check that an existing one was started with the same config."""
+    run = Path(cfg.output)
+    config_text = dump_yaml(cfg)
+    saved = run / "config.yaml"
+    if run.exists() and overwrite:
+        shutil.rmtree(run)
+    if saved.is_file():
+        if saved.read_text(encoding="utf-8") != config_text:
+            raise RunFolderError(
+                f"{run} was built with a different config (see {saved}); resuming would mix outputs. "
+                "Use another --output, or --overwrite to start this folder again."
+            )
+    elif run.exists() and any(run.iterdir()):
+        raise RunFolderError(f"{run} exists and is not a kinyu corpus run; choose another --output")
+    run.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(saved, config_text)
+    return run
+
+
+def build(cfg: CorpusConfig, overwrite: bool = False) -> Path:
+    """Run every stage of the build; returns the run folder."""
+    if cfg.tokenize.tokenizer is not None:
+        # resolve early: a wrong path must fail before hours of extraction
+        from corpus.tokenize import resolve_tokenizer_file
+
+        resolve_tokenizer_file(cfg.tokenize.tokenizer)
+    for p in input_paths(cfg):
+        if not Path(p).exists():
+            raise ConfigError(f"input not found: {p}")
+    run = prepare_run(cfg, overwrite)
+    if cfg.tokenize.enabled and cfg.tokenize.tokenizer is not None and not (run / "tokenizer" / "tokenizer.json").is_file():
+        copy_model_tokenizer(cfg.tokenize.tokenizer, run / "tokenizer")
+    stages = build_stages(cfg)
+    timings: dict[str, float] = {}
+    previous = None
+    for stage in stages:
+        if stage.name == "finalize" and cfg.executor.kind != "slurm":
+            continue  # run below in this process, with the timings
+        executor = make_executor(cfg, stage, run, depends=previous if cfg.executor.kind != "local" else None)
+        t0 = time.perf_counter()
+        executor.run()
+        timings[stage.name] = round(time.perf_counter() - t0, 3)
+        previous = executor
+    if cfg.executor.kind != "slurm":
+        finalize_run(cfg, timings)
+    return run
+
+
+# --- finalisation -------------------------------------------------------------------------
+
+
+def _read_jsonl_gz(folder: Path):
+    for path in sorted(folder.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def merge_quarantine(run: Path) -> list[dict]:
+    rows = []
+    for rec in _read_jsonl_gz(run / "work" / "quarantine"):
+        meta = rec.get("metadata", {})
+        q = meta.get("quarantine", {})
+        rows.append(
+            {
+                "path": meta.get("source"),
+                "id": rec.get("id"),
+                "sha256": meta.get("sha256"),
+                "format": meta.get("format"),
+                "bytes": meta.get("bytes"),
+                "reason": q.get("reason") or meta.get("filter_reason"),
+                "detail": q.get("detail", ""),
+            }
+        )
+    rows.sort(key=lambda r: (r["path"] or "", r["id"] or ""))
+    atomic_write_text(run / "quarantine.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    return rows
+
+
+def merge_stats(run: Path) -> dict:
+    """Merge each stage's per-task datatrove stats (all tasks, also those of an earlier, resumed run)."""
+    from datatrove.utils.stats import PipelineStats
+
+    merged = {}
+    for stage_dir in sorted((run / "logs").iterdir()) if (run / "logs").is_dir() else []:
+        parts = sorted((stage_dir / "stats").glob("*.json"))
+        if not parts:
+            continue
+        total = sum((PipelineStats.from_json(json.loads(p.read_text())) for p in parts), start=PipelineStats())
+        out = run / "stats" / f"{stage_dir.name}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", encoding="utf-8") as f:
+            total.save_to_disk(f)
+        merged[stage_dir.name] = json.loads(out.read_text())
+    return merged
+
+
+def _drop_counts(stats: dict) -> dict[str, dict[str, int]]:
+    """Per step: dropped documents by reason, from datatrove's ``dropped_<reason>`` counters."""
+    out: dict[str, dict[str, int]] = {}
+    for stage, steps in stats.items():
+        for step in steps:
+            name = step.get("name", "?")
+            reasons = {
+                k[len("dropped_"):]: int(v["total"] if isinstance(v, dict) else v)
+                for k, v in step.get("stats", {}).items()
+                if k.startswith("dropped_")
+            }
+            if reasons:
+                out[f"{stage}/{name}"] = reasons
+    return out
+
+
+def count_docs(folder: Path) -> tuple[int, int]:
+    docs = chars = 0
+    for rec in _read_jsonl_gz(folder):
+        docs += 1
+        chars += len(rec.get("text", ""))
+    return docs, chars
+
+
+def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> dict:
+    run = Path(cfg.output)
+    quarantine = merge_quarantine(run)
+    stats = merge_stats(run)
+    read_stats = next((s for s in stats.get("extract", []) if "Raw files" in s.get("name", "")), {})
+    n_inputs = int(read_stats.get("stats", {}).get("documents", {}).get("total", 0)) if read_stats else 0
+    kept_docs, kept_chars = count_docs(run / "docs")
+    drops = _drop_counts(stats)
+    quarantine_step = [k for k in drops if "Quarantine" in k]
+    dropped = sum(sum(r.values()) for k, r in drops.items() if k not in quarantine_step)
+    accounting = {
+        "inputs": n_inputs,
+        "kept": kept_docs,
+        "dropped": dropped,
+        "quarantined": len(quarantine),
+        "balanced": n_inputs == kept_docs + dropped + len(quarantine),
+        "kept_chars": kept_chars,
+    }
+    tokens = {}
+    for side in ("train", "validation"):
+        folder = run / "tokens" / side
+        if folder.is_dir():
+            from corpus.shards import list_shards
+
+            try:
+                shards = list_shards(folder)
+                tokens[side] = {"files": len(shards), "tokens": sum(len(s) for s in shards), "documents": sum(s.num_docs for s in shards)}
+            except ValueError:
+                tokens[side] = {"files": 0, "tokens": 0, "documents": 0}
+    summary = {"accounting": accounting, "drops": drops, "tokens": tokens, "timings_s": timings or {}}
+    atomic_write_json(run / "stats" / "summary.json", summary)
+    tok = run / "tokenizer" / "tokenizer.json"
+    inputs = [
+        {"path": f.path, "id": f.doc_id, "bytes": f.size, "sha256": sha256_file(f.path)}
+        for f in list_input_files(input_paths(cfg), tuple(cfg.input.exclude))
+    ]
+    write_manifest(
+        run,
+        "corpus",
+        cfg,
+        inputs,
+        accounting=accounting,
+        drops=drops,
+        tokens=tokens,
+        timings_s=timings or {},
+        tokenizer={"path": "tokenizer/tokenizer.json", "sha256": sha256_file(tok)} if tok.is_file() else None,
+    )
+    return summary

@@ -1,0 +1,166 @@
+"""Read any mix of files and folders into documents that carry their raw bytes and provenance."""
+
+from __future__ import annotations
+
+import fnmatch
+import gzip
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from datatrove.data import Document, DocumentsPipeline, Media, MediaType
+from datatrove.pipeline.readers.base import BaseReader
+
+from kinyu.runs import sha256_bytes, sha256_file
+
+PDF_EXT = (".pdf",)
+HTML_EXT = (".html", ".htm", ".xhtml", ".xht", ".shtml")
+TEXT_EXT = (".txt", ".text", ".md")
+JSONL_EXT = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson")
+
+DEFAULT_EXCLUDE = (".*", "MANIFEST.json", "MANIFEST.md", "*.tmp")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # as the user gave it, joined with the relative path inside a folder
+    doc_id: str  # stable id: input root name + relative path
+    size: int
+
+
+def list_input_files(paths: list[str], exclude: tuple[str, ...] = DEFAULT_EXCLUDE) -> list[InputFile]:
+    """Walk files and folders (recursively) into a sorted, de-duplicated list."""
+    out: dict[str, InputFile] = {}
+    for raw in paths:
+        root = Path(raw)
+        if not root.exists():
+            raise FileNotFoundError(f"input not found: {raw}")
+        if root.is_file():
+            files = [(root, root.name)]
+        else:
+            files = []
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for fn in sorted(filenames):
+                    p = Path(dirpath) / fn
+                    files.append((p, f"{root.name}/{p.relative_to(root).as_posix()}"))
+        for p, doc_id in files:
+            if any(fnmatch.fnmatch(p.name, pat) for pat in exclude):
+                continue
+            key = str(p.resolve())
+            if key not in out:
+                out[key] = InputFile(str(p), doc_id, p.stat().st_size)
+    return sorted(out.values(), key=lambda f: f.doc_id)
+
+
+def shard_files(files: list[InputFile], rank: int, world_size: int) -> list[InputFile]:
+    """Longest-processing-time assignment by size: balanced tasks, the same on every machine."""
+    loads = [0] * world_size
+    assigned: list[list[InputFile]] = [[] for _ in range(world_size)]
+    for f in sorted(files, key=lambda f: (-f.size, f.doc_id)):
+        i = min(range(world_size), key=lambda k: (loads[k], k))
+        assigned[i].append(f)
+        loads[i] += f.size + 1
+    return sorted(assigned[rank], key=lambda f: f.doc_id)
+
+
+def sniff_format(path: str, head: bytes) -> str:
+    name = path.lower()
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if name.endswith(JSONL_EXT):
+        return "jsonl"
+    if name.endswith(PDF_EXT):
+        return "pdf"  # a .pdf that does not start with %PDF: the extractor will say why
+    if name.endswith(HTML_EXT):
+        return "html"
+    if name.endswith(TEXT_EXT):
+        return "text"
+    lowered = head[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")):
+        return "html"
+    return "unknown"
+
+
+def quarantined(doc: Document, reason: str, detail: str) -> Document:
+    doc.metadata["quarantine"] = {"reason": reason, "detail": detail}
+    doc.media = []
+    return doc
+
+
+class RawFileReader(BaseReader):
+    """Yield one document per input file (one per record for jsonl), with raw bytes attached.
+
+    Text is empty until an extractor fills it. Metadata: ``source`` (path), ``sha256`` of the
+    raw bytes, ``format``, ``bytes``. Files over ``max_file_bytes`` are not read; they are
+    marked for quarantine with their size, so nothing disappears silently.
+    """
+
+    name = "📂 Raw files"
+    type = "📖 - READER"
+
+    def __init__(self, paths: list[str], max_file_bytes: int = 64 << 20, exclude: tuple[str, ...] = DEFAULT_EXCLUDE):
+        super().__init__()
+        self.paths = list(paths)
+        self.max_file_bytes = max_file_bytes
+        self.exclude = tuple(exclude)
+
+    def _jsonl_docs(self, f: InputFile, data: bytes, base_meta: dict):
+        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        for lineno, line in enumerate(raw.split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            meta = {**base_meta, "line": lineno}
+            doc = Document(text="", id=f"{f.doc_id}#{lineno}", metadata=meta)
+            try:
+                record = json.loads(line)
+                text = record["text"]
+                if not isinstance(text, str):
+                    raise TypeError(f"'text' is {type(text).__name__}, not a string")
+            except (ValueError, KeyError, TypeError) as e:
+                yield quarantined(doc, "bad_jsonl_record", f"line {lineno}: {type(e).__name__}: {e}")
+                continue
+            if isinstance(record.get("id"), (str, int)):
+                meta["record_id"] = str(record["id"])
+            if isinstance(record.get("metadata"), dict):
+                meta["record_metadata"] = record["metadata"]
+            doc.text = text
+            meta["extractor"] = "jsonl"
+            yield doc
+
+    def read_file(self, f: InputFile):
+        meta = {"source": f.path, "bytes": f.size}
+        if f.size > self.max_file_bytes:
+            meta["sha256"] = sha256_file(f.path)
+            meta["format"] = sniff_format(f.path, b"")
+            yield quarantined(
+                Document(text="", id=f.doc_id, metadata=meta),
+                "too_large",
+                f"{f.size} bytes > limit {self.max_file_bytes} (input.max_file_mb)",
+            )
+            return
+        data = Path(f.path).read_bytes()
+        meta["sha256"] = sha256_bytes(data)
+        meta["format"] = fmt = sniff_format(f.path, data[:2048])
+        if fmt == "jsonl":
+            yield from self._jsonl_docs(f, data, meta)
+            return
+        doc = Document(text="", id=f.doc_id, metadata=meta)
+        if fmt == "unknown":
+            yield quarantined(doc, "unsupported_format", "not PDF, HTML, text or jsonl (by extension and content)")
+            return
+        doc.media = [Media(id=f.doc_id, type=MediaType.DOCUMENT, url=f.path, media_bytes=data)]
+        yield doc
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        files = shard_files(list_input_files(self.paths, self.exclude), rank, world_size)
+        for f in files:
+            with self.track_time():
+                docs = list(self.read_file(f))
+            self.stat_update("files")
+            for doc in docs:
+                self.stat_update("documents")
+                yield doc

@@ -1,0 +1,141 @@
+"""Domain bits per character: how well a model predicts a held-out text, tokenizer-independent.
+
+Per document, lm-eval's ``loglikelihood_rolling`` (the engine behind its perplexity tasks)
+sums the model's token log-likelihoods over disjoint windows of the model's context, the
+first token conditioned on the BOS/EOS prefix. Dividing the summed negative log-likelihood
+(in bits) by the number of *characters* instead of tokens makes models with different
+tokenizers comparable: a model that splits text into more, easier tokens gains nothing.
+
+Texts come from:
+- a CORPUS_RUN's ``tokens/validation`` shards, read with :mod:`corpus.shards` and decoded
+  back to text with the corpus tokenizer (EOS stripped), then re-tokenized by the evaluated
+  model's own tokenizer;
+- any folder of ``*.txt`` / ``*.md`` files (one document per file) or ``*.jsonl`` (``text``
+  field per line) - e.g. a general-domain set next to the financial one, to see forgetting;
+- a list of strings (Python API).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from evaluation.harness import EvalError
+
+TEXT_SUFFIXES = (".txt", ".md")
+
+
+def corpus_validation_texts(corpus_run: str | Path, max_docs: int | None = None) -> list[str]:
+    """Documents of a corpus run's validation shards, decoded with the corpus tokenizer."""
+    from tokenizers import Tokenizer
+
+    from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
+    from corpus.tokenize import TokenizerError, tokenizer_eos
+
+    run = Path(corpus_run)
+    try:
+        tok_file = corpus_tokenizer_file(run)
+        shards = list_shards(run / "tokens" / "validation")
+    except ShardError as e:
+        raise EvalError(str(e)) from None
+    tokenizer = Tokenizer.from_file(str(tok_file))
+    try:
+        _, eos_id = tokenizer_eos(tok_file)
+    except TokenizerError:
+        eos_id = None
+    texts: list[str] = []
+    for shard in shards:
+        for ids in shard.documents():
+            ids = [int(i) for i in ids if eos_id is None or int(i) != eos_id]
+            text = tokenizer.decode(ids, skip_special_tokens=False)
+            if text:
+                texts.append(text)
+            if max_docs is not None and len(texts) >= max_docs:
+                return texts
+    return texts
+
+
+def folder_texts(folder: str | Path, max_docs: int | None = None) -> list[str]:
+    """Documents of a text folder: each *.txt/*.md file, and each ``text`` line of *.jsonl."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EvalError(f"text folder not found: {folder}")
+    texts: list[str] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix in TEXT_SUFFIXES:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if text.strip():
+                texts.append(text)
+        elif path.suffix == ".jsonl":
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip() and (text := json.loads(line).get("text")):
+                    texts.append(text)
+        if max_docs is not None and len(texts) >= max_docs:
+            return texts[:max_docs]
+    if not texts:
+        raise EvalError(f"no text documents (*.txt, *.md, *.jsonl) in {folder}")
+    return texts
+
+
+def source_texts(source: str | Path, max_docs: int | None = None) -> list[str]:
+    """Texts of a corpus run (has ``tokens/validation``) or of a plain text folder."""
+    source = Path(source)
+    if (source / "tokens" / "validation").is_dir() or (source / "tokenizer" / "tokenizer.json").is_file():
+        return corpus_validation_texts(source, max_docs)
+    return folder_texts(source, max_docs)
+
+
+def bits_per_character_lm(lm, texts: Sequence[str]) -> dict[str, Any]:
+    """Bits per character of an lm-eval LM (``HFLM``) over ``texts``."""
+    from lm_eval.api.instance import Instance
+
+    texts = [t for t in texts if t]
+    if not texts:
+        raise EvalError("no text to score for bits per character")
+    requests = [Instance(request_type="loglikelihood_rolling", doc={}, arguments=(t,), idx=0) for t in texts]
+    logliks = lm.loglikelihood_rolling(requests)
+    nll_nats = -float(sum(logliks))
+    characters = sum(len(t) for t in texts)
+    tokens = sum(len(lm.tok_encode(t)) for t in texts)
+    return {
+        "bits_per_character": nll_nats / math.log(2) / characters,
+        "nll_nats": nll_nats,
+        "characters": characters,
+        "tokens": tokens,
+        "bits_per_token": nll_nats / math.log(2) / tokens if tokens else None,
+        "documents": len(texts),
+    }
+
+
+def bits_per_character(
+    model_dir: str | Path,
+    texts: Iterable[str] | None = None,
+    corpus_run: str | Path | None = None,
+    text_dir: str | Path | None = None,
+    max_docs: int | None = None,
+    batch_size: int = 8,
+    device: str = "cpu",
+    dtype: str = "auto",
+) -> dict[str, Any]:
+    """Bits per character of the local model ``model_dir`` on one text source.
+
+    Give exactly one of ``texts`` (strings), ``corpus_run`` (its validation shards) or
+    ``text_dir`` (a folder of text files).
+    """
+    from evaluation.harness import load_model, make_lm, resolve_device
+
+    given = [x is not None for x in (texts, corpus_run, text_dir)]
+    if sum(given) != 1:
+        raise EvalError("give exactly one of texts, corpus_run, text_dir")
+    if corpus_run is not None:
+        docs = corpus_validation_texts(corpus_run, max_docs)
+    elif text_dir is not None:
+        docs = folder_texts(text_dir, max_docs)
+    else:
+        docs = list(texts)[:max_docs] if max_docs else list(texts)
+    device = resolve_device(device)
+    model, tokenizer = load_model(model_dir, device, dtype)
+    lm = make_lm(model, tokenizer, batch_size, device)
+    return {"model": str(model_dir), **bits_per_character_lm(lm, docs)}

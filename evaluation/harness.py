@@ -1,0 +1,248 @@
+"""Score a local causal LM on japanese-lm-fin-harness's five tasks with the lm-eval 0.4 engine.
+
+lm-eval does the work (``HFLM`` wrapper, 0-shot log-likelihood multiple choice, metric
+aggregation, result JSON); what we add is the task definitions (``evaluation/tasks``, loaded
+with ``TaskManager(include_path=...)`` so nothing from lm-eval's own catalogue or the hub is
+touched), the user's data folders (passed as task metadata), the leaderboard number and the
+choice of prompt version:
+
+- ``default``: upstream's default prompts;
+- ``1.0-0.N``: one versioned variant (a task without that variant - chabsa has no 0.1.2 or
+  0.2.1 - falls back to its default prompt, recorded in the result);
+- ``all``: every version, and the best version by leaderboard average is reported, as the
+  upstream leaderboard's ``prompt`` column does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from evaluation.tasks.data import TaskDataError, resolve_task_file
+from evaluation.tasks.metrics import leaderboard_average, leaderboard_score
+
+TASKS = ("chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1")
+PROMPT_VERSIONS = (
+    "default",
+    "1.0-0.1",
+    "1.0-0.1.2",
+    "1.0-0.2",
+    "1.0-0.2.1",
+    "1.0-0.3",
+    "1.0-0.4",
+    "1.0-0.5",
+    "1.0-0.6",
+)
+TASKS_DIR = Path(__file__).resolve().parent / "tasks"
+METRICS = ("acc", "acc_norm", "f1")
+
+
+class EvalError(ValueError):
+    """A bad evaluation request: unknown task or prompt version, missing model or data."""
+
+
+def set_offline() -> None:
+    """Nothing in an evaluation may reach a hub: model, tokenizer and data are local."""
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ[var] = "1"
+
+
+def task_name(task: str, version: str) -> str:
+    return task if version == "default" else f"{task}-{version}"
+
+
+def has_version(task: str, version: str) -> bool:
+    return (TASKS_DIR / task / f"{task_name(task, version)}.yaml").is_file()
+
+
+def check_tasks(tasks: Sequence[str], prompt_version: str = "default") -> list[str]:
+    tasks = list(tasks)
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise EvalError(f"unknown task(s) {unknown}; known tasks: {', '.join(TASKS)}")
+    if not tasks:
+        raise EvalError("no tasks given")
+    if prompt_version != "all" and prompt_version not in PROMPT_VERSIONS:
+        raise EvalError(f"unknown prompt version {prompt_version!r}; use one of {', '.join(PROMPT_VERSIONS)} or all")
+    return tasks
+
+
+def check_data(tasks: Sequence[str], data_dir=None, chabsa_dir=None) -> dict[str, str]:
+    """Each task's local data file, resolved before any model is loaded (fails early)."""
+    try:
+        return {t: str(resolve_task_file(t, data_dir, chabsa_dir)) for t in tasks}
+    except TaskDataError as e:
+        raise EvalError(str(e)) from None
+
+
+def check_model_dir(model_dir: str | Path) -> Path:
+    path = Path(model_dir)
+    if not path.is_dir():
+        raise EvalError(f"model directory not found: {path}")
+    if not (path / "config.json").is_file():
+        raise EvalError(f"{path}: no config.json - not a Hugging Face model export (save_pretrained)")
+    if not any((path / n).is_file() for n in ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")):
+        raise EvalError(
+            f"{path}: the model's tokenizer is missing (no tokenizer.json / tokenizer_config.json); "
+            "save it beside the weights with tokenizer.save_pretrained(DIR)"
+        )
+    return path
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise EvalError("--device cuda asked for, but no CUDA device is available")
+    return device
+
+
+def load_model(model_dir: str | Path, device: str = "cpu", dtype: str = "auto"):
+    """(model, tokenizer) of a local HF export, in eval mode on ``device``."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    set_offline()
+    path = check_model_dir(model_dir)
+    device = resolve_device(device)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    except (OSError, ValueError) as e:
+        raise EvalError(f"{path}: the model's tokenizer could not be loaded: {e}") from None
+    torch_dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+    if torch_dtype == "auto" and device == "cpu":
+        torch_dtype = torch.float32  # half precision on CPU is slow and changes scores
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype)
+    model.to(device).eval()
+    return model, tokenizer
+
+
+def make_lm(model, tokenizer, batch_size: int = 8, device: str = "cpu"):
+    """lm-eval's HF wrapper around an already loaded model (no second load, no hub)."""
+    from lm_eval.models.huggingface import HFLM
+
+    return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=device)
+
+
+def task_manager(data_dir=None, chabsa_dir=None):
+    from lm_eval.tasks import TaskManager
+
+    metadata = {"data_dir": str(data_dir) if data_dir else None, "chabsa_dir": str(chabsa_dir) if chabsa_dir else None}
+    return TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
+
+
+def _plain_metrics(raw: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for key, value in raw.items():
+        name, _, filt = key.partition(",")
+        if name in METRICS and filt == "none" and isinstance(value, (int, float)):
+            out[name] = float(value)
+    return out
+
+
+def run_lm_eval(lm, names: Sequence[str], data_dir=None, chabsa_dir=None, limit: int | None = None, seed: int = 0):
+    """One lm-eval ``simple_evaluate`` over our task names; returns its result dict."""
+    from lm_eval import simple_evaluate
+
+    set_offline()
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+    return simple_evaluate(
+        model=lm,
+        tasks=list(names),
+        task_manager=task_manager(data_dir, chabsa_dir),
+        limit=limit,
+        bootstrap_iters=0,
+        log_samples=False,
+        random_seed=seed,
+        numpy_random_seed=seed,
+        torch_random_seed=seed,
+        fewshot_random_seed=seed,
+    )
+
+
+def evaluate_lm(
+    lm,
+    tasks: Sequence[str] = TASKS,
+    data_dir=None,
+    chabsa_dir=None,
+    prompt_version: str = "default",
+    limit: int | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Scores of an lm-eval LM on ``tasks`` (see the module doc for ``prompt_version``)."""
+    tasks = check_tasks(tasks, prompt_version)
+    files = check_data(tasks, data_dir, chabsa_dir)
+    versions = list(PROMPT_VERSIONS) if prompt_version == "all" else [prompt_version]
+    plan = {v: {t: (v if has_version(t, v) else "default") for t in tasks} for v in versions}
+    names = sorted({task_name(t, tv) for p in plan.values() for t, tv in p.items()})
+    raw = run_lm_eval(lm, names, data_dir, chabsa_dir, limit, seed)
+    metrics = {n: _plain_metrics(raw["results"][n]) for n in names}
+    n_samples = {n: int(raw["n-samples"][n]["effective"]) for n in names}
+    by_version = {}
+    for v, p in plan.items():
+        per_task = {}
+        for t, tv in p.items():
+            n = task_name(t, tv)
+            per_task[t] = {
+                "prompt_version": tv,
+                "lm_eval_task": n,
+                "n": n_samples[n],
+                **metrics[n],
+                "score": leaderboard_score(metrics[n]),
+            }
+        scores = {t: r["score"] for t, r in per_task.items()}
+        by_version[v] = {"tasks": per_task, "average": leaderboard_average(scores)}
+    best = max(versions, key=lambda v: by_version[v]["average"])  # first wins ties: default
+    return {
+        "prompt_version": best,
+        "tasks": by_version[best]["tasks"],
+        "average": by_version[best]["average"],
+        "by_version": {v: {"average": r["average"], "scores": {t: x["score"] for t, x in r["tasks"].items()}} for v, r in by_version.items()},
+        "limit": limit,
+        "data_files": files,
+        "lm_eval_results": {n: raw["results"][n] for n in names},
+        "lm_eval_version": raw.get("lm_eval_version"),
+    }
+
+
+def evaluate_model(
+    model_dir: str | Path,
+    tasks: Sequence[str] = TASKS,
+    data_dir=None,
+    chabsa_dir=None,
+    prompt_version: str = "default",
+    limit: int | None = None,
+    batch_size: int = 8,
+    device: str = "cpu",
+    dtype: str = "auto",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Load the local model at ``model_dir`` and score it (checks tasks and data first)."""
+    tasks = check_tasks(tasks, prompt_version)
+    check_data(tasks, data_dir, chabsa_dir)
+    device = resolve_device(device)
+    model, tokenizer = load_model(model_dir, device, dtype)
+    lm = make_lm(model, tokenizer, batch_size, device)
+    result = evaluate_lm(lm, tasks, data_dir, chabsa_dir, prompt_version, limit, seed)
+    return {"model": str(model_dir), **result}
+
+
+def results_table(result: dict[str, Any]) -> str:
+    """A markdown table of one evaluation: per task acc / acc_norm / f1 / leaderboard score."""
+    lines = [
+        f"prompt version: {result['prompt_version']}" + (f", limit {result['limit']}" if result.get("limit") else ""),
+        "",
+        "| task | prompt | n | acc | acc_norm | f1 | score |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    fmt = lambda x: "" if x is None else f"{x:.4f}"  # noqa: E731
+    for task, r in result["tasks"].items():
+        lines.append(
+            f"| {task} | {r['prompt_version']} | {r['n']} | {fmt(r.get('acc'))} | {fmt(r.get('acc_norm'))} | {fmt(r.get('f1'))} | {r['score']:.2f} |"
+        )
+    lines.append(f"| **average** | | | | | | **{result['average']:.2f}** |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,207 @@
+"""Score every checkpoint of a training run and chart each metric against tokens seen.
+
+Reads ``TRAIN_RUN/checkpoints/step_NNNNNN/{hf/, state.json}`` (the trainer's contract) and
+writes into EVAL_OUT (default ``TRAIN_RUN/eval``):
+
+- ``scores/step_NNNNNN.json``: one checkpoint's scores and the settings that made them. A
+  checkpoint whose file exists with the same settings is skipped, so an interrupted or
+  repeated sweep resumes where it stopped and a new checkpoint costs one evaluation;
+- ``results.json``, ``results.csv``, ``results.md``: one row per checkpoint, by step;
+- ``plots/<metric>.png``: each metric against tokens seen (matplotlib).
+
+Without task data (``data_dir`` None, e.g. the CPU demo) only bits per character is scored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+from kinyu.runs import atomic_write_bytes, atomic_write_json, atomic_write_text, package_versions, read_json
+
+from evaluation.harness import TASKS, EvalError, check_data, check_tasks, evaluate_lm, load_model, make_lm, resolve_device
+
+STEP_DIR = re.compile(r"^step_(\d+)$")
+
+
+def list_checkpoints(train_run: str | Path) -> list[dict[str, Any]]:
+    """Complete HF exports of a training run (``hf/config.json`` present), by step."""
+    root = Path(train_run) / "checkpoints"
+    if not root.is_dir():
+        raise EvalError(f"{train_run}: no checkpoints/ folder (is this a TRAIN_RUN written by `kinyu train`?)")
+    found = []
+    for d in sorted(root.iterdir()):
+        m = STEP_DIR.match(d.name)
+        if not m or not (d / "hf" / "config.json").is_file():
+            continue
+        state = read_json(d / "state.json") if (d / "state.json").is_file() else {}
+        found.append(
+            {
+                "checkpoint": d.name,
+                "hf": str(d / "hf"),
+                "step": int(state.get("step", int(m.group(1)))),
+                "tokens_seen": int(state.get("tokens_seen", 0)),
+                "epoch": state.get("epoch"),
+            }
+        )
+    if not found:
+        raise EvalError(f"{root}: no complete checkpoints (step_*/hf/config.json)")
+    return sorted(found, key=lambda c: c["step"])
+
+
+def parse_named_paths(entries: Sequence[str] | dict[str, str] | None) -> dict[str, str]:
+    """``["fin=path", "path2"]`` -> ``{"fin": "path", "<folder name>": "path2"}``."""
+    if not entries:
+        return {}
+    if isinstance(entries, dict):
+        return {str(k): str(v) for k, v in entries.items()}
+    out = {}
+    for entry in entries:
+        name, sep, path = str(entry).partition("=")
+        if not sep:
+            name, path = Path(entry).name, entry
+        if name in out:
+            raise EvalError(f"two bits-per-character sets are both named {name!r}; name them NAME=PATH")
+        out[name] = path
+    return out
+
+
+def flat_metrics(scores: dict[str, Any]) -> dict[str, float]:
+    flat: dict[str, float] = {}
+    if "tasks" in scores:
+        flat["average"] = scores["tasks"]["average"]
+        for task, r in scores["tasks"]["tasks"].items():
+            for key in ("acc", "acc_norm", "f1", "score"):
+                if key in r:
+                    flat[f"{task}/{key}"] = r[key]
+    for name, r in scores.get("bpc", {}).items():
+        flat[f"bpc/{name}"] = r["bits_per_character"]
+    return flat
+
+
+def _write_tables(out_dir: Path, rows: list[dict[str, Any]]) -> None:
+    metric_names = sorted({k for r in rows for k in r["metrics"]})
+    atomic_write_json(out_dir / "results.json", {"checkpoints": rows, "metrics": metric_names})
+    head = ["checkpoint", "step", "tokens_seen", "epoch", *metric_names]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(head)
+    for r in rows:
+        w.writerow([r["checkpoint"], r["step"], r["tokens_seen"], r["epoch"], *(r["metrics"].get(m, "") for m in metric_names)])
+    atomic_write_text(out_dir / "results.csv", buf.getvalue())
+    md = ["| " + " | ".join(head) + " |", "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |"]
+    for r in rows:
+        vals = [f"{r['metrics'][m]:.4f}" if m in r["metrics"] else "" for m in metric_names]
+        md.append(f"| {r['checkpoint']} | {r['step']} | {r['tokens_seen']} | {r['epoch'] if r['epoch'] is not None else ''} | " + " | ".join(vals) + " |")
+    atomic_write_text(out_dir / "results.md", "# Evaluation sweep\n\n" + "\n".join(md) + "\n")
+
+
+def _write_plots(out_dir: Path, rows: list[dict[str, Any]]) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for metric in sorted({k for r in rows for k in r["metrics"]}):
+        pts = [(r["tokens_seen"], r["metrics"][metric]) for r in rows if metric in r["metrics"]]
+        fig, ax = plt.subplots(figsize=(5, 3.2), dpi=100)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o")
+        ax.set_xlabel("tokens seen")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        plt.close(fig)
+        path = out_dir / "plots" / (metric.replace("/", "__") + ".png")
+        atomic_write_bytes(path, buf.getvalue())
+        paths.append(path)
+    return paths
+
+
+def sweep(
+    train_run: str | Path,
+    out_dir: str | Path | None = None,
+    tasks: Sequence[str] = TASKS,
+    data_dir=None,
+    chabsa_dir=None,
+    corpus_runs: Sequence[str] | dict[str, str] | None = None,
+    text_dirs: Sequence[str] | dict[str, str] | None = None,
+    prompt_version: str = "default",
+    limit: int | None = None,
+    bpc_max_docs: int | None = None,
+    batch_size: int = 8,
+    device: str = "cpu",
+    dtype: str = "auto",
+    seed: int = 0,
+    progress: bool = True,
+) -> Path:
+    """Evaluate every checkpoint of ``train_run`` not yet scored; write the tables and plots."""
+    from evaluation.bpc import bits_per_character_lm, corpus_validation_texts, folder_texts
+
+    checkpoints = list_checkpoints(train_run)
+    out_dir = Path(out_dir) if out_dir else Path(train_run) / "eval"
+    use_tasks = data_dir is not None or chabsa_dir is not None
+    if use_tasks:
+        tasks = check_tasks(tasks, prompt_version)
+        check_data(tasks, data_dir, chabsa_dir)
+    sources = {f"{k}": ("corpus", v) for k, v in parse_named_paths(corpus_runs).items()}
+    for k, v in parse_named_paths(text_dirs).items():
+        if k in sources:
+            raise EvalError(f"bits-per-character set {k!r} given twice")
+        sources[k] = ("texts", v)
+    if not use_tasks and not sources:
+        raise EvalError("nothing to evaluate: give task data (--data-dir) and/or bits-per-character sets")
+    texts = {
+        name: corpus_validation_texts(path, bpc_max_docs) if kind == "corpus" else folder_texts(path, bpc_max_docs)
+        for name, (kind, path) in sources.items()
+    }
+    settings = {
+        "tasks": list(tasks) if use_tasks else [],
+        "data_dir": str(data_dir) if data_dir else None,
+        "chabsa_dir": str(chabsa_dir) if chabsa_dir else None,
+        "prompt_version": prompt_version,
+        "limit": limit,
+        "bpc_sets": {k: list(v) for k, v in sources.items()},
+        "bpc_max_docs": bpc_max_docs,
+        "dtype": dtype,
+        "seed": seed,
+    }
+    device = resolve_device(device)
+    scored = evaluated = 0
+    from tqdm.auto import tqdm
+
+    for ckpt in tqdm(checkpoints, desc="checkpoints", disable=not progress):
+        score_file = out_dir / "scores" / f"{ckpt['checkpoint']}.json"
+        if score_file.is_file() and read_json(score_file).get("settings") == settings:
+            scored += 1
+            continue
+        model, tokenizer = load_model(ckpt["hf"], device, dtype)
+        lm = make_lm(model, tokenizer, batch_size, device)
+        scores: dict[str, Any] = {}
+        if use_tasks:
+            res = evaluate_lm(lm, tasks, data_dir, chabsa_dir, prompt_version, limit, seed)
+            res.pop("lm_eval_results", None)
+            scores["tasks"] = res
+        scores["bpc"] = {name: bits_per_character_lm(lm, docs) for name, docs in texts.items()}
+        atomic_write_json(score_file, {"checkpoint": ckpt, "settings": settings, "scores": scores})
+        evaluated += 1
+        del lm, model
+    rows = []
+    for ckpt in checkpoints:
+        data = read_json(out_dir / "scores" / f"{ckpt['checkpoint']}.json")
+        rows.append({**ckpt, "metrics": flat_metrics(data["scores"])})
+    _write_tables(out_dir, rows)
+    _write_plots(out_dir, rows)
+    atomic_write_json(
+        out_dir / "sweep.json",
+        {"train_run": str(train_run), "settings": settings, "evaluated": evaluated, "skipped": scored,
+         "versions": package_versions(("kinyu", "lm-eval", "transformers", "torch", "tokenizers"))},
+    )
+    return out_dir

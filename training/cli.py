@@ -1,0 +1,65 @@
+"""``kinyu train``: continual-pre-train a causal LM on corpus token shards with DeepSpeed.
+
+    kinyu train --config configs/train/tiny_cpu.yaml [--optim.lr 1e-4 ...]
+    kinyu train --resume TRAIN_RUN
+    deepspeed --hostfile hostfile --module kinyu.cli train --config ...      (several nodes)
+    torchrun --nnodes 2 --nproc-per-node 8 ... -m kinyu.cli train --config ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kinyu.config import ConfigError, add_config_arguments, config_overrides, dump_yaml, load_config, set_field
+from training.config import TrainConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kinyu train",
+        description="Continual-pre-train a causal LM on the token shards of CORPUS_RUN folders with a DeepSpeed "
+                    "engine (ZeRO 0-3, bf16 on GPU, fp32 on CPU). Writes a TRAIN_RUN folder: manifest.json, "
+                    "metrics.jsonl, tensorboard/, checkpoints/step_NNNNNN/{deepspeed,hf,state.json}.",
+    )
+    parser.add_argument("--config", help="YAML training config (configs/train/*.yaml)")
+    parser.add_argument("--resume", metavar="TRAIN_RUN",
+                        help="continue TRAIN_RUN from its latest checkpoint with the config it was started with")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    # the deepspeed launcher appends --local_rank=N; the rank is read from the environment instead
+    parser.add_argument("--local_rank", "--local-rank", type=int, default=None, help=argparse.SUPPRESS)
+    add_config_arguments(parser, TrainConfig)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    from training.train import TrainInputError, load_run_config, run_training
+
+    overrides = config_overrides(args)
+    try:
+        if args.resume:
+            if args.config:
+                raise ConfigError("give either --config (a new run) or --resume TRAIN_RUN, not both")
+            cfg = load_run_config(args.resume)
+            for key, value in overrides.items():
+                set_field(cfg, key, value)
+            set_field(cfg, "run.out_dir", args.resume)
+            cfg.validate()
+        else:
+            if not args.config and not overrides:
+                raise ConfigError("give --config FILE.yaml (see configs/train/) or --resume TRAIN_RUN")
+            cfg = load_config(TrainConfig, args.config, overrides)
+        if args.print_config:
+            print(dump_yaml(cfg), end="")
+            return 0
+        run_dir = run_training(cfg, resume=bool(args.resume))
+    except (ConfigError, TrainInputError) as e:
+        print(f"kinyu train: error: {e}", file=sys.stderr)
+        return 2
+    print(f"kinyu train: wrote {run_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The one typed config of ``kinyu train`` (litgpt style: plain dataclasses, every field documented).
+
+Load with ``kinyu.config.load_config(TrainConfig, yaml, overrides)``; every leaf field is also a
+CLI flag (``--optim.lr 5e-7``). ``validate`` checks what can be checked without touching files;
+``training.train.check_inputs`` then checks the files (shards, tokenizer, model) before any work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kinyu.config import ConfigError
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help}, **kw)
+    return field(default=default, metadata={"help": help}, **kw)
+
+
+@dataclass
+class ModelConfig:
+    """Which causal LM to train: a local Hugging Face checkpoint directory or an architecture to build."""
+
+    path: str | None = _f(None, "local Hugging Face checkpoint directory (AutoModelForCausalLM); nothing is downloaded. "
+                                "Leave empty to build a fresh model from the fields below")
+    trust_remote_code: bool = _f(False, "allow the checkpoint's own modelling code (e.g. Qwen-based nekomata); off by default")
+    architecture: str = _f("llama", "model_type for a model built from config (AutoConfig.for_model), used when path is empty")
+    hidden_size: int = _f(64, "built model: hidden size")
+    num_layers: int = _f(2, "built model: transformer layers")
+    num_heads: int = _f(4, "built model: attention heads")
+    num_kv_heads: int | None = _f(None, "built model: key/value heads (grouped-query attention); empty = num_heads")
+    intermediate_size: int = _f(256, "built model: MLP inner size")
+    max_position_embeddings: int = _f(512, "built model: longest sequence the positions allow")
+    tie_word_embeddings: bool = _f(False, "built model: share input embedding and LM head")
+    extra: dict[str, Any] = _f({}, "built model: any further config fields passed to AutoConfig.for_model")
+    activation_checkpointing: bool = _f(False, "recompute activations in the backward pass (less memory, ~30% more compute)")
+
+
+@dataclass
+class DataConfig:
+    """Token shards to train on, how they are packed and mixed."""
+
+    corpus_runs: list[str] = _f([], "CORPUS_RUN folders (from `kinyu corpus build`); their tokens/train shards are the domain data")
+    replay_runs: list[str] = _f([], "CORPUS_RUN folders of general-domain text mixed in to limit forgetting (same tokenizer)")
+    replay_ratio: float = _f(0.0, "share of training windows (= tokens) drawn from replay_runs, in [0, 1)")
+    seq_len: int = _f(2048, "tokens per training window; documents are packed back to back with EOS between them")
+    val_max_windows: int = _f(64, "validation: at most this many seq_len windows of the corpus runs' tokens/validation")
+
+
+@dataclass
+class OptimConfig:
+    """AdamW through DeepSpeed."""
+
+    lr: float = _f(5e-7, "peak learning rate (the paper: 5e-7 for nekomata-14b)")
+    min_lr: float = _f(0.0, "floor the cosine decays to")
+    weight_decay: float = _f(0.1, "decoupled weight decay, applied to matrices only (not norms or biases)")
+    beta1: float = _f(0.9, "AdamW beta1")
+    beta2: float = _f(0.95, "AdamW beta2")
+    eps: float = _f(1e-8, "AdamW epsilon")
+    grad_clip: float = _f(1.0, "clip the global gradient norm to this (0 = no clipping)")
+    torch_adam: bool | None = _f(None, "use torch's AdamW instead of DeepSpeed's fused op; empty = on for CPU, off for GPU")
+
+
+@dataclass
+class ScheduleConfig:
+    """Batch sizes, length of training and the learning-rate schedule (linear warmup, cosine decay)."""
+
+    micro_batch_size: int = _f(1, "windows per device per forward pass")
+    grad_accum_steps: int = _f(1, "micro batches accumulated per optimiser step")
+    epochs: float = _f(1.0, "passes over the domain corpus (the paper: 5); replay windows come on top")
+    max_steps: int | None = _f(None, "stop after this many optimiser steps (overrides epochs)")
+    warmup_steps: int = _f(0, "linear warmup steps")
+    warmup_start_lr: float = _f(0.0, "learning rate warmup starts from")
+    rewarm_from_checkpoint: bool = _f(False, "continual pre-training from a kinyu checkpoint (model.path = .../hf): warm up "
+                                              "again from that run's final LR (its floor) instead of warmup_start_lr")
+
+
+@dataclass
+class DeepSpeedConfig:
+    """The DeepSpeed engine."""
+
+    zero_stage: int = _f(2, "ZeRO stage 0-3 (0 = plain data parallel, 3 = parameters sharded too)")
+    precision: Literal["auto", "bf16", "fp32"] = _f("auto", "auto = bf16 on a GPU that supports it, else fp32 (CPU)")
+    offload_optimizer: bool = _f(False, "ZeRO-2/3: keep optimiser states in CPU memory")
+    backend: Literal["auto", "nccl", "gloo"] = _f("auto", "torch.distributed backend; auto = nccl on GPU, gloo on CPU")
+    extra: dict[str, Any] = _f({}, "merged into the generated DeepSpeed config (advanced; e.g. zero_optimization buckets)")
+
+
+@dataclass
+class CheckpointConfig:
+    every_steps: int = _f(500, "write checkpoints/step_NNNNNN every this many steps (and at the end)")
+    keep_last: int = _f(3, "keep only the newest K checkpoints (0 = keep all)")
+    export_hf: bool = _f(True, "also write a Hugging Face export (save_pretrained + tokenizer) under hf/")
+
+
+@dataclass
+class LoggingConfig:
+    every_steps: int = _f(10, "log loss, lr, grad norm, tokens, tokens/s and MFU every this many steps")
+    eval_every_steps: int = _f(0, "validation loss every this many steps and at the end (0 = never)")
+    tensorboard: bool = _f(True, "write TensorBoard event files to TRAIN_RUN/tensorboard")
+    peak_flops_per_device: float | None = _f(None, "bf16 dense peak FLOP/s of one device for MFU; empty = look the "
+                                                    "GPU up in a table (no figure for CPUs)")
+    data_order: bool = _f(False, "write data_order.jsonl: the global window ids of every step (audit / tests)")
+
+
+@dataclass
+class RunConfig:
+    out_dir: str = _f("runs/train", "the TRAIN_RUN folder to write")
+    seed: int = _f(1234, "seed for model init, data order and every RNG")
+    name: str = _f("", "free text recorded in the manifest")
+
+
+@dataclass
+class TrainConfig:
+    run: RunConfig = field(default_factory=RunConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    deepspeed: DeepSpeedConfig = field(default_factory=DeepSpeedConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    def validate(self) -> None:
+        """Checks that need no files; raise ``ConfigError`` naming the field."""
+        problems = []
+        d, s, o = self.data, self.schedule, self.optim
+        if not d.corpus_runs:
+            problems.append("data.corpus_runs is empty: give at least one CORPUS_RUN folder")
+        if not 0.0 <= d.replay_ratio < 1.0:
+            problems.append(f"data.replay_ratio={d.replay_ratio} must be in [0, 1)")
+        if d.replay_ratio > 0 and not d.replay_runs:
+            problems.append("data.replay_ratio > 0 but data.replay_runs is empty")
+        if d.seq_len < 2:
+            problems.append(f"data.seq_len={d.seq_len} must be at least 2")
+        if self.deepspeed.zero_stage not in (0, 1, 2, 3):
+            problems.append(f"deepspeed.zero_stage={self.deepspeed.zero_stage} must be 0, 1, 2 or 3")
+        for name in ("micro_batch_size", "grad_accum_steps"):
+            if getattr(s, name) < 1:
+                problems.append(f"schedule.{name} must be >= 1")
+        if s.max_steps is None and s.epochs <= 0:
+            problems.append("schedule.epochs must be > 0 (or set schedule.max_steps)")
+        if s.max_steps is not None and s.max_steps < 1:
+            problems.append("schedule.max_steps must be >= 1")
+        if o.lr <= 0 or o.min_lr < 0 or o.min_lr > o.lr:
+            problems.append(f"optim.lr={o.lr} / optim.min_lr={o.min_lr}: need 0 <= min_lr <= lr and lr > 0")
+        if self.checkpoint.every_steps < 1 or self.logging.every_steps < 1:
+            problems.append("checkpoint.every_steps and logging.every_steps must be >= 1")
+        if self.model.path is None and self.model.hidden_size % self.model.num_heads:
+            problems.append("model.hidden_size must be divisible by model.num_heads")
+        if problems:
+            raise ConfigError("invalid training config:\n  - " + "\n  - ".join(problems))

@@ -1,0 +1,130 @@
+"""Training windows from datatrove token shards: packed, memory-mapped, seeded, resumable by one number.
+
+The shards of a source (all ``tokens/train`` folders of its CORPUS_RUNs) are read as one token
+stream by memory map; documents already end with EOS, so cutting the stream into windows of
+``seq_len + 1`` tokens at stride ``seq_len`` packs documents back to back with EOS between
+them (input = window[:-1], target = window[1:]). Nothing but the current window is read.
+
+The order of windows is a pure function of (seed, global sample index): sample ``i`` comes
+from the replay source when ``floor((i + 1) r) > floor(i r)`` for the replay ratio ``r`` (an
+exact, evenly spread interleave), otherwise from the domain source; the k-th window of a
+source lies in epoch ``k // n`` at position ``k % n`` of that epoch's seeded permutation. The
+data position of a checkpoint is therefore one integer, the number of samples consumed, and a
+resumed run can neither repeat nor skip a window, whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from corpus.shards import TokenShard, list_shards
+
+
+class PackedWindows:
+    """``seq_len + 1``-token windows at stride ``seq_len`` over the concatenated shards of one source."""
+
+    def __init__(self, shards: list[TokenShard], seq_len: int):
+        self.shards = list(shards)
+        self.seq_len = seq_len
+        lengths = np.array([len(s) for s in self.shards], dtype=np.int64)
+        self.shard_starts = np.concatenate([[0], np.cumsum(lengths)])
+        self.total_tokens = int(self.shard_starts[-1])
+        # each window needs one token beyond its seq_len inputs for the last target
+        self.num_windows = max(0, (self.total_tokens - 1) // seq_len)
+
+    @classmethod
+    def from_folders(cls, folders: list[str | Path], seq_len: int) -> "PackedWindows":
+        return cls([s for f in folders for s in list_shards(f)], seq_len)
+
+    def __len__(self) -> int:
+        return self.num_windows
+
+    def window(self, i: int) -> np.ndarray:
+        if not 0 <= i < self.num_windows:
+            raise IndexError(f"window {i} out of range (0..{self.num_windows - 1})")
+        start, end = i * self.seq_len, i * self.seq_len + self.seq_len + 1
+        first = int(np.searchsorted(self.shard_starts, start, side="right")) - 1
+        pieces, pos, k = [], start, first
+        while pos < end:
+            shard_start = int(self.shard_starts[k])
+            take_to = min(end, int(self.shard_starts[k + 1]))
+            pieces.append(self.shards[k].tokens[pos - shard_start : take_to - shard_start])
+            pos, k = take_to, k + 1
+        return (pieces[0] if len(pieces) == 1 else np.concatenate(pieces)).astype(np.int64)
+
+
+class MixedWindowOrder:
+    """The seeded order of training windows, domain and replay interleaved at ``replay_ratio``."""
+
+    DOMAIN, REPLAY = 0, 1
+
+    def __init__(self, domain: PackedWindows, replay: PackedWindows | None = None, replay_ratio: float = 0.0,
+                 seed: int = 0):
+        if len(domain) == 0:
+            raise ValueError(f"the domain shards hold fewer than seq_len+1={domain.seq_len + 1} tokens: no window to train on")
+        if replay_ratio > 0 and (replay is None or len(replay) == 0):
+            raise ValueError("replay_ratio > 0 but the replay shards hold no full window")
+        self.sources = (domain, replay)
+        self.seed = seed
+        # a fraction keeps the interleave exact in integer arithmetic at any index
+        self.ratio = Fraction(replay_ratio).limit_denominator(10_000)
+        self._perm_cache: dict[tuple[int, int], np.ndarray] = {}
+
+    def replay_before(self, i: int) -> int:
+        """How many of samples ``0 .. i-1`` come from the replay source."""
+        return (i * self.ratio.numerator) // self.ratio.denominator
+
+    def domain_before(self, i: int) -> int:
+        return i - self.replay_before(i)
+
+    def samples_for_domain_epochs(self, epochs: float) -> int:
+        """Fewest samples whose domain part covers ``epochs`` passes over the domain windows."""
+        want = math.ceil(epochs * len(self.sources[0]))
+        i = math.ceil(want / (1 - float(self.ratio)))
+        while self.domain_before(i) < want:
+            i += 1
+        while i > 0 and self.domain_before(i - 1) >= want:
+            i -= 1
+        return i
+
+    def _permutation(self, source: int, epoch: int) -> np.ndarray:
+        key = (source, epoch)
+        if key not in self._perm_cache:
+            if len(self._perm_cache) > 8:
+                self._perm_cache.clear()
+            rng = np.random.default_rng([self.seed, source, epoch])
+            self._perm_cache[key] = rng.permutation(len(self.sources[source]))
+        return self._perm_cache[key]
+
+    def locate(self, i: int) -> tuple[int, int, int]:
+        """(source, epoch of that source, window id) of global sample ``i``."""
+        replay_here = self.replay_before(i + 1) > self.replay_before(i)
+        source = self.REPLAY if replay_here else self.DOMAIN
+        k = self.replay_before(i) if replay_here else self.domain_before(i)
+        n = len(self.sources[source])
+        epoch, pos = divmod(k, n)
+        return source, epoch, int(self._permutation(source, epoch)[pos])
+
+    def sample(self, i: int) -> np.ndarray:
+        source, _, window = self.locate(i)
+        return self.sources[source].window(window)
+
+    def batch(self, indices: list[int] | range) -> np.ndarray:
+        """Windows of the given global sample indices, shape (len(indices), seq_len + 1), int64."""
+        return np.stack([self.sample(i) for i in indices])
+
+    def domain_epoch(self, i: int) -> float:
+        """Domain epochs completed after ``i`` samples (fractional)."""
+        return self.domain_before(i) / len(self.sources[0])
+
+
+def validation_windows(folders: list[str | Path], seq_len: int) -> PackedWindows | None:
+    """The corpus runs' validation shards as windows (validation uses the first ones, in order)."""
+    existing = [f for f in folders if Path(f).is_dir() and any(Path(f).glob("*.ds"))]
+    if not existing:
+        return None
+    return PackedWindows.from_folders(existing, seq_len)
