@@ -38,7 +38,12 @@ class ExtractConfig:
     pdf_join_lines: bool = field(default=True, metadata=_help("re-join hard-wrapped lines"))
     pdf_drop_running_lines: bool = field(default=True, metadata=_help("drop running headers/footers and page numbers"))
     html_include_tables: bool = field(default=True, metadata=_help("keep table text (filters remove table residue later)"))
-    html_favor_recall: bool = field(default=True, metadata=_help("trafilatura favor_recall: keep every prose section"))
+    html_favor_recall: bool = field(
+        default=False,
+        # measured on real 有報 sections (shared edinet-asr-html): favor_recall=True returned 3,272 of
+        # 52,140 characters of S100J1VI-0104010 and 23,886 of 132,963 of S100IYG9-0104010
+        metadata=_help("trafilatura favor_recall; off, since on EDINET filings it loses most sections"),
+    )
     min_chars: int = field(default=1, metadata=_help("drop documents shorter than this after normalisation"))
 
 
@@ -46,6 +51,12 @@ class ExtractConfig:
 class NormalizeConfig:
     nfkc: bool = field(default=True, metadata=_help("Unicode NFKC (full-width ASCII, half-width kana, look-alikes)"))
     join_japanese_spaces: bool = field(default=True, metadata=_help("remove spaces between Japanese characters"))
+
+
+@dataclass
+class CacheConfig:
+    enabled: bool = field(default=True, metadata=_help("reuse extracted+normalised text across builds (filter-only rebuilds skip extraction)"))
+    dir: str | None = field(default=None, metadata=_help("cache folder; unset = $KINYU_CACHE_DIR or ~/.cache/kinyu/extract"))
 
 
 @dataclass
@@ -85,6 +96,7 @@ class CorpusConfig:
     input: InputConfig = field(default_factory=InputConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    cache: CacheConfig = field(default_factory=CacheConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     decontamination: DecontaminationConfig = field(default_factory=DecontaminationConfig)

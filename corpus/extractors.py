@@ -112,7 +112,7 @@ class HtmlExtractor(FormatExtractor):
     name = "🌐 HTML"
     fmt = "html"
 
-    def __init__(self, include_tables: bool = True, favor_recall: bool = True):
+    def __init__(self, include_tables: bool = True, favor_recall: bool = False):
         super().__init__()
         self.include_tables = include_tables
         self.favor_recall = favor_recall

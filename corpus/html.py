@@ -60,7 +60,7 @@ def drop_hidden(tree) -> int:
     return removed
 
 
-def extract_html(html: str, include_tables: bool = True, favor_recall: bool = True) -> tuple[str, dict]:
+def extract_html(html: str, include_tables: bool = True, favor_recall: bool = False) -> tuple[str, dict]:
     """Decoded HTML -> main text (trafilatura), with what was removed as counters."""
     import trafilatura
 

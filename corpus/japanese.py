@@ -55,6 +55,38 @@ def tagger():
     return tg
 
 
+def pos_tagger():
+    """A per-thread MeCab tagger on the same unidic-lite dictionary whose ``parse(text)`` returns
+    only the UniDic pos1 of each token, one per line (``"名詞\n助詞\n…"``; whitespace skipped,
+    fugashi strips the final ``\n``).
+
+    Same dictionary and options as ``tagger()``, so the same segmentation; only the output differs.
+    MeCab formats the string in C, which spares the Python node object and the decoding of the
+    26-field UniDic feature string per token that ``tagger()(text)`` costs; the quality filters
+    then count and match over this short string without running Python code per token, which
+    is what lets all of them together run near the speed of plain tokenization
+    (benchmarks/filters_speed.py).
+    """
+    tg = getattr(_local, "pos_tagger", None)
+    if tg is None:
+        import fugashi
+        import unidic_lite
+
+        dicdir = unidic_lite.DICDIR
+        # an empty output-format-type makes MeCab use -F instead of the dicrc's unidic format
+        tg = fugashi.GenericTagger(
+            f'-d "{dicdir}" -r "{dicdir}/mecabrc" --output-format-type= -F "%f[0]\\n" -E ""'
+        )
+        _local.pos_tagger = tg
+    return tg
+
+
+def parse_pos1(text: str) -> list[str]:
+    """UniDic pos1 of every MeCab token of ``text``, in order (whitespace is not a token)."""
+    out = pos_tagger().parse(text)
+    return out.split("\n") if out else []
+
+
 # Sentence ends in Japanese prose: 。 (and its NFKC-stable forms), ! and ? (NFKC folds ！？ to ASCII),
 # optionally followed by closing brackets; a hard line break also ends a sentence.
 SENTENCE_END = "。!?！？"

@@ -27,7 +27,7 @@ class PdfText:
     warnings: list[str] = field(default_factory=list)
 
 
-def extract_pdfminer(data: bytes, detect_vertical: bool = True) -> PdfText:
+def extract_pdfminer(data: bytes, detect_vertical: bool = True, max_pages: int = 0) -> PdfText:
     import logging
 
     from pdfminer.high_level import extract_pages
@@ -48,7 +48,7 @@ def extract_pdfminer(data: bytes, detect_vertical: bool = True) -> PdfText:
     try:
         pages = []
         laparams = LAParams(detect_vertical=detect_vertical)
-        for layout in extract_pages(io.BytesIO(data), laparams=laparams):
+        for layout in extract_pages(io.BytesIO(data), laparams=laparams, maxpages=max_pages):
             pages.append("".join(el.get_text() for el in layout if isinstance(el, LTTextContainer)))
     except (PDFPasswordIncorrect, PDFEncryptionError) as e:
         raise PdfError("encrypted", f"{type(e).__name__}: {e}".strip()) from None
@@ -64,7 +64,7 @@ def extract_pdfminer(data: bytes, detect_vertical: bool = True) -> PdfText:
     return PdfText(pages, warnings)
 
 
-def extract_pdfium(data: bytes) -> PdfText:
+def extract_pdfium(data: bytes, max_pages: int = 0) -> PdfText:
     import pypdfium2 as pdfium
 
     try:
@@ -76,7 +76,7 @@ def extract_pdfium(data: bytes) -> PdfText:
         raise PdfError("corrupt", msg) from None
     try:
         pages = []
-        for i in range(len(pdf)):
+        for i in range(min(len(pdf), max_pages) if max_pages else len(pdf)):
             page = pdf[i]
             textpage = page.get_textpage()
             pages.append(textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n"))

@@ -24,6 +24,7 @@ from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.tokens import DocumentTokenizer
 from datatrove.pipeline.writers import JsonlWriter
 
+from corpus.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, settings_fingerprint
 from corpus.config import CorpusConfig
 from corpus.dedup import dedup_stages
 from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
@@ -115,13 +116,22 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
     from corpus.readers import RawFileReader
 
     x = cfg.extract
+    cache_lookup, cache_store = [], []
+    if cfg.cache.enabled:
+        cache_dir = str(cfg.cache.dir or default_cache_dir())
+        settings = {k: v for k, v in to_dict(x).items() if k != "min_chars"}
+        fingerprint = settings_fingerprint(settings, to_dict(cfg.normalize))
+        cache_lookup = [ExtractionCacheLookup(cache_dir, fingerprint)]
+        cache_store = [ExtractionCacheStore(cache_dir)]
     steps = [
         RawFileReader(input_paths(cfg), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude)),
+        *cache_lookup,
         PdfExtractor(x.pdf_backend, x.pdf_detect_vertical, x.pdf_join_lines, x.pdf_drop_running_lines),
         HtmlExtractor(x.html_include_tables, x.html_favor_recall),
         PlainTextDecoder(),
         QuarantineGate(JsonlWriter(str(run / "work" / "quarantine"), output_filename=JSONL_GZ)),
         JapaneseNormalizer(cfg.normalize.nfkc, cfg.normalize.join_japanese_spaces),
+        *cache_store,
         EmptyTextFilter(x.min_chars, removed_writer(run, "empty")),
         *quality_steps(cfg.quality, run / "removed"),
         JsonlWriter(str(run / "work" / "filtered"), output_filename=JSONL_GZ),
@@ -363,8 +373,20 @@ def count_docs(folder: Path) -> tuple[int, int]:
     return docs, chars
 
 
+def relativize_shard_metadata(run: Path) -> None:
+    """datatrove writes the tokenizer's absolute path into each shard's ``.metadata``; make it
+    run-relative so that the same build in two folders gives byte-identical shards."""
+    for meta in sorted((run / "tokens").glob("*/*.ds.metadata")):
+        lines = meta.read_text(encoding="utf-8").split("\n")
+        name, _, size = lines[0].rpartition("|")
+        if name != "tokenizer/tokenizer.json":
+            lines[0] = f"tokenizer/tokenizer.json|{size}"
+            atomic_write_text(meta, "\n".join(lines))
+
+
 def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> dict:
     run = Path(cfg.output)
+    relativize_shard_metadata(run)
     quarantine = merge_quarantine(run)
     stats = merge_stats(run)
     read_stats = next((s for s in stats.get("extract", []) if "Raw files" in s.get("name", "")), {})

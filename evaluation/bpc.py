@@ -10,8 +10,9 @@ Texts come from:
 - a CORPUS_RUN's ``tokens/validation`` shards, read with :mod:`corpus.shards` and decoded
   back to text with the corpus tokenizer (EOS stripped), then re-tokenized by the evaluated
   model's own tokenizer;
-- any folder of ``*.txt`` / ``*.md`` files (one document per file) or ``*.jsonl`` (``text``
-  field per line) - e.g. a general-domain set next to the financial one, to see forgetting;
+- any folder of ``*.txt`` / ``*.md`` files (one document per file), ``*.jsonl`` (``text``
+  field per line) or ``*.json`` (a list of objects with ``text``) - e.g. a general-domain set
+  next to the financial one, to see forgetting;
 - a list of strings (Python API).
 """
 
@@ -58,7 +59,7 @@ def corpus_validation_texts(corpus_run: str | Path, max_docs: int | None = None)
 
 
 def folder_texts(folder: str | Path, max_docs: int | None = None) -> list[str]:
-    """Documents of a text folder: each *.txt/*.md file, and each ``text`` line of *.jsonl."""
+    """Documents of a text folder: each *.txt/*.md file, each ``text`` of *.jsonl / *.json lists."""
     folder = Path(folder)
     if not folder.is_dir():
         raise EvalError(f"text folder not found: {folder}")
@@ -72,10 +73,14 @@ def folder_texts(folder: str | Path, max_docs: int | None = None) -> list[str]:
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip() and (text := json.loads(line).get("text")):
                     texts.append(text)
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, list):
+                texts += [item["text"] for item in data if isinstance(item, dict) and item.get("text")]
         if max_docs is not None and len(texts) >= max_docs:
             return texts[:max_docs]
     if not texts:
-        raise EvalError(f"no text documents (*.txt, *.md, *.jsonl) in {folder}")
+        raise EvalError(f"no text documents (*.txt, *.md, *.jsonl, *.json lists with text) in {folder}")
     return texts
 
 

@@ -15,7 +15,6 @@ import argparse
 import dataclasses
 import json
 import sys
-from pathlib import Path
 
 from kinyu.config import OVERRIDE_PREFIX, ConfigError, config_overrides, load_config
 
@@ -57,7 +56,12 @@ def _bpc_sets(cfg: EvalConfig) -> dict[str, tuple[str, str]]:
 
 
 def _eval(argv: list[str]) -> int:
-    args = _parser("kinyu eval", "Score a local model on the Japanese financial tasks and bits per character.").parse_args(argv)
+    parser = _parser("kinyu eval", "Score a local model on the Japanese financial tasks and bits per character.")
+    parser.epilog = (
+        "more: `kinyu eval sweep TRAIN_RUN --help` (every checkpoint of a training run) and "
+        "`kinyu eval compare --models A B --help` (greedy answers side by side)"
+    )
+    args = parser.parse_args(argv)
     cfg = _config(args)
     if not cfg.model:
         raise EvalError("--model DIR is required")

@@ -32,11 +32,8 @@ def task_prompts(tasks: Sequence[str], data_dir=None, chabsa_dir=None, per_task:
     tasks = check_tasks(tasks)
     check_data(tasks, data_dir, chabsa_dir)
     tm = task_manager(data_dir, chabsa_dir)
-    from lm_eval.tasks import get_task_dict
-
+    task_dict = tm.load(list(tasks))["tasks"]
     out = []
-
-    task_dict = get_task_dict(list(tasks), tm)
     for name in tasks:
         task = task_dict[name]
         for doc in list(task.test_docs())[:per_task]:

@@ -144,7 +144,9 @@ def _plain_metrics(raw: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def run_lm_eval(lm, names: Sequence[str], data_dir=None, chabsa_dir=None, limit: int | None = None, seed: int = 0):
+def run_lm_eval(
+    lm, names: Sequence[str], data_dir=None, chabsa_dir=None, limit: int | None = None, seed: int = 0, log_samples: bool = False
+):
     """One lm-eval ``simple_evaluate`` over our task names; returns its result dict."""
     from lm_eval import simple_evaluate
 
@@ -156,7 +158,7 @@ def run_lm_eval(lm, names: Sequence[str], data_dir=None, chabsa_dir=None, limit:
         task_manager=task_manager(data_dir, chabsa_dir),
         limit=limit,
         bootstrap_iters=0,
-        log_samples=False,
+        log_samples=log_samples,
         random_seed=seed,
         numpy_random_seed=seed,
         torch_random_seed=seed,
@@ -172,14 +174,18 @@ def evaluate_lm(
     prompt_version: str = "default",
     limit: int | None = None,
     seed: int = 0,
+    log_samples: bool = False,
 ) -> dict[str, Any]:
-    """Scores of an lm-eval LM on ``tasks`` (see the module doc for ``prompt_version``)."""
+    """Scores of an lm-eval LM on ``tasks`` (see the module doc for ``prompt_version``).
+
+    ``log_samples`` adds lm-eval's per-item records (requests and log-likelihoods) as ``samples``.
+    """
     tasks = check_tasks(tasks, prompt_version)
     files = check_data(tasks, data_dir, chabsa_dir)
     versions = list(PROMPT_VERSIONS) if prompt_version == "all" else [prompt_version]
     plan = {v: {t: (v if has_version(t, v) else "default") for t in tasks} for v in versions}
     names = sorted({task_name(t, tv) for p in plan.values() for t, tv in p.items()})
-    raw = run_lm_eval(lm, names, data_dir, chabsa_dir, limit, seed)
+    raw = run_lm_eval(lm, names, data_dir, chabsa_dir, limit, seed, log_samples)
     metrics = {n: _plain_metrics(raw["results"][n]) for n in names}
     n_samples = {n: int(raw["n-samples"][n]["effective"]) for n in names}
     by_version = {}
@@ -197,6 +203,7 @@ def evaluate_lm(
         scores = {t: r["score"] for t, r in per_task.items()}
         by_version[v] = {"tasks": per_task, "average": leaderboard_average(scores)}
     best = max(versions, key=lambda v: by_version[v]["average"])  # first wins ties: default
+    extra = {"samples": raw["samples"]} if log_samples else {}
     return {
         "prompt_version": best,
         "tasks": by_version[best]["tasks"],
@@ -206,6 +213,7 @@ def evaluate_lm(
         "data_files": files,
         "lm_eval_results": {n: raw["results"][n] for n in names},
         "lm_eval_version": raw.get("lm_eval_version"),
+        **extra,
     }
 
 

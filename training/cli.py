@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from kinyu.config import ConfigError, add_config_arguments, config_overrides, dump_yaml, load_config, set_field
 from training.config import TrainConfig
@@ -25,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="YAML training config (configs/train/*.yaml)")
     parser.add_argument("--resume", metavar="TRAIN_RUN",
                         help="continue TRAIN_RUN from its latest checkpoint with the config it was started with")
+    parser.add_argument("--auto-resume", action="store_true",
+                        help="with --config: if run.out_dir already holds a checkpoint, resume it instead of failing "
+                             "(for requeued cluster jobs)")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     # the deepspeed launcher appends --local_rank=N; the rank is read from the environment instead
     parser.add_argument("--local_rank", "--local-rank", type=int, default=None, help=argparse.SUPPRESS)
@@ -50,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.config and not overrides:
                 raise ConfigError("give --config FILE.yaml (see configs/train/) or --resume TRAIN_RUN")
             cfg = load_config(TrainConfig, args.config, overrides)
+            if args.auto_resume and (Path(cfg.run.out_dir) / "checkpoints" / "latest").is_file():
+                args.resume = cfg.run.out_dir
+                print(f"kinyu train: {cfg.run.out_dir} holds a checkpoint; resuming it", file=sys.stderr)
+                cfg = load_run_config(cfg.run.out_dir)
         if args.print_config:
             print(dump_yaml(cfg), end="")
             return 0

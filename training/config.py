@@ -90,7 +90,8 @@ class DeepSpeedConfig:
 
 @dataclass
 class CheckpointConfig:
-    every_steps: int = _f(500, "write checkpoints/step_NNNNNN every this many steps (and at the end)")
+    every_steps: int = _f(500, "write checkpoints/step_NNNNNN every this many steps")
+    save_final: bool = _f(True, "also write one after the last step (off only for throughput benchmarks)")
     keep_last: int = _f(3, "keep only the newest K checkpoints (0 = keep all)")
     export_hf: bool = _f(True, "also write a Hugging Face export (save_pretrained + tokenizer) under hf/")
 
@@ -110,6 +111,8 @@ class RunConfig:
     out_dir: str = _f("runs/train", "the TRAIN_RUN folder to write")
     seed: int = _f(1234, "seed for model init, data order and every RNG")
     name: str = _f("", "free text recorded in the manifest")
+    cpu_threads: int = _f(0, "torch intra-op threads per process (0 = torch's default); 1 is fastest for tiny "
+                             "models on a busy CPU, where threads spin waiting for each other")
 
 
 @dataclass

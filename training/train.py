@@ -112,6 +112,11 @@ def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
         raise TrainInputError(f"{first.path}: documents do not end with EOS id {eos_id}; were the shards made with "
                               "this tokenizer?")
     pad_id = vocab.get("<|pad|>")
+    for role, folders, needed in (("data.corpus_runs", domain, True), ("data.replay_runs", replay, cfg.data.replay_ratio > 0)):
+        n_tokens = sum(len(sh) for f in folders for sh in list_shards(f))
+        if needed and n_tokens <= cfg.data.seq_len:
+            raise TrainInputError(f"{role}: the shards hold {n_tokens} tokens, fewer than one window of "
+                                  f"data.seq_len+1={cfg.data.seq_len + 1}; lower data.seq_len or add data")
     tokenizer_src = tokenizer_file.parent
 
     m = cfg.model
@@ -325,6 +330,33 @@ def param_groups(model, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+def build_engine(cfg: TrainConfig, inputs: Inputs, total_steps: int, bf16: bool, world: int):
+    """Model, AdamW, warmup+cosine schedule and ZeRO in one DeepSpeed engine (process group must be up).
+
+    Returns (engine, optimizer, model FLOPs per token, parameter count).
+    """
+    import deepspeed
+    import torch
+
+    from training.flops import flops_per_token, matmul_parameters
+
+    model = build_model(cfg, inputs, torch.bfloat16 if bf16 else torch.float32)
+    model_flops = flops_per_token(model.config, matmul_parameters(model), cfg.data.seq_len)
+    n_params = sum(int(getattr(p, "ds_numel", p.numel())) for p in model.parameters())
+    s, o = cfg.schedule, cfg.optim
+    warmup_start = inputs.rewarm_lr if inputs.rewarm_lr is not None else s.warmup_start_lr
+
+    def lr_lambda(step: int) -> float:  # LambdaLR scales the peak lr the optimiser was built with
+        return lr_at(step, total_steps, o.lr, o.min_lr, s.warmup_steps, warmup_start) / o.lr
+
+    engine, optimizer, _, _ = deepspeed.initialize(
+        model=model, model_parameters=param_groups(model, o.weight_decay),
+        config=deepspeed_config(cfg, world, bf16, cpu=not torch.cuda.is_available()),
+        lr_scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda),
+    )
+    return engine, optimizer, model_flops, n_params
+
+
 # ----------------------------------------------------------------------------------------------
 # 5. checkpoints: deepspeed/ (resumable), hf/ (save_pretrained + tokenizer), state.json; atomic
 
@@ -428,9 +460,10 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
     import torch
     import torch.distributed as dist
     import torch.nn.functional as F
+    import transformers
     from rich.console import Console
 
-    from training.flops import device_peak_flops, flops_per_token, matmul_parameters
+    from training.flops import device_peak_flops
 
     deepspeed.utils.logger.setLevel(logging.WARNING)
     cuda = torch.cuda.is_available()
@@ -442,23 +475,13 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
         torch.cuda.set_device(local_rank)
     precision = cfg.deepspeed.precision
     bf16 = precision == "bf16" or (precision == "auto" and cuda and torch.cuda.is_bf16_supported())
-    console = Console(stderr=False, highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
+    transformers.utils.logging.disable_progress_bar()
     run_dir = Path(cfg.run.out_dir)
 
+    if cfg.run.cpu_threads > 0:
+        torch.set_num_threads(cfg.run.cpu_threads)
     _seed_everything(cfg.run.seed)
-    if rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            write_manifest(run_dir, "train", cfg, inputs=_manifest_inputs(cfg, inputs),
-                           world_size=world, backend=backend, precision="bf16" if bf16 else "fp32",
-                           device=torch.cuda.get_device_name(local_rank) if cuda else "cpu", resumes=[])
-    dist.barrier()
-
-    # model and engine
-    model = build_model(cfg, inputs, torch.bfloat16 if bf16 else torch.float32)
-    model_flops_per_token = flops_per_token(model.config, matmul_parameters(model), cfg.data.seq_len)
-    n_params = sum(int(getattr(p, "ds_numel", p.numel())) for p in model.parameters())
-
     # data order: a pure function of the global sample index
     order = MixedWindowOrder(
         PackedWindows.from_folders(inputs.domain_folders, cfg.data.seq_len),
@@ -468,16 +491,16 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
     s = cfg.schedule
     global_batch = s.micro_batch_size * s.grad_accum_steps * world
     total_steps = s.max_steps or math.ceil(order.samples_for_domain_epochs(s.epochs) / global_batch)
-    warmup_start = inputs.rewarm_lr if inputs.rewarm_lr is not None else s.warmup_start_lr
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            write_manifest(run_dir, "train", cfg, inputs=_manifest_inputs(cfg, inputs), world_size=world,
+                           backend=backend, precision="bf16" if bf16 else "fp32", total_steps=total_steps,
+                           global_batch_windows=global_batch, domain_windows=len(order.sources[0]),
+                           device=torch.cuda.get_device_name(local_rank) if cuda else "cpu", resumes=[])
+    dist.barrier()
 
-    def lr_lambda(step: int) -> float:
-        return lr_at(step, total_steps, cfg.optim.lr, cfg.optim.min_lr, s.warmup_steps, warmup_start) / cfg.optim.lr
-
-    ds_config = deepspeed_config(cfg, world, bf16, cpu=not cuda)
-    engine, optimizer, _, scheduler = deepspeed.initialize(
-        model=model, model_parameters=param_groups(model, cfg.optim.weight_decay), config=ds_config,
-        lr_scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda),
-    )
+    engine, optimizer, model_flops_per_token, n_params = build_engine(cfg, inputs, total_steps, bf16, world)
     device = engine.device
 
     step, tokens_seen, replay_tokens = 0, 0, 0
@@ -590,7 +613,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
                 _log(record, run_dir, writer, console, total_steps)
             interval_start, interval_tokens = time.perf_counter(), 0
 
-        if step % cfg.checkpoint.every_steps == 0 or step == total_steps:
+        if step % cfg.checkpoint.every_steps == 0 or (step == total_steps and cfg.checkpoint.save_final):
             state = {"step": step, "tokens_seen": tokens_seen, "replay_tokens": replay_tokens,
                      "epoch": order.domain_epoch(step * global_batch), "samples_consumed": step * global_batch,
                      "global_batch": global_batch, "lr": optimizer.param_groups[0]["lr"], "last_step_lr": lr_now,

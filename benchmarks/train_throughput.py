@@ -1,0 +1,161 @@
+"""Training throughput: the data loader alone vs the trainer, and the trainer's tokens/s and MFU.
+
+Figures, not a test. Goals: the loader at least 50x faster than the trainer (data never the
+bottleneck); on one H100, a ~1B Llama-style model at seq 2048, bf16, ZeRO-2 at >= 45% MFU.
+
+    # CPU figure (tiny model, seconds)
+    python benchmarks/train_throughput.py
+    # the GPU goal (TinyLlama-shaped 1.1B, seq 2048, bf16, ZeRO-2)
+    python benchmarks/train_throughput.py --preset 1b --steps 30 --micro-batch 8 --activation-checkpointing
+
+A synthetic CORPUS_RUN (random token shards in datatrove's format and a word-level tokenizer of
+the model's vocabulary size) is written to a temp folder unless --corpus-run is given; the
+trainer is kinyu's own ``run_training`` with its real DeepSpeed engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PRESETS = {
+    # hidden, layers, heads, kv heads, intermediate, vocab
+    "tiny": (64, 2, 4, 4, 256, 512),
+    "small": (256, 4, 8, 8, 1024, 8000),
+    "1b": (2048, 22, 32, 4, 5632, 32000),  # TinyLlama-1.1B shape
+}
+
+
+def synthetic_corpus_run(root: Path, vocab_size: int, n_tokens: int, seed: int = 0) -> Path:
+    """A CORPUS_RUN with random documents (EOS-terminated) in datatrove's .ds/.index/.metadata format."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from corpus.tokenize import EOS_TOKEN, PAD_TOKEN, write_hf_tokenizer_files
+    from kinyu.runs import write_manifest
+
+    vocab = {EOS_TOKEN: 0, PAD_TOKEN: 1, **{f"t{i}": i for i in range(2, vocab_size)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token=EOS_TOKEN))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    (root / "tokenizer").mkdir(parents=True, exist_ok=True)
+    tok.save(str(root / "tokenizer" / "tokenizer.json"))
+    write_hf_tokenizer_files(root / "tokenizer")
+    rng = np.random.default_rng(seed)
+    dtype = np.uint16 if vocab_size < 65536 else np.uint32
+    for split, count in (("train", n_tokens), ("validation", max(4096, n_tokens // 50))):
+        folder = root / "tokens" / split
+        folder.mkdir(parents=True, exist_ok=True)
+        tokens = rng.integers(2, vocab_size, size=count, dtype=np.int64)
+        ends = np.cumsum(rng.integers(200, 2000, size=count // 200 + 1))
+        ends = np.append(ends[ends < count], count)
+        tokens[ends - 1] = 0  # every document ends with EOS
+        tokens.astype(dtype).tofile(folder / "00000.ds")
+        ends.astype("<u8").tofile(folder / "00000.ds.index")
+        (folder / "00000.ds.metadata").write_text(f"synthetic|{np.dtype(dtype).itemsize}\n{count}\n")
+    write_manifest(root, "corpus", {"synthetic": True, "vocab_size": vocab_size, "tokens": n_tokens})
+    return root
+
+
+def loader_tokens_per_s(corpus_run: Path, seq_len: int, global_batch: int, seconds: float = 3.0) -> float:
+    """Windows/s of the training data order alone (memory map, packing, seeded shuffle), in tokens."""
+    from training.data import MixedWindowOrder, PackedWindows
+
+    windows = PackedWindows.from_folders([corpus_run / "tokens" / "train"], seq_len)
+    order = MixedWindowOrder(windows, seed=0)
+    done, start, i = 0, time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        order.batch(range(i, i + global_batch))
+        i += global_batch
+        done += global_batch * seq_len
+    return done / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
+    p.add_argument("--hidden", type=int), p.add_argument("--layers", type=int), p.add_argument("--heads", type=int)
+    p.add_argument("--kv-heads", type=int), p.add_argument("--intermediate", type=int), p.add_argument("--vocab", type=int)
+    p.add_argument("--seq-len", type=int, default=None, help="default 128 for tiny/small, 2048 for 1b")
+    p.add_argument("--micro-batch", type=int, default=4)
+    p.add_argument("--grad-accum", type=int, default=1)
+    p.add_argument("--zero", type=int, default=2, choices=[0, 1, 2, 3])
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--activation-checkpointing", action="store_true")
+    p.add_argument("--cpu-threads", type=int, default=1, help="torch threads on CPU (ignored on GPU)")
+    p.add_argument("--peak-flops", type=float, default=None, help="device peak for MFU (default: GPU table)")
+    p.add_argument("--corpus-run", type=Path, help="use this CORPUS_RUN instead of a synthetic one")
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    args = p.parse_args(argv)
+
+    import torch
+
+    from kinyu.config import load_config
+    from training.config import TrainConfig
+    from training.train import run_training
+
+    hidden, layers, heads, kv, inter, vocab = PRESETS[args.preset]
+    hidden, layers, heads = args.hidden or hidden, args.layers or layers, args.heads or heads
+    kv, inter, vocab = args.kv_heads or kv, args.intermediate or inter, args.vocab or vocab
+    seq = args.seq_len or (2048 if args.preset == "1b" else 128)
+    cuda = torch.cuda.is_available()
+    global_batch = args.micro_batch * args.grad_accum
+
+    with tempfile.TemporaryDirectory(prefix="kinyu_bench_") as tmp:
+        tmp = Path(tmp)
+        tokens_needed = (args.steps + 2) * global_batch * (seq + 1) * 2
+        corpus = args.corpus_run or synthetic_corpus_run(tmp / "corpus", vocab, max(tokens_needed, 200_000))
+        loader = loader_tokens_per_s(corpus, seq, global_batch)
+
+        cfg = load_config(TrainConfig, None, {
+            "run.out_dir": str(tmp / "run"), "run.cpu_threads": 0 if cuda else args.cpu_threads,
+            "model.hidden_size": hidden, "model.num_layers": layers, "model.num_heads": heads,
+            "model.num_kv_heads": kv, "model.intermediate_size": inter, "model.max_position_embeddings": seq,
+            "model.activation_checkpointing": args.activation_checkpointing,
+            "data.corpus_runs": [str(corpus)], "data.seq_len": seq,
+            "optim.lr": 3e-4, "optim.min_lr": 3e-5,
+            "schedule.micro_batch_size": args.micro_batch, "schedule.grad_accum_steps": args.grad_accum,
+            "schedule.max_steps": args.steps, "schedule.warmup_steps": 2,
+            "deepspeed.zero_stage": args.zero, "deepspeed.precision": args.precision,
+            "checkpoint.every_steps": 10**9, "checkpoint.save_final": False, "checkpoint.export_hf": False,
+            "logging.every_steps": 1, "logging.eval_every_steps": 0, "logging.tensorboard": False,
+            "logging.peak_flops_per_device": args.peak_flops or (None if cuda else 1e11),
+        })
+        start = time.perf_counter()
+        run = run_training(cfg)
+        wall = time.perf_counter() - start
+        rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        manifest = json.loads((run / "manifest.json").read_text())
+
+    steady = rows[min(3, len(rows) - 1):]  # skip warm-up steps (allocator, first kernels)
+    trainer = statistics.median(r["tokens_per_s"] for r in steady)
+    mfus = [r["mfu"] for r in steady if r["mfu"] is not None]
+    figures = {
+        "device": manifest["device"], "world_size": manifest["world_size"], "precision": manifest["precision"],
+        "zero_stage": args.zero, "model": {"hidden": hidden, "layers": layers, "heads": heads, "kv_heads": kv,
+                                           "intermediate": inter, "vocab": vocab},
+        "seq_len": seq, "global_batch_windows": global_batch, "steps": args.steps,
+        "loader_tokens_per_s": loader, "trainer_tokens_per_s": trainer,
+        "loader_over_trainer": loader / trainer, "mfu_median": statistics.median(mfus) if mfus else None,
+        "mfu_peak_flops_source": "--peak-flops" if args.peak_flops else ("GPU table" if cuda else "nominal 1e11 CPU"),
+        "final_loss": rows[-1]["loss"], "wall_s_incl_startup": wall,
+    }
+    print(json.dumps(figures, indent=2))
+    print(f"\nloader {loader:,.0f} tok/s vs trainer {trainer:,.0f} tok/s: {loader / trainer:,.0f}x (goal >= 50x)")
+    if mfus:
+        print(f"MFU {figures['mfu_median']:.1%} ({figures['mfu_peak_flops_source']}; GPU goal >= 45%)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Content-addressed cache of extracted, normalised documents: rebuilds skip PDF/HTML extraction.
+
+The key is everything that decides the extracted text: the raw bytes' sha256, the format,
+the extraction and normalisation settings, and the versions of the libraries that do the work.
+Change a quality-filter threshold and every key still matches; change ``extract.*`` or
+``normalize.*`` (or upgrade pdfminer.six) and the affected keys change, nothing else.
+A cache hit yields exactly what a cold run would have produced, so outputs stay byte-identical.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata as _md
+from pathlib import Path
+
+from datatrove.data import DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+# set by the lookup on a hit and removed by the store step; never written out
+HIT_MARK = "_kinyu_cache_hit"
+KEY_MARK = "_kinyu_cache_key"
+
+# the metadata that extraction and normalisation add (what a hit must restore)
+_EXTRACTED_FIELDS = (
+    "extractor",
+    "pages",
+    "pages_without_text",
+    "extract_warnings",
+    "running_lines_removed",
+    "encoding",
+    "encoding_source",
+    "hidden_elements_removed",
+    "quarantine",
+)
+
+_LIBRARIES = ("kinyu", "pdfminer.six", "pypdfium2", "trafilatura", "lxml", "charset-normalizer")
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("KINYU_CACHE_DIR", Path.home() / ".cache" / "kinyu" / "extract"))
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for name in _LIBRARIES:
+        try:
+            out[name] = _md.version(name)
+        except _md.PackageNotFoundError:
+            out[name] = "-"
+    return out
+
+
+def settings_fingerprint(extract: dict, normalize: dict) -> str:
+    blob = json.dumps({"extract": extract, "normalize": normalize, "versions": library_versions()}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class ExtractionCacheLookup(PipelineStep):
+    """Fill documents whose raw bytes were extracted before (same settings and versions) from
+    the cache, so that the extractors and the normaliser skip them. Keeps every document."""
+
+    name = "🗃 Extraction cache (lookup)"
+    type = "🗃 - CACHE"
+
+    def __init__(self, cache_dir: str, fingerprint: str):
+        super().__init__()
+        self.cache_dir = cache_dir
+        self.fingerprint = fingerprint
+
+    def path_for(self, key: str) -> Path:
+        return Path(self.cache_dir) / key[:2] / f"{key}.json.gz"
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            if not doc.media or "quarantine" in doc.metadata:
+                yield doc  # jsonl records and unread files have nothing to extract
+                continue
+            key = hashlib.sha256(f"{doc.metadata['sha256']}|{doc.metadata['format']}|{self.fingerprint}".encode()).hexdigest()
+            path = self.path_for(key)
+            if path.is_file():
+                with self.track_time():
+                    with gzip.open(path, "rt", encoding="utf-8") as f:
+                        entry = json.load(f)
+                doc.text = entry["text"]
+                doc.metadata.update(entry["metadata"])
+                doc.metadata[HIT_MARK] = True
+                doc.media = []
+                self.stat_update("hits")
+            else:
+                doc.metadata[KEY_MARK] = key
+                self.stat_update("misses")
+            yield doc
+
+
+class ExtractionCacheStore(PipelineStep):
+    """Store what extraction + normalisation made of each cache miss; remove the cache marks."""
+
+    name = "🗃 Extraction cache (store)"
+    type = "🗃 - CACHE"
+
+    def __init__(self, cache_dir: str):
+        super().__init__()
+        self.cache_dir = cache_dir
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            doc.metadata.pop(HIT_MARK, None)
+            key = doc.metadata.pop(KEY_MARK, None)
+            if key:
+                entry = {"text": doc.text, "metadata": {k: doc.metadata[k] for k in _EXTRACTED_FIELDS if k in doc.metadata}}
+                path = Path(self.cache_dir) / key[:2] / f"{key}.json.gz"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+                with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+                    f.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+                os.replace(tmp, path)  # atomic: parallel tasks may store the same key
+                self.stat_update("stored")
+            yield doc
