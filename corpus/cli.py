@@ -80,6 +80,14 @@ def cmd_stats(args) -> int:
     return stats_command(Path(args.run_dir), samples=args.samples, as_json=args.json, compare=Path(args.compare) if args.compare else None)
 
 
+def cmd_report(args) -> int:
+    from corpus.report import build_report
+
+    out = build_report(Path(args.run_dir), Path(args.out) if args.out else None, samples=args.samples)
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_dedup_check(args) -> int:
     from corpus.report_cli import dedup_check_command
 
@@ -124,6 +132,12 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.add_argument("--compare", metavar="OTHER_RUN", help="show what changed against another run")
     s.set_defaults(func=cmd_stats)
+
+    r = sub.add_parser("report", help="one self-contained HTML page: funnel, reasons, histograms, samples, duplicates, quarantine, manifest")
+    r.add_argument("run_dir", metavar="RUN_DIR")
+    r.add_argument("--out", help="output file (default: RUN_DIR/report.html)")
+    r.add_argument("--samples", type=int, default=3, help="removed-text snippets per reason")
+    r.set_defaults(func=cmd_report)
 
     d = sub.add_parser("dedup-check", help="near-duplicate clusters among a run's kept docs (datasketch LSH, in memory)")
     d.add_argument("run_dir", metavar="RUN_DIR")

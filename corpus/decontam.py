@@ -73,22 +73,22 @@ class DecontaminationConfig:
 
     def validate(self) -> None:
         if self.mode not in ("paragraph", "document"):
-            raise ValueError(f"decontamination.mode must be 'paragraph' or 'document', got {self.mode!r}")
+            raise ConfigError(f"decontamination.mode must be 'paragraph' or 'document', got {self.mode!r}")
         if self.ngram < 1 or self.lsh_ngram < 1:
-            raise ValueError("decontamination.ngram and lsh_ngram must be >= 1")
+            raise ConfigError("decontamination.ngram and lsh_ngram must be >= 1")
         if not 0.0 < self.min_overlap <= 1.0:
-            raise ValueError(f"decontamination.min_overlap must be in (0, 1], got {self.min_overlap}")
+            raise ConfigError(f"decontamination.min_overlap must be in (0, 1], got {self.min_overlap}")
         if not 0.0 <= self.lsh_threshold <= 1.0:
-            raise ValueError(f"decontamination.lsh_threshold must be in [0, 1], got {self.lsh_threshold}")
+            raise ConfigError(f"decontamination.lsh_threshold must be in [0, 1], got {self.lsh_threshold}")
         if self.enabled:
             if not self.benchmark_paths:
-                raise ValueError(
+                raise ConfigError(
                     "decontamination.enabled is true but decontamination.benchmark_paths is empty: "
                     "name the benchmark data folders (e.g. a fin-harness data dir and the chABSA json dir)"
                 )
             missing = [p for p in self.benchmark_paths if not Path(p).exists()]
             if missing:
-                raise ValueError(f"decontamination.benchmark_paths not found: {missing}")
+                raise ConfigError(f"decontamination.benchmark_paths not found: {missing}")
 
 
 def fin_harness_benchmark_paths(fin_harness_dir: str | Path | None, chabsa_dir: str | Path | None = None) -> list[str]:

@@ -53,6 +53,8 @@ from datatrove.utils.hashing import HashConfig, create_hash_func
 from datatrove.utils.text import TextNormConfig, ngrams, simplify_text
 from datatrove.utils.word_tokenizers import WordTokenizer
 
+from kinyu.config import ConfigError
+
 from corpus.japanese import sentence_spans
 
 
@@ -88,13 +90,13 @@ class DedupConfig:
 
     def validate(self) -> None:
         if self.ngram < 1:
-            raise ValueError(f"dedup.ngram must be >= 1, got {self.ngram}")
+            raise ConfigError(f"dedup.ngram must be >= 1, got {self.ngram}")
         if self.num_buckets < 1 or self.hashes_per_bucket < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"dedup.num_buckets and dedup.hashes_per_bucket must be >= 1, got {self.num_buckets}, {self.hashes_per_bucket}"
             )
         if self.shingle not in ("char", "fugashi"):
-            raise ValueError(f"dedup.shingle must be 'char' or 'fugashi', got {self.shingle!r}")
+            raise ConfigError(f"dedup.shingle must be 'char' or 'fugashi', got {self.shingle!r}")
 
     def minhash_config(self) -> MinhashConfig:
         norm = TextNormConfig() if self.simplify_text else _NO_SIMPLIFY

@@ -266,3 +266,12 @@ def test_existing_run_is_not_overwritten(shared_run, corpora, capsys):
     assert main(["--config", str(TINY), "--data.corpus_runs", str(fin), "--run.out_dir", str(shared_run)]) == 2
     assert "--resume" in capsys.readouterr().err
     assert (shared_run / "metrics.jsonl").read_bytes() == before
+
+
+def test_cli_help_lists_every_config_field():
+    from training.cli import build_parser
+
+    text = build_parser().format_help()
+    for flag in ("--config", "--resume", "--auto-resume", "--data.replay_ratio", "--deepspeed.zero_stage",
+                 "--schedule.rewarm_from_checkpoint", "--checkpoint.keep_last", "--logging.peak_flops_per_device"):
+        assert flag in text

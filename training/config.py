@@ -35,7 +35,7 @@ class ModelConfig:
     max_position_embeddings: int = _f(512, "built model: longest sequence the positions allow")
     tie_word_embeddings: bool = _f(False, "built model: share input embedding and LM head")
     extra: dict[str, Any] = _f({}, "built model: any further config fields passed to AutoConfig.for_model")
-    activation_checkpointing: bool = _f(False, "recompute activations in the backward pass (less memory, ~30% more compute)")
+    activation_checkpointing: bool = _f(False, "recompute activations in the backward pass (less memory, about a third more compute)")
 
 
 @dataclass

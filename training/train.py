@@ -304,16 +304,41 @@ def _deep_merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def build_model(cfg: TrainConfig, inputs: Inputs, dtype):
-    """The model on CPU: a local checkpoint, or a fresh one from the config, seeded."""
+class _ZeRO3Loading:
+    """The two things transformers asks its ``HfDeepSpeedConfig`` (which needs ``accelerate``) for.
+
+    Registered while ``from_pretrained`` runs, it makes transformers build the model inside
+    ``deepspeed.zero.Init`` and load the checkpoint straight into the shards, so no rank ever
+    holds the full model (a 14B model would need ~28 GB of host RAM per process otherwise).
+    """
+
+    def __init__(self, ds_config: dict):
+        self.config = ds_config
+
+    def is_zero3(self) -> bool:
+        return True
+
+
+def build_model(cfg: TrainConfig, inputs: Inputs, dtype, ds_config: dict | None = None):
+    """The model: a local checkpoint (sharded while loading under ZeRO-3), or a fresh one, seeded."""
     import torch
     from transformers import AutoModelForCausalLM
+    from transformers.integrations import deepspeed as hf_deepspeed
 
     torch.manual_seed(cfg.run.seed)
     if cfg.model.path:
-        model = AutoModelForCausalLM.from_pretrained(cfg.model.path, dtype=dtype,
-                                                     trust_remote_code=cfg.model.trust_remote_code)
+        sharded = ds_config is not None and cfg.deepspeed.zero_stage == 3
+        hook = _ZeRO3Loading(ds_config) if sharded else None
+        if hook is not None:
+            hf_deepspeed.set_hf_deepspeed_config(hook)
+        try:
+            model = AutoModelForCausalLM.from_pretrained(cfg.model.path, dtype=dtype,
+                                                         trust_remote_code=cfg.model.trust_remote_code)
+        finally:
+            if hook is not None:
+                hf_deepspeed.unset_hf_deepspeed_config()
     else:
+        # built whole on every rank (same seed, same weights): fresh models here are small proxies
         model = AutoModelForCausalLM.from_config(inputs.model_config, dtype=torch.float32)
     model.config.use_cache = False
     if cfg.model.activation_checkpointing:
@@ -340,7 +365,8 @@ def build_engine(cfg: TrainConfig, inputs: Inputs, total_steps: int, bf16: bool,
 
     from training.flops import flops_per_token, matmul_parameters
 
-    model = build_model(cfg, inputs, torch.bfloat16 if bf16 else torch.float32)
+    ds_config = deepspeed_config(cfg, world, bf16, cpu=not torch.cuda.is_available())
+    model = build_model(cfg, inputs, torch.bfloat16 if bf16 else torch.float32, ds_config)
     model_flops = flops_per_token(model.config, matmul_parameters(model), cfg.data.seq_len)
     n_params = sum(int(getattr(p, "ds_numel", p.numel())) for p in model.parameters())
     s, o = cfg.schedule, cfg.optim
@@ -351,7 +377,7 @@ def build_engine(cfg: TrainConfig, inputs: Inputs, total_steps: int, bf16: bool,
 
     engine, optimizer, _, _ = deepspeed.initialize(
         model=model, model_parameters=param_groups(model, o.weight_decay),
-        config=deepspeed_config(cfg, world, bf16, cpu=not torch.cuda.is_available()),
+        config=ds_config,
         lr_scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda),
     )
     return engine, optimizer, model_flops, n_params

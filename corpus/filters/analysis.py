@@ -1,45 +1,46 @@
 """One MeCab pass per document, kept per line so that line cleaning never forces a re-parse.
 
-``analyze_text`` parses every line of a document once with the shared fugashi tagger
-(``corpus.japanese.tagger``) and reduces each line to a handful of additive counts
-(``LineFeatures``). Document signals (``aggregate``) are sums and merges of those counts, so
-after the line cleaner drops lines the signals of what is left are recomputed from the kept
-lines' features without touching MeCab again. The analysis rides on the ``Document`` object
-itself (a plain attribute that ``dataclasses.asdict`` and the writers ignore) and is checked
-against ``doc.text`` before use, so a step that changed the text in between only costs a
-fresh parse, never a wrong answer.
-
-Lines are parsed separately because they are hard breaks of the source (PDF/HTML): a MeCab
-token never spans one, and the per-line counts are what the line cleaner needs.
+``analyze_text`` parses every line of a document once (``corpus.japanese.pos_tagger``: the same
+unidic-lite dictionary as ``corpus.japanese.tagger``, printing only each token's pos1) and counts
+character classes for the whole text with numpy. ``signals`` turns that into the document
+signals every quality filter reads; ``TextAnalysis.subset`` gives the analysis of the kept lines
+after line cleaning, without touching MeCab again. The analysis rides on the ``Document`` object
+itself (a plain attribute, which ``dataclasses.asdict`` and the writers ignore) and is checked
+against ``doc.text`` before use, so a step that changed the text in between costs a fresh
+parse, never a wrong answer.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import numpy as np
 
 from corpus.japanese import pos_tagger
 
-# pos_tagger() prints the UniDic pos1 of each token, one per line ("名詞\n助詞\n…"). Every
-# per-line signal below is a str.count or one regex over that short string, so no Python code
-# runs per token: that is what keeps all the morphology signals together near the speed of
-# plain tokenization (benchmarks/filters_speed.py).
+# pos_tagger() prints the UniDic pos1 of each token, one per row ("名詞\n助詞\n…"). A document's
+# lines are parsed one by one (a line is a hard break of the source and no token spans one) and
+# the rows of all lines are joined with a tab after each line. Every signal is then a str.count,
+# one regex or one split over that string, so no Python code runs per token, and after the line
+# cleaner drops lines the signals of the rest are recomputed from the kept lines' rows without
+# parsing again. That is what keeps all the morphology signals together near the speed of plain
+# tokenization (benchmarks/filters_speed.py).
 #
-# Sentence ends: 。!? are handed to MeCab as U+3000 (ideographic space), which UniDic keeps as
-# a token of its own, 空白, while ordinary spaces are skipped. So "空白" in the output marks
-# exactly the sentence ends, and the decimal point of 12.3 (also 補助記号-句点) is not one.
-# (NFKC input holds no U+3000; any left over is turned into a plain space first.)
+# Sentence ends: 。!? are handed to MeCab as U+3000 (ideographic space), which UniDic keeps as a
+# token of its own, 空白, while ordinary spaces are skipped. So "空白" rows mark exactly the
+# sentence ends, and the decimal point of 12.3 (also 補助記号-句点) is not one. NFKC input holds
+# no U+3000; any left over is turned into a plain space first.
 SENTENCE_TERMINATORS = "。!?！？"
-# "動詞\n" also ends 助動詞 (a predicate too) and 感動詞 (not one).
+PREDICATE_POS = ("動詞", "助動詞", "形容詞")
+_SYMBOLS = "(?:(?:補助)?記号\n)*"
+# the last word of every non-blank line (trailing brackets/symbols skipped): 空白 = the line ends a
+# sentence with 。; a predicate = the line is a sentence that ends in a predicate without 。
+RE_LAST_WORD_OF_LINE = re.compile(f"([^\n\t]+)\n{_SYMBOLS}\t")
+# "動詞\n" also ends 助動詞 (a predicate too) and 感動詞 (not one)
 _PRED = "(?:(?<!感)動詞|形容詞)\n"
-# terminated sentences whose last word (closing brackets and symbols skipped) is a predicate
-RE_PRED_END = re.compile(f"{_PRED}(?:(?:補助)?記号\n)*空白\n")
-# the line's last word when the line does not end in a terminator
-RE_LAST_WORD = re.compile("([^\n]+)\n(?:(?:補助)?記号\n)*\\Z")
 # what ends a noun run: a predicate token or a sentence end
 RE_RUN_BREAK = re.compile(f"{_PRED}|空白\n")
-PREDICATE_POS = ("動詞", "助動詞", "形容詞")
 
 
 # Character classes are counted for the whole text at once with numpy (code points from one
@@ -99,63 +100,63 @@ def char_class_counts(text: str) -> dict[str, list[int]]:
     return counts
 
 
-class LineFeatures:
-    """Additive counts for one line (characters are non-space characters)."""
+class TextAnalysis:
+    """One MeCab parse of a text, kept per line.
 
-    __slots__ = (
-        "text", "chars", "ja", "hira", "digit", "symbol", "latin", "replacement", "mojibake",
-        "words", "func", "pred", "sentences", "complete_sentences", "pred_sentences",
-        "ends_pred", "lead_run", "trail_run", "max_run", "broken",
-    )  # fmt: skip
-
-    def __init__(self, text: str):
-        self.text = text
-
-
-def _empty_line(line: str) -> LineFeatures:
-    f = LineFeatures(line)
-    for name in LineFeatures.__slots__[1:]:
-        setattr(f, name, 0)
-    return f
-
-
-def analyze_line(line: str, chars: tuple[int, ...] | None = None) -> LineFeatures:
-    """Parse one line with MeCab (once) and reduce it to counts.
-
-    ``chars`` are the line's character-class counts from ``char_class_counts`` (computed here
-    when not given): hira, kata, kanji, digit, latin, space, symbol, replacement, mojibake, total.
+    ``lines``: the text's lines; ``rows``: per line, MeCab's pos1 rows (``"名詞\n助詞\n"``, ""
+    for a blank line); ``chars``: per-line character-class counts (numpy, one row per class of
+    ``CHAR_CLASSES``).
     """
-    if chars is None:
-        cc = char_class_counts(line)
-        chars = tuple(cc[k][0] for k in _CHAR_KEYS)
-    hira, kata, kanji, digit, latin, space, symbol, replacement, mojibake, total = chars
-    if total - space == 0:
-        return _empty_line(line)
-    mecab_input = line.replace("\u3000", " ") if "\u3000" in line else line
-    for terminator in SENTENCE_TERMINATORS:
-        if terminator in mecab_input:
-            mecab_input = mecab_input.replace(terminator, "\u3000")
-    out = pos_tagger().parse(mecab_input)
-    if not out:
-        return _empty_line(line)
-    out += "\n"
-    f = LineFeatures(line)
-    f.chars = total - space
-    f.hira, f.ja, f.digit, f.latin, f.symbol = hira, hira + kata + kanji, digit, latin, symbol
-    f.replacement, f.mojibake = replacement, mojibake
 
-    count = out.count
+    __slots__ = ("text", "lines", "rows", "chars")
+
+    def __init__(self, text: str, lines: list[str], rows: list[str], chars: np.ndarray):
+        self.text = text
+        self.lines = lines
+        self.rows = rows
+        self.chars = chars
+
+    def subset(self, keep: list[int]) -> TextAnalysis:
+        """The analysis of the text made of the lines ``keep`` (indices, in order)."""
+        lines = [self.lines[i] for i in keep]
+        return TextAnalysis("\n".join(lines), lines, [self.rows[i] for i in keep], self.chars[:, keep])
+
+    def line_counts(self, i: int) -> dict:
+        """Token counts of line ``i`` (for the line cleaner's candidate lines)."""
+        return token_counts(self.rows[i] + "\t")
+
+
+CHAR_CLASSES = ("hira", "kata", "kanji", "digit", "latin", "space", "symbol", "replacement", "mojibake")
+CHAR_INDEX = {name: i for i, name in enumerate(CHAR_CLASSES)}
+
+
+def analyze_text(text: str) -> TextAnalysis:
+    """Character classes for the whole text in one numpy pass, then one MeCab parse per line."""
+    lines = text.split("\n")
+    cc = char_class_counts(text)
+    chars = np.array([cc[name] for name in CHAR_CLASSES] + [cc["total"]], dtype=np.int64)
+    chars[-1] -= np.array(cc["newline"], dtype=np.int64)
+    mecab_text = text.replace("\u3000", " ") if "\u3000" in text else text
+    for terminator in SENTENCE_TERMINATORS:
+        if terminator in mecab_text:
+            mecab_text = mecab_text.replace(terminator, "\u3000")
+    parse = pos_tagger().parse
+    rows = [parse(line) + "\n" if line and not line.isspace() else "" for line in mecab_text.split("\n")]
+    return TextAnalysis(text, lines, rows, chars)
+
+
+def token_counts(joined: str) -> dict:
+    """Token signals of MeCab rows joined with a tab after each line (see module docstring)."""
+    count = joined.count
     tokens = count("\n")
     terminators = count("空白\n")
     aux = count("助動詞\n")
-    f.words = tokens - terminators - count("記号\n")
-    f.func = count("助詞\n") + aux
-    f.pred = count("動詞\n") - count("感動詞\n") + count("形容詞\n")
-
-    # Sentences end at 。!? and at the end of the line. One whose last word is a predicate
-    # (動詞・助動詞・形容詞, before 。 or at the line end, as in chabsa sentences or bullet items)
-    # is a complete sentence; nominal endings (体言止め, headings, table cells) are not.
-    # One closing bracket or symbol between the predicate and 。 is allowed (…した」。).
+    pred = count("動詞\n") - count("感動詞\n") + count("形容詞\n")
+    words = tokens - terminators - count("記号\n")
+    # Sentences end at 。!? and at the end of a line. One whose last word is a predicate
+    # (動詞・助動詞・形容詞; before 。, or at the line end as in chabsa sentences and bullet items)
+    # is complete; nominal endings (体言止め, headings, table cells) are not. One closing
+    # bracket or symbol may sit between the predicate and 。 (…した」。).
     pred_ends = 0
     if terminators:
         pred_ends = (
@@ -163,53 +164,27 @@ def analyze_line(line: str, chars: tuple[int, ...] | None = None) -> LineFeature
             + count("動詞\n補助記号\n空白\n") - count("感動詞\n補助記号\n空白\n")
             + count("形容詞\n補助記号\n空白\n")
         )  # fmt: skip
-    sentences = complete = terminators
-    last = RE_LAST_WORD.search(out, max(0, len(out) - 64))
-    last_pos = last.group(1) if last else ""
-    f.ends_pred = last_pos in PREDICATE_POS
-    if last_pos != "空白":
-        sentences += 1
-        if f.ends_pred:
-            pred_ends += 1
-            complete += 1
-    else:
-        f.ends_pred = bool(RE_PRED_END.search(out, max(0, len(out) - 64)))
-    f.sentences, f.complete_sentences, f.pred_sentences = sentences, complete, pred_ends
-
-    # longest run of tokens with no predicate and no sentence end (a leftover "助" of a split
-    # 助動詞 row holds no newline, so newlines count tokens)
-    if f.pred or terminators:
-        runs = RE_RUN_BREAK.split(out)
-        f.lead_run = runs[0].count("\n")
-        f.trail_run = runs[-1].count("\n")
-        f.max_run = max(map(str.count, runs, ["\n"] * len(runs)))
-        f.broken = len(runs) > 1
-    else:
-        f.lead_run = f.trail_run = f.max_run = tokens
-        f.broken = False
-    return f
-
-
-_CHAR_KEYS = ("hira", "kata", "kanji", "digit", "latin", "space", "symbol", "replacement", "mojibake", "total")
-
-
-class TextAnalysis:
-    """Per-line features of one text, in line order (blank lines included)."""
-
-    __slots__ = ("text", "lines")
-
-    def __init__(self, text: str, lines: list[LineFeatures]):
-        self.text = text
-        self.lines = lines
-
-
-def analyze_text(text: str) -> TextAnalysis:
-    """Character classes for the whole text in one numpy pass, then one MeCab parse per line."""
-    lines = text.split("\n")
-    cc = char_class_counts(text)
-    cc["total"] = [t - nl for t, nl in zip(cc["total"], cc["newline"])]
-    per_line = zip(*(cc[k] for k in _CHAR_KEYS))
-    return TextAnalysis(text, [analyze_line(line, chars) for line, chars in zip(lines, per_line)])
+    line_ends = Counter(RE_LAST_WORD_OF_LINE.findall(joined))
+    unterminated = sum(line_ends.values()) - line_ends["空白"]
+    pred_line_ends = sum(line_ends[pos] for pos in PREDICATE_POS)
+    sentences = terminators + unterminated
+    # longest run of tokens with no predicate and no sentence end; it runs on across line
+    # breaks (PDF wraps, table rows, lists). A leftover "助" of a split 助動詞 row holds no
+    # newline, so newlines count tokens.
+    max_run = 0
+    if tokens:
+        runs = RE_RUN_BREAK.split(joined) if pred or terminators else [joined]
+        max_run = max(map(str.count, runs, ["\n"] * len(runs)))
+    return {
+        "tokens": tokens,
+        "words": words,
+        "func": count("助詞\n") + aux,
+        "pred": pred,
+        "sentences": sentences,
+        "complete_sentences": terminators + pred_line_ends,
+        "pred_sentences": pred_ends + pred_line_ends,
+        "max_run": max_run,
+    }
 
 
 _ATTR = "_kinyu_ja_analysis"
@@ -232,52 +207,27 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
-def aggregate(lines: list[LineFeatures]) -> dict:
-    """Document signals from line features: plain ints and floats rounded to 4 decimals."""
-    chars = ja = hira = digit = symbol = latin = repl = moji = 0
-    words = func = sentences = complete = pred_sentences = 0
-    nonblank = 0
-    max_run = run = 0
-    for f in lines:
-        if not f.chars:
-            continue
-        nonblank += 1
-        chars += f.chars
-        ja += f.ja
-        hira += f.hira
-        digit += f.digit
-        symbol += f.symbol
-        latin += f.latin
-        repl += f.replacement
-        moji += f.mojibake
-        words += f.words
-        func += f.func
-        sentences += f.sentences
-        complete += f.complete_sentences
-        pred_sentences += f.pred_sentences
-        # noun runs continue across line breaks (PDF wraps, table rows, lists)
-        if f.broken:
-            max_run = max(max_run, run + f.lead_run, f.max_run)
-            run = f.trail_run
-        else:
-            run += f.lead_run
-            max_run = max(max_run, run)
-    max_run = max(max_run, run)
+def signals(analysis: TextAnalysis) -> dict:
+    """Document signals: plain ints and floats rounded to 4 decimals (byte-stable metadata)."""
+    sums = analysis.chars.sum(axis=1).tolist() if analysis.chars.size else [0] * (len(CHAR_CLASSES) + 1)
+    c = dict(zip(CHAR_CLASSES + ("total",), sums))
+    chars = c["total"] - c["space"]
     div = chars or 1
+    t = token_counts("\t".join(analysis.rows) + "\t")
     return {
         "chars": chars,
-        "lines": nonblank,
-        "sentences": sentences,
-        "complete_sentences": complete,
-        "japanese_ratio": _r(ja / div),
-        "hiragana_ratio": _r(hira / div),
-        "digit_ratio": _r(digit / div),
-        "symbol_ratio": _r(symbol / div),
-        "latin_ratio": _r(latin / div),
-        "replacement_ratio": _r(repl / div),
-        "mojibake_ratio": _r(moji / div),
-        "words": words,
-        "function_word_ratio": _r(func / words) if words else 0.0,
-        "predicate_end_share": _r(pred_sentences / sentences) if sentences else 0.0,
-        "max_noun_run": max_run,
+        "lines": sum(1 for r in analysis.rows if r),
+        "sentences": t["sentences"],
+        "complete_sentences": t["complete_sentences"],
+        "japanese_ratio": _r((c["hira"] + c["kata"] + c["kanji"]) / div),
+        "hiragana_ratio": _r(c["hira"] / div),
+        "digit_ratio": _r(c["digit"] / div),
+        "symbol_ratio": _r(c["symbol"] / div),
+        "latin_ratio": _r(c["latin"] / div),
+        "replacement_ratio": _r(c["replacement"] / div),
+        "mojibake_ratio": _r(c["mojibake"] / div),
+        "words": t["words"],
+        "function_word_ratio": _r(t["func"] / t["words"]) if t["words"] else 0.0,
+        "predicate_end_share": _r(t["pred_sentences"] / t["sentences"]) if t["sentences"] else 0.0,
+        "max_noun_run": t["max_run"],
     }

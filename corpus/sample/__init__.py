@@ -11,6 +11,10 @@ corpus pipeline is expected to do with it (``expect``):
 - ``exact_duplicate_of:<file>`` / ``near_duplicate_of:<file>``: dropped by deduplication in favour
   of ``<file>``
 
+``general/`` holds a few paragraphs of everyday (non-financial) Japanese, also written for kinyu:
+the general-domain bits-per-character set beside the financial validation split, so that
+evaluation can show forgetting (``general_dir()``).
+
 The files are made by ``python -m corpus.sample.generate`` (needs reportlab) and committed, so
 using them needs nothing beyond kinyu itself.
 """
@@ -36,6 +40,11 @@ def sample_dir() -> Path:
             "as package data?); regenerate it with `python -m corpus.sample.generate`"
         )
     return DATA_DIR
+
+
+def general_dir() -> Path:
+    """Everyday Japanese text (not financial), for general-domain bits per character."""
+    return Path(__file__).resolve().parent / "general"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,205 @@
+"""``kinyu corpus report``: one self-contained HTML page for a corpus run (plots embedded).
+
+Sections: funnel per step, drop reasons, signal histograms (kept vs removed), removed samples
+next to kept ones, duplicate clusters, quarantine, manifest. Plots are matplotlib PNGs inlined
+as base64, so the file can be mailed or attached to a ticket as is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+from corpus.japanese import hiragana_ratio
+from corpus.report_cli import _read_jsonl_gz, load_summary, near_dup_clusters, removed_samples, step_rows
+
+SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
+
+CSS = """
+body{font-family:system-ui,'Noto Sans CJK JP','Hiragino Sans',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
+h1{font-size:1.6rem} h2{border-bottom:2px solid #345;padding-bottom:.2rem;margin-top:2.2rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem} td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
+th{background:#eef2f6} td.num{text-align:right;font-variant-numeric:tabular-nums}
+.ok{color:#1a7f37;font-weight:bold} .bad{color:#c62828;font-weight:bold}
+.snip{font-size:.85rem;max-width:480px;white-space:pre-wrap} img{max-width:100%;border:1px solid #ddd;margin:.4rem 0}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem} pre{background:#f6f8fa;padding:.6rem;overflow:auto;font-size:.8rem;max-height:420px}
+nav a{margin-right:.8rem}
+"""
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return '<img alt="plot" src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode() + '">'
+
+
+def _table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"num" if i in num_cols else ""}">{html.escape(str(c))}</td>' for i, c in enumerate(r)) + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _signals(rec: dict) -> dict[str, float]:
+    """Length, hiragana share, and the quality filters' signals stored in metadata."""
+    text = rec.get("text", "")
+    meta = rec.get("metadata", {})
+    out = {"length (chars)": float(len(text)), "hiragana share": hiragana_ratio(text)}
+    quality = meta.get("quality") if isinstance(meta.get("quality"), dict) else {}
+    for key, label in (("function_word_ratio", "function-word ratio"), ("domain_score", "domain score")):
+        value = quality.get(key, meta.get(key))
+        if isinstance(value, (int, float)):
+            out[label] = float(value)
+    return out
+
+
+def _histograms(run: Path) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kept = [_signals(r) for r in _read_jsonl_gz(run / "docs")]
+    removed = []
+    if (run / "removed").is_dir():
+        for step_dir in sorted(p for p in (run / "removed").iterdir() if p.is_dir()):
+            removed += [_signals(r) for r in _read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {})]
+    labels = ["length (chars)", "hiragana share", "function-word ratio", "domain score"]
+    imgs = []
+    for label in labels:
+        k = [s[label] for s in kept if label in s]
+        r = [s[label] for s in removed if label in s]
+        if not k and not r:
+            imgs.append(f"<p>{html.escape(label)}: not recorded in this run (filter disabled?)</p>")
+            continue
+        fig, ax = plt.subplots(figsize=(5, 3))
+        bins = 30
+        if label.startswith("length"):
+            import numpy as np
+
+            values = [v for v in k + r if v > 0] or [1.0]
+            bins = np.logspace(0, np.log10(max(values)) + 0.1, 30)
+            ax.set_xscale("log")
+        ax.hist([k, r], bins=bins, label=[f"kept ({len(k)})", f"removed ({len(r)})"], color=["#2e7d32", "#c62828"], alpha=0.8)
+        ax.set_title(label)
+        ax.set_ylabel("documents")
+        ax.legend()
+        imgs.append(_png(fig))
+    return '<div class="grid">' + "".join(f"<div>{i}</div>" for i in imgs) + "</div>"
+
+
+def _funnel(rows: list[dict]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        return "<p>no steps recorded</p>"
+    names = [f"{r['stage']}: {r['step']}" for r in rows]
+    # plot labels stay ASCII: the default matplotlib fonts have no Japanese glyphs
+    ascii_names = [n.encode("ascii", "ignore").decode().strip() or n for n in names]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(rows) + 1.2), sharey=True)
+    axes[0].barh(ascii_names, [r["docs_out"] for r in rows], color="#2e7d32", label="kept")
+    axes[0].barh(ascii_names, [r["dropped"] for r in rows], left=[r["docs_out"] for r in rows], color="#c62828", label="dropped")
+    axes[0].set_title("documents per step")
+    axes[0].invert_yaxis()
+    axes[0].legend()
+    axes[1].barh(ascii_names, [r["chars_out"] for r in rows], color="#1565c0")
+    axes[1].set_title("characters kept after step")
+    table = _table(
+        ["stage", "step", "docs in", "docs out", "dropped", "chars out"],
+        [[r["stage"], r["step"], r["docs_in"], r["docs_out"], r["dropped"], f"{r['chars_out']:,}"] for r in rows],
+        {2, 3, 4, 5},
+    )
+    return _png(fig) + table
+
+
+def _reasons(summary: dict) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = Counter()
+    for step, reasons in summary.get("drops", {}).items():
+        for reason, n in reasons.items():
+            counts[f"{step.split('/')[0]}: {reason}"] += n
+    if not counts:
+        return "<p>nothing was dropped</p>"
+    items = counts.most_common()
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(items) + 1))
+    ax.barh([k.encode("ascii", "ignore").decode() for k, _ in items], [v for _, v in items], color="#c62828")
+    ax.invert_yaxis()
+    ax.set_xlabel("documents")
+    return _png(fig) + _table(["stage: reason", "documents"], [[k, v] for k, v in items], {1})
+
+
+def _samples(run: Path, n: int) -> str:
+    kept = [rec for _, rec in zip(range(n * 3), _read_jsonl_gz(run / "docs"))]
+    parts = ["<h3>kept (first documents)</h3>"]
+    parts.append(_table(["id", "text"], [[r["id"], " ".join(r["text"].split())[:300]] for r in kept]).replace("<td class=\"\">", '<td class="snip">'))
+    for step, reasons in removed_samples(run, n).items():
+        for reason, snippets in reasons.items():
+            parts.append(f"<h3>removed/{html.escape(step)} · {html.escape(reason)}</h3>")
+            parts.append("<ul>" + "".join(f'<li class="snip">{html.escape(s)}</li>' for s in snippets) + "</ul>")
+    return "".join(parts)
+
+
+def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
+    run = Path(run)
+    out = Path(out) if out else run / "report.html"
+    summary = load_summary(run)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    acc = summary["accounting"]
+    status = '<span class="ok">balanced</span>' if acc["balanced"] else '<span class="bad">NOT balanced</span>'
+    tokens = summary.get("tokens", {})
+    summary_html = (
+        f"<p>inputs <b>{acc['inputs']}</b> = kept <b>{acc['kept']}</b> + dropped <b>{acc['dropped']}</b> + "
+        f"quarantined <b>{acc['quarantined']}</b> ({status}); kept characters <b>{acc['kept_chars']:,}</b></p>"
+        + _table(["split", "tokens", "documents", "shards"], [[k, f"{v['tokens']:,}", v["documents"], v["files"]] for k, v in tokens.items()], {1, 2, 3})
+        + _table(["stage", "seconds"], [[k, v] for k, v in summary.get("timings_s", {}).items()], {1})
+    )
+    clusters = near_dup_clusters(run)
+    dup_html = _table(["kind", "kept", "removed"], [[c["kind"], c["kept"], ", ".join(c["removed"])] for c in clusters]) if clusters else "<p>no duplicates found</p>"
+    q_rows = [json.loads(line) for line in (run / "quarantine.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()] if (run / "quarantine.jsonl").is_file() else []
+    q_html = _table(["path", "reason", "detail", "sha256"], [[r["path"], r["reason"], r["detail"], (r["sha256"] or "")[:12]] for r in q_rows]) if q_rows else "<p>nothing quarantined</p>"
+    inputs = manifest.get("inputs", [])
+    manifest_html = (
+        "<h3>versions</h3>"
+        + _table(["package", "version"], [[k, v] for k, v in manifest.get("versions", {}).items()])
+        + f"<h3>inputs ({len(inputs)})</h3>"
+        + _table(["id", "bytes", "sha256"], [[i["id"], i["bytes"], i["sha256"][:16]] for i in inputs], {1})
+        + "<h3>config</h3><pre>"
+        + html.escape(json.dumps(manifest.get("config", {}), ensure_ascii=False, indent=2))
+        + "</pre>"
+    )
+    body = {
+        "summary": summary_html,
+        "funnel": _funnel(step_rows(run)),
+        "reasons": _reasons(summary),
+        "histograms": _histograms(run),
+        "samples": _samples(run, samples),
+        "duplicates": dup_html,
+        "quarantine": q_html,
+        "manifest": manifest_html,
+    }
+    nav = "".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS)
+    sections = "".join(f'<section id="{s}"><h2>{s}</h2>{body[s]}</section>' for s in SECTIONS)
+    page = (
+        f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>kinyu corpus report: {html.escape(run.name)}</title>'
+        f"<style>{CSS}</style></head><body><h1>kinyu corpus report — {html.escape(str(run))}</h1><nav>{nav}</nav>{sections}</body></html>"
+    )
+    from kinyu.runs import atomic_write_text
+
+    atomic_write_text(out, page)
+    return out

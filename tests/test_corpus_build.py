@@ -1,0 +1,202 @@
+"""`kinyu corpus build` end to end on the embedded sample: outcomes per file, accounting,
+byte-identical reruns, resume after SIGKILL, Ray and Slurm executors."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from corpus.normalize import normalize_japanese
+from corpus.sample import load_manifest, sample_dir
+from corpus.shards import list_shards
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def build_args(out: Path, cache: Path, *extra: str) -> list[str]:
+    return ["--output", str(out), "--tasks", "2", "--cache.dir", str(cache), *extra]
+
+
+def run_cli(*args: str) -> int:
+    from kinyu.cli import main
+
+    return main(["corpus", "build", *args])
+
+
+def read_docs(run: Path) -> dict[str, dict]:
+    docs = {}
+    for path in sorted((run / "docs").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                docs[rec["id"]] = rec
+    return docs
+
+
+def tree_digest(run: Path, parts=("docs", "tokens", "removed", "quarantine.jsonl", "tokenizer")) -> dict[str, str]:
+    out = {}
+    for part in parts:
+        root = run / part
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for p in files:
+            out[str(p.relative_to(run))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sample")
+    run = base / "run"
+    assert run_cli(*build_args(run, base / "cache", "--workers", "1")) == 0
+    return run
+
+
+def test_every_input_is_accounted_for(sample_run):
+    summary = json.loads((sample_run / "stats" / "summary.json").read_text())
+    acc = summary["accounting"]
+    expected_inputs = sum(f.documents for f in load_manifest())
+    assert acc["inputs"] == expected_inputs
+    assert acc["balanced"], acc
+    assert acc["kept"] == len(read_docs(sample_run))
+    manifest = json.loads((sample_run / "manifest.json").read_text())
+    assert manifest["accounting"] == acc
+    assert manifest["versions"]["datatrove"] and manifest["versions"]["trafilatura"]
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert len(manifest["inputs"]) == len(load_manifest())
+    assert manifest["config"]["executor"]["tasks"] == 2
+
+
+def test_bad_inputs_are_quarantined_with_their_reason(sample_run):
+    rows = [json.loads(line) for line in (sample_run / "quarantine.jsonl").read_text().splitlines()]
+    by_file = {Path(r["path"]).name: r for r in rows}
+    expected = {f.file: f.expect.split(":", 1)[1] for f in load_manifest() if f.expect.startswith("quarantine:")}
+    assert expected, "the sample must hold bad inputs"
+    for name, reason in expected.items():
+        assert name in by_file, f"{name} not quarantined"
+        assert by_file[name]["reason"] == reason, by_file[name]
+        assert len(by_file[name]["sha256"]) == 64 and by_file[name]["detail"]
+
+
+def test_good_documents_are_kept_whole(sample_run):
+    docs = read_docs(sample_run)
+    texts = {Path(d["metadata"]["source"]).name: d["text"] for d in docs.values()}
+    for f in load_manifest():
+        if f.expect != "keep":
+            continue
+        assert f.file in texts, f"{f.file} was not kept"
+        for sentence in f.contains:
+            assert normalize_japanese(sentence) in texts[f.file], (f.file, sentence)
+        for junk in f.must_not_contain:
+            assert junk not in texts[f.file], (f.file, junk)
+
+
+def test_drops_and_duplicates_are_not_kept(sample_run):
+    kept_files = {Path(d["metadata"]["source"]).name for d in read_docs(sample_run).values()}
+    for f in load_manifest():
+        if f.expect.startswith(("drop:", "exact_duplicate_of:", "near_duplicate_of:")):
+            assert f.file not in kept_files, f"{f.file} ({f.expect}) was kept"
+        if f.expect.startswith(("exact_duplicate_of:", "near_duplicate_of:")):
+            assert f.expect.split(":", 1)[1] in kept_files
+
+
+def test_token_shards_and_tokenizer(sample_run):
+    train = list_shards(sample_run / "tokens" / "train")
+    assert sum(len(s) for s in train) > 10_000
+    val = list_shards(sample_run / "tokens" / "validation")
+    assert sum(s.num_docs for s in val) >= 1
+    assert (sample_run / "tokenizer" / "tokenizer.json").is_file()
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(sample_run / "tokenizer" / "tokenizer.json"))
+    eos = tok.token_to_id("<|endoftext|>")
+    doc = train[0].document(0)
+    assert int(doc[-1]) == eos and eos not in doc[:-1].tolist()
+    assert any("\u3040" <= c <= "\u30ff" for c in tok.decode(doc[:-1].tolist()))
+
+
+def test_rerun_with_two_workers_and_cache_is_byte_identical(sample_run, tmp_path):
+    # same config, other folder, 2 workers, and every extraction now a cache hit
+    cache = sample_run.parent / "cache"
+    assert run_cli(*build_args(tmp_path / "run", cache, "--workers", "2")) == 0
+    stats = json.loads((tmp_path / "run" / "stats" / "extract.json").read_text())
+    lookup = next(s for s in stats if "cache (lookup)" in s["name"])
+    assert lookup["stats"]["hits"]["total"] > 0
+    assert tree_digest(tmp_path / "run") == tree_digest(sample_run)
+
+
+def test_same_folder_with_other_config_is_refused(sample_run, capsys):
+    assert run_cli(*build_args(sample_run, sample_run.parent / "cache", "--tokenize.vocab_size", "123")) == 2
+    assert "different config" in capsys.readouterr().err
+
+
+def test_sigkill_mid_build_then_resume_equals_uninterrupted(sample_run, tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "kinyu.cli", "corpus", "build", *build_args(out, tmp_path / "cache", "--workers", "1")]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    completions = out / "logs" / "extract" / "completions"
+    deadline = time.time() + 240
+    while time.time() < deadline and not (completions.is_dir() and any(completions.iterdir())):
+        time.sleep(0.05)
+    assert completions.is_dir() and any(completions.iterdir()), "first task never finished"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(list(completions.iterdir())) < 2, "the build finished before it could be killed"
+    assert run_cli(*build_args(out, tmp_path / "cache", "--workers", "1")) == 0
+    assert tree_digest(out) == tree_digest(sample_run)
+    ids = [json.loads(line)["id"] for p in sorted((out / "docs").glob("*.gz")) for line in gzip.open(p, "rt")]
+    assert len(ids) == len(set(ids))
+
+
+def test_input_over_size_limit_is_quarantined_unread(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    good = next(p for p in sample_dir().glob("*.txt") if p.stat().st_size > 2000)
+    (inputs / "good.txt").write_bytes(good.read_bytes())
+    (inputs / "big.txt").write_bytes("売上高は増加しました。\n".encode() * 200_000)  # ~6.6 MB
+    code = run_cli("--input", str(inputs), *build_args(tmp_path / "run", tmp_path / "cache", "--input.max_file_mb", "1"))
+    assert code == 0
+    rows = [json.loads(line) for line in (tmp_path / "run" / "quarantine.jsonl").read_text().splitlines()]
+    assert [(Path(r["path"]).name, r["reason"]) for r in rows] == [("big.txt", "too_large")]
+    assert "limit" in rows[0]["detail"]
+
+
+def test_ray_executor_gives_the_same_documents(sample_run, tmp_path):
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'kinyu[ray]'")
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        assert run_cli(*build_args(tmp_path / "run", tmp_path / "cache", "--executor", "ray", "--workers", "2")) == 0
+    finally:
+        ray.shutdown()
+    assert tree_digest(tmp_path / "run", ("docs", "quarantine.jsonl")) == tree_digest(sample_run, ("docs", "quarantine.jsonl"))
+
+
+def test_slurm_executor_writes_sbatch_scripts(tmp_path, monkeypatch):
+    # a stand-in sbatch that records its arguments and answers like the real one
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "sbatch.log"
+    (bindir / "sbatch").write_text(f'#!/bin/sh\necho "$@" >> {log}\necho "Submitted batch job $$"\n')
+    (bindir / "sbatch").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    out = tmp_path / "run"
+    code = run_cli(*build_args(out, tmp_path / "cache", "--executor", "slurm", "--executor.slurm_partition", "fincpu"))
+    assert code == 0
+    script = (out / "logs" / "extract" / "launch_script.slurm").read_text()
+    assert "#SBATCH --partition=fincpu" in script
+    assert "#SBATCH --array=0-1" in script
+    assert "launch_pickled_pipeline" in script
+    calls = log.read_text().splitlines()
+    assert len(calls) >= 4  # one job array per stage, plus datatrove's stats merges
+    assert any("--dependency=afterok:" in c for c in calls)
+    assert (out / "logs" / "finalize" / "launch_script.slurm").is_file()
