@@ -88,6 +88,26 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_ablate(args) -> int:
+    from corpus.ablate import run_ablation
+
+    config = args.config if args.config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    out = run_ablation(
+        config,
+        args.vary,
+        Path(args.out),
+        proxy_config=args.proxy,
+        data_dir=args.data_dir,
+        chabsa_dir=args.chabsa_dir,
+        eval_texts=args.eval_texts,
+        limit=args.limit,
+        workers=args.workers,
+    )
+    print((out / "ablation.md").read_text(encoding="utf-8"))
+    print(f"wrote {out}/ablation.md, ablation.csv, ablation.png")
+    return 0
+
+
 def cmd_dedup_check(args) -> int:
     from corpus.report_cli import dedup_check_command
 
@@ -138,6 +158,25 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output file (default: RUN_DIR/report.html)")
     r.add_argument("--samples", type=int, default=3, help="removed-text snippets per reason")
     r.set_defaults(func=cmd_report)
+
+    a = sub.add_parser(
+        "ablate",
+        help="one corpus (and optionally one proxy model) per filter setting; a table of what changed",
+        description="Build one corpus per combination of --vary values (through the extraction cache) and compare them. "
+        "With --proxy, train the same small model on each for the same steps and score all on one fixed set.",
+        epilog="example:\n  kinyu corpus ablate --vary quality.min_hiragana_ratio=0.05,0.15 --proxy configs/train/tiny_cpu.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    a.add_argument("--config", type=Path, default=None, help="base corpus YAML (default: configs/corpus.yaml)")
+    a.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2", help="a config field and its values; repeat for a grid")
+    a.add_argument("--proxy", type=Path, default=None, metavar="TRAIN_YAML", help="train+score this proxy model per variant")
+    a.add_argument("--out", default="runs/ablation", help="output folder (variants/<name>/{corpus,train}, ablation.md/.csv/.png)")
+    a.add_argument("--data-dir", default=None, help="fin-harness data: also score the tasks")
+    a.add_argument("--chabsa-dir", default=None, help="chABSA json folder for the chabsa task")
+    a.add_argument("--eval-texts", default=None, help="fixed held-out financial text folder (default: the first variant's validation split)")
+    a.add_argument("--limit", type=int, default=20, help="items per task")
+    a.add_argument("--workers", type=int, default=1, help="corpus build workers")
+    a.set_defaults(func=cmd_ablate)
 
     d = sub.add_parser("dedup-check", help="near-duplicate clusters among a run's kept docs (datasketch LSH, in memory)")
     d.add_argument("run_dir", metavar="RUN_DIR")

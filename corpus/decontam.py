@@ -34,6 +34,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
+from kinyu.config import ConfigError
+
 
 @dataclass
 class DecontaminationConfig:
@@ -166,14 +168,18 @@ def _xlsx_items(path: Path, task: str) -> Iterable[BenchmarkItem]:
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     ws = wb["data"] if "data" in wb.sheetnames else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    header = [str(h) if h is not None else "" for h in next(rows, [])]
+
+    def label(v) -> str:  # openpyxl reads 1 as 1.0
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else ("" if v is None else str(v))
+
+    header = [label(h) for h in next(rows, [])]
     for ri, row in enumerate(rows):
         rec = dict(zip(header, row))
-        key = f"{rec.get('key', '')}-{rec.get('q_no', ri)}".replace(".0", "")
+        key = f"{label(rec.get('key'))}-{label(rec.get('q_no', ri))}"
         for col, value in rec.items():
             if col in ("key", "q_no", "a_no", "abnormal_flg"):
                 continue
-            yield from _field_items(f"{task}:{key}", col.replace(".0", ""), value if isinstance(value, str) else None)
+            yield from _field_items(f"{task}:{key}", col, value if isinstance(value, str) else None)
     wb.close()
 
 

@@ -28,11 +28,13 @@ different documents (<= 0.3) at least as well as MeCab word n-grams (gap 0.57 vs
 
 from __future__ import annotations
 
+import gzip
 import heapq
 import json
 import re
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
 import numpy as np
@@ -78,7 +80,7 @@ class DedupConfig:
     )
     num_buckets: int = field(
         default=25,
-        metadata={"help": "LSH bands; 25x7 merges Jaccard 0.8 with p>0.99 and 0.3 with p<0.005"},
+        metadata={"help": "LSH bands; 25x7 flags shingle Jaccard 0.8 with p=0.997 and 0.3 with p=0.005"},
     )
     hashes_per_bucket: int = field(default=7, metadata={"help": "MinHash values per band"})
     seed: int = field(default=1, metadata={"help": "seed of the MinHash permutations (same on every worker)"})
@@ -524,7 +526,7 @@ def dedup_stages(
         return JsonlWriter(f"{removed}/{step}", output_filename="${rank}.jsonl.gz")
 
     def input_reader() -> JsonlReader:
-        return JsonlReader(input_folder)
+        return JsonlReader(input_folder, glob_pattern="*.jsonl*")
 
     stages: list[tuple[str, list[PipelineStep], int]] = []
     first_pass: list[PipelineStep] = []
@@ -694,6 +696,27 @@ def dedup_check(
     return clusters
 
 
+def read_documents(folder: str | Path) -> list[Document]:
+    """All documents of a folder of datatrove jsonl(.gz) files (e.g. ``CORPUS_RUN/docs``), in file order."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*.jsonl*"))
+    if not files:
+        raise FileNotFoundError(f"no .jsonl/.jsonl.gz documents in {folder}")
+    docs = []
+    for f in files:
+        opener = gzip.open if f.suffix == ".gz" else open
+        with opener(f, "rt", encoding="utf-8") as fh:
+            for i, line in enumerate(fh):
+                row = json.loads(line)
+                docs.append(Document(text=row["text"], id=str(row.get("id", f"{f.name}/{i}")), metadata=row.get("metadata") or {}))
+    return docs
+
+
+def dedup_check_folder(folder: str | Path, threshold: float = 0.8, ngram: int = 7) -> list[DuplicateCluster]:
+    """``dedup_check`` over the documents of a folder (``kinyu corpus dedup-check RUN_DIR`` reads RUN_DIR/docs)."""
+    return dedup_check(read_documents(folder), threshold=threshold, ngram=ngram)
+
+
 def print_clusters(clusters: Iterable[DuplicateCluster], console=None, title: str = "near-duplicate clusters") -> None:
     """Rich table of ``dedup_check`` clusters: one row per member, kept copy first."""
     from rich.console import Console
@@ -723,6 +746,8 @@ __all__ = [
     "dedup_stages",
     "run_stages_locally",
     "dedup_check",
+    "dedup_check_folder",
+    "read_documents",
     "print_clusters",
     "DuplicateCluster",
     "ExactDedupSignatures",

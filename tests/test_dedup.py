@@ -176,3 +176,31 @@ def test_dedup_check_clusters_and_table():
     assert dedup_check(docs)[0].members == ["x", "y"]
     with pytest.raises(ValueError, match="threshold"):
         dedup_check(texts, threshold=0)
+
+
+def test_configs_load_from_yaml_with_overrides(tmp_path):
+    from kinyu.config import ConfigError, load_config
+
+    from corpus.decontam import DecontaminationConfig
+
+    path = tmp_path / "dedup.yaml"
+    path.write_text("shingle: fugashi\nngram: 5\nnum_buckets: 20\n", encoding="utf-8")
+    cfg = load_config(DedupConfig, path, overrides={"hashes_per_bucket": "6"})
+    assert (cfg.shingle, cfg.ngram, cfg.num_buckets, cfg.hashes_per_bucket) == ("fugashi", 5, 20, 6)
+    assert cfg.minhash_config().n_grams == 5
+    with pytest.raises(ConfigError, match="shingle"):
+        load_config(DedupConfig, overrides={"shingle": "spacy"})
+    with pytest.raises(ConfigError, match="ngram"):
+        load_config(DedupConfig, overrides={"ngram": "0"})
+    decon = load_config(DecontaminationConfig, overrides={"mode": "document", "benchmark_paths": "a,b"})
+    assert decon.mode == "document" and decon.benchmark_paths == ["a", "b"] and decon.ngram == 13
+
+
+def test_dedup_check_folder_reads_a_run_folder(tmp_path):
+    from corpus.dedup import dedup_check_folder
+
+    write_inputs(tmp_path / "docs", [[doc(PROSE * 3, "x", "x.pdf"), doc(OTHER, "y", "y.pdf")], [doc(near_copy(PROSE * 3, 5), "z", "z.pdf")]])
+    clusters = dedup_check_folder(tmp_path / "docs", threshold=0.8)
+    assert [(c.kept, c.members) for c in clusters] == [("x", ["x", "z"])]
+    with pytest.raises(FileNotFoundError, match="no .jsonl"):
+        dedup_check_folder(tmp_path / "empty")

@@ -207,6 +207,21 @@ def test_continue_from_checkpoint_with_rewarm(shared_run, corpora, tmp_path):
     assert any(e["role"] == "model" and e["config_sha256"] for e in manifest["inputs"])
 
 
+def test_zero3_loads_a_checkpoint_into_shards(shared_run, corpora, tmp_path):
+    """Under ZeRO-3 from_pretrained runs inside deepspeed.zero.Init: no rank materialises the full model."""
+    import torch
+
+    from training.train import build_model, check_inputs, deepspeed_config
+
+    fin, gen = corpora
+    cfg = tiny_cfg(fin, gen, tmp_path / "unused", **{
+        "model.path": str(shared_run / "checkpoints" / "step_000040" / "hf"), "deepspeed.zero_stage": 3})
+    model = build_model(cfg, check_inputs(cfg), torch.float32, deepspeed_config(cfg, 1, False, cpu=True))
+    params = list(model.parameters())
+    assert all(hasattr(p, "ds_id") and p.numel() == 0 for p in params)
+    assert sum(p.ds_numel for p in params) > 100_000
+
+
 # --- a bad config fails at once, before any work -----------------------------------------------------
 
 
