@@ -1,9 +1,10 @@
-"""Content-addressed cache of extracted, normalised documents: rebuilds skip PDF/HTML extraction.
+"""Content-addressed cache of extraction results: rebuilds skip PDF/HTML extraction.
 
-The key is everything that decides the extracted text: the raw bytes' sha256, the format,
-the extraction and normalisation settings, and the versions of the libraries that do the work.
-Change a quality-filter threshold and every key still matches; change ``extract.*`` or
-``normalize.*`` (or upgrade pdfminer.six) and the affected keys change, nothing else.
+The key is everything that decides what extraction produces: the raw bytes' sha256, the format,
+the extraction settings, and the versions of the libraries that do the work. Change a
+quality-filter threshold and every key still matches; change ``extract.*`` (or upgrade
+pdfminer.six) and the affected keys change, nothing else. Unreadable files are cached with
+their quarantine reason too. Normalisation is not cached: it is cheap and runs on every build.
 A cache hit yields exactly what a cold run would have produced, so outputs stay byte-identical.
 """
 
@@ -20,8 +21,7 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-# set by the lookup on a hit and removed by the store step; never written out
-HIT_MARK = "_kinyu_cache_hit"
+# set by the lookup on a miss and removed by the store step; never written out
 KEY_MARK = "_kinyu_cache_key"
 
 # the metadata that extraction and normalisation add (what a hit must restore)
@@ -54,14 +54,14 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def settings_fingerprint(extract: dict, normalize: dict) -> str:
-    blob = json.dumps({"extract": extract, "normalize": normalize, "versions": library_versions()}, sort_keys=True)
+def settings_fingerprint(extract: dict) -> str:
+    blob = json.dumps({"extract": extract, "versions": library_versions()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 class ExtractionCacheLookup(PipelineStep):
     """Fill documents whose raw bytes were extracted before (same settings and versions) from
-    the cache, so that the extractors and the normaliser skip them. Keeps every document."""
+    the cache, so that the extractors skip them. Keeps every document."""
 
     name = "🗃 Extraction cache (lookup)"
     type = "🗃 - CACHE"
@@ -87,7 +87,6 @@ class ExtractionCacheLookup(PipelineStep):
                         entry = json.load(f)
                 doc.text = entry["text"]
                 doc.metadata.update(entry["metadata"])
-                doc.metadata[HIT_MARK] = True
                 doc.media = []
                 self.stat_update("hits")
             else:
@@ -97,7 +96,7 @@ class ExtractionCacheLookup(PipelineStep):
 
 
 class ExtractionCacheStore(PipelineStep):
-    """Store what extraction + normalisation made of each cache miss; remove the cache marks."""
+    """Store what extraction made of each cache miss (text or quarantine); remove the marks."""
 
     name = "🗃 Extraction cache (store)"
     type = "🗃 - CACHE"
@@ -108,7 +107,6 @@ class ExtractionCacheStore(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for doc in data:
-            doc.metadata.pop(HIT_MARK, None)
             key = doc.metadata.pop(KEY_MARK, None)
             if key:
                 entry = {"text": doc.text, "metadata": {k: doc.metadata[k] for k in _EXTRACTED_FIELDS if k in doc.metadata}}

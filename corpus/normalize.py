@@ -8,7 +8,6 @@ import unicodedata
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus.cache import HIT_MARK
 from corpus.japanese import JAPANESE_OR_PUNCT
 
 # Both pdfminer (letter-spaced and vertical text) and trafilatura (line wraps and split cells
@@ -45,7 +44,7 @@ class JapaneseNormalizer(PipelineStep):
     """Normalise every document's text (NFKC, spaces inside Japanese, newlines, controls).
 
     Keeps every document; counts the characters it removed. Runs after extraction so that
-    all formats reach the filters in the same form. Cache hits were normalised already.
+    all formats reach the filters in the same form.
     """
 
     name = "🔤 Japanese normaliser"
@@ -58,9 +57,6 @@ class JapaneseNormalizer(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for doc in data:
-            if doc.metadata.get(HIT_MARK):
-                yield doc  # normalised when it was cached
-                continue
             with self.track_time():
                 before = len(doc.text)
                 doc.text = normalize_japanese(doc.text, self.nfkc, self.join_japanese_spaces)

@@ -120,7 +120,7 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
     if cfg.cache.enabled:
         cache_dir = str(cfg.cache.dir or default_cache_dir())
         settings = {k: v for k, v in to_dict(x).items() if k != "min_chars"}
-        fingerprint = settings_fingerprint(settings, to_dict(cfg.normalize))
+        fingerprint = settings_fingerprint(settings)
         cache_lookup = [ExtractionCacheLookup(cache_dir, fingerprint)]
         cache_store = [ExtractionCacheStore(cache_dir)]
     steps = [
@@ -129,9 +129,9 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
         PdfExtractor(x.pdf_backend, x.pdf_detect_vertical, x.pdf_join_lines, x.pdf_drop_running_lines),
         HtmlExtractor(x.html_include_tables, x.html_favor_recall),
         PlainTextDecoder(),
+        *cache_store,
         QuarantineGate(JsonlWriter(str(run / "work" / "quarantine"), output_filename=JSONL_GZ)),
         JapaneseNormalizer(cfg.normalize.nfkc, cfg.normalize.join_japanese_spaces),
-        *cache_store,
         EmptyTextFilter(x.min_chars, removed_writer(run, "empty")),
         *quality_steps(cfg.quality, run / "removed"),
         JsonlWriter(str(run / "work" / "filtered"), output_filename=JSONL_GZ),

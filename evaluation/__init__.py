@@ -1,0 +1,6 @@
+"""kinyu evaluation: japanese-lm-fin-harness's five tasks on the lm-eval 0.4 engine, domain bits
+per character, checkpoint sweeps and side-by-side answers (see evaluation/README.md).
+
+Python API: ``evaluation.harness.evaluate_model``, ``evaluation.bpc.bits_per_character``,
+``evaluation.sweep.sweep``, ``evaluation.compare.compare_models``; CLI: ``evaluation.cli.main``.
+"""

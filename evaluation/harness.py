@@ -121,10 +121,17 @@ def load_model(model_dir: str | Path, device: str = "cpu", dtype: str = "auto"):
     return model, tokenizer
 
 
+def quiet_lm_eval() -> None:
+    """Keep lm-eval's errors only: it warns once per chABSA neutral item (258 a run), per
+    local dataset and per truncated prompt, which buries the results of a long run."""
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+
+
 def make_lm(model, tokenizer, batch_size: int = 8, device: str = "cpu"):
     """lm-eval's HF wrapper around an already loaded model (no second load, no hub)."""
     from lm_eval.models.huggingface import HFLM
 
+    quiet_lm_eval()
     return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=device)
 
 
@@ -151,7 +158,7 @@ def run_lm_eval(
     from lm_eval import simple_evaluate
 
     set_offline()
-    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+    quiet_lm_eval()
     return simple_evaluate(
         model=lm,
         tasks=list(names),
@@ -221,9 +228,10 @@ def evaluate_model(
     model_dir: str | Path,
     tasks: Sequence[str] = TASKS,
     data_dir=None,
+    limit: int | None = None,
+    *,
     chabsa_dir=None,
     prompt_version: str = "default",
-    limit: int | None = None,
     batch_size: int = 8,
     device: str = "cpu",
     dtype: str = "auto",

@@ -27,6 +27,13 @@ from evaluation.harness import TASKS, EvalError, check_data, check_tasks, evalua
 STEP_DIR = re.compile(r"^step_(\d+)$")
 
 
+def _free_device_memory() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def list_checkpoints(train_run: str | Path) -> list[dict[str, Any]]:
     """Complete HF exports of a training run (``hf/config.json`` present), by step."""
     root = Path(train_run) / "checkpoints"
@@ -129,6 +136,7 @@ def sweep(
     out_dir: str | Path | None = None,
     tasks: Sequence[str] = TASKS,
     data_dir=None,
+    *,
     chabsa_dir=None,
     corpus_runs: Sequence[str] | dict[str, str] | None = None,
     text_dirs: Sequence[str] | dict[str, str] | None = None,
@@ -192,6 +200,7 @@ def sweep(
         atomic_write_json(score_file, {"checkpoint": ckpt, "settings": settings, "scores": scores})
         evaluated += 1
         del lm, model
+        _free_device_memory()
     rows = []
     for ckpt in checkpoints:
         data = read_json(out_dir / "scores" / f"{ckpt['checkpoint']}.json")

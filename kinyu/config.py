@@ -241,3 +241,21 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple
 def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The dotted overrides that ``add_config_arguments`` flags collected."""
     return {k[len(OVERRIDE_PREFIX):]: v for k, v in vars(args).items() if k.startswith(OVERRIDE_PREFIX)}
+
+
+def commented_yaml(cfg: Any, indent: int = 0) -> str:
+    """The config as YAML with each field's help text as a comment (for the shipped configs)."""
+    lines = []
+    pad = "  " * indent
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        doc = (f.metadata or {}).get("help", "")
+        if dataclasses.is_dataclass(value):
+            lines.append(f"{pad}{f.name}:" + (f"  # {doc}" if doc else ""))
+            lines.append(commented_yaml(value, indent + 1))
+            continue
+        dumped = yaml.safe_dump({f.name: to_dict(value)}, allow_unicode=True, default_flow_style=True, width=10_000).strip()
+        if dumped.startswith("{") and dumped.endswith("}"):
+            dumped = dumped[1:-1]
+        lines.append(f"{pad}{dumped}" + (f"  # {doc}" if doc else ""))
+    return "\n".join(lines)

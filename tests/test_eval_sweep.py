@@ -143,3 +143,15 @@ def test_cli_errors(train_run, tmp_path, capsys):
     assert "prompt_version" in capsys.readouterr().err
     assert main(["sweep", str(tmp_path)]) == 2
     assert "no checkpoints" in capsys.readouterr().err
+
+
+@needs_data
+def test_python_api_evaluate_model(train_run):
+    from evaluation.harness import evaluate_model, results_table
+
+    run, _ = train_run
+    res = evaluate_model(run / "checkpoints" / "step_000020" / "hf", ["cma_basics", "cpa_audit"], FIN, 3)
+    assert [r["n"] for r in res["tasks"].values()] == [3, 3]
+    assert res["tasks"]["cpa_audit"]["score"] == pytest.approx(100 * res["tasks"]["cpa_audit"]["acc"])
+    assert res["data_files"]["cpa_audit"].endswith("CPA_AUDIT.xlsx")
+    assert "| cpa_audit | default | 3 |" in results_table(res)

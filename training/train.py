@@ -342,7 +342,10 @@ def build_model(cfg: TrainConfig, inputs: Inputs, dtype, ds_config: dict | None 
         model = AutoModelForCausalLM.from_config(inputs.model_config, dtype=torch.float32)
     model.config.use_cache = False
     if cfg.model.activation_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x name
+            model.activation_checkpointing_enable({"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     return model
 
 
@@ -536,6 +539,11 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
         if load_path is None:
             raise TrainInputError(f"DeepSpeed could not load {ckpt / 'deepspeed'}")
         state = client["kinyu_state"]
+        if state["global_batch"] != global_batch:
+            raise TrainInputError(
+                f"{ckpt} was written with a global batch of {state['global_batch']} windows, this launch has "
+                f"{global_batch} (micro batch x accumulation x {world} processes); resume with the same world size "
+                "and batch settings, so that the data position and the ZeRO shards fit")
         step, tokens_seen, replay_tokens = state["step"], state["tokens_seen"], state["replay_tokens"]
         rng_file = ckpt / "deepspeed" / f"rng_state_rank{rank:05d}.pt"
         if rng_file.is_file():
@@ -598,13 +606,19 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
     while step < total_steps:
         first = step * global_batch
         lr_now = optimizer.param_groups[0]["lr"]
+        do_eval = val is not None and ((step + 1) % cfg.logging.eval_every_steps == 0 or step + 1 == total_steps)
+        do_log = (step + 1) % cfg.logging.every_steps == 0 or step + 1 == total_steps or do_eval
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        own_grad_norm = None
         for micro in range(s.grad_accum_steps):
             start = first + (micro * world + rank) * s.micro_batch_size
             batch = torch.from_numpy(order.batch(range(start, start + s.micro_batch_size))).to(device)
             logits = engine(input_ids=batch[:, :-1]).logits
             loss = F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten())
             engine.backward(loss)
+            if do_log and cfg.deepspeed.zero_stage == 0 and micro == s.grad_accum_steps - 1:
+                # without ZeRO the engine keeps no global norm: take it from the reduced grads before the step
+                own_grad_norm = _grad_norm(engine.module)
             engine.step()
             loss_sum += loss.detach().double()
         step += 1
@@ -618,12 +632,12 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
                                        "windows": [[src, ep, w] for src, ep, w in ids]}) + "\n")
             data_log.flush()
 
-        do_eval = val is not None and (step % cfg.logging.eval_every_steps == 0 or step == total_steps)
-        do_log = step % cfg.logging.every_steps == 0 or step == total_steps or do_eval
         if do_log:
             dist.all_reduce(loss_sum)
             loss_value = float(loss_sum) / (s.grad_accum_steps * world)
             grad_norm = engine.get_global_grad_norm()
+            if grad_norm is None:
+                grad_norm = own_grad_norm
             elapsed = time.perf_counter() - interval_start
             tokens_per_s = interval_tokens / elapsed if elapsed > 0 else 0.0
             record = {
@@ -644,8 +658,9 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
                      "epoch": order.domain_epoch(step * global_batch), "samples_consumed": step * global_batch,
                      "global_batch": global_batch, "lr": optimizer.param_groups[0]["lr"], "last_step_lr": lr_now,
                      "total_steps": total_steps, "seed": cfg.run.seed}
+            saving_started = time.perf_counter()
             save_checkpoint(engine, cfg, inputs, run_dir, step, state)
-            interval_start = time.perf_counter()
+            interval_start += time.perf_counter() - saving_started  # tokens/s counts training time only
 
     if data_log is not None:
         data_log.close()
@@ -654,6 +669,13 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
     dist.barrier()
     engine.destroy()
     return run_dir
+
+
+def _grad_norm(module) -> float | None:
+    import torch
+
+    norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else None
 
 
 def _truncate_metrics(path: Path, step: int) -> None:

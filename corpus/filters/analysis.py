@@ -4,16 +4,16 @@
 unidic-lite dictionary as ``corpus.japanese.tagger``, printing only each token's pos1) and counts
 character classes for the whole text with numpy. ``signals`` turns that into the document
 signals every quality filter reads; ``TextAnalysis.subset`` gives the analysis of the kept lines
-after line cleaning, without touching MeCab again. The analysis rides on the ``Document`` object
-itself (a plain attribute, which ``dataclasses.asdict`` and the writers ignore) and is checked
-against ``doc.text`` before use, so a step that changed the text in between costs a fresh
-parse, never a wrong answer.
+after line cleaning, without touching MeCab again. The analysis is kept
+in a small per-thread cache keyed by the text (``get_analysis``), so a step that changed the
+text in between costs a fresh parse, never a wrong answer.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 
 import numpy as np
 
@@ -33,120 +33,125 @@ from corpus.japanese import pos_tagger
 # no U+3000; any left over is turned into a plain space first.
 SENTENCE_TERMINATORS = "。!?！？"
 PREDICATE_POS = ("動詞", "助動詞", "形容詞")
-_SYMBOLS = "(?:(?:補助)?記号\n)*"
-# the last word of every non-blank line (trailing brackets/symbols skipped): 空白 = the line ends a
-# sentence with 。; a predicate = the line is a sentence that ends in a predicate without 。
-RE_LAST_WORD_OF_LINE = re.compile(f"([^\n\t]+)\n{_SYMBOLS}\t")
-# "動詞\n" also ends 助動詞 (a predicate too) and 感動詞 (not one)
-_PRED = "(?:(?<!感)動詞|形容詞)\n"
-# what ends a noun run: a predicate token or a sentence end
-RE_RUN_BREAK = re.compile(f"{_PRED}|空白\n")
 
 
-# Character classes are counted for the whole text at once with numpy (code points from one
-# UTF-32 encode, per-line sums with bincount), which costs a few ns per character instead of a
-# Python-level pass per line and class.
-_MOJIBAKE_POINTS = np.array(
-    [0x152, 0x153, 0x160, 0x161, 0x178, 0x17D, 0x17E, 0x192, 0x2C6, 0x2DC, 0x201A, 0x201E, 0x2020,
-     0x2021, 0x2030, 0x2039, 0x203A] + [ord(c) for c in "縺繧繝譁蜈荳謨驥螟"],
-    dtype=np.uint32,
-)  # fmt: skip
+# Character classes are counted for the whole text at once with numpy: one UTF-32 encode, one
+# lookup table from code point to class, one bincount per (line, class). A few ns per character.
+CHAR_CLASSES = ("other", "hira", "kata", "kanji", "digit", "latin", "space", "symbol", "replacement", "mojibake", "newline")
+CHAR_INDEX = {name: i for i, name in enumerate(CHAR_CLASSES)}
 
 
-def _between(cp: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    return (cp >= lo) & (cp <= hi)
+def _class_table() -> np.ndarray:
+    """Class of every BMP code point (see ``char_class_counts``)."""
+    t = np.zeros(0x10000, dtype=np.int64)
+
+    def put(name: str, *ranges: tuple[int, int]) -> None:
+        for lo, hi in ranges:
+            t[lo : hi + 1] = CHAR_INDEX[name]
+
+    put("symbol", (0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E), (0xA1, 0xBF), (0x2000, 0x2BFF))
+    put("symbol", (0xD7, 0xD7), (0xF7, 0xF7))
+    put("hira", (0x3041, 0x309F))
+    put("kata", (0x30A0, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9F))
+    put("kanji", (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3005, 0x3007))
+    put("digit", (0x30, 0x39), (0xFF10, 0xFF19))
+    put("latin", (0x41, 0x5A), (0x61, 0x7A))
+    put("space", (0x20, 0x20), (0x09, 0x09), (0x0D, 0x0D), (0x3000, 0x3000))
+    put("newline", (0x0A, 0x0A))
+    put("replacement", (0xFFFD, 0xFFFD))
+    put("mojibake", (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0xFF))
+    for cp in (0x152, 0x153, 0x160, 0x161, 0x178, 0x17D, 0x17E, 0x192, 0x2C6, 0x2DC, 0x201A, 0x201E,
+               0x2020, 0x2021, 0x2030, 0x2039, 0x203A):  # fmt: skip
+        t[cp] = CHAR_INDEX["mojibake"]
+    for ch in "縺繧繝譁蜈荳謨驥螟":
+        t[ord(ch)] = CHAR_INDEX["mojibake"]
+    return t
 
 
-def char_class_counts(text: str) -> dict[str, list[int]]:
-    """Per line of ``text`` (split on \\n): counts of each character class.
+_CLASS_OF = _class_table()
 
-    hira/kata/kanji: the scripts of corpus.japanese (々〆〇 count as kanji); digit: 0-9 and
-    full-width digits; latin: A-Z a-z; space: space, tab, CR, U+3000; symbol: ASCII punctuation,
-    Latin-1 signs, U+2000-U+2BFF (general punctuation, arrows, maths, box drawing, △■, ①) and
-    U+FFFD; Japanese punctuation (、。「」・ー) is prose and not a symbol; replacement: U+FFFD;
-    mojibake: letters of the Latin-1 supplement (not × ÷), cp1252 punctuation (‚ „ † ‰ ‹) and the
-    kanji that UTF-8 Japanese read as cp932 is made of (縺 繧 繝 …): the traces of a wrong decode.
+
+def char_class_counts(text: str) -> np.ndarray:
+    """Counts of each class of ``CHAR_CLASSES`` per line of ``text``: shape (lines, classes).
+
+    hira/kata/kanji: the scripts of corpus.japanese (々〆〇 count as kanji, and so do the CJK
+    extensions beyond the BMP); digit: 0-9 and full-width digits; latin: A-Z a-z; space: space,
+    tab, CR, U+3000; symbol: ASCII punctuation, Latin-1 signs and × ÷, U+2000-U+2BFF (general
+    punctuation, arrows, maths, box drawing, △■, ①); Japanese punctuation (、。「」・ー) is prose,
+    not a symbol. replacement: U+FFFD. mojibake: letters of the Latin-1 supplement, cp1252
+    punctuation (‚ „ † ‰ ‹) and the kanji that UTF-8 Japanese read as cp932 is made of
+    (縺 繧 繝 …): the traces of a wrong decode, counted apart from every other class.
+    A line's newline counts in the line after it (class "newline").
     """
     cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    line_of = np.cumsum(cp == 10)
+    cls = _CLASS_OF[np.minimum(cp, 0xFFFF)]
+    astral = cp > 0xFFFF
+    if astral.any():
+        cls[astral] = np.where((cp[astral] >= 0x20000) & (cp[astral] <= 0x3134F), CHAR_INDEX["kanji"], 0)
+    line_of = np.cumsum(cls == CHAR_INDEX["newline"])
     n_lines = int(line_of[-1]) + 1 if len(cp) else 1
-    kanji = (
-        _between(cp, 0x4E00, 0x9FFF) | _between(cp, 0x3400, 0x4DBF) | _between(cp, 0xF900, 0xFAFF)
-        | _between(cp, 0x3005, 0x3007)
-    )  # fmt: skip
-    classes = {
-        "hira": _between(cp, 0x3041, 0x309F),
-        "kata": _between(cp, 0x30A0, 0x30FF) | _between(cp, 0x31F0, 0x31FF) | _between(cp, 0xFF66, 0xFF9F),
-        "kanji": kanji,
-        "digit": _between(cp, 0x30, 0x39) | _between(cp, 0xFF10, 0xFF19),
-        "latin": _between(cp, 0x41, 0x5A) | _between(cp, 0x61, 0x7A),
-        "space": (cp == 0x20) | (cp == 0x09) | (cp == 0x0D) | (cp == 0x3000),
-        "symbol": (
-            _between(cp, 0x21, 0x2F) | _between(cp, 0x3A, 0x40) | _between(cp, 0x5B, 0x60)
-            | _between(cp, 0x7B, 0x7E) | _between(cp, 0xA1, 0xBF) | _between(cp, 0x2000, 0x2BFF)
-            | (cp == 0xD7) | (cp == 0xF7) | (cp == 0xFFFD)
-        ),
-        "replacement": cp == 0xFFFD,
-        "mojibake": (
-            (_between(cp, 0xC0, 0xFF) & (cp != 0xD7) & (cp != 0xF7)) | np.isin(cp, _MOJIBAKE_POINTS)
-        ),
-        "newline": cp == 10,
-    }  # fmt: skip
-    counts = {
-        name: np.bincount(line_of[mask], minlength=n_lines).tolist() for name, mask in classes.items()
-    }
-    # a line's newline belongs to it, not to the next line (line_of counts it one further)
-    counts["total"] = np.bincount(line_of, minlength=n_lines).tolist()
-    return counts
+    k = len(CHAR_CLASSES)
+    return np.bincount(line_of * k + cls, minlength=n_lines * k).reshape(n_lines, k)
+
+
+def _last_word(rows: str) -> str:
+    """pos1 of the last non-symbol token of one line's rows ("" if none)."""
+    end = len(rows) - 1
+    while end > 0:
+        start = rows.rfind("\n", 0, end) + 1
+        pos = rows[start:end]
+        if pos != "補助記号" and pos != "記号":
+            return pos
+        end = start - 1
+    return ""
 
 
 class TextAnalysis:
     """One MeCab parse of a text, kept per line.
 
     ``lines``: the text's lines; ``rows``: per line, MeCab's pos1 rows (``"名詞\n助詞\n"``, ""
-    for a blank line); ``chars``: per-line character-class counts (numpy, one row per class of
-    ``CHAR_CLASSES``).
+    for a blank line); ``ends``: per line, the pos1 of its last word (``_last_word``);
+    ``chars``: per-line character-class counts (numpy, shape (lines, ``CHAR_CLASSES``)).
     """
 
-    __slots__ = ("text", "lines", "rows", "chars")
+    __slots__ = ("text", "lines", "rows", "ends", "chars", "cached_signals")
 
-    def __init__(self, text: str, lines: list[str], rows: list[str], chars: np.ndarray):
+    def __init__(self, text: str, lines: list[str], rows: list[str], ends: list[str], chars: np.ndarray):
         self.text = text
         self.lines = lines
         self.rows = rows
+        self.ends = ends
         self.chars = chars
+        self.cached_signals: dict | None = None
 
     def subset(self, keep: list[int]) -> TextAnalysis:
         """The analysis of the text made of the lines ``keep`` (indices, in order)."""
         lines = [self.lines[i] for i in keep]
-        return TextAnalysis("\n".join(lines), lines, [self.rows[i] for i in keep], self.chars[:, keep])
+        return TextAnalysis(
+            "\n".join(lines), lines, [self.rows[i] for i in keep], [self.ends[i] for i in keep],
+            self.chars[keep],
+        )  # fmt: skip
 
     def line_counts(self, i: int) -> dict:
         """Token counts of line ``i`` (for the line cleaner's candidate lines)."""
-        return token_counts(self.rows[i] + "\t")
-
-
-CHAR_CLASSES = ("hira", "kata", "kanji", "digit", "latin", "space", "symbol", "replacement", "mojibake")
-CHAR_INDEX = {name: i for i, name in enumerate(CHAR_CLASSES)}
+        return token_counts(self.rows[i], [self.ends[i]])
 
 
 def analyze_text(text: str) -> TextAnalysis:
     """Character classes for the whole text in one numpy pass, then one MeCab parse per line."""
     lines = text.split("\n")
-    cc = char_class_counts(text)
-    chars = np.array([cc[name] for name in CHAR_CLASSES] + [cc["total"]], dtype=np.int64)
-    chars[-1] -= np.array(cc["newline"], dtype=np.int64)
+    chars = char_class_counts(text)
     mecab_text = text.replace("\u3000", " ") if "\u3000" in text else text
     for terminator in SENTENCE_TERMINATORS:
         if terminator in mecab_text:
             mecab_text = mecab_text.replace(terminator, "\u3000")
     parse = pos_tagger().parse
     rows = [parse(line) + "\n" if line and not line.isspace() else "" for line in mecab_text.split("\n")]
-    return TextAnalysis(text, lines, rows, chars)
+    return TextAnalysis(text, lines, rows, list(map(_last_word, rows)), chars)
 
 
-def token_counts(joined: str) -> dict:
-    """Token signals of MeCab rows joined with a tab after each line (see module docstring)."""
+def token_counts(joined: str, ends: list[str]) -> dict:
+    """Token signals of MeCab rows (all lines joined) and the lines' last words (``_last_word``)."""
     count = joined.count
     tokens = count("\n")
     terminators = count("空白\n")
@@ -164,16 +169,17 @@ def token_counts(joined: str) -> dict:
             + count("動詞\n補助記号\n空白\n") - count("感動詞\n補助記号\n空白\n")
             + count("形容詞\n補助記号\n空白\n")
         )  # fmt: skip
-    line_ends = Counter(RE_LAST_WORD_OF_LINE.findall(joined))
-    unterminated = sum(line_ends.values()) - line_ends["空白"]
+    line_ends = Counter(ends)
+    unterminated = len(ends) - line_ends["空白"] - line_ends[""]
     pred_line_ends = sum(line_ends[pos] for pos in PREDICATE_POS)
     sentences = terminators + unterminated
     # longest run of tokens with no predicate and no sentence end; it runs on across line
-    # breaks (PDF wraps, table rows, lists). A leftover "助" of a split 助動詞 row holds no
-    # newline, so newlines count tokens.
+    # breaks (PDF wraps, table rows, lists). Split at every row ending in 動詞 (so 助動詞 too,
+    # and the rare interjection 感動詞), 形容詞 or 空白; a leftover "助" of a split 助動詞 row
+    # holds no newline, so newlines count tokens.
     max_run = 0
     if tokens:
-        runs = RE_RUN_BREAK.split(joined) if pred or terminators else [joined]
+        runs = joined.replace("形容詞\n", "動詞\n").replace("空白\n", "動詞\n").split("動詞\n")
         max_run = max(map(str.count, runs, ["\n"] * len(runs)))
     return {
         "tokens": tokens,
@@ -187,20 +193,42 @@ def token_counts(joined: str) -> dict:
     }
 
 
-_ATTR = "_kinyu_ja_analysis"
+# Parses are cached by text (per thread, a few recent documents): the steps of one pipeline see
+# a document one after the other, so the annotator's parse is found again by the line cleaner
+# and the filters, while a step that changed the text simply misses the cache. A str caches its
+# hash, so a hit on the same text object costs no rehash. The analysis depends on the text only,
+# so a hit is always right.
+_CACHE_SIZE = 16
+_cache_local = threading.local()
+
+
+def _cache() -> OrderedDict:
+    cache = getattr(_cache_local, "cache", None)
+    if cache is None:
+        cache = _cache_local.cache = OrderedDict()
+    return cache
 
 
 def get_analysis(doc) -> TextAnalysis:
-    """The document's analysis, parsing only if none is attached or the text changed since."""
-    analysis = getattr(doc, _ATTR, None)
-    if analysis is None or analysis.text != doc.text:
+    """The analysis of ``doc.text``: the cached parse if a step before parsed it, else a new one."""
+    cache = _cache()
+    analysis = cache.get(doc.text)
+    if analysis is None:
         analysis = analyze_text(doc.text)
-        setattr(doc, _ATTR, analysis)
+        set_analysis(doc, analysis)
+    else:
+        cache.move_to_end(doc.text)
     return analysis
 
 
 def set_analysis(doc, analysis: TextAnalysis) -> None:
-    setattr(doc, _ATTR, analysis)
+    """Remember ``analysis`` as the parse of ``doc``'s text (which must be ``analysis.text``)."""
+    if doc.text != analysis.text:
+        raise ValueError("analysis does not belong to this document's text")
+    cache = _cache()
+    cache[analysis.text] = analysis
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
 
 
 def _r(x: float) -> float:
@@ -209,12 +237,13 @@ def _r(x: float) -> float:
 
 def signals(analysis: TextAnalysis) -> dict:
     """Document signals: plain ints and floats rounded to 4 decimals (byte-stable metadata)."""
-    sums = analysis.chars.sum(axis=1).tolist() if analysis.chars.size else [0] * (len(CHAR_CLASSES) + 1)
-    c = dict(zip(CHAR_CLASSES + ("total",), sums))
-    chars = c["total"] - c["space"]
+    if analysis.cached_signals is not None:
+        return dict(analysis.cached_signals)
+    c = dict(zip(CHAR_CLASSES, analysis.chars.sum(axis=0).tolist()))
+    chars = sum(c.values()) - c["space"] - c["newline"]
     div = chars or 1
-    t = token_counts("\t".join(analysis.rows) + "\t")
-    return {
+    t = token_counts("".join(analysis.rows), analysis.ends)
+    analysis.cached_signals = {
         "chars": chars,
         "lines": sum(1 for r in analysis.rows if r),
         "sentences": t["sentences"],
@@ -222,7 +251,7 @@ def signals(analysis: TextAnalysis) -> dict:
         "japanese_ratio": _r((c["hira"] + c["kata"] + c["kanji"]) / div),
         "hiragana_ratio": _r(c["hira"] / div),
         "digit_ratio": _r(c["digit"] / div),
-        "symbol_ratio": _r(c["symbol"] / div),
+        "symbol_ratio": _r((c["symbol"] + c["replacement"] + c["mojibake"]) / div),
         "latin_ratio": _r(c["latin"] / div),
         "replacement_ratio": _r(c["replacement"] / div),
         "mojibake_ratio": _r(c["mojibake"] / div),
@@ -231,3 +260,4 @@ def signals(analysis: TextAnalysis) -> dict:
         "predicate_end_share": _r(t["pred_sentences"] / t["sentences"]) if t["sentences"] else 0.0,
         "max_noun_run": t["max_run"],
     }
+    return dict(analysis.cached_signals)

@@ -1,0 +1,222 @@
+"""Line-level cleaning inside kept documents: drop table residue, TOC lines, keyword lists,
+navigation and boilerplate lines, keep the prose around them.
+
+Every rule spares a line that holds a predicate (動詞・助動詞・形容詞, from the document's one
+MeCab parse), except the boilerplate rule: table cells, TOC entries, keyword lists and menus
+are nominal, while a prose line — however short or number-heavy, like
+「売上高は前期比12.3%増の4,567億円となりました。」 or 「該当事項はありません。」 — has a
+predicate. Headings (「(1)市場リスク」, 「第三条 (目的)」) have none but match none of the rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.writers.disk_base import DiskWriter
+
+from corpus.filters.analysis import CHAR_INDEX, get_analysis, set_analysis, signals
+from corpus.filters.annotate import update_quality
+
+# TOC: a dot/line leader, then a page number at the end of the line (「第2 事業の状況 ……… 12」;
+# NFKC turns … into ...).
+RE_TOC = re.compile(r"(?:\.{3,}|…{2,}|‥{2,}|・{3,}|･{3,}|·{3,}|-{4,}|―{2,}|─{2,}|_{3,})\s*(?:\d{1,4}|[ivxlcIVXLC]{1,6})\s*$")
+RE_NUMBER = re.compile(r"\d[\d,.]*")
+RE_ITEM_SEPARATORS = re.compile(r"[、,/|・:;#\s]+")
+RE_BREADCRUMB = re.compile(r"[>»›]")
+NAV_WORDS = (
+    "ホーム|トップページ|トップ|トップへ戻る|ページの先頭へ|ページの先頭へ戻る|ページトップへ|ページトップ|先頭へ戻る|"
+    "前へ|次へ|前のページ|次のページ|一覧へ戻る|一覧に戻る|一覧を見る|もっと見る|続きを読む|詳しくはこちら|"
+    "メニュー|閉じる|検索|サイトマップ|お問い合わせ|お問合せ|ログイン|ログアウト|新規登録|会員登録|"
+    "English|日本語|印刷|印刷する|シェア|ツイート|いいね|戻る|Menu|MENU|Home|HOME|Top|TOP|Share|Print|Search|Login"
+)
+RE_NAV_LINE = re.compile(f"^(?:{NAV_WORDS})(?:[\\s|/・>»›]+(?:{NAV_WORDS}))*$")
+RE_NAV_WORD = re.compile(f"(?:^|[\\s|/・>»›])(?:{NAV_WORDS})(?=$|[\\s|/・>»›])")
+RE_BOILERPLATE = re.compile(
+    r"©|\(c\)\s*\d{4}|copyright|all rights reserved|無断転載|無断複製|無断転用"
+    r"|(?:cookie|クッキー).{0,40}(?:使用|利用|同意|設定|受け入れ|許可)"
+    r"|javascript.{0,20}(?:有効|無効|オン|オフ|enable|disable)"
+    r"|(?:twitter|facebook|line|x)で(?:シェア|共有|送る)|ブックマークする|この記事をシェア",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class LineCleanConfig:
+    """Thresholds of the line cleaner (each reason can be switched off).
+
+    Defaults were set on the shared real data (see tests/test_filters_real.py and the
+    ``kinyu`` closing note): every line of the 230 chABSA company documents is kept, and the
+    table rows of EDINET 第4【提出会社の状況】 sections are removed.
+    """
+
+    enabled: bool = True
+    drop_table_residue: bool = True
+    drop_toc: bool = True
+    drop_keyword_lists: bool = True
+    drop_navigation: bool = True
+    drop_boilerplate: bool = True
+    # A line without a predicate is table residue when digits+symbols make up at least this share
+    # of its characters and hiragana less than ``table_max_hiragana``. 0.6: 「△1,234」 is 1.0,
+    # 「4,567億円」 0.75, while headings with a year 「(2)2020年度の見通し」 are 0.54 and dates
+    # 「2020年3月31日現在」 0.5 (kept as captions). In chABSA no line without a predicate reaches 0.6.
+    table_numeric_share: float = 0.6
+    # ... or when it holds at least this many separate numbers and digits+symbols are >= 0.3 of it
+    # (a table row flattened with spaces: 「536,351,448 536,351,448 東京証券取引所 100株」).
+    table_min_numbers: int = 3
+    # Prose has hiragana (particles, endings); table cells and lists hardly any. 0.1 = one kana
+    # in ten characters; 「(1)2019年度から2021年度の3か年」 (0.2) stays.
+    table_max_hiragana: float = 0.1
+    # A line without a predicate split by 、,/|・ or spaces into at least this many items, of at
+    # most ``keyword_max_item_chars`` characters on average, is a keyword/issuer list.
+    keyword_min_items: int = 5
+    keyword_max_item_chars: float = 8.0
+    # Boilerplate lines are only removed when shorter than this (a long line that mentions
+    # cookies is a paragraph of a privacy policy, judged by the document-level filter).
+    boilerplate_max_chars: int = 200
+
+
+def classify_line(line: str, counts, cfg: LineCleanConfig, rows: str) -> str | None:
+    """Reason to drop one non-blank line, or None to keep it.
+
+    ``counts``: the line's character-class counts (a row of ``char_class_counts``); ``rows``:
+    the line's MeCab pos1 rows from the document's parse.
+    """
+    stripped = line.strip()
+    chars = len(stripped) - int(counts[CHAR_INDEX["space"]])
+    if chars <= 0:
+        return None
+    if cfg.drop_boilerplate and chars <= cfg.boilerplate_max_chars and RE_BOILERPLATE.search(stripped):
+        return "boilerplate"
+    reason = _nominal_line_reason(stripped, chars, counts, cfg)
+    if reason is None or has_predicate(rows):
+        return None
+    return reason
+
+
+def has_predicate(rows: str) -> bool:
+    """Does a line (its MeCab pos1 rows) hold a 動詞, 助動詞 or 形容詞?"""
+    return rows.count("動詞\n") > rows.count("感動詞\n") or "形容詞\n" in rows
+
+
+def _nominal_line_reason(stripped: str, chars: int, counts, cfg: LineCleanConfig) -> str | None:
+    """What a line would be dropped as if it has no predicate."""
+    if cfg.drop_toc and RE_TOC.search(stripped):
+        return "toc"
+    digits = int(counts[CHAR_INDEX["digit"]])
+    symbols = int(counts[CHAR_INDEX["symbol"]])
+    hira_share = int(counts[CHAR_INDEX["hira"]]) / chars
+    pipes = stripped.count("|") + stripped.count("\t")
+    if cfg.drop_navigation and chars <= 120:
+        if RE_NAV_LINE.match(stripped) or len(RE_BREADCRUMB.findall(stripped)) >= 2:
+            return "navigation"
+        if RE_NAV_WORD.search(stripped) and len(_items(stripped)) >= 3:
+            return "navigation"
+    if cfg.drop_table_residue:
+        if pipes >= 2:
+            return "table_residue"
+        numeric = (digits + symbols) / chars
+        if digits and hira_share < cfg.table_max_hiragana:
+            if numeric >= cfg.table_numeric_share:
+                return "table_residue"
+            if numeric >= 0.3 and len(RE_NUMBER.findall(stripped)) >= cfg.table_min_numbers:
+                return "table_residue"
+    if cfg.drop_keyword_lists and hira_share < 0.2:
+        items = _items(stripped)
+        if len(items) >= cfg.keyword_min_items and sum(map(len, items)) / len(items) <= cfg.keyword_max_item_chars:
+            return "keyword_list"
+    return None
+
+
+def _items(line: str) -> list[str]:
+    return [item for item in RE_ITEM_SEPARATORS.split(line) if item]
+
+
+class JapaneseLineCleaner(PipelineStep):
+    """Removes table residue, TOC lines, keyword lists, navigation and boilerplate lines from
+    each document and keeps the prose around them (see the module docstring for the rules).
+
+    Reads the document's one MeCab parse and never re-parses; afterwards the document's
+    ``metadata["quality"]`` signals describe the cleaned text and ``quality["removed_lines"]`` /
+    ``quality["removed_chars"]`` say what went. Each removed block (consecutive lines removed for
+    the same reason) is written to ``exclusion_writer`` as a document with ``filter_reason``,
+    ``parent_id`` and ``line_no`` (1-based, in the text as this step received it).
+    """
+
+    name = "✂ Japanese line cleaner"
+    type = "✂️ - FORMAT"
+
+    def __init__(self, config: LineCleanConfig | None = None, exclusion_writer: DiskWriter | None = None):
+        super().__init__()
+        self.config = config or LineCleanConfig()
+        self.exclusion_writer = exclusion_writer
+
+    def clean(self, doc: Document) -> list[tuple[int, str, str]]:
+        """Clean ``doc`` in place; return the removed blocks as (line_no, reason, text)."""
+        analysis = get_analysis(doc)
+        cfg = self.config
+        reasons: list[str | None] = []
+        for i, line in enumerate(analysis.lines):
+            if not analysis.rows[i]:
+                reasons.append(None)
+                continue
+            reasons.append(classify_line(line, analysis.chars[i], cfg, analysis.rows[i]))
+        blocks: list[tuple[int, str, str]] = []
+        keep: list[int] = []
+        for i, reason in enumerate(reasons):
+            if reason is None:
+                blank = not analysis.rows[i]
+                # collapse blank lines left behind (no leading, trailing or repeated blank lines)
+                if blank and (not keep or not analysis.rows[keep[-1]]):
+                    continue
+                keep.append(i)
+            elif blocks and reasons[i - 1] == reason:
+                no, _, text = blocks[-1]
+                blocks[-1] = (no, reason, text + "\n" + analysis.lines[i])
+            else:
+                blocks.append((i + 1, reason, analysis.lines[i]))
+        while keep and not analysis.rows[keep[-1]]:
+            keep.pop()
+        chars_before = signals(analysis)["chars"]
+        if blocks:
+            analysis = analysis.subset(keep)
+            doc.text = analysis.text
+            set_analysis(doc, analysis)
+        quality = update_quality(doc, analysis)
+        quality["removed_lines"] = sum(b[2].count("\n") + 1 for b in blocks)
+        quality["removed_chars"] = chars_before - quality["chars"]
+        return blocks
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:
+            for doc in data:
+                self.stat_update("docs")
+                self.stat_update("chars_in", value=len(doc.text))
+                if not self.config.enabled:
+                    yield doc
+                    continue
+                with self.track_time():
+                    blocks = self.clean(doc)
+                for line_no, reason, text in blocks:
+                    self.stat_update(f"removed_{reason}")
+                    self.stat_update(f"removed_{reason}_lines", value=text.count("\n") + 1)
+                    self.stat_update(f"removed_{reason}_chars", value=len(text))
+                    if writer:
+                        writer.write(
+                            Document(
+                                text=text,
+                                id=f"{doc.id}#L{line_no}",
+                                metadata={
+                                    "filter_reason": reason,
+                                    "parent_id": doc.id,
+                                    "line_no": line_no,
+                                    "source": doc.metadata.get("source"),
+                                },
+                            ),
+                            rank,
+                        )
+                self.stat_update("chars_out", value=len(doc.text))
+                yield doc
