@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from corpus.dedup import DecontaminationConfig, DedupConfig
+from corpus.decontam import DecontaminationConfig
+from corpus.dedup import DedupConfig
 from corpus.filters.config import QualityConfig
 from kinyu.config import ConfigError
 
@@ -55,7 +56,7 @@ class NormalizeConfig:
 
 @dataclass
 class CacheConfig:
-    enabled: bool = field(default=True, metadata=_help("reuse extracted+normalised text across builds (filter-only rebuilds skip extraction)"))
+    enabled: bool = field(default=True, metadata=_help("reuse extraction results across builds (filter-only rebuilds skip extraction)"))
     dir: str | None = field(default=None, metadata=_help("cache folder; unset = $KINYU_CACHE_DIR or ~/.cache/kinyu/extract"))
 
 

@@ -221,6 +221,7 @@ def load_benchmark_items(paths: Iterable[str | Path]) -> list[BenchmarkItem]:
 # matching
 
 
+_RE_BLANK_RUN = regex.compile(r"\n{3,}")
 _RE_SPACE_PUNCT = regex.compile(r"[\p{P}\s]+")
 
 
@@ -482,7 +483,8 @@ class BenchmarkDecontaminationFilter(PipelineStep):
                             ),
                             rank,
                         )
-                doc.text = "\n".join(remaining)
+                # a cut paragraph leaves its blank separators behind: fold runs of them
+                doc.text = _RE_BLANK_RUN.sub("\n\n", "\n".join(remaining)).strip("\n")
                 doc.metadata["decontaminated_paragraphs"] = len(found.lines)
                 doc.metadata["benchmark_items"] = all_ids
                 self.stat_update("forwarded")

@@ -1,0 +1,26 @@
+"""Japanese quality filters: one MeCab parse per document, line cleaning, document filters and a
+finance-domain tagger, as datatrove steps. Build them with ``quality_steps(QualityConfig(), removed)``."""
+
+from corpus.filters.config import QualityConfig, quality_steps
+from corpus.filters.line_clean import LineCleanConfig
+from corpus.filters.steps import (
+    BoilerplateFilter,
+    FinanceDomainTagger,
+    FunctionWordFilter,
+    JapaneseAnnotator,
+    JapaneseLineCleaner,
+    JapaneseScriptFilter,
+    LengthFilter,
+    MojibakeFilter,
+    NounRunFilter,
+    PredicateEndFilter,
+    RepetitionFilter,
+    SymbolDigitFilter,
+)
+
+__all__ = [
+    "QualityConfig", "LineCleanConfig", "quality_steps", "JapaneseAnnotator", "JapaneseLineCleaner",
+    "MojibakeFilter", "JapaneseScriptFilter", "LengthFilter", "SymbolDigitFilter",
+    "FunctionWordFilter", "PredicateEndFilter", "NounRunFilter", "RepetitionFilter",
+    "BoilerplateFilter", "FinanceDomainTagger",
+]  # fmt: skip
