@@ -531,7 +531,7 @@ def dedup_stages(
         return JsonlWriter(f"{removed}/{step}", output_filename="${rank}.jsonl.gz")
 
     def input_reader() -> JsonlReader:
-        return JsonlReader(input_folder, glob_pattern="*.jsonl*")
+        return JsonlReader(input_folder, glob_pattern="*.jsonl*", add_file_path=False)
 
     stages: list[tuple[str, list[PipelineStep], int]] = []
     first_pass: list[PipelineStep] = []
@@ -557,7 +557,7 @@ def dedup_stages(
         )
 
         def minhash_reader() -> JsonlReader:
-            return RankFileJsonlReader(f"{work}/prefiltered")
+            return RankFileJsonlReader(f"{work}/prefiltered", add_file_path=False)
     else:
         minhash_reader = input_reader
 

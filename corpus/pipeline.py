@@ -414,7 +414,8 @@ def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> 
                 tokens[side] = {"files": len(shards), "tokens": sum(len(s) for s in shards), "documents": sum(s.num_docs for s in shards)}
             except ValueError:
                 tokens[side] = {"files": 0, "tokens": 0, "documents": 0}
-    summary = {"accounting": accounting, "drops": drops, "tokens": tokens, "timings_s": timings or {}}
+    stage_order = [st.name for st in build_stages(cfg)]
+    summary = {"accounting": accounting, "stages": stage_order, "drops": drops, "tokens": tokens, "timings_s": timings or {}}
     atomic_write_json(run / "stats" / "summary.json", summary)
     tok = run / "tokenizer" / "tokenizer.json"
     inputs = [

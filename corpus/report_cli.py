@@ -33,7 +33,9 @@ def load_summary(run: Path) -> dict:
 
 def step_rows(run: Path) -> list[dict]:
     """One row per pipeline step that forwards or drops documents, in pipeline order."""
-    order = ["extract"] + sorted(p.stem for p in (run / "stats").glob("*.json") if p.stem not in ("extract", "summary"))
+    summary_file = run / "stats" / "summary.json"
+    order = json.loads(summary_file.read_text(encoding="utf-8")).get("stages", []) if summary_file.is_file() else []
+    order += sorted(p.stem for p in (run / "stats").glob("*.json") if p.stem not in order and p.stem != "summary")
     rows = []
     for stage in order:
         path = run / "stats" / f"{stage}.json"
@@ -46,6 +48,8 @@ def step_rows(run: Path) -> list[dict]:
                 continue  # readers, writers and formatters neither keep nor drop
             if stage.startswith("token"):
                 continue  # the split sends each document to one side; nothing is removed there
+            if not _total(s.get("forwarded", 0)) and not _total(s.get("dropped", 0)):
+                continue  # a step that only writes signatures or indexes
             reasons = {k[len("dropped_"):]: int(_total(v)) for k, v in s.items() if k.startswith("dropped_")}
             rows.append(
                 {
@@ -92,11 +96,12 @@ def print_summary(run: Path, console: Console | None = None) -> None:
     summary = load_summary(run)
     acc = summary["accounting"]
     table = Table(title=f"corpus run {run}", show_lines=False)
-    for col in ("stage", "step", "docs in", "docs out", "dropped", "chars out", "top reasons"):
-        table.add_column(col, justify="right" if col.startswith(("docs", "dropped", "chars")) else "left")
+    for col in ("step", "docs in", "kept", "dropped", "chars kept", "reasons"):
+        table.add_column(col, justify="right" if col[:4] in ("docs", "kept", "drop", "char") else "left", no_wrap=col != "reasons")
     for r in step_rows(run):
-        top = ", ".join(f"{k} {v}" for k, v in list(r["reasons"].items())[:3])
-        table.add_row(r["stage"], r["step"], str(r["docs_in"]), str(r["docs_out"]), str(r["dropped"]), f"{r['chars_out']:,}", top)
+        step = r["step"] if r["stage"] == "extract" else f"{r['stage']}: {r['step']}"
+        reasons = ", ".join(f"{k} {v}" for k, v in r["reasons"].items())
+        table.add_row(step, str(r["docs_in"]), str(r["docs_out"]), str(r["dropped"] or ""), f"{r['chars_out']:,}", reasons)
     console.print(table)
     status = "[green]balanced[/]" if acc["balanced"] else "[red]NOT balanced[/]"
     console.print(

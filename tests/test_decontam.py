@@ -192,3 +192,17 @@ def test_config_errors_name_the_problem(tmp_path):
     DecontaminationConfig().validate()  # disabled by default: nothing to check
     with pytest.raises(ValueError, match="no benchmark items"):
         BenchmarkIndex([], DecontaminationConfig())
+
+
+def test_paragraph_mode_keeps_blank_line_paragraph_layout(tmp_path):
+    folder = small_benchmark(tmp_path)
+    cfg = DecontaminationConfig(enabled=True, benchmark_paths=[str(folder)])
+    step = BenchmarkDecontaminationFilter(cfg)
+    docs = [
+        Document(text=f"{GOOD_1}\n\n{ORIGINAL}\n\n{GOOD_2}", id="d", metadata={}),
+        Document(text=f"{ORIGINAL}\n\n{EDITED}", id="all-benchmark", metadata={}),
+    ]
+    out = list(step.run(iter(docs)))
+    assert [d.id for d in out] == ["d"]  # a document with nothing left is dropped whole
+    assert out[0].text == f"{GOOD_1}\n\n{GOOD_2}"
+    assert out[0].metadata["benchmark_items"] == ["mytask:2:context"]

@@ -126,7 +126,7 @@ def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
         if not (model_dir / "config.json").is_file():
             raise TrainInputError(f"model.path: no Hugging Face checkpoint (config.json) in {model_dir}; "
                                   "kinyu never downloads models, give a local directory")
-        model_config = AutoConfig.from_pretrained(model_dir, trust_remote_code=m.trust_remote_code)
+        model_config = AutoConfig.from_pretrained(model_dir, trust_remote_code=m.trust_remote_code, local_files_only=True)
         problem = _model_tokenizer_mismatch(model_dir, vocab, tokenizer, m.trust_remote_code)
         if problem:
             raise TrainInputError(f"tokenizer mismatch: the shards of {cfg.data.corpus_runs[0]} were made with "
@@ -180,7 +180,7 @@ def _model_tokenizer_mismatch(model_dir: Path, vocab: dict[str, int], tokenizer,
     try:  # no tokenizer.json (e.g. sentencepiece or tiktoken files): compare encodings of probe texts
         from transformers import AutoTokenizer
 
-        theirs = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
+        theirs = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code, local_files_only=True)
     except Exception as e:  # noqa: BLE001 - any failure means we cannot verify
         return f"the model directory's tokenizer cannot be loaded to compare ({e})"
     for text in PROBE_TEXTS:
@@ -332,7 +332,7 @@ def build_model(cfg: TrainConfig, inputs: Inputs, dtype, ds_config: dict | None 
         if hook is not None:
             hf_deepspeed.set_hf_deepspeed_config(hook)
         try:
-            model = AutoModelForCausalLM.from_pretrained(cfg.model.path, dtype=dtype,
+            model = AutoModelForCausalLM.from_pretrained(cfg.model.path, dtype=dtype, local_files_only=True,
                                                          trust_remote_code=cfg.model.trust_remote_code)
         finally:
             if hook is not None:

@@ -15,20 +15,28 @@ from pathlib import Path
 from corpus.filters.line_clean import LineCleanConfig
 
 
+# How the defaults were measured (benchmarks/filters_thresholds.py prints it again): every signal
+# computed by these steps, after line cleaning, on
+#   chABSA    230 documents, one per company: its 有価証券報告書 sentences, one per line, 「。」
+#             restored, normalised (corpus.normalize) — real financial prose that must be kept;
+#   EDINET    18 real 有価証券報告書 sections (edinet-asr-html) through corpus.html + normaliser:
+#             第2 事業の状況 (prose) and 第4 提出会社の状況 (table-heavy), 2 cover pages;
+#   Wikipedia 179 documents of 20 sentences (wikipedia-ner-ja): general prose, for the domain score.
+# Written as "chABSA min/median, EDINET prose sections min-max".
+
+
 @dataclass
 class ScriptConfig:
     """Non-Japanese pages: too few Japanese characters, or too little hiragana."""
 
     enabled: bool = True
-    # Share of non-space characters that are hiragana/katakana/kanji. chABSA company documents:
-    # min 0.70, median 0.84; EDINET 事業の状況 sections 0.74-0.83 after line cleaning; the EDINET
-    # cover pages (XBRL ids leaking into the text) 0.01; an English page ~0. 0.5 keeps a margin
-    # for number-heavy results prose.
+    # Share of non-space characters that are hiragana/katakana/kanji. chABSA min 0.71 / median
+    # 0.84; EDINET sections 0.81-0.92; EDINET cover pages before cleaning (XBRL ids leaking into
+    # the text) 0.01; an English page ~0. 0.5 leaves room for number-heavy results prose.
     min_japanese_ratio: float = 0.5
-    # Share of hiragana: Japanese prose is written with particles and verb endings in hiragana.
-    # chABSA: min 0.17, median 0.29; Chinese text and kanji/katakana keyword lists ~0. 0.1 (the
-    # value used for Japanese web-corpus cleaning in e.g. Swallow/llm-jp filters is 0.1-0.2; the
-    # lower end here because financial prose is kanji-heavy).
+    # Share of hiragana: Japanese prose writes its particles and verb endings in hiragana.
+    # chABSA min 0.21 / median 0.31; EDINET 0.26-0.35; Wikipedia min 0.23. Chinese text, kanji or
+    # katakana keyword lists and tables ~0. 0.1.
     min_hiragana_ratio: float = 0.1
 
 
@@ -37,11 +45,11 @@ class MojibakeConfig:
     """Wrong decodes: U+FFFD replacement characters and Latin-1/cp1252/cp932 mojibake."""
 
     enabled: bool = True
-    # chABSA and EDINET: 0 replacement characters. A page decoded with errors="replace" from
-    # Shift_JIS has one per 2 bytes of Japanese. 0.001 = one per 1000 characters tolerated.
+    # chABSA, EDINET, Wikipedia: no U+FFFD at all. Shift_JIS decoded as UTF-8 with
+    # errors="replace" has about one per Japanese character. 0.001 = one per 1000 characters.
     max_replacement_ratio: float = 0.001
-    # chABSA/EDINET: 0 (max 0.0002 from names like "Société"). UTF-8 read as cp1252 ("ã‚¢") or
-    # cp932 ("縺ゅ") is 30-60% such characters. 0.01.
+    # chABSA max 0.0017 (accented Latin in foreign company names), EDINET 0. UTF-8 read as cp1252
+    # (「ã‚¢」) or as cp932 (「縺ゅ」) is 30-60% such characters. 0.01.
     max_mojibake_ratio: float = 0.01
 
 
@@ -50,13 +58,12 @@ class LengthConfig:
     """Too short (or, optionally, too long) in characters and sentences."""
 
     enabled: bool = True
-    # The shortest chABSA company document has 45 characters (one sentence); risk items can be
-    # short too. 40 drops empty/near-empty pages and what the line cleaner left of a table.
-    min_chars: int = 40
-    # At least one complete sentence (ending in 。 or in a predicate): a page of headings and
-    # nouns has none. chABSA: min 1.
+    # Non-space characters. chABSA min 512; EDINET cover pages are 0 after line cleaning. 50 is
+    # about one sentence: it drops empty and near-empty leftovers, not short notices.
+    min_chars: int = 50
+    # Sentences ending in 。!? or in a predicate. chABSA min 5; a page of headings and nouns has 0.
     min_sentences: int = 1
-    # No upper bound by default (EDINET sections reach 100k characters and are fine).
+    # No upper bound by default (EDINET sections reach 90k characters and are fine).
     max_chars: int | None = None
 
 
@@ -65,10 +72,12 @@ class SymbolDigitConfig:
     """Symbol and digit dumps (number tables, code, ASCII art)."""
 
     enabled: bool = True
-    # Share of symbols (ASCII punctuation, arrows, box drawing, △■; not 、。「」). chABSA: max
-    # 0.10, median 0.04; EDINET 事業の状況 0.03-0.06 after cleaning; a markdown table dump 0.3+.
+    # Share of symbols (ASCII punctuation, arrows, box drawing, △■; not 、。「」). chABSA max 0.095
+    # / median 0.031; EDINET max 0.040 after cleaning; the EDINET sample instances with their
+    # placeholder dots (「……」) reach 0.87. 0.25.
     max_symbol_ratio: float = 0.25
-    # Share of digits. chABSA: max 0.20 (results paragraphs), median 0.04; number dumps 0.5+.
+    # Share of digits. chABSA max 0.147 / median 0.057 (results paragraphs); EDINET max 0.068;
+    # number dumps 0.5+. 0.35.
     max_digit_ratio: float = 0.35
 
 
@@ -77,8 +86,9 @@ class FunctionWordConfig:
     """Too few function words (助詞・助動詞) per word: lists, tables, keyword stuffing."""
 
     enabled: bool = True
-    # chABSA: min 0.24, median 0.33 (noun-heavy results prose like 「売上高は前期比12.3%増の
-    # 4,567億円となりました。」 is 0.29); a table dump or keyword list < 0.05. 0.12.
+    # Function words / words (MeCab tokens that are not symbols). chABSA min 0.194 / median 0.296
+    # (「売上高は前期比12.3%増の4,567億円となりました。」 alone is 0.29); EDINET 0.30-0.33;
+    # Wikipedia min 0.28; a table row or keyword list ~0-0.05. 0.12.
     min_function_word_ratio: float = 0.12
 
 
@@ -87,9 +97,9 @@ class PredicateEndConfig:
     """Too few sentences ending in a predicate (動詞・助動詞・形容詞, with or without 。)."""
 
     enabled: bool = True
-    # Share of sentences (split at 。!? and line ends) whose last word is a predicate.
-    # chABSA: min 0.50, median 0.93; EDINET 事業の状況 after cleaning 0.45-0.70 (headings count
-    # as sentences); navigation, lists and tables ~0. 0.2.
+    # Share of sentences (split at 。!? and line ends; headings count) whose last word is a
+    # predicate. chABSA min 0.39 / median 0.85; EDINET 0.58-0.86; Wikipedia min 0.44; menus,
+    # lists and tables ~0. 0.2.
     min_predicate_end_share: float = 0.2
 
 
@@ -98,34 +108,38 @@ class NounRunConfig:
     """Long runs of tokens with no predicate and no sentence end: number dumps, issuer lists."""
 
     enabled: bool = True
-    # Longest run in MeCab tokens (it runs on across line breaks). chABSA: max 76 (a sentence
-    # listing 売上高・営業利益・経常利益 with amounts), median 31; EDINET 事業の状況 after cleaning
-    # up to ~150 (headings between paragraphs); a flattened table or a list of issuers: thousands.
-    max_noun_run: int = 300
+    # Longest run in MeCab tokens; it runs on across line breaks. chABSA max 306 (a company
+    # listing its stores by prefecture and city) / p99 116 / median 55; EDINET max 135 after
+    # cleaning (369 before the table-row rule); a flattened table or a list of issuers runs to
+    # thousands. 400.
+    max_noun_run: int = 400
 
 
 @dataclass
 class RepetitionConfig:
     """Repetition, Gopher-style (Rae et al. 2021, table A1) but on characters, since Japanese has
     no spaces: duplicated lines and paragraphs, the most frequent character n-gram, and the share
-    of characters inside duplicated character n-grams."""
+    of characters inside repeated character n-grams."""
 
     enabled: bool = True
-    # Gopher: 0.30 of lines / 0.20 of characters in duplicated lines. EDINET sections repeat
-    # 「該当事項はありません。」 a few times (max 0.12 of lines); chABSA max 0.03.
+    # Gopher's defaults: 0.30 of lines / 0.20 of their characters duplicated, same for paragraphs.
+    # chABSA max 0.18 / 0.11; EDINET 第2 sections max 0.004. Two EDINET 第4 sections (SMFG FY2019
+    # and FY2023) repeat the same stock-option notes for 7 series, 0.42-0.45 of their lines, and
+    # are dropped as dup_lines.
     max_dup_line_frac: float = 0.3
     max_dup_line_char_frac: float = 0.2
     max_dup_para_frac: float = 0.3
     max_dup_para_char_frac: float = 0.2
-    # Most frequent character n-gram's share of characters (Gopher: top word 2-4-gram <= 0.20-0.16;
-    # one word ~ 2 characters). chABSA max 0.05 for n=4.
+    # Characters covered by the most frequent character n-gram (Gopher: word 2-4-grams, 0.20-0.16;
+    # a word is ~2 characters). chABSA max 0.084 (n=4) and 0.148 (n=8); EDINET max 0.042 / 0.029.
     top_ngram_sizes: tuple[int, ...] = (4, 8)
-    max_top_ngram_frac: tuple[float, ...] = (0.15, 0.12)
-    # Share of characters inside repeated character n-grams (Gopher: word 5-10-grams <= 0.15-0.10).
-    # chABSA: max 0.19 for n=10 (companies repeat 「当連結会計年度における」 and 「前年同期比」); ad
-    # copy repeated 5 times: 0.8.
+    max_top_ngram_frac: tuple[float, ...] = (0.15, 0.2)
+    # Characters inside repeated character n-grams, first occurrence excluded (Gopher: word 5-10-
+    # grams, 0.15-0.10). Financial prose repeats its set phrases (「当連結会計年度における」,
+    # 「前年同期比」): chABSA max 0.385 (n=10) / 0.215 (n=20); EDINET max 0.534 / 0.427 without the
+    # two SMFG sections above. An advert repeated 5 times is ~0.8. 0.6 / 0.5.
     dup_ngram_sizes: tuple[int, ...] = (10, 20)
-    max_dup_ngram_frac: tuple[float, ...] = (0.35, 0.25)
+    max_dup_ngram_frac: tuple[float, ...] = (0.6, 0.5)
 
 
 @dataclass
@@ -133,8 +147,9 @@ class BoilerplateConfig:
     """Pages that are mostly site chrome: cookie banners, menus, copyright, login walls."""
 
     enabled: bool = True
-    # Boilerplate phrases (Cookie, 利用規約, ログイン, Copyright, シェア, …) per 1000 characters
-    # of what the line cleaner left. chABSA and EDINET: 0 (max 0.6); a cookie/login page: 10+.
+    # Boilerplate phrases (Cookie, 利用規約, ログイン, Copyright, お問い合わせ, …) per 1000
+    # characters of what the line cleaner left. chABSA max 0.60; EDINET 0; a cookie/login page
+    # 10+. 4.
     max_phrases_per_1000_chars: float = 4.0
     # ... and at least this many phrases (one mention of 利用規約 in a short note is fine).
     min_phrases: int = 3
@@ -149,7 +164,8 @@ class DomainConfig:
     # TSV of ``term<TAB>weight``; None = the packaged corpus/filters/finance_lexicon.tsv.
     lexicon_path: str | None = None
     # Drop documents scoring below this (weighted lexicon hits per 1000 characters). None: tag
-    # only. chABSA: min 22, median 60; Wikipedia company sentences: median 6; MHLW 診療報酬 2.
+    # only. chABSA min 35 / median 142; EDINET sections 85-152; Wikipedia (company articles
+    # included) median 10, max 36. 40 would separate these two sets.
     min_score: float | None = None
 
 
@@ -159,9 +175,9 @@ class QualityConfig:
     filters → domain tagger)."""
 
     line_clean: LineCleanConfig = field(default_factory=LineCleanConfig)
+    length: LengthConfig = field(default_factory=LengthConfig)
     mojibake: MojibakeConfig = field(default_factory=MojibakeConfig)
     script: ScriptConfig = field(default_factory=ScriptConfig)
-    length: LengthConfig = field(default_factory=LengthConfig)
     symbol_digit: SymbolDigitConfig = field(default_factory=SymbolDigitConfig)
     function_words: FunctionWordConfig = field(default_factory=FunctionWordConfig)
     predicate_end: PredicateEndConfig = field(default_factory=PredicateEndConfig)
@@ -186,9 +202,9 @@ def quality_steps(cfg: QualityConfig, removed_folder: str | Path | None = None) 
     if cfg.line_clean.enabled:
         pipeline.append(s.JapaneseLineCleaner(cfg.line_clean, exclusion_writer=writer("line_clean")))
     filters = [
+        (cfg.length, s.LengthFilter, "length"),
         (cfg.mojibake, s.MojibakeFilter, "mojibake"),
         (cfg.script, s.JapaneseScriptFilter, "script"),
-        (cfg.length, s.LengthFilter, "length"),
         (cfg.symbol_digit, s.SymbolDigitFilter, "symbol_digit"),
         (cfg.function_words, s.FunctionWordFilter, "function_words"),
         (cfg.predicate_end, s.PredicateEndFilter, "predicate_end"),

@@ -217,21 +217,28 @@ def repetition_signals(text: str, top_sizes, dup_sizes) -> dict:
     for n in top_sizes:
         frac = 0.0
         if total >= n:
-            _, counts = np.unique(_ngram_hashes(cp, n), return_counts=True)
-            frac = counts.max() * n / total
+            _, inverse, counts = np.unique(_ngram_hashes(cp, n), return_inverse=True, return_counts=True)
+            # characters covered by the occurrences of the most frequent n-gram
+            frac = _covered(np.nonzero(inverse == counts.argmax())[0], n, total)
         out[f"top_{n}gram_frac"] = _r(frac)
     for n in dup_sizes:
         frac = 0.0
         if total >= n:
             _, first, inverse = np.unique(_ngram_hashes(cp, n), return_index=True, return_inverse=True)
-            starts = np.nonzero(first[inverse] != np.arange(len(inverse)))[0]
-            if len(starts):
-                cover = np.zeros(total + 1, dtype=np.int64)
-                np.add.at(cover, starts, 1)
-                np.add.at(cover, starts + n, -1)
-                frac = np.count_nonzero(np.cumsum(cover)[:total]) / total
+            # characters covered by every occurrence of an n-gram but its first
+            frac = _covered(np.nonzero(first[inverse] != np.arange(len(inverse)))[0], n, total)
         out[f"dup_{n}gram_char_frac"] = _r(frac)
     return out
+
+
+def _covered(starts: np.ndarray, n: int, total: int) -> float:
+    """Share of ``total`` positions covered by the spans [start, start + n)."""
+    if not len(starts):
+        return 0.0
+    cover = np.zeros(total + 1, dtype=np.int64)
+    np.add.at(cover, starts, 1)
+    np.add.at(cover, starts + n, -1)
+    return np.count_nonzero(np.cumsum(cover)[:total]) / total
 
 
 class RepetitionFilter(QualityFilter):
@@ -274,7 +281,7 @@ class RepetitionFilter(QualityFilter):
 RE_BOILERPLATE_PHRASES = re.compile(
     r"cookie|クッキー|プライバシーポリシー|個人情報保護方針|利用規約|ご利用にあたって|ログイン|ログアウト|会員登録|"
     r"新規登録|パスワード|お問い合わせ|お問合せ|サイトマップ|copyright|©|all rights reserved|無断転載|javascript|"
-    r"ブラウザ|ページの先頭|ページトップ|シェア|ツイート|いいね|フォロー|メールマガジン|メルマガ|広告|PR",
+    r"ブラウザ|ページの先頭|ページトップ|でシェア|ツイート|メールマガジン|メルマガ",
     re.IGNORECASE,
 )
 
