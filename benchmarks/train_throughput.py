@@ -6,7 +6,7 @@ bottleneck); on one H100, a ~1B Llama-style model at seq 2048, bf16, ZeRO-2 at >
     # CPU figure (tiny model, seconds)
     python benchmarks/train_throughput.py
     # the GPU goal (TinyLlama-shaped 1.1B, seq 2048, bf16, ZeRO-2)
-    python benchmarks/train_throughput.py --preset 1b --steps 30 --micro-batch 8 --activation-checkpointing
+    python benchmarks/train_throughput.py --preset 1b --steps 30 --micro-batch 4 --grad-accum 4 --precision bf16 --zero 2
 
 A synthetic CORPUS_RUN (random token shards in datatrove's format and a word-level tokenizer of
 the model's vocabulary size) is written to a temp folder unless --corpus-run is given; the

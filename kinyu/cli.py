@@ -36,6 +36,9 @@ def _usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # `deepspeed --module kinyu.cli train ...` puts --local_rank=N first; the rank comes from the
+    # environment (LOCAL_RANK) anyway, so the flag is dropped rather than taught to every parser
+    argv = [a for a in argv if not a.startswith("--local_rank=")]
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0 if argv else 2

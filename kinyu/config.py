@@ -60,12 +60,17 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     if origin in (list, tuple):
         (item_tp, *_) = get_args(tp) or (Any,)
         if isinstance(value, str):
-            value = [v for v in (s.strip() for s in value.split(",")) if v]
+            value = yaml.safe_load(value) if value.lstrip().startswith("[") else [v for v in (s.strip() for s in value.split(",")) if v]
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         items = [_coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value)]
         return items if origin is list else tuple(items)
     if origin is dict:
+        if isinstance(value, str):  # from the CLI: --model.extra '{"rope_theta": 10000}'
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError as e:
+                raise ConfigError(f"{where}: not a YAML/JSON mapping: {e}") from None
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}")
         key_tp, val_tp = get_args(tp) or (Any, Any)
@@ -234,7 +239,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple
             dest=OVERRIDE_PREFIX + name,
             default=argparse.SUPPRESS,
             metavar=_type_name(tp).upper() if not get_origin(tp) else "VALUE",
-            help=f"{doc} (default: {_default_repr(f)})".strip(),
+            help=f"{doc} (default: {_default_repr(f)})".strip().replace("%", "%%"),  # argparse formats help with %
         )
 
 

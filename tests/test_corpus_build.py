@@ -18,6 +18,7 @@ import pytest
 from corpus.normalize import normalize_japanese
 from corpus.sample import load_manifest, sample_dir
 from corpus.shards import list_shards
+from tests.conftest import shared
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -203,3 +204,36 @@ def test_slurm_executor_writes_sbatch_scripts(tmp_path, monkeypatch):
     assert len(calls) >= 4  # one job array per stage, plus datatrove's stats merges
     assert any("--dependency=afterok:" in c for c in calls)
     assert (out / "logs" / "finalize" / "launch_script.slurm").is_file()
+
+
+def test_planted_benchmark_question_is_gone_from_docs_and_shards(tmp_path):
+    from tokenizers import Tokenizer
+
+    fp2 = shared("fin-harness", "fp2")
+    item = json.loads((fp2 / "data.json").read_text(encoding="utf-8"))["data"][3]
+    question = item["question"] + "\n" + item["context"]
+    planted_line = question.splitlines()[2]  # 「２．国民健康保険の加入者は、全員が被保険者であり、…」
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    goods = [f.path for f in load_manifest() if f.expect == "keep" and f.file.endswith(".txt") and f.encoding in ("utf-8", None)][:4]
+    for p in goods[1:]:
+        (inputs / p.name).write_bytes(p.read_bytes())
+    host = goods[0].read_text(encoding="utf-8")  # not an input itself: it would be the planted one's near-duplicate
+    (inputs / "planted.txt").write_text(host.replace("\n\n", f"\n\n{question}\n\n", 1) + "\n\n社内メモ: 追加の説明です。", encoding="utf-8")
+    out = tmp_path / "run"
+    code = run_cli(
+        "--input", str(inputs),
+        *build_args(out, tmp_path / "cache", "--decontamination.enabled", "true", "--decontamination.benchmark_paths", str(fp2),
+                    "--tokenize.validation_fraction", "0"),
+    )
+    assert code == 0
+    target = normalize_japanese(planted_line)[3:30]
+    docs = read_docs(out)
+    assert "in/planted.txt" in docs  # paragraph mode: the document stays, without the question
+    assert all(target not in d["text"] for d in docs.values())
+    tok = Tokenizer.from_file(str(out / "tokenizer" / "tokenizer.json"))
+    shard_text = "".join(tok.decode(s.tokens.tolist()) for s in list_shards(out / "tokens" / "train"))
+    assert target not in shard_text
+    assert normalize_japanese(host.splitlines()[0])[:20] in shard_text
+    removed = [json.loads(line) for p in (out / "removed" / "decontamination").glob("*.gz") for line in gzip.open(p, "rt")]
+    assert removed and all("fp2" in json.dumps(r["metadata"], ensure_ascii=False) for r in removed)

@@ -175,9 +175,9 @@ class QualityConfig:
     filters → domain tagger)."""
 
     line_clean: LineCleanConfig = field(default_factory=LineCleanConfig)
-    length: LengthConfig = field(default_factory=LengthConfig)
     mojibake: MojibakeConfig = field(default_factory=MojibakeConfig)
     script: ScriptConfig = field(default_factory=ScriptConfig)
+    length: LengthConfig = field(default_factory=LengthConfig)
     symbol_digit: SymbolDigitConfig = field(default_factory=SymbolDigitConfig)
     function_words: FunctionWordConfig = field(default_factory=FunctionWordConfig)
     predicate_end: PredicateEndConfig = field(default_factory=PredicateEndConfig)
@@ -202,9 +202,9 @@ def quality_steps(cfg: QualityConfig, removed_folder: str | Path | None = None) 
     if cfg.line_clean.enabled:
         pipeline.append(s.JapaneseLineCleaner(cfg.line_clean, exclusion_writer=writer("line_clean")))
     filters = [
-        (cfg.length, s.LengthFilter, "length"),
         (cfg.mojibake, s.MojibakeFilter, "mojibake"),
         (cfg.script, s.JapaneseScriptFilter, "script"),
+        (cfg.length, s.LengthFilter, "length"),
         (cfg.symbol_digit, s.SymbolDigitFilter, "symbol_digit"),
         (cfg.function_words, s.FunctionWordFilter, "function_words"),
         (cfg.predicate_end, s.PredicateEndFilter, "predicate_end"),

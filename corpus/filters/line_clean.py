@@ -132,13 +132,15 @@ def _nominal_line_reason(stripped: str, chars: int, counts, cfg: LineCleanConfig
     digits = int(counts[CHAR_INDEX["digit"]])
     symbols = int(counts[CHAR_INDEX["symbol"]])
     hira_share = int(counts[CHAR_INDEX["hira"]]) / chars
-    if cfg.drop_table_residue and digits and hira_share < cfg.table_max_hiragana:
+    # a line of mostly Latin letters is English: the document's script filter judges it
+    latin_share = int(counts[CHAR_INDEX["latin"]]) / chars
+    if cfg.drop_table_residue and digits and hira_share < cfg.table_max_hiragana and latin_share < 0.5:
         if (digits + symbols) / chars >= cfg.table_numeric_share:
             return "table_residue"
         cells = stripped.split()
         if sum(1 for cell in cells if RE_NUMERIC_CELL.match(cell)) >= cfg.table_min_number_cells:
             return "table_residue"
-    if cfg.drop_keyword_lists and hira_share < 0.2 and not stripped.endswith("。"):
+    if cfg.drop_keyword_lists and hira_share < 0.2 and latin_share < 0.5 and not stripped.endswith("。"):
         items = _items(stripped)
         if len(items) >= cfg.keyword_min_items and sum(map(len, items)) / len(items) <= cfg.keyword_max_item_chars:
             return "keyword_list"

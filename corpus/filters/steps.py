@@ -94,6 +94,8 @@ class JapaneseScriptFilter(QualityFilter):
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         q = self.signals(doc)
+        if q["chars"] == 0:
+            return True  # nothing left after line cleaning: the length filter's call (too_short)
         if q["japanese_ratio"] < self.config.min_japanese_ratio:
             return False, "not_japanese"
         if q["hiragana_ratio"] < self.config.min_hiragana_ratio:
