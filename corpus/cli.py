@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kinyu.config import ConfigError, add_config_arguments, config_overrides, load_config
+from kinyu.config import ConfigError, add_config_arguments, commented_yaml, config_overrides, load_config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "corpus.yaml"
 
@@ -21,6 +21,13 @@ Re-running the same command resumes: finished tasks are skipped (datatrove compl
 A folder made with a different config is refused; use --overwrite or a new --output.
 Outputs: docs/ (kept), removed/<step>/ (dropped, with reason), quarantine.jsonl (unreadable
 inputs), stats/, tokenizer/, tokens/{train,validation}/, manifest.json.
+"""
+
+
+CONFIG_HEADER = """\
+# kinyu corpus build: the default pipeline (written by `kinyu corpus build --print-config`).
+# Every field is also a flag: `kinyu corpus build --quality.script.min_hiragana_ratio 0.05`.
+# Thresholds say where their defaults come from in corpus/filters/config.py and the dedup modules.
 """
 
 
@@ -46,6 +53,9 @@ def cmd_build(args) -> int:
     from corpus.report_cli import print_summary
 
     cfg = _load_corpus_config(args)
+    if args.print_config:
+        print(CONFIG_HEADER + commented_yaml(cfg))
+        return 0
     console = Console(stderr=True)
     console.print(f"[bold]kinyu corpus build[/] -> {cfg.output}  (executor={cfg.executor.kind}, tasks={cfg.executor.tasks}, workers={cfg.executor.workers})")
     try:
@@ -127,6 +137,8 @@ def make_parser() -> argparse.ArgumentParser:
         "build",
         help="raw PDF/HTML/text/jsonl -> docs, removed, quarantine, stats, token shards",
         description="Extract, normalise, filter, dedup and tokenize into a corpus run folder.",
+        usage="kinyu corpus build [--config FILE] [--input PATH ...] [--output RUN_DIR] [--workers N] [--tasks N]\n"
+        "                          [--executor local|ray|slurm] [--overwrite] [--print-config] [--<config.field> VALUE ...]",
         epilog=BUILD_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -137,6 +149,7 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--tasks", type=int, help="input shards; output is identical for any --workers  [executor.tasks]")
     b.add_argument("--executor", choices=["local", "ray", "slurm"], help="datatrove executor  [executor.kind]")
     b.add_argument("--overwrite", action="store_true", help="delete RUN_DIR first instead of resuming it")
+    b.add_argument("--print-config", action="store_true", help="print the resolved config as commented YAML and exit")
     add_config_arguments(b, CorpusConfig, skip=("input.paths", "output", "executor.workers", "executor.tasks", "executor.kind"))
     b.set_defaults(func=cmd_build)
 

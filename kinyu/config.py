@@ -35,6 +35,8 @@ def _type_name(tp: Any) -> str:
 def _coerce(value: Any, tp: Any, where: str) -> Any:
     """Convert ``value`` (from YAML or a CLI string) to the annotated type ``tp``."""
     origin = get_origin(tp)
+    if tp in (dict, list, tuple):  # bare annotations: treat as dict[Any, Any] / list[Any]
+        origin, tp = tp, {dict: dict[Any, Any], list: list[Any], tuple: tuple[Any, ...]}[tp]
     if tp is Any:
         return value
     if origin in (Union, types.UnionType):
@@ -51,6 +53,8 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 return _coerce(value, arg, where)
             except ConfigError as e:
                 errors.append(str(e))
+        if len(errors) == 1:  # Optional[X]: X's own message says more
+            raise ConfigError(errors[0])
         raise ConfigError(f"{where}: {value!r} does not fit {_type_name(tp)}")
     if origin is Literal:
         allowed = get_args(tp)

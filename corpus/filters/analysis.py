@@ -146,7 +146,10 @@ def analyze_text(text: str) -> TextAnalysis:
         if terminator in mecab_text:
             mecab_text = mecab_text.replace(terminator, "\u3000")
     parse = pos_tagger().parse
-    rows = [parse(line) + "\n" if line and not line.isspace() else "" for line in mecab_text.split("\n")]
+    rows = [
+        parse(mecab_line) + "\n" if line and not line.isspace() else ""
+        for line, mecab_line in zip(lines, mecab_text.split("\n"))
+    ]
     return TextAnalysis(text, lines, rows, list(map(_last_word, rows)), chars)
 
 

@@ -1,0 +1,84 @@
+"""Typed YAML configs: strict loading, overrides, CLI flags, and the shipped configs."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pytest
+import yaml
+
+from kinyu.config import ConfigError, add_config_arguments, commented_yaml, config_overrides, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Inner:
+    lr: float = field(default=1e-3, metadata={"help": "peak 5% of the time"})
+    kind: Literal["a", "b"] = "a"
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Outer:
+    name: str = "x"
+    steps: int | None = None
+    paths: list[str] = field(default_factory=list)
+    inner: Inner = field(default_factory=Inner)
+
+
+def test_unknown_field_names_the_section_and_the_known_fields(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("inner:\n  lrr: 0.1\n")
+    with pytest.raises(ConfigError, match=r"unknown field\(s\) \['lrr'\] in section 'inner'.*'lr'"):
+        load_config(Outer, p)
+
+
+@pytest.mark.parametrize("yaml_text,msg", [("steps: ten\n", "steps: expected an integer"), ("inner:\n  kind: c\n", "not one of")])
+def test_wrong_types_fail_with_the_field(tmp_path, yaml_text, msg):
+    p = tmp_path / "c.yaml"
+    p.write_text(yaml_text)
+    with pytest.raises(ConfigError, match=msg):
+        load_config(Outer, p)
+
+
+def test_cli_flags_override_yaml_and_coerce(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("name: from-yaml\ninner:\n  lr: 0.5\n")
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, Outer)
+    args = parser.parse_args(["--inner.lr", "2e-4", "--paths", "a,b", "--steps", "none", "--inner.extra", '{"k": 1}'])
+    cfg = load_config(Outer, p, config_overrides(args))
+    assert (cfg.name, cfg.inner.lr, cfg.paths, cfg.steps, cfg.inner.extra) == ("from-yaml", 2e-4, ["a", "b"], None, {"k": 1})
+    assert "5%" in parser.format_help()
+
+
+def test_commented_yaml_round_trips():
+    cfg = Outer(paths=["p"], inner=Inner(lr=0.25))
+    assert load_config(Outer, None, None) == Outer()
+    data = yaml.safe_load(commented_yaml(cfg))
+    assert data["inner"]["lr"] == 0.25 and data["paths"] == ["p"]
+
+
+def test_shipped_corpus_config_is_the_default_pipeline():
+    from corpus.config import CorpusConfig
+
+    cfg = load_config(CorpusConfig, REPO / "configs" / "corpus.yaml")
+    assert cfg == CorpusConfig()
+
+
+@pytest.mark.parametrize("name", ["tiny_cpu.yaml", "nekomata14b_zero3.yaml"])
+def test_shipped_train_configs_load(name):
+    from training.config import TrainConfig
+
+    cfg = load_config(TrainConfig, REPO / "configs" / "train" / name)
+    assert cfg.data.seq_len > 0
+
+
+def test_shipped_eval_config_loads():
+    from evaluation.config import EvalConfig
+
+    load_config(EvalConfig, REPO / "configs" / "eval.yaml")

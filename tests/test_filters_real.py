@@ -1,0 +1,152 @@
+"""Quality filters on the shared real data and the embedded sample, and through a real
+datatrove executor (removed/ output with reasons)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+from datatrove.data import Document
+from datatrove.executor import LocalPipelineExecutor
+
+from corpus.filters import JapaneseLineCleaner, QualityConfig, quality_steps
+from corpus.filters.realdata import chabsa_documents, edinet_sections, shared_real_dir
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared real data not found: {path} (set KINYU_SHARED_DATA)")
+    return path
+
+
+def run_chain(pairs, cfg=None):
+    steps = quality_steps(cfg or QualityConfig(), None)
+    data = iter([Document(text=t, id=n, metadata={"source": n}) for n, t in pairs])
+    for step in steps:
+        data = step.run(data)
+    kept = list(data)
+    reasons = {k: v.total for s in steps for k, v in s.stats.stats.items() if k.startswith("dropped_")}
+    return kept, reasons
+
+
+@pytest.fixture(scope="module")
+def chabsa():
+    _need(shared_real_dir() / "chabsa-json")
+    return chabsa_documents()
+
+
+@pytest.fixture(scope="module")
+def edinet_tables():
+    _need(shared_real_dir() / "edinet-asr-html")
+    # 第4【提出会社の状況】 (table-heavy) of two groups, and one prose section
+    return edinet_sections("edinet-asr-html/S100[IT][SQ][AD][8T]-010[24]010.html")
+
+
+def test_chabsa_company_documents_are_kept(chabsa):
+    kept, reasons = run_chain(chabsa)
+    assert len(chabsa) == 230
+    assert len(kept) >= 0.99 * len(chabsa), reasons
+    # and they keep their sentences: the line cleaner takes at most 1 line in 1000
+    lines_in = sum(t.count("\n") + 1 for _, t in chabsa)
+    removed = sum(d.metadata["quality"]["removed_lines"] for d in kept)
+    assert removed <= lines_in / 1000
+
+
+def test_chabsa_without_restored_periods_is_kept_too(chabsa):
+    bare = chabsa_documents(add_period=False)
+    kept, reasons = run_chain(bare)
+    assert len(kept) >= 0.99 * len(bare), reasons
+
+
+def test_edinet_tables_lose_residue_and_keep_prose(edinet_tables):
+    assert len(edinet_tables) == 4
+    for name, text in edinet_tables:
+        doc = Document(text=text, id=name, metadata={})
+        blocks = JapaneseLineCleaner().clean(doc)
+        kept_lines = set(doc.text.split("\n"))
+        # every prose line (a sentence that ends in 。, outside a table) is still there
+        prose = [line for line in text.split("\n") if line.endswith("。") and "|" not in line]
+        assert prose and all(line in kept_lines for line in prose), name
+        if "0104010" in name:
+            assert sum(b[2].count("\n") + 1 for b in blocks) > 100, name
+            # no number-only table row is left
+            assert not [line for line in kept_lines if line.startswith("|") and not re.search(r"[ぁ-ん]", line)]
+
+
+def test_edinet_sections_pass_the_chain_and_covers_do_not():
+    _need(shared_real_dir() / "edinet-asr-html")
+    pairs = edinet_sections("edinet-asr-html/S100TLCL-0*.html")  # cover, 第2, 第4 of JPX FY2023
+    kept, reasons = run_chain(pairs)
+    assert sorted(d.id for d in kept) == ["S100TLCL-0102010.html", "S100TLCL-0104010.html"]
+    assert reasons == {"dropped_too_short": 1}  # the cover: XBRL ids only, all removed as residue
+
+
+def test_embedded_sample_text_files():
+    from corpus.decode import decode_bytes
+    from corpus.html import extract_html
+    from corpus.normalize import normalize_japanese
+
+    try:
+        from corpus.sample import sample_files
+
+        files = [f for f in sample_files() if f.format in ("txt", "html") and f.action in ("keep", "drop")]
+    except (ImportError, FileNotFoundError) as e:
+        pytest.skip(f"embedded sample not available: {e}")
+    if not files:
+        pytest.skip("embedded sample has no text/HTML files")
+    pairs, expect = [], {}
+    for f in files:
+        try:
+            raw = decode_bytes(f.path.read_bytes()).text
+        except Exception:
+            continue  # decoding failures are the lead's quarantine, not the filters' business
+        text = extract_html(raw)[0] if f.format == "html" else raw
+        pairs.append((f.file, normalize_japanese(text)))
+        expect[f.file] = f.action
+    kept, _ = run_chain(pairs)
+    kept_ids = {d.id for d in kept}
+    wrong = [n for n, action in expect.items() if (n in kept_ids) != (action == "keep")]
+    assert not wrong, wrong
+
+
+def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
+    from datatrove.pipeline.readers import JsonlReader
+
+    edinet = _need(shared_real_dir() / "edinet-asr-html")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    docs = [{"id": n, "text": t, "metadata": {"source": n}} for n, t in chabsa[:20]]
+    docs += [{"id": n, "text": t, "metadata": {"source": n}} for n, t in edinet_sections("edinet-asr-html/S100ISA8-0*.html")]
+    docs.append({"id": "english", "text": "Net sales rose 12% to 45.6 billion yen. " * 5, "metadata": {}})
+    docs.append({"id": "ads", "text": "\n".join(["口座開設で最大5万円プレゼント!今すぐお申し込みください。"] * 8), "metadata": {}})
+    with gzip.open(inputs / "docs.jsonl.gz", "wt", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    assert edinet.exists()
+    removed = tmp_path / "removed"
+    out = tmp_path / "out"
+    from datatrove.pipeline.writers.jsonl import JsonlWriter
+
+    LocalPipelineExecutor(
+        [JsonlReader(str(inputs)), *quality_steps(QualityConfig(), removed), JsonlWriter(str(out))],
+        tasks=1,
+        logging_dir=str(tmp_path / "logs"),
+    ).run()
+
+    def read(folder: Path) -> list[dict]:
+        return [json.loads(line) for p in sorted(folder.glob("*.jsonl.gz")) for line in gzip.open(p, "rt", encoding="utf-8")]
+
+    kept = read(out)
+    assert {d["id"] for d in kept} >= {n for n, _ in chabsa[:20]}
+    assert all("quality" in d["metadata"] and "finance_score" in d["metadata"]["quality"] for d in kept)
+    dropped = {d["id"]: d["metadata"]["filter_reason"] for sub in removed.iterdir() if sub.name != "line_clean" for d in read(sub)}
+    assert dropped["english"] == "not_japanese" and dropped["ads"] == "dup_lines"
+    assert dropped["S100ISA8-0000000.html"] == "too_short"
+    blocks = read(removed / "line_clean")
+    assert blocks and {b["metadata"]["filter_reason"] for b in blocks} >= {"table_residue"}
+    assert all(b["metadata"]["parent_id"] and b["metadata"]["line_no"] >= 1 for b in blocks)
+    stats = json.loads((tmp_path / "logs" / "stats.json").read_text())
+    assert any("dropped_not_japanese" in s.get("stats", {}) for s in stats)
