@@ -417,6 +417,9 @@ def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> 
     stage_order = [st.name for st in build_stages(cfg)]
     summary = {"accounting": accounting, "stages": stage_order, "drops": drops, "tokens": tokens, "timings_s": timings or {}}
     atomic_write_json(run / "stats" / "summary.json", summary)
+    from corpus.report_cli import signal_histograms
+
+    atomic_write_json(run / "stats" / "histograms.json", signal_histograms(run))
     tok = run / "tokenizer" / "tokenizer.json"
     inputs = [
         {"path": f.path, "id": f.doc_id, "bytes": f.size, "sha256": sha256_file(f.path)}

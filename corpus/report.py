@@ -14,8 +14,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from corpus.japanese import hiragana_ratio
-from corpus.report_cli import _read_jsonl_gz, load_summary, near_dup_clusters, removed_samples, step_rows
+from corpus.report_cli import SIGNALS, _read_jsonl_gz, collect_signals, load_summary, near_dup_clusters, removed_samples, step_rows
 
 SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
 
@@ -49,33 +48,15 @@ def _table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset(
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _signals(rec: dict) -> dict[str, float]:
-    """Length, hiragana share, and the quality filters' signals stored in metadata."""
-    text = rec.get("text", "")
-    meta = rec.get("metadata", {})
-    out = {"length (chars)": float(len(text)), "hiragana share": hiragana_ratio(text)}
-    quality = meta.get("quality") if isinstance(meta.get("quality"), dict) else {}
-    for key, label in (("function_word_ratio", "function-word ratio"), ("domain_score", "domain score")):
-        value = quality.get(key, meta.get(key))
-        if isinstance(value, (int, float)):
-            out[label] = float(value)
-    return out
-
-
 def _histograms(run: Path) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    kept = [_signals(r) for r in _read_jsonl_gz(run / "docs")]
-    removed = []
-    if (run / "removed").is_dir():
-        for step_dir in sorted(p for p in (run / "removed").iterdir() if p.is_dir()):
-            removed += [_signals(r) for r in _read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {})]
-    labels = ["length (chars)", "hiragana share", "function-word ratio", "domain score"]
+    kept, removed = collect_signals(run)
     imgs = []
-    for label in labels:
+    for label in SIGNALS:
         k = [s[label] for s in kept if label in s]
         r = [s[label] for s in removed if label in s]
         if not k and not r:

@@ -20,8 +20,70 @@ def _read_jsonl_gz(folder: Path):
                     yield json.loads(line)
 
 
+def _plain(name: str) -> str:
+    """A step name without datatrove's emoji (terminals and fonts without emoji show boxes)."""
+    import unicodedata
+
+    return "".join(c for c in name if unicodedata.category(c) not in ("So", "Mn", "Cf") and not 0x1F000 <= ord(c) <= 0x1FAFF).strip()
+
+
 def _total(v) -> float:
     return v.get("total", 0) if isinstance(v, dict) else (v or 0)
+
+
+SIGNALS = {  # label -> metadata["quality"] key (length and hiragana share are computed from the text)
+    "length (chars)": None,
+    "hiragana share": None,
+    "function-word ratio": "function_word_ratio",
+    "domain score": "finance_score",
+}
+
+
+def doc_signals(rec: dict) -> dict[str, float]:
+    """The histogram signals of one document record (kept or removed)."""
+    from corpus.japanese import hiragana_ratio
+
+    text = rec.get("text", "")
+    quality = rec.get("metadata", {}).get("quality") or {}
+    out = {"length (chars)": float(len(text)), "hiragana share": hiragana_ratio(text)}
+    for label, key in SIGNALS.items():
+        if key and isinstance(quality.get(key), (int, float)):
+            out[label] = float(quality[key])
+    return out
+
+
+def collect_signals(run: Path) -> tuple[list[dict], list[dict]]:
+    """Signals of the kept documents and of the removed documents (line blocks excluded)."""
+    kept = [doc_signals(r) for r in _read_jsonl_gz(run / "docs")]
+    removed = []
+    if (run / "removed").is_dir():
+        for step_dir in sorted(p for p in (run / "removed").iterdir() if p.is_dir()):
+            removed += [doc_signals(r) for r in _read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {})]
+    return kept, removed
+
+
+def signal_histograms(run: Path, bins: int = 20) -> dict:
+    """Histograms of each signal for kept and removed documents, on shared bin edges."""
+    import numpy as np
+
+    kept, removed = collect_signals(run)
+    out = {}
+    for label in SIGNALS:
+        k = [s[label] for s in kept if label in s]
+        r = [s[label] for s in removed if label in s]
+        values = k + r
+        if not values:
+            continue
+        if label.startswith("length"):
+            edges = np.logspace(0, np.log10(max(max(values), 10)) + 0.01, bins + 1)
+        else:
+            edges = np.linspace(min(values), max(values) + 1e-9, bins + 1)
+        out[label] = {
+            "edges": [round(float(e), 4) for e in edges],
+            "kept": np.histogram(k, edges)[0].tolist(),
+            "removed": np.histogram(r, edges)[0].tolist(),
+        }
+    return out
 
 
 def load_summary(run: Path) -> dict:
@@ -35,7 +97,7 @@ def step_rows(run: Path) -> list[dict]:
     """One row per pipeline step that forwards or drops documents, in pipeline order."""
     summary_file = run / "stats" / "summary.json"
     order = json.loads(summary_file.read_text(encoding="utf-8")).get("stages", []) if summary_file.is_file() else []
-    order += sorted(p.stem for p in (run / "stats").glob("*.json") if p.stem not in order and p.stem != "summary")
+    order += sorted(p.stem for p in (run / "stats").glob("*.json") if p.stem not in order and p.stem not in ("summary", "histograms"))
     rows = []
     for stage in order:
         path = run / "stats" / f"{stage}.json"
@@ -54,7 +116,7 @@ def step_rows(run: Path) -> list[dict]:
             rows.append(
                 {
                     "stage": stage,
-                    "step": name.split(": ", 1)[-1],
+                    "step": _plain(name.split(": ", 1)[-1]),
                     "docs_in": int(_total(s.get("total", 0))),
                     "docs_out": int(_total(s.get("forwarded", 0))),
                     "dropped": int(_total(s.get("dropped", 0))),
@@ -191,9 +253,12 @@ def stats_command(run: Path, samples: int = 2, as_json: bool = False, compare: P
 
 
 def dedup_check_command(run: Path, threshold: float = 0.8) -> int:
-    from corpus.dedup import dedup_check, print_clusters
+    from corpus.dedup import dedup_check_folder, print_clusters
 
-    docs = [(rec["id"], rec["text"]) for rec in _read_jsonl_gz(run / "docs")]
-    clusters = dedup_check(docs, threshold=threshold)
+    if not (run / "docs").is_dir():
+        raise FileNotFoundError(f"{run}/docs not found: is {run} a corpus run?")
+    clusters = dedup_check_folder(run / "docs", threshold=threshold)
     print_clusters(clusters)
+    if not clusters:
+        print(f"no near-duplicate clusters at Jaccard >= {threshold} among the kept documents")
     return 0

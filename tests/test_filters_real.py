@@ -121,7 +121,7 @@ def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
     docs = [{"id": n, "text": t, "metadata": {"source": n}} for n, t in chabsa[:20]]
     docs += [{"id": n, "text": t, "metadata": {"source": n}} for n, t in edinet_sections("edinet-asr-html/S100ISA8-0*.html")]
     docs.append({"id": "english", "text": "Net sales rose 12% to 45.6 billion yen. " * 5, "metadata": {}})
-    docs.append({"id": "ads", "text": "\n".join(["口座開設で最大5万円プレゼント!今すぐお申し込みください。"] * 8), "metadata": {}})
+    docs.append({"id": "ads", "text": "\n".join(["【期間限定】今なら口座開設で最大5万円プレゼント!詳しくはこちらをご覧ください。"] * 8), "metadata": {}})
     with gzip.open(inputs / "docs.jsonl.gz", "wt", encoding="utf-8") as f:
         for d in docs:
             f.write(json.dumps(d, ensure_ascii=False) + "\n")

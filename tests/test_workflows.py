@@ -128,3 +128,35 @@ def test_filter_only_rebuild_hits_cache_and_equals_cold_build(tmp_path):
     all_pdfs = [f for f in load_manifest() if f.file.endswith(".pdf")]
     assert lookup["misses"]["total"] == len(all_pdfs)
     assert lookup["hits"]["total"] > 30
+
+
+def test_ablation_trains_a_proxy_per_variant_and_is_resumable(tmp_path, monkeypatch):
+    import csv
+
+    import yaml
+
+    from kinyu.cli import main
+
+    monkeypatch.setenv("KINYU_CACHE_DIR", str(tmp_path / "cache"))
+    proxy = yaml.safe_load((REPO / "configs" / "train" / "tiny_cpu.yaml").read_text())
+    proxy["schedule"]["max_steps"] = 4
+    proxy["checkpoint"]["every_steps"] = 4
+    proxy["logging"]["eval_every_steps"] = 0
+    proxy["logging"]["tensorboard"] = False
+    (tmp_path / "proxy.yaml").write_text(yaml.safe_dump(proxy))
+    out = tmp_path / "ablation"
+    argv = ["corpus", "ablate", "--vary", "quality.script.min_hiragana_ratio=0.05,0.3", "--proxy", str(tmp_path / "proxy.yaml"), "--out", str(out)]
+    assert main(argv) == 0
+    rows = list(csv.DictReader((out / "ablation.csv").open(encoding="utf-8")))
+    assert [r["min_hiragana_ratio"] for r in rows] == ["0.05", "0.3"]
+    loose, strict = rows
+    assert int(strict["kept_docs"]) < int(loose["kept_docs"])
+    assert int(strict["removed_but_kept_elsewhere"]) > 0 and "script" in strict["examples"]
+    for r in rows:
+        assert float(r["finance_bpc"]) > 0 and float(r["general_bpc"]) > 0
+        assert r["proxy_steps"] == "4"
+    assert (out / "ablation.png").stat().st_size > 1000
+    assert "finance_bpc" in (out / "ablation.md").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy.json")}
+    assert main(argv) == 0  # nothing is rebuilt, retrained or rescored
+    assert {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy.json")} == stamps

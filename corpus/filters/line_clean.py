@@ -27,7 +27,6 @@ RE_TOC = re.compile(r"(?:\.{3,}|…{2,}|‥{2,}|・{3,}|･{3,}|·{3,}|-{4,}|―
 # a table cell that is a number, with sign and unit: 「△1,234」「12.3%」「100株」「-」
 RE_NUMERIC_CELL = re.compile(r"^(?:[△▲+\-−]?[\d,.]+(?:%|円|千円|百万円|億円|株|千株|人|件|倍|年|月|日|期)?|[-―])$")
 RE_ITEM_SEPARATORS = re.compile(r"[、,/|・:;#\s]+")
-RE_BREADCRUMB = re.compile(r"[>»›]")
 NAV_WORDS = (
     "ホーム|トップページ|トップ|トップへ戻る|ページの先頭へ|ページの先頭へ戻る|ページトップへ|ページトップ|先頭へ戻る|"
     "前へ|次へ|前のページ|次のページ|一覧へ戻る|一覧に戻る|一覧を見る|もっと見る|続きを読む|詳しくはこちら|"
@@ -87,37 +86,45 @@ class LineCleanConfig:
     boilerplate_max_chars: int = 200
 
 
-def classify_line(line: str, counts, cfg: LineCleanConfig, rows: str) -> str | None:
+def classify_line(
+    line: str, counts: list[int], cfg: LineCleanConfig, rows: str, maybe_boilerplate: bool = True, maybe_nav: bool = True
+) -> str | None:
     """Reason to drop one non-blank line, or None to keep it.
 
     ``counts``: the line's character-class counts (a row of ``char_class_counts``); ``rows``:
-    the line's MeCab pos1 rows from the document's parse.
+    the line's MeCab pos1 rows from the document's parse. ``maybe_boilerplate``/``maybe_nav``:
+    False when the whole document has no boilerplate / navigation word (skips those regexes).
     """
-    stripped = line.strip()
-    chars = len(stripped) - int(counts[CHAR_INDEX["space"]])
+    chars = sum(counts) - counts[_SPACE] - counts[_NEWLINE]
     if chars <= 0:
         return None
-    if cfg.drop_boilerplate and chars <= cfg.boilerplate_max_chars and RE_BOILERPLATE.search(stripped):
+    stripped = line.strip()
+    if maybe_boilerplate and cfg.drop_boilerplate and chars <= cfg.boilerplate_max_chars and RE_BOILERPLATE.search(stripped):
         return "boilerplate"
-    if cfg.drop_navigation and chars <= 120 and not has_predicate(rows):
-        if RE_NAV_LINE.match(stripped) or len(RE_BREADCRUMB.findall(stripped)) >= 2:
+    pipes = stripped.count("|") + stripped.count("\t")
+    predicate = has_predicate(rows)
+    if predicate and pipes < 2:
+        return None  # a prose line: the common case
+    if cfg.drop_navigation and chars <= 120 and not predicate:
+        if RE_NAV_LINE.match(stripped) or stripped.count(">") + stripped.count("»") + stripped.count("›") >= 2:
             return "navigation"
-        if RE_NAV_WORD.search(stripped) and len(_items(stripped)) >= 3:
+        if maybe_nav and RE_NAV_WORD.search(stripped) and len(_items(stripped)) >= 3:
             return "navigation"
-    if cfg.drop_table_residue and stripped.count("|") + stripped.count("\t") >= 2:
+    if pipes >= 2:
         # A table row: its cells are residue unless one holds a sentence. A verb inside a cell
         # of a career history (「当社入社」「同社へ転籍」) does not make the row prose.
-        hira_share = int(counts[CHAR_INDEX["hira"]]) / chars
-        if "。" not in stripped and (hira_share < cfg.table_row_min_hiragana or not has_predicate(rows)):
-            return "table_residue"
+        if cfg.drop_table_residue and "。" not in stripped:
+            if not predicate or counts[_HIRA] / chars < cfg.table_row_min_hiragana:
+                return "table_residue"
         return None
     reason = _nominal_line_reason(stripped, chars, counts, cfg)
-    if reason is None or has_predicate(rows):
-        return None
     if reason == "keyword_list" and (rows.count("助詞\n") or "(" in stripped or "「" in stripped):
         # particles or brackets: a phrase or a sentence fragment, not a bare list of keywords
         return None
     return reason
+
+
+_SPACE, _NEWLINE, _HIRA = CHAR_INDEX["space"], CHAR_INDEX["newline"], CHAR_INDEX["hira"]
 
 
 def has_predicate(rows: str) -> bool:
@@ -125,15 +132,18 @@ def has_predicate(rows: str) -> bool:
     return rows.count("動詞\n") > rows.count("感動詞\n") or "形容詞\n" in rows
 
 
+_PAGE_NUMBER_END = frozenset("0123456789ivxlcIVXLC")
+
+
 def _nominal_line_reason(stripped: str, chars: int, counts, cfg: LineCleanConfig) -> str | None:
     """What a line would be dropped as if it has no predicate."""
-    if cfg.drop_toc and RE_TOC.search(stripped):
+    if cfg.drop_toc and stripped[-1] in _PAGE_NUMBER_END and RE_TOC.search(stripped):
         return "toc"
-    digits = int(counts[CHAR_INDEX["digit"]])
-    symbols = int(counts[CHAR_INDEX["symbol"]])
-    hira_share = int(counts[CHAR_INDEX["hira"]]) / chars
+    digits = counts[CHAR_INDEX["digit"]]
+    symbols = counts[CHAR_INDEX["symbol"]]
+    hira_share = counts[_HIRA] / chars
     # a line of mostly Latin letters is English: the document's script filter judges it
-    latin_share = int(counts[CHAR_INDEX["latin"]]) / chars
+    latin_share = counts[CHAR_INDEX["latin"]] / chars
     if cfg.drop_table_residue and digits and hira_share < cfg.table_max_hiragana and latin_share < 0.5:
         if (digits + symbols) / chars >= cfg.table_numeric_share:
             return "table_residue"
@@ -176,11 +186,15 @@ class JapaneseLineCleaner(PipelineStep):
         cfg = self.config
         reasons: list[str | None] = []
         seen_rows: set[str] = set()
+        counts = analysis.chars.tolist()
+        # one search over the whole text decides whether the per-line regexes can find anything
+        maybe_boilerplate = RE_BOILERPLATE.search(analysis.text) is not None
+        maybe_nav = RE_NAV_WORD.search(analysis.text) is not None
         for i, line in enumerate(analysis.lines):
             if not analysis.rows[i]:
                 reasons.append(None)
                 continue
-            reason = classify_line(line, analysis.chars[i], cfg, analysis.rows[i])
+            reason = classify_line(line, counts[i], cfg, analysis.rows[i], maybe_boilerplate, maybe_nav)
             if reason is None and cfg.drop_duplicate_table_rows and line.count("|") >= 2:
                 # the same row again (filings repeat whole stock-option tables per series, 「同左」)
                 key = line.strip()
