@@ -89,8 +89,11 @@ def main(argv=None) -> None:
         fn()
     best = dict.fromkeys(candidates, 0.0)
     gc_was_enabled = gc.isenabled()
-    for _ in range(args.rounds):
-        for name, fn in candidates.items():
+    names = list(candidates)
+    for r in range(args.rounds):
+        # rotate the order each round, so no candidate always runs first or last
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            fn = candidates[name]
             gc.collect()
             gc.disable()
             t0 = time.process_time()

@@ -109,7 +109,8 @@ class ExtractionCacheStore(PipelineStep):
         for doc in data:
             key = doc.metadata.pop(KEY_MARK, None)
             if key:
-                entry = {"text": doc.text, "metadata": {k: doc.metadata[k] for k in _EXTRACTED_FIELDS if k in doc.metadata}}
+                # in the document's own key order, so that a hit rebuilds byte-identical metadata
+                entry = {"text": doc.text, "metadata": {k: v for k, v in doc.metadata.items() if k in _EXTRACTED_FIELDS}}
                 path = Path(self.cache_dir) / key[:2] / f"{key}.json.gz"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

@@ -167,10 +167,11 @@ def token_counts(joined: str, ends: list[str]) -> dict:
     # bracket or symbol may sit between the predicate and 。 (…した」。).
     pred_ends = 0
     if terminators:
+        # ("動詞\n" also ends 助動詞, a predicate, and the rare interjection 感動詞 — 「はい。」 —
+        # which is let through as one)
         pred_ends = (
-            count("動詞\n空白\n") - count("感動詞\n空白\n") + count("形容詞\n空白\n")
-            + count("動詞\n補助記号\n空白\n") - count("感動詞\n補助記号\n空白\n")
-            + count("形容詞\n補助記号\n空白\n")
+            count("動詞\n空白\n") + count("形容詞\n空白\n")
+            + count("動詞\n補助記号\n空白\n") + count("形容詞\n補助記号\n空白\n")
         )  # fmt: skip
     line_ends = Counter(ends)
     unterminated = len(ends) - line_ends["空白"] - line_ends[""]

@@ -35,6 +35,12 @@ NAV_WORDS = (
 )
 RE_NAV_LINE = re.compile(f"^(?:{NAV_WORDS})(?:[\\s|/・>»›]+(?:{NAV_WORDS}))*$")
 RE_NAV_WORD = re.compile(f"(?:^|[\\s|/・>»›])(?:{NAV_WORDS})(?=$|[\\s|/・>»›])")
+_NAV_KEYS = tuple(sorted(set(NAV_WORDS.split("|"))))
+# every match of RE_BOILERPLATE contains one of these (case variants included)
+_BOILERPLATE_KEYS = (
+    "©", "(c)", "(C)", "opyright", "OPYRIGHT", "ll rights", "LL RIGHTS", "ll Rights", "無断", "ookie", "OOKIE",
+    "クッキー", "avascript", "avaScript", "AVASCRIPT", "でシェア", "で共有", "で送る", "ブックマークする", "この記事をシェア",
+)  # fmt: skip
 RE_BOILERPLATE = re.compile(
     r"©|\(c\)\s*\d{4}|copyright|all rights reserved|無断転載|無断複製|無断転用"
     r"|(?:cookie|クッキー).{0,40}(?:使用|利用|同意|設定|受け入れ|許可)"
@@ -187,14 +193,19 @@ class JapaneseLineCleaner(PipelineStep):
         reasons: list[str | None] = []
         seen_rows: set[str] = set()
         counts = analysis.chars.tolist()
-        # one search over the whole text decides whether the per-line regexes can find anything
-        maybe_boilerplate = RE_BOILERPLATE.search(analysis.text) is not None
-        maybe_nav = RE_NAV_WORD.search(analysis.text) is not None
+        # cheap substring checks over the whole text decide whether the per-line regexes can
+        # find anything (most documents hold no boilerplate and no menu)
+        text = analysis.text
+        maybe_boilerplate = any(key in text for key in _BOILERPLATE_KEYS)
+        maybe_nav = any(word in text for word in _NAV_KEYS)
         for i, line in enumerate(analysis.lines):
-            if not analysis.rows[i]:
-                reasons.append(None)
+            rows = analysis.rows[i]
+            if not rows or (
+                not maybe_boilerplate and "|" not in line and "\t" not in line and has_predicate(rows)
+            ):
+                reasons.append(None)  # blank, or prose: a line with a predicate and no table cells
                 continue
-            reason = classify_line(line, counts[i], cfg, analysis.rows[i], maybe_boilerplate, maybe_nav)
+            reason = classify_line(line, counts[i], cfg, rows, maybe_boilerplate, maybe_nav)
             if reason is None and cfg.drop_duplicate_table_rows and line.count("|") >= 2:
                 # the same row again (filings repeat whole stock-option tables per series, 「同左」)
                 key = line.strip()
