@@ -2,7 +2,8 @@
 
 Goal (issue): all morphology filters together run at >= 0.7x the characters/second of raw
 fugashi tokenization, measured side by side in one run. Prints chars/s (CPU time of this
-process, best of --rounds, the candidates interleaved so machine load hits them alike):
+process, median of --rounds, the candidates interleaved in rotating order so that machine load
+hits them alike):
 
   fugashi tagger(text)            raw tokenization: MeCab + fugashi node objects
   fugashi surfaces                the same, reading every token's surface (FugashiWordTokenizer)
@@ -15,7 +16,7 @@ process, best of --rounds, the candidates interleaved so machine load hits them 
 Text: chABSA (joined per company) + EDINET 第2【事業の状況】 prose sections from
 ../shared/data/real when present, else generated Japanese text.
 
-    python benchmarks/filters_speed.py [--rounds 5] [--max-chars 1500000]
+    python benchmarks/filters_speed.py [--rounds 9] [--max-chars 1500000]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import statistics
 import time
 
 from datatrove.data import Document
@@ -68,7 +70,7 @@ def run_steps(steps, texts: list[str]) -> int:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--max-chars", type=int, default=1_500_000)
     args = parser.parse_args(argv)
     texts, source = load_texts(args.max_chars)
@@ -87,7 +89,7 @@ def main(argv=None) -> None:
     }
     for fn in candidates.values():  # warm up: dictionaries, regex caches, lexicon
         fn()
-    best = dict.fromkeys(candidates, 0.0)
+    rates: dict[str, list[float]] = {name: [] for name in candidates}
     gc_was_enabled = gc.isenabled()
     names = list(candidates)
     for r in range(args.rounds):
@@ -101,8 +103,9 @@ def main(argv=None) -> None:
             dt = time.process_time() - t0
             if gc_was_enabled:
                 gc.enable()
-            best[name] = max(best[name], chars / dt)
-    print(f"text: {source}; {len(texts)} documents, {chars:,} characters; best of {args.rounds} rounds, CPU time")
+            rates[name].append(chars / dt)
+    best = {name: statistics.median(r) for name, r in rates.items()}
+    print(f"text: {source}; {len(texts)} documents, {chars:,} characters; median of {args.rounds} rounds, CPU time")
     for name, rate in best.items():
         print(f"  {name:26s} {rate:12,.0f} chars/s")
     base = best["fugashi tagger(text)"]

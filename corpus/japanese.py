@@ -57,15 +57,14 @@ def tagger():
 
 def pos_tagger():
     """A per-thread MeCab tagger on the same unidic-lite dictionary whose ``parse(text)`` returns
-    only the UniDic pos1 of each token, one per line (``"名詞\n助詞\n…"``; whitespace skipped,
-    fugashi strips the final ``\n``).
+    each token's left context id, space-separated (``"5142 5771 662"``; whitespace skipped).
 
     Same dictionary and options as ``tagger()``, so the same segmentation; only the output differs.
-    MeCab formats the string in C, which spares the Python node object and the decoding of the
-    26-field UniDic feature string per token that ``tagger()(text)`` costs; the quality filters
-    then count and match over this short string without running Python code per token, which
-    is what lets all of them together run near the speed of plain tokenization
-    (benchmarks/filters_speed.py).
+    The id names the token's full UniDic part of speech (``left-id.def`` in the dictionary, read by
+    ``corpus.filters.analysis``). Printing it costs MeCab nothing, while building fugashi nodes
+    and decoding their 26-field feature strings, or printing a feature field, costs more than the
+    parse itself: this is what lets the quality filters run near the speed of plain
+    tokenization (benchmarks/filters_speed.py).
     """
     tg = getattr(_local, "pos_tagger", None)
     if tg is None:
@@ -75,7 +74,7 @@ def pos_tagger():
         dicdir = unidic_lite.DICDIR
         # an empty output-format-type makes MeCab use -F instead of the dicrc's unidic format
         tg = fugashi.GenericTagger(
-            f'-d "{dicdir}" -r "{dicdir}/mecabrc" --output-format-type= -F "%f[0]\\n" -E ""'
+            f'-d "{dicdir}" -r "{dicdir}/mecabrc" --output-format-type= -F "%phl " -E ""'
         )
         _local.pos_tagger = tg
     return tg
@@ -84,7 +83,20 @@ def pos_tagger():
 def parse_pos1(text: str) -> list[str]:
     """UniDic pos1 of every MeCab token of ``text``, in order (whitespace is not a token)."""
     out = pos_tagger().parse(text)
-    return out.split("\n") if out else []
+    return [_left_id_pos1()[int(i)] for i in out.split()] if out else []
+
+
+_LEFT_ID_POS1: list[str] = []
+
+
+def _left_id_pos1() -> list[str]:
+    """pos1 of every left context id of unidic-lite (``left-id.def``)."""
+    if not _LEFT_ID_POS1:
+        import unidic_lite
+
+        with open(f"{unidic_lite.DICDIR}/left-id.def", encoding="utf-8") as f:
+            _LEFT_ID_POS1.extend(line.split(" ", 1)[1].split(",", 1)[0] for line in f)
+    return _LEFT_ID_POS1
 
 
 # Sentence ends in Japanese prose: 。 (and its NFKC-stable forms), ! and ? (NFKC folds ！？ to ASCII),

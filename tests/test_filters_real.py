@@ -150,3 +150,23 @@ def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
     assert all(b["metadata"]["parent_id"] and b["metadata"]["line_no"] >= 1 for b in blocks)
     stats = json.loads((tmp_path / "logs" / "stats.json").read_text())
     assert any("dropped_not_japanese" in s.get("stats", {}) for s in stats)
+
+
+def test_word_classes_from_mecab_ids_agree_with_fugashi_pos(chabsa):
+    """The analysis reads MeCab's part-of-speech id instead of fugashi's feature strings: on real
+    prose both must give the same word class for every token."""
+    import numpy as np
+
+    from corpus.filters import analysis as A
+    from corpus.japanese import pos_tagger, tagger
+
+    by_pos1 = {"名詞": A.NOUN, "代名詞": A.NOUN, "接頭辞": A.NOUN, "接尾辞": A.NOUN, "助詞": A.PARTICLE,
+               "助動詞": A.AUX, "動詞": A.VERB, "形容詞": A.VERB, "補助記号": A.SYMBOL, "記号": A.SYMBOL}  # fmt: skip
+    checked = 0
+    for _, text in chabsa[:40]:
+        for line in text.split("\n"):
+            expected = [by_pos1.get(w.feature.pos1, A.OTHER) for w in tagger()(line)]
+            ids = np.array(pos_tagger().parse(line).split(), dtype=np.int64)
+            assert A._TOKEN_CLASS[ids].tolist() == expected, line
+            checked += len(expected)
+    assert checked > 10_000

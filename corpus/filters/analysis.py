@@ -1,43 +1,80 @@
 """One MeCab pass per document, kept per line so that line cleaning never forces a re-parse.
 
 ``analyze_text`` parses every line of a document once (``corpus.japanese.pos_tagger``: the same
-unidic-lite dictionary as ``corpus.japanese.tagger``, printing only each token's pos1) and counts
-character classes for the whole text with numpy. ``signals`` turns that into the document
-signals every quality filter reads; ``TextAnalysis.subset`` gives the analysis of the kept lines
-after line cleaning, without touching MeCab again. The analysis is kept
-in a small per-thread cache keyed by the text (``get_analysis``), so a step that changed the
-text in between costs a fresh parse, never a wrong answer.
+unidic-lite dictionary as ``corpus.japanese.tagger``, printing only each token's part-of-speech
+id) and counts character classes for the whole text with numpy. ``signals`` turns that into the
+document signals every quality filter reads; ``TextAnalysis.subset`` gives the analysis of the
+kept lines after line cleaning, without touching MeCab again. The analysis is kept in a small
+per-thread cache keyed by the text (``get_analysis``), so a step that changed the text in
+between costs a fresh parse, never a wrong answer.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 
 from corpus.japanese import pos_tagger
 
-# pos_tagger() prints the UniDic pos1 of each token, one per row ("名詞\n助詞\n…"). A document's
-# lines are parsed one by one (a line is a hard break of the source and no token spans one) and
-# the rows of all lines are joined with a tab after each line. Every signal is then a str.count,
-# one regex or one split over that string, so no Python code runs per token, and after the line
-# cleaner drops lines the signals of the rest are recomputed from the kept lines' rows without
-# parsing again. That is what keeps all the morphology signals together near the speed of plain
-# tokenization (benchmarks/filters_speed.py).
+# pos_tagger() prints, per token, MeCab's left context id (an int naming the token's full UniDic
+# part of speech, see left-id.def); printing it costs MeCab nothing, unlike a feature field.
+# A document's lines are parsed one by one (a line is a hard break of the source and no token
+# spans one), all ids go into one numpy array in a single parse, and every signal is a vector
+# operation over it through lookup tables from id to word class: no Python code runs per token.
+# After the line cleaner drops lines, the kept lines' tokens are selected from the same array.
+# That is what keeps all the morphology signals together near the speed of plain tokenization
+# (benchmarks/filters_speed.py).
 #
 # Sentence ends: 。!? are handed to MeCab as U+3000 (ideographic space), which UniDic keeps as a
-# token of its own, 空白, while ordinary spaces are skipped. So "空白" rows mark exactly the
+# token of its own, 空白, while ordinary spaces are skipped. So 空白 tokens mark exactly the
 # sentence ends, and the decimal point of 12.3 (also 補助記号-句点) is not one. NFKC input holds
 # no U+3000; any left over is turned into a plain space first.
 SENTENCE_TERMINATORS = "。!?！？"
-PREDICATE_POS = ("動詞", "助動詞", "形容詞")
+
+# word classes of a token, from the pos1 of its left context id
+OTHER, NOUN, PARTICLE, AUX, VERB, SYMBOL, TERM = range(7)
+_POS1_CLASS = {
+    "名詞": NOUN, "代名詞": NOUN, "接頭辞": NOUN, "接尾辞": NOUN, "助詞": PARTICLE, "助動詞": AUX,
+    "動詞": VERB, "形容詞": VERB, "補助記号": SYMBOL, "記号": SYMBOL, "空白": TERM,
+}  # fmt: skip  (副詞, 連体詞, 接続詞, 感動詞, 形状詞: OTHER words)
+
+
+def _token_class_table() -> np.ndarray:
+    import unidic_lite
+
+    table = []
+    with open(Path(unidic_lite.DICDIR) / "left-id.def", encoding="utf-8") as f:
+        for line in f:
+            idx, feature = line.rstrip("\n").split(" ", 1)
+            if int(idx) != len(table):
+                raise ValueError(f"left-id.def is not dense at id {idx}")
+            # Unknown symbol characters (「,」 of 4,567, 「[」, 「-」) get this noun's left id while
+            # their pos1 is 記号: on chABSA, EDINET and Wikipedia text it is the only id whose
+            # tokens' pos1 differs from the id's, and only 記号 tokens carry it.
+            if feature == "名詞,普通名詞,サ変可能,*,*,*,*,*,*":
+                table.append(SYMBOL)
+                continue
+            table.append(_POS1_CLASS.get(feature.split(",", 1)[0], OTHER))
+    return np.array(table, dtype=np.int8)
+
+
+_TOKEN_CLASS = _token_class_table()
+_IS_WORD = np.isin(np.arange(7), [OTHER, NOUN, PARTICLE, AUX, VERB])
+_IS_FUNC = np.isin(np.arange(7), [PARTICLE, AUX])
+_IS_PRED = np.isin(np.arange(7), [AUX, VERB])
+IS_PREDICATE = _IS_PRED  # for TextAnalysis.per_line
+IS_PARTICLE = np.arange(7) == PARTICLE
 
 
 # Character classes are counted for the whole text at once with numpy: one UTF-32 encode, one
 # lookup table from code point to class, one bincount per (line, class). A few ns per character.
-CHAR_CLASSES = ("other", "hira", "kata", "kanji", "digit", "latin", "space", "symbol", "replacement", "mojibake", "newline")
+CHAR_CLASSES = (
+    "other", "hira", "kata", "kanji", "digit", "latin", "space", "symbol", "replacement", "mojibake", "newline",
+)  # fmt: skip
 CHAR_INDEX = {name: i for i, name in enumerate(CHAR_CLASSES)}
 
 
@@ -94,47 +131,39 @@ def char_class_counts(text: str) -> np.ndarray:
     return np.bincount(line_of * k + cls, minlength=n_lines * k).reshape(n_lines, k)
 
 
-def _last_word(rows: str) -> str:
-    """pos1 of the last non-symbol token of one line's rows ("" if none)."""
-    end = len(rows) - 1
-    while end > 0:
-        start = rows.rfind("\n", 0, end) + 1
-        pos = rows[start:end]
-        if pos != "補助記号" and pos != "記号":
-            return pos
-        end = start - 1
-    return ""
-
-
 class TextAnalysis:
     """One MeCab parse of a text, kept per line.
 
-    ``lines``: the text's lines; ``rows``: per line, MeCab's pos1 rows (``"名詞\n助詞\n"``, ""
-    for a blank line); ``ends``: per line, the pos1 of its last word (``_last_word``);
-    ``chars``: per-line character-class counts (numpy, shape (lines, ``CHAR_CLASSES``)).
+    ``lines``: the text's lines; ``ids``: the left context ids of all tokens, in order (numpy);
+    ``ntok``: tokens per line (numpy; 0 for a blank line); ``chars``: per-line character-class
+    counts (numpy, shape (lines, ``CHAR_CLASSES``)).
     """
 
-    __slots__ = ("text", "lines", "rows", "ends", "chars", "cached_signals")
+    __slots__ = ("text", "lines", "ids", "ntok", "chars", "cached_signals")
 
-    def __init__(self, text: str, lines: list[str], rows: list[str], ends: list[str], chars: np.ndarray):
+    def __init__(self, text: str, lines: list[str], ids: np.ndarray, ntok: np.ndarray, chars: np.ndarray):
         self.text = text
         self.lines = lines
-        self.rows = rows
-        self.ends = ends
+        self.ids = ids
+        self.ntok = ntok
         self.chars = chars
         self.cached_signals: dict | None = None
 
     def subset(self, keep: list[int]) -> TextAnalysis:
         """The analysis of the text made of the lines ``keep`` (indices, in order)."""
         lines = [self.lines[i] for i in keep]
+        kept_line = np.zeros(len(self.lines), dtype=bool)
+        kept_line[keep] = True
+        token_line = np.repeat(np.arange(len(self.lines)), self.ntok)
         return TextAnalysis(
-            "\n".join(lines), lines, [self.rows[i] for i in keep], [self.ends[i] for i in keep],
-            self.chars[keep],
-        )  # fmt: skip
+            "\n".join(lines), lines, self.ids[kept_line[token_line]], self.ntok[keep], self.chars[keep]
+        )
 
-    def line_counts(self, i: int) -> dict:
-        """Token counts of line ``i`` (for the line cleaner's candidate lines)."""
-        return token_counts(self.rows[i], [self.ends[i]])
+    def per_line(self, table: np.ndarray) -> list[int]:
+        """Per line, how many of its tokens the class table ``table`` (bool per class) selects."""
+        hits = np.concatenate(([0], np.cumsum(table[_TOKEN_CLASS[self.ids]])))
+        ends = np.cumsum(self.ntok)
+        return (hits[ends] - hits[ends - self.ntok]).tolist()
 
 
 def analyze_text(text: str) -> TextAnalysis:
@@ -146,51 +175,56 @@ def analyze_text(text: str) -> TextAnalysis:
         if terminator in mecab_text:
             mecab_text = mecab_text.replace(terminator, "\u3000")
     parse = pos_tagger().parse
-    rows = [
-        parse(mecab_line) + "\n" if line and not line.isspace() else ""
-        for line, mecab_line in zip(lines, mecab_text.split("\n"))
-    ]
-    return TextAnalysis(text, lines, rows, list(map(_last_word, rows)), chars)
+    outs = [parse(m) if line and not line.isspace() else "" for line, m in zip(lines, mecab_text.split("\n"))]
+    ntok = np.array([o.count(" ") + 1 if o else 0 for o in outs], dtype=np.int64)
+    ids = np.zeros(0, np.int64)
+    if ntok.any():
+        ids = np.fromstring(" ".join(o for o in outs if o), dtype=np.int64, sep=" ")
+    if len(ids) != ntok.sum():
+        raise RuntimeError("MeCab output does not match its token count")
+    return TextAnalysis(text, lines, ids, ntok, chars)
 
 
-def token_counts(joined: str, ends: list[str]) -> dict:
-    """Token signals of MeCab rows (all lines joined) and the lines' last words (``_last_word``)."""
-    count = joined.count
-    tokens = count("\n")
-    terminators = count("空白\n")
-    aux = count("助動詞\n")
-    pred = count("動詞\n") - count("感動詞\n") + count("形容詞\n")
-    words = tokens - terminators - count("記号\n")
-    # Sentences end at 。!? and at the end of a line. One whose last word is a predicate
-    # (動詞・助動詞・形容詞; before 。, or at the line end as in chabsa sentences and bullet items)
-    # is complete; nominal endings (体言止め, headings, table cells) are not. One closing
-    # bracket or symbol may sit between the predicate and 。 (…した」。).
-    pred_ends = 0
-    if terminators:
-        # ("動詞\n" also ends 助動詞, a predicate, and the rare interjection 感動詞 — 「はい。」 —
-        # which is let through as one)
-        pred_ends = (
-            count("動詞\n空白\n") + count("形容詞\n空白\n")
-            + count("動詞\n補助記号\n空白\n") + count("形容詞\n補助記号\n空白\n")
-        )  # fmt: skip
-    line_ends = Counter(ends)
-    unterminated = len(ends) - line_ends["空白"] - line_ends[""]
-    pred_line_ends = sum(line_ends[pos] for pos in PREDICATE_POS)
-    sentences = terminators + unterminated
-    # longest run of tokens with no predicate and no sentence end; it runs on across line
-    # breaks (PDF wraps, table rows, lists). Split at every row ending in 動詞 (so 助動詞 too,
-    # and the rare interjection 感動詞), 形容詞 or 空白; a leftover "助" of a split 助動詞 row
-    # holds no newline, so newlines count tokens.
-    max_run = 0
-    if tokens:
-        runs = joined.replace("形容詞\n", "動詞\n").replace("空白\n", "動詞\n").split("動詞\n")
-        max_run = max(map(str.count, runs, ["\n"] * len(runs)))
+def token_counts(analysis: TextAnalysis) -> dict:
+    """Token signals of an analysis (see ``signals``)."""
+    cls = _TOKEN_CLASS[analysis.ids]
+    tokens = len(cls)
+    if tokens == 0:
+        return dict(tokens=0, words=0, func=0, pred=0, sentences=0, complete_sentences=0, pred_sentences=0, max_run=0)
+    per_class = np.bincount(cls, minlength=7)
+    is_pred = _IS_PRED[cls]
+    terminators = int(per_class[TERM])
+    # index of the last non-symbol token (word or sentence end) at or before each position
+    idx = np.arange(tokens)
+    last = np.maximum.accumulate(np.where(cls != SYMBOL, idx, -1))
+    # Sentences end at 。!? and at the end of a line. One whose last word (closing brackets and
+    # other symbols skipped) is a predicate (動詞・助動詞・形容詞; before 。, or at the line end as in
+    # chabsa sentences and bullet items) is complete; nominal endings (体言止め, headings, table
+    # cells) are not.
+    term_at = np.nonzero(cls == TERM)[0]
+    before = last[term_at - 1][term_at > 0]
+    pred_ends = int(np.count_nonzero(is_pred[before[before >= 0]]))
+    line_end = np.cumsum(analysis.ntok)[analysis.ntok > 0] - 1
+    line_start = line_end - analysis.ntok[analysis.ntok > 0] + 1
+    end_word = last[line_end]
+    has_word = end_word >= line_start  # not a line of symbols only
+    end_cls = cls[end_word[has_word]]
+    unterminated = int(np.count_nonzero(end_cls != TERM))
+    pred_line_ends = int(np.count_nonzero(_IS_PRED[end_cls]))
+    # Longest run of tokens with no predicate and no sentence end; it runs on across line breaks
+    # (PDF wraps, table rows, lists).
+    breaks = np.nonzero(is_pred | (cls == TERM))[0]
+    if len(breaks):
+        gaps = np.diff(np.concatenate(([-1], breaks, [tokens]))) - 1
+        max_run = int(gaps.max())
+    else:
+        max_run = tokens
     return {
         "tokens": tokens,
-        "words": words,
-        "func": count("助詞\n") + aux,
-        "pred": pred,
-        "sentences": sentences,
+        "words": int(per_class[_IS_WORD].sum()),
+        "func": int(per_class[_IS_FUNC].sum()),
+        "pred": int(per_class[_IS_PRED].sum()),
+        "sentences": terminators + unterminated,
         "complete_sentences": terminators + pred_line_ends,
         "pred_sentences": pred_ends + pred_line_ends,
         "max_run": max_run,
@@ -240,16 +274,25 @@ def _r(x: float) -> float:
 
 
 def signals(analysis: TextAnalysis) -> dict:
-    """Document signals: plain ints and floats rounded to 4 decimals (byte-stable metadata)."""
+    """Document signals: plain ints and floats rounded to 4 decimals (byte-stable metadata).
+
+    chars: non-space characters; lines: non-blank lines; sentences: sentence units (split at
+    。!? and line ends); complete_sentences: those ending in 。!? or in a predicate;
+    japanese/hiragana/digit/symbol/latin/replacement/mojibake_ratio: shares of the characters
+    (classes of ``char_class_counts``; symbol includes replacement and mojibake characters);
+    words: MeCab tokens that are not symbols; function_word_ratio: 助詞+助動詞 per word;
+    predicate_end_share: share of sentence units whose last word is 動詞・助動詞・形容詞;
+    max_noun_run: longest run of tokens without a predicate or a sentence end.
+    """
     if analysis.cached_signals is not None:
         return dict(analysis.cached_signals)
     c = dict(zip(CHAR_CLASSES, analysis.chars.sum(axis=0).tolist()))
     chars = sum(c.values()) - c["space"] - c["newline"]
     div = chars or 1
-    t = token_counts("".join(analysis.rows), analysis.ends)
+    t = token_counts(analysis)
     analysis.cached_signals = {
         "chars": chars,
-        "lines": sum(1 for r in analysis.rows if r),
+        "lines": int(np.count_nonzero(analysis.ntok)),
         "sentences": t["sentences"],
         "complete_sentences": t["complete_sentences"],
         "japanese_ratio": _r((c["hira"] + c["kata"] + c["kanji"]) / div),

@@ -18,12 +18,14 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from corpus.filters.analysis import CHAR_INDEX, get_analysis, set_analysis, signals
+from corpus.filters.analysis import CHAR_INDEX, IS_PARTICLE, IS_PREDICATE, get_analysis, set_analysis, signals
 from corpus.filters.annotate import update_quality
 
 # TOC: a dot/line leader, then a page number at the end of the line (「第2 事業の状況 ……… 12」;
 # NFKC turns … into ...).
-RE_TOC = re.compile(r"(?:\.{3,}|…{2,}|‥{2,}|・{3,}|･{3,}|·{3,}|-{4,}|―{2,}|─{2,}|_{3,})\s*(?:\d{1,4}|[ivxlcIVXLC]{1,6})\s*$")
+RE_TOC = re.compile(
+    r"(?:\.{3,}|…{2,}|‥{2,}|・{3,}|･{3,}|·{3,}|-{4,}|―{2,}|─{2,}|_{3,})\s*(?:\d{1,4}|[ivxlcIVXLC]{1,6})\s*$"
+)
 # a table cell that is a number, with sign and unit: 「△1,234」「12.3%」「100株」「-」
 RE_NUMERIC_CELL = re.compile(r"^(?:[△▲+\-−]?[\d,.]+(?:%|円|千円|百万円|億円|株|千株|人|件|倍|年|月|日|期)?|[-―])$")
 RE_ITEM_SEPARATORS = re.compile(r"[、,/|・:;#\s]+")
@@ -93,22 +95,30 @@ class LineCleanConfig:
 
 
 def classify_line(
-    line: str, counts: list[int], cfg: LineCleanConfig, rows: str, maybe_boilerplate: bool = True, maybe_nav: bool = True
+    line: str,
+    counts: list[int],
+    cfg: LineCleanConfig,
+    predicates: int,
+    particles: int,
+    maybe_boilerplate: bool = True,
+    maybe_nav: bool = True,
 ) -> str | None:
     """Reason to drop one non-blank line, or None to keep it.
 
-    ``counts``: the line's character-class counts (a row of ``char_class_counts``); ``rows``:
-    the line's MeCab pos1 rows from the document's parse. ``maybe_boilerplate``/``maybe_nav``:
+    ``counts``: the line's character-class counts (a row of ``char_class_counts``);
+    ``predicates``/``particles``: how many 動詞・助動詞・形容詞 / 助詞 tokens the line has in the
+    document's one MeCab parse. ``maybe_boilerplate``/``maybe_nav``:
     False when the whole document has no boilerplate / navigation word (skips those regexes).
     """
     chars = sum(counts) - counts[_SPACE] - counts[_NEWLINE]
     if chars <= 0:
         return None
     stripped = line.strip()
-    if maybe_boilerplate and cfg.drop_boilerplate and chars <= cfg.boilerplate_max_chars and RE_BOILERPLATE.search(stripped):
-        return "boilerplate"
+    if maybe_boilerplate and cfg.drop_boilerplate and chars <= cfg.boilerplate_max_chars:
+        if RE_BOILERPLATE.search(stripped):
+            return "boilerplate"
     pipes = stripped.count("|") + stripped.count("\t")
-    predicate = has_predicate(rows)
+    predicate = predicates > 0
     if predicate and pipes < 2:
         return None  # a prose line: the common case
     if cfg.drop_navigation and chars <= 120 and not predicate:
@@ -124,18 +134,13 @@ def classify_line(
                 return "table_residue"
         return None
     reason = _nominal_line_reason(stripped, chars, counts, cfg)
-    if reason == "keyword_list" and (rows.count("助詞\n") or "(" in stripped or "「" in stripped):
+    if reason == "keyword_list" and (particles or "(" in stripped or "「" in stripped):
         # particles or brackets: a phrase or a sentence fragment, not a bare list of keywords
         return None
     return reason
 
 
 _SPACE, _NEWLINE, _HIRA = CHAR_INDEX["space"], CHAR_INDEX["newline"], CHAR_INDEX["hira"]
-
-
-def has_predicate(rows: str) -> bool:
-    """Does a line (its MeCab pos1 rows) hold a 動詞, 助動詞 or 形容詞?"""
-    return rows.count("動詞\n") > rows.count("感動詞\n") or "形容詞\n" in rows
 
 
 _PAGE_NUMBER_END = frozenset("0123456789ivxlcIVXLC")
@@ -193,19 +198,19 @@ class JapaneseLineCleaner(PipelineStep):
         reasons: list[str | None] = []
         seen_rows: set[str] = set()
         counts = analysis.chars.tolist()
+        ntok = analysis.ntok.tolist()
+        predicates = analysis.per_line(IS_PREDICATE)
+        particles = analysis.per_line(IS_PARTICLE)
         # cheap substring checks over the whole text decide whether the per-line regexes can
         # find anything (most documents hold no boilerplate and no menu)
         text = analysis.text
         maybe_boilerplate = any(key in text for key in _BOILERPLATE_KEYS)
         maybe_nav = any(word in text for word in _NAV_KEYS)
         for i, line in enumerate(analysis.lines):
-            rows = analysis.rows[i]
-            if not rows or (
-                not maybe_boilerplate and "|" not in line and "\t" not in line and has_predicate(rows)
-            ):
+            if not ntok[i] or (not maybe_boilerplate and predicates[i] and "|" not in line and "\t" not in line):
                 reasons.append(None)  # blank, or prose: a line with a predicate and no table cells
                 continue
-            reason = classify_line(line, counts[i], cfg, rows, maybe_boilerplate, maybe_nav)
+            reason = classify_line(line, counts[i], cfg, predicates[i], particles[i], maybe_boilerplate, maybe_nav)
             if reason is None and cfg.drop_duplicate_table_rows and line.count("|") >= 2:
                 # the same row again (filings repeat whole stock-option tables per series, 「同左」)
                 key = line.strip()
@@ -216,9 +221,9 @@ class JapaneseLineCleaner(PipelineStep):
         keep: list[int] = []
         for i, reason in enumerate(reasons):
             if reason is None:
-                blank = not analysis.rows[i]
+                blank = not ntok[i]
                 # collapse blank lines left behind (no leading, trailing or repeated blank lines)
-                if blank and (not keep or not analysis.rows[keep[-1]]):
+                if blank and (not keep or not ntok[keep[-1]]):
                     continue
                 keep.append(i)
             elif blocks and reasons[i - 1] == reason:
@@ -226,7 +231,7 @@ class JapaneseLineCleaner(PipelineStep):
                 blocks[-1] = (no, reason, text + "\n" + analysis.lines[i])
             else:
                 blocks.append((i + 1, reason, analysis.lines[i]))
-        while keep and not analysis.rows[keep[-1]]:
+        while keep and not ntok[keep[-1]]:
             keep.pop()
         chars_before = signals(analysis)["chars"]
         if blocks:

@@ -56,7 +56,9 @@ class QualityFilter(BaseFilter):
         super().__init__(exclusion_writer=exclusion_writer)
         self.config = config if config is not None else self.config_class()
         if not isinstance(self.config, self.config_class):
-            raise TypeError(f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(self.config).__name__}")
+            raise TypeError(
+                f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(self.config).__name__}"
+            )
 
     def signals(self, doc: Document) -> dict:
         quality = quality_signals(doc)
