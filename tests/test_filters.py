@@ -317,3 +317,14 @@ def test_disabled_filters_are_left_out():
     names = [type(s).__name__ for s in quality_steps(cfg, None)]
     assert names[:2] == ["JapaneseAnnotator", "JapaneseLineCleaner"]
     assert "RepetitionFilter" not in names and "FinanceDomainTagger" not in names and "NounRunFilter" in names
+
+
+def test_impossible_thresholds_fail_early_naming_the_field():
+    cfg = QualityConfig()
+    cfg.script.min_hiragana_ratio = 10
+    with pytest.raises(ValueError, match=r"quality\.script\.min_hiragana_ratio"):
+        quality_steps(cfg, None)
+    cfg = QualityConfig()
+    cfg.repetition.dup_ngram_sizes = (10, 20, 30)
+    with pytest.raises(ValueError, match="same length"):
+        quality_steps(cfg, None)

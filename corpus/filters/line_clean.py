@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -52,6 +52,10 @@ RE_BOILERPLATE = re.compile(
 )
 
 
+def _help(text: str) -> dict:
+    return {"help": text}
+
+
 @dataclass
 class LineCleanConfig:
     """Thresholds of the line cleaner (each reason can be switched off).
@@ -62,36 +66,56 @@ class LineCleanConfig:
     rows each.
     """
 
-    enabled: bool = True
-    drop_table_residue: bool = True
-    drop_toc: bool = True
-    drop_keyword_lists: bool = True
-    drop_navigation: bool = True
-    drop_boilerplate: bool = True
-    drop_duplicate_table_rows: bool = True
+    enabled: bool = field(default=True, metadata=_help("run the line cleaner"))
+    drop_table_residue: bool = field(
+        default=True, metadata=_help("remove table rows and number/unit residue lines")
+    )
+    drop_toc: bool = field(default=True, metadata=_help("remove dot-leader table-of-contents lines"))
+    drop_keyword_lists: bool = field(default=True, metadata=_help("remove keyword/issuer list lines"))
+    drop_navigation: bool = field(
+        default=True, metadata=_help("remove menus, breadcrumbs and navigation words")
+    )
+    drop_boilerplate: bool = field(
+        default=True, metadata=_help("remove short copyright/cookie/JavaScript/share lines")
+    )
+    drop_duplicate_table_rows: bool = field(
+        default=True, metadata=_help("remove repeated table rows (kept once)")
+    )
     # A line without a predicate is table residue when digits+symbols make up at least this share
     # of its characters and hiragana less than ``table_max_hiragana``. 0.6: 「△1,234」 is 1.0,
     # 「4,567億円」 0.75, while headings with a year 「(2)2020年度の見通し」 are 0.54 and dates
     # 「2020年3月31日現在」 0.5 (kept as captions). In chABSA no line without a predicate reaches 0.6.
-    table_numeric_share: float = 0.6
+    table_numeric_share: float = field(
+        default=0.6, metadata=_help("digits+symbols share above which a line without predicate is table residue")
+    )
     # ... or when at least this many of its space-separated cells are numbers (a table row
     # flattened with spaces: 「536,351,448 536,351,448 東京証券取引所市場第一部 100株」). A results
     # line without spaces, 「受注高1,443億71百万円(前連結会計年度比4.7%減)」, has none and stays.
-    table_min_number_cells: int = 3
+    table_min_number_cells: int = field(
+        default=3, metadata=_help("space-separated number cells that make a line a flattened table row")
+    )
     # A table row (two or more | or tabs) is residue unless it holds 。, or a predicate with at
     # least this share of hiragana (a cell of prose). Career-history rows in EDINET 役員の状況
     # have a stray verb (「入社」「転籍」) but ~0.02 hiragana; prose cells ~0.25+.
-    table_row_min_hiragana: float = 0.15
+    table_row_min_hiragana: float = field(
+        default=0.15, metadata=_help("hiragana share a |-table row with a predicate needs to count as prose")
+    )
     # Prose has hiragana (particles, endings); table cells and lists hardly any. 0.1 = one kana
     # in ten characters; 「(1)2019年度から2021年度の3か年」 (0.2) stays.
-    table_max_hiragana: float = 0.1
+    table_max_hiragana: float = field(
+        default=0.1, metadata=_help("table residue lines have less hiragana than this share")
+    )
     # A line without a predicate split by 、,/|・ or spaces into at least this many items, of at
     # most ``keyword_max_item_chars`` characters on average, is a keyword/issuer list.
-    keyword_min_items: int = 5
-    keyword_max_item_chars: float = 8.0
+    keyword_min_items: int = field(default=5, metadata=_help("items a keyword-list line has at least"))
+    keyword_max_item_chars: float = field(
+        default=8.0, metadata=_help("mean characters per item of a keyword-list line at most")
+    )
     # Boilerplate lines are only removed when shorter than this (a long line that mentions
     # cookies is a paragraph of a privacy policy, judged by the document-level filter).
-    boilerplate_max_chars: int = 200
+    boilerplate_max_chars: int = field(
+        default=200, metadata=_help("boilerplate lines are only removed below this length")
+    )
 
 
 def classify_line(
