@@ -37,26 +37,35 @@ _EXTRACTED_FIELDS = (
     "quarantine",
 )
 
-_LIBRARIES = ("kinyu", "pdfminer.six", "pypdfium2", "trafilatura", "lxml", "charset-normalizer")
+# what each format's extraction depends on: its settings (by prefix) and its libraries
+_FORMAT_DEPENDENCIES = {
+    "pdf": ("pdf_", ("pdfminer.six", "pypdfium2")),
+    "html": ("html_", ("trafilatura", "lxml", "lxml_html_clean", "charset-normalizer")),
+    "text": (None, ("charset-normalizer",)),
+}
 
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("KINYU_CACHE_DIR", Path.home() / ".cache" / "kinyu" / "extract"))
 
 
-def library_versions() -> dict[str, str]:
+def _version(name: str) -> str:
+    try:
+        return _md.version(name)
+    except _md.PackageNotFoundError:
+        return "-"
+
+
+def format_fingerprints(extract: dict) -> dict[str, str]:
+    """One fingerprint per format: only its own settings and libraries (and kinyu's version),
+    so that switching the PDF backend leaves the HTML entries valid."""
     out = {}
-    for name in _LIBRARIES:
-        try:
-            out[name] = _md.version(name)
-        except _md.PackageNotFoundError:
-            out[name] = "-"
+    for fmt, (prefix, libraries) in _FORMAT_DEPENDENCIES.items():
+        settings = {k: v for k, v in extract.items() if prefix and k.startswith(prefix)}
+        versions = {name: _version(name) for name in ("kinyu", *libraries)}
+        blob = json.dumps({"format": fmt, "settings": settings, "versions": versions}, sort_keys=True)
+        out[fmt] = hashlib.sha256(blob.encode()).hexdigest()[:16]
     return out
-
-
-def settings_fingerprint(extract: dict) -> str:
-    blob = json.dumps({"extract": extract, "versions": library_versions()}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 class ExtractionCacheLookup(PipelineStep):
@@ -66,20 +75,21 @@ class ExtractionCacheLookup(PipelineStep):
     name = "🗃 Extraction cache (lookup)"
     type = "🗃 - CACHE"
 
-    def __init__(self, cache_dir: str, fingerprint: str):
+    def __init__(self, cache_dir: str, fingerprints: dict[str, str]):
         super().__init__()
         self.cache_dir = cache_dir
-        self.fingerprint = fingerprint
+        self.fingerprints = fingerprints
 
     def path_for(self, key: str) -> Path:
         return Path(self.cache_dir) / key[:2] / f"{key}.json.gz"
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for doc in data:
-            if not doc.media or "quarantine" in doc.metadata:
+            fingerprint = self.fingerprints.get(doc.metadata.get("format"))
+            if not doc.media or "quarantine" in doc.metadata or fingerprint is None:
                 yield doc  # jsonl records and unread files have nothing to extract
                 continue
-            key = hashlib.sha256(f"{doc.metadata['sha256']}|{doc.metadata['format']}|{self.fingerprint}".encode()).hexdigest()
+            key = hashlib.sha256(f"{doc.metadata['sha256']}|{doc.metadata['format']}|{fingerprint}".encode()).hexdigest()
             path = self.path_for(key)
             if path.is_file():
                 with self.track_time():

@@ -61,7 +61,7 @@ def cmd_build(args) -> int:
     try:
         run = build(cfg, overwrite=args.overwrite)
     except RunFolderError as e:
-        console.print(f"[red]error:[/] {e}")
+        print(f"error: {e}", file=sys.stderr)
         return 2
     if cfg.executor.kind == "slurm":
         console.print(f"Slurm jobs submitted; scripts under {run}/logs/*/launch_script.slurm")

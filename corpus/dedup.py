@@ -62,7 +62,7 @@ from datatrove.utils.word_tokenizers import WordTokenizer
 
 from kinyu.config import ConfigError
 
-from corpus.japanese import sentence_spans
+from corpus.japanese import JapaneseWordTokenizer
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,34 +133,15 @@ _NO_SIMPLIFY = TextNormConfig(
 )
 
 
-class CharNgramTokenizer(WordTokenizer):
+class CharNgramTokenizer(JapaneseWordTokenizer):
     """datatrove ``WordTokenizer`` whose words are single characters (whitespace dropped).
 
     With it, MinHash n-grams are character n-grams: Japanese has no spaces, so character
     shingles need no segmenter and are insensitive to how a dictionary splits a word.
     """
 
-    def __init__(self):
-        super().__init__("ja")
-
     def word_tokenize(self, text: str) -> list[str]:
         return [c for c in text if not c.isspace()]
-
-    def sent_tokenize(self, text: str) -> list[str]:
-        return [text[s:e] for s, e in sentence_spans(text)]
-
-    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
-        return sentence_spans(text)
-
-    # equal and hashable by class, so load_word_tokenizer's lru_cache sees unpickled copies as one
-    def __eq__(self, other):
-        return type(other) is type(self)
-
-    def __hash__(self):
-        return hash(type(self).__qualname__)
-
-    def __repr__(self):
-        return "CharNgramTokenizer()"
 
 
 def doc_key(doc: Document) -> tuple[str, str]:

@@ -125,19 +125,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-class FugashiWordTokenizer(WordTokenizer):
-    """datatrove ``WordTokenizer`` backed by MeCab (fugashi + unidic-lite), for Japanese.
-
-    Words are MeCab surface forms (whitespace tokens dropped); sentences are split on 。!? and
-    line breaks (``sentence_spans``). It holds no MeCab object itself (``tagger()`` is per
-    thread), so it pickles and can be handed to ``load_word_tokenizer`` / MinHash steps.
-    """
+class JapaneseWordTokenizer(WordTokenizer):
+    """Base for datatrove ``WordTokenizer``s on Japanese: sentences split on 。!? and line
+    breaks (``sentence_spans``); subclasses say what a word is. Holds no MeCab object, so it
+    pickles and can be handed to ``load_word_tokenizer`` / MinHash steps."""
 
     def __init__(self):
         super().__init__("ja")
-
-    def word_tokenize(self, text: str) -> list[str]:
-        return [w.surface for w in tagger()(text) if w.surface and not w.surface.isspace()]
 
     def sent_tokenize(self, text: str) -> list[str]:
         return [text[s:e] for s, e in sentence_spans(text)]
@@ -153,4 +147,12 @@ class FugashiWordTokenizer(WordTokenizer):
         return hash(type(self).__qualname__)
 
     def __repr__(self):
-        return "FugashiWordTokenizer()"
+        return f"{type(self).__name__}()"
+
+
+class FugashiWordTokenizer(JapaneseWordTokenizer):
+    """Words are MeCab surface forms (fugashi + unidic-lite; ``tagger()`` is per thread),
+    whitespace tokens dropped."""
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return [w.surface for w in tagger()(text) if w.surface and not w.surface.isspace()]

@@ -24,7 +24,7 @@ from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.tokens import DocumentTokenizer
 from datatrove.pipeline.writers import JsonlWriter
 
-from corpus.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, settings_fingerprint
+from corpus.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
 from corpus.config import CorpusConfig
 from corpus.dedup import dedup_stages
 from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
@@ -119,9 +119,7 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
     cache_lookup, cache_store = [], []
     if cfg.cache.enabled:
         cache_dir = str(cfg.cache.dir or default_cache_dir())
-        settings = {k: v for k, v in to_dict(x).items() if k != "min_chars"}
-        fingerprint = settings_fingerprint(settings)
-        cache_lookup = [ExtractionCacheLookup(cache_dir, fingerprint)]
+        cache_lookup = [ExtractionCacheLookup(cache_dir, format_fingerprints(to_dict(x)))]
         cache_store = [ExtractionCacheStore(cache_dir)]
     steps = [
         RawFileReader(input_paths(cfg), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude)),

@@ -148,7 +148,7 @@ def test_ablation_trains_a_proxy_per_variant_and_is_resumable(tmp_path, monkeypa
     argv = ["corpus", "ablate", "--vary", "quality.script.min_hiragana_ratio=0.05,0.3", "--proxy", str(tmp_path / "proxy.yaml"), "--out", str(out)]
     assert main(argv) == 0
     rows = list(csv.DictReader((out / "ablation.csv").open(encoding="utf-8")))
-    assert [r["min_hiragana_ratio"] for r in rows] == ["0.05", "0.3"]
+    assert [r["quality.script.min_hiragana_ratio"] for r in rows] == ["0.05", "0.3"]
     loose, strict = rows
     assert int(strict["kept_docs"]) < int(loose["kept_docs"])
     assert int(strict["removed_but_kept_elsewhere"]) > 0 and "script" in strict["examples"]
