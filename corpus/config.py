@@ -36,6 +36,10 @@ class ExtractConfig:
         metadata=_help("pdfminer reads vertical 縦書き text in order; pypdfium2 is ~10x faster"),
     )
     pdf_detect_vertical: bool = field(default=True, metadata=_help("pdfminer LAParams(detect_vertical)"))
+    pdf_boxes_flow: float | None = field(
+        default=None,
+        metadata=_help("pdfminer LAParams(boxes_flow); none = reading-order sort, deterministic (pdfminer's grouping is not)"),
+    )
     pdf_join_lines: bool = field(default=True, metadata=_help("re-join hard-wrapped lines"))
     pdf_drop_running_lines: bool = field(default=True, metadata=_help("drop running headers/footers and page numbers"))
     html_include_tables: bool = field(default=True, metadata=_help("keep table text (filters remove table residue later)"))

@@ -63,7 +63,14 @@ class PdfExtractor(FormatExtractor):
     name = "📄 PDF"
     fmt = "pdf"
 
-    def __init__(self, backend: str = "pdfminer", detect_vertical: bool = True, join_lines: bool = True, drop_running_lines: bool = True):
+    def __init__(
+        self,
+        backend: str = "pdfminer",
+        detect_vertical: bool = True,
+        join_lines: bool = True,
+        drop_running_lines: bool = True,
+        boxes_flow: float | None = None,
+    ):
         super().__init__()
         if backend not in ("pdfminer", "pypdfium2"):
             raise ValueError(f"unknown PDF backend {backend!r}: use pdfminer or pypdfium2")
@@ -71,6 +78,7 @@ class PdfExtractor(FormatExtractor):
         self.detect_vertical = detect_vertical
         self.join_lines = join_lines
         self.drop_running_lines = drop_running_lines
+        self.boxes_flow = boxes_flow
 
     def extract(self, doc: Document, data: bytes) -> None:
         if not data:
@@ -78,7 +86,7 @@ class PdfExtractor(FormatExtractor):
         if not data.lstrip()[:5].startswith(b"%PDF"):
             raise PdfError("corrupt", "no %PDF header")
         if self.backend == "pdfminer":
-            result = extract_pdfminer(data, self.detect_vertical)
+            result = extract_pdfminer(data, self.detect_vertical, boxes_flow=self.boxes_flow)
             doc.metadata["extractor"] = f"pdfminer.six {_version('pdfminer.six')}"
         else:
             result = extract_pdfium(data)

@@ -27,7 +27,7 @@ class PdfText:
     warnings: list[str] = field(default_factory=list)
 
 
-def extract_pdfminer(data: bytes, detect_vertical: bool = True, max_pages: int = 0) -> PdfText:
+def extract_pdfminer(data: bytes, detect_vertical: bool = True, max_pages: int = 0, boxes_flow: float | None = None) -> PdfText:
     import logging
 
     from pdfminer.high_level import extract_pages
@@ -47,7 +47,11 @@ def extract_pdfminer(data: bytes, detect_vertical: bool = True, max_pages: int =
     pdf_logger.addHandler(handler)
     try:
         pages = []
-        laparams = LAParams(detect_vertical=detect_vertical)
+        # boxes_flow=None: text boxes in plain reading order (vertical boxes right to left, then
+        # horizontal ones top to bottom). pdfminer's default box grouping breaks distance ties
+        # by id(), i.e. memory addresses, so the same PDF came out in different orders in
+        # different processes (measured on the MHLW 告示); None is deterministic.
+        laparams = LAParams(detect_vertical=detect_vertical, boxes_flow=boxes_flow)
         for layout in extract_pages(io.BytesIO(data), laparams=laparams, maxpages=max_pages):
             pages.append("".join(el.get_text() for el in layout if isinstance(el, LTTextContainer)))
     except (PDFPasswordIncorrect, PDFEncryptionError) as e:

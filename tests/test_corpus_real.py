@@ -102,7 +102,7 @@ def test_vertical_kokuji_reads_in_order():
 def test_letter_spaced_header_is_undone():
     doc = run_extractor(PdfExtractor(), shared("real", "mhlw-pdf", "0000196315-1-2.pdf"), "pdf")
     text = normalize_japanese(doc.text)
-    assert text.startswith("保医発0305第2号")
+    assert "保医発0305第2号" in text[:20]  # a one-character vertical box (「地」) may come first
     assert "平成30年3月5日" in text
 
 
