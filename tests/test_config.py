@@ -81,4 +81,5 @@ def test_shipped_train_configs_load(name):
 def test_shipped_eval_config_loads():
     from evaluation.config import EvalConfig
 
-    load_config(EvalConfig, REPO / "configs" / "eval.yaml")
+    cfg = load_config(EvalConfig, REPO / "configs" / "eval.yaml")
+    assert cfg.tasks == ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1"]
