@@ -3,7 +3,6 @@ ablations with proxy training."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os

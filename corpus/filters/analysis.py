@@ -11,7 +11,6 @@ between costs a fresh parse, never a wrong answer.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
