@@ -230,21 +230,20 @@ def test_zero3_loads_a_checkpoint_into_shards(shared_run, corpora, tmp_path):
 # --- a bad config fails at once, before any work -----------------------------------------------------
 
 
-def _fails_fast(argv: list[str], capsys, expect: str, out: Path) -> None:
+def _check_fails_fast(argv: list[str], capsys, expect: str, out: Path) -> None:
     from training.cli import main
 
-    start = time.perf_counter()
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert expect in err, err
+    # "at once, before any work": nothing was written (speed itself belongs in benchmarks/)
     assert not out.exists(), "a failing config must not create the run folder"
-    assert time.perf_counter() - start < 20
 
 
 def test_unknown_field_fails(tmp_path, capsys):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(TINY.read_text().replace("  seq_len: 128", "  seq_len: 128\n  seqlen: 64"))
-    _fails_fast(["--config", str(cfg), "--run.out_dir", str(tmp_path / "o")], capsys, "seqlen", tmp_path / "o")
+    _check_fails_fast(["--config", str(cfg), "--run.out_dir", str(tmp_path / "o")], capsys, "seqlen", tmp_path / "o")
     with pytest.raises(ConfigError, match="unknown config field 'optim.learning_rate'"):
         load_config(TrainConfig, TINY, {"optim.learning_rate": 1})
 
@@ -252,9 +251,9 @@ def test_unknown_field_fails(tmp_path, capsys):
 def test_missing_shards_fail(tmp_path, capsys):
     empty = tmp_path / "corpus_without_tokens"
     (empty / "tokenizer").mkdir(parents=True)
-    _fails_fast(["--config", str(TINY), "--data.corpus_runs", str(empty), "--run.out_dir", str(tmp_path / "o")],
+    _check_fails_fast(["--config", str(TINY), "--data.corpus_runs", str(empty), "--run.out_dir", str(tmp_path / "o")],
                 capsys, "missing token shards", tmp_path / "o")
-    _fails_fast(["--config", str(TINY), "--data.corpus_runs", str(tmp_path / "nowhere"),
+    _check_fails_fast(["--config", str(TINY), "--data.corpus_runs", str(tmp_path / "nowhere"),
                  "--run.out_dir", str(tmp_path / "o")], capsys, "CORPUS_RUN folder not found", tmp_path / "o")
 
 
@@ -263,18 +262,18 @@ def test_tokenizer_mismatch_fails(shared_run, corpora, tmp_path, capsys):
     # a corpus made with another tokenizer (trained on other text) against the model's own
     other = build_corpus_run(tmp_path / "other_corpus", general_texts(60, seed=5), vocab_size=300)
     model_dir = shared_run / "checkpoints" / "step_000040" / "hf"
-    _fails_fast(["--config", str(TINY), "--data.corpus_runs", str(other), "--model.path", str(model_dir),
+    _check_fails_fast(["--config", str(TINY), "--data.corpus_runs", str(other), "--model.path", str(model_dir),
                  "--run.out_dir", str(tmp_path / "o"), "--logging.eval_every_steps", "0"],
                 capsys, "tokenizer mismatch", tmp_path / "o")
     # replay shards with a tokenizer other than the domain corpus's
-    _fails_fast(["--config", str(TINY), "--data.corpus_runs", str(fin), "--data.replay_runs", str(other),
+    _check_fails_fast(["--config", str(TINY), "--data.corpus_runs", str(fin), "--data.replay_runs", str(other),
                  "--data.replay_ratio", "0.1", "--run.out_dir", str(tmp_path / "o")],
                 capsys, "tokenizer mismatch between corpus runs", tmp_path / "o")
 
 
 def test_seq_len_beyond_positions_fails(corpora, tmp_path, capsys):
     fin, _ = corpora
-    _fails_fast(["--config", str(TINY), "--data.corpus_runs", str(fin), "--data.seq_len", "512",
+    _check_fails_fast(["--config", str(TINY), "--data.corpus_runs", str(fin), "--data.seq_len", "512",
                  "--run.out_dir", str(tmp_path / "o")], capsys, "larger than the model's 256 positions", tmp_path / "o")
 
 
