@@ -1,25 +1,11 @@
-"""cpa_audit: upstream's prompt function names bound to our re-expressed prompts, and the local loader."""
+"""cpa_audit: upstream calls cma_basics' prompt functions, except for its own llama2 prompt (06)."""
 
 from evaluation.tasks import prompts as p
+from evaluation.tasks.cma_basics.utils import *  # noqa: F401,F403  (the doc_to_* names the YAMLs reference)
 from evaluation.tasks.data import load_as_dataset
+
+doc_to_text_06 = p.text_llama2_cpa_06
 
 
 def load_dataset(**metadata):
     return load_as_dataset("cpa_audit", **metadata)
-
-
-doc_to_text_00 = p.text_lettered_00
-doc_to_target_alphabet = p.target_letter
-doc_to_choices_alphabet = p.choices_letters
-doc_to_text_01 = p.text_bracketed_01
-doc_to_target_01 = p.target_text
-doc_to_choices_01 = p.choices_texts
-doc_to_text_01_2 = p.text_bracketed_lettered_01_2
-doc_to_text_02 = p.text_numbered_02
-doc_to_target_02 = p.target_number
-doc_to_choices_02 = p.choices_numbers
-doc_to_text_02_1 = p.text_bullets_02_1
-doc_to_text_03 = p.text_alpaca_03
-doc_to_text_04 = p.text_rinna_04
-doc_to_text_05 = p.text_rinna_bilingual_05
-doc_to_text_06 = p.text_llama2_cpa_06
