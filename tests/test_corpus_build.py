@@ -237,3 +237,21 @@ def test_planted_benchmark_question_is_gone_from_docs_and_shards(tmp_path):
     assert normalize_japanese(host.splitlines()[0])[:20] in shard_text
     removed = [json.loads(line) for p in (out / "removed" / "decontamination").glob("*.gz") for line in gzip.open(p, "rt")]
     assert removed and all("fp2" in json.dumps(r["metadata"], ensure_ascii=False) for r in removed)
+
+
+def test_stats_json_compare_and_dedup_check(sample_run, tmp_path, capsys):
+    from kinyu.cli import main
+
+    strict = tmp_path / "strict"
+    assert run_cli(*build_args(strict, sample_run.parent / "cache", "--quality.script.min_hiragana_ratio", "0.3")) == 0
+    capsys.readouterr()
+    assert main(["corpus", "stats", str(sample_run), "--json", "--samples", "1", "--compare", str(strict)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["accounting"]["balanced"]
+    assert any(r["step"] == "Quarantine" and r["dropped"] == 5 for r in data["steps"])
+    assert {c["kind"] for c in data["near_duplicates"]} == {"exact_dedup", "minhash_dedup"}
+    lost = data["compare"]["kept_only_in_a"]
+    assert lost and all(row["reason_in_b"].startswith("script:") for row in lost)
+    assert main(["corpus", "stats", str(sample_run), "--samples", "1"]) == 0
+    assert "balanced" in capsys.readouterr().out
+    assert main(["corpus", "dedup-check", str(sample_run), "--threshold", "0.5"]) == 0
