@@ -51,12 +51,6 @@ def variants(base_config: Path | None, vary: list[tuple[str, list[str]]]) -> lis
     return out
 
 
-def _kept_ids(run: Path) -> set[str]:
-    from corpus.report_cli import _kept_ids as kept
-
-    return kept(run)
-
-
 def run_ablation(
     base_config: Path | None,
     vary_items: list[str],
@@ -72,7 +66,7 @@ def run_ablation(
 
     from corpus.config import CorpusConfig
     from corpus.pipeline import build
-    from corpus.report_cli import _removed_reasons, load_summary
+    from corpus.report_cli import kept_ids, load_summary, removed_reasons
 
     console = Console()
     out = Path(out)
@@ -93,12 +87,12 @@ def run_ablation(
         rows.append({"variant": name, **assign, "kept_docs": acc["kept"], "kept_chars": acc["kept_chars"], "train_tokens": tokens})
 
     # what each variant removed that another kept
-    kept = {n: _kept_ids(r) for n, r in runs.items()}
+    kept = {n: kept_ids(r) for n, r in runs.items()}
     for row in rows:
         name = row["variant"]
         others_kept = set().union(*(kept[o] for o in kept if o != name)) if len(kept) > 1 else set()
         lost = sorted(others_kept - kept[name])
-        reasons = _removed_reasons(runs[name])
+        reasons = removed_reasons(runs[name])
         row["removed_but_kept_elsewhere"] = len(lost)
         row["examples"] = "; ".join(f"{i} ({reasons.get(i, '?')})" for i in lost[:3])
 

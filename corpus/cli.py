@@ -71,7 +71,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_train_tokenizer(args) -> int:
-    from corpus.pipeline import _read_jsonl_gz
+    from corpus.readers import read_jsonl_gz
     from corpus.tokenize import train_tokenizer
 
     run = Path(args.run_dir)
@@ -79,7 +79,7 @@ def cmd_train_tokenizer(args) -> int:
         print(f"error: {run}/docs not found: build the corpus first", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else run / "tokenizer" / "tokenizer.json"
-    train_tokenizer((r["text"] for r in _read_jsonl_gz(run / "docs")), out, vocab_size=args.vocab_size)
+    train_tokenizer((r["text"] for r in read_jsonl_gz(run / "docs")), out, vocab_size=args.vocab_size)
     print(f"wrote {out}")
     return 0
 

@@ -91,9 +91,6 @@ class ExecutorConfig:
     ray_cpus_per_task: int = field(default=1, metadata=_help("ray: CPUs per task"))
 
 
-
-
-
 @dataclass
 class CorpusConfig:
     output: str = field(default="runs/corpus", metadata=_help("the run folder (CORPUS_RUN)"))

@@ -33,7 +33,6 @@ also need no dictionary. ``shingle="fugashi"`` selects MeCab (fugashi) words ins
 
 from __future__ import annotations
 
-import gzip
 import heapq
 import json
 import re
@@ -683,18 +682,15 @@ def dedup_check(
 
 
 def read_documents(folder: str | Path) -> list[Document]:
-    """All documents of a folder of datatrove jsonl(.gz) files (e.g. ``CORPUS_RUN/docs``), in file order."""
-    folder = Path(folder)
-    files = sorted(folder.glob("*.jsonl*"))
-    if not files:
-        raise FileNotFoundError(f"no .jsonl/.jsonl.gz documents in {folder}")
-    docs = []
-    for f in files:
-        opener = gzip.open if f.suffix == ".gz" else open
-        with opener(f, "rt", encoding="utf-8") as fh:
-            for i, line in enumerate(fh):
-                row = json.loads(line)
-                docs.append(Document(text=row["text"], id=str(row.get("id", f"{f.name}/{i}")), metadata=row.get("metadata") or {}))
+    """All documents of a folder of datatrove jsonl.gz files (e.g. ``CORPUS_RUN/docs``), in file order."""
+    from corpus.readers import read_jsonl_gz
+
+    docs = [
+        Document(text=row["text"], id=str(row.get("id", i)), metadata=row.get("metadata") or {})
+        for i, row in enumerate(read_jsonl_gz(folder))
+    ]
+    if not docs:
+        raise FileNotFoundError(f"no .jsonl.gz documents in {folder}")
     return docs
 
 

@@ -12,7 +12,6 @@ so a killed build resumes where it stopped):
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import time
@@ -31,7 +30,7 @@ from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from corpus.filters.config import quality_steps
 from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit
 from corpus.normalize import JapaneseNormalizer
-from corpus.readers import list_input_files
+from corpus.readers import list_input_files, read_jsonl_gz
 from corpus.tokenize import copy_model_tokenizer, tokenizer_eos, train_tokenizer
 from kinyu.config import ConfigError, dump_yaml, to_dict
 from kinyu.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
@@ -300,17 +299,9 @@ def build(cfg: CorpusConfig, overwrite: bool = False) -> Path:
 # --- finalisation -------------------------------------------------------------------------
 
 
-def _read_jsonl_gz(folder: Path):
-    for path in sorted(folder.glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    yield json.loads(line)
-
-
 def merge_quarantine(run: Path) -> list[dict]:
     rows = []
-    for rec in _read_jsonl_gz(run / "work" / "quarantine"):
+    for rec in read_jsonl_gz(run / "work" / "quarantine"):
         meta = rec.get("metadata", {})
         q = meta.get("quarantine", {})
         rows.append(
@@ -365,7 +356,7 @@ def _drop_counts(stats: dict) -> dict[str, dict[str, int]]:
 
 def count_docs(folder: Path) -> tuple[int, int]:
     docs = chars = 0
-    for rec in _read_jsonl_gz(folder):
+    for rec in read_jsonl_gz(folder):
         docs += 1
         chars += len(rec.get("text", ""))
     return docs, chars

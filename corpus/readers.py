@@ -75,6 +75,15 @@ def shard_files(files: list[InputFile], rank: int, world_size: int) -> list[Inpu
     return sorted(assigned[rank], key=lambda f: f.doc_id)
 
 
+def read_jsonl_gz(folder: str | Path):
+    """Records of a run folder's datatrove jsonl.gz files (docs/, removed/<step>/, ...), in file order."""
+    for path in sorted(Path(folder).glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    yield json.loads(line)
+
+
 def sniff_format(path: str, head: bytes) -> str:
     name = path.lower()
     if head.startswith(b"%PDF"):

@@ -14,7 +14,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from corpus.report_cli import SIGNALS, _read_jsonl_gz, collect_signals, load_summary, near_dup_clusters, removed_samples, step_rows
+from corpus.readers import read_jsonl_gz
+from corpus.report_cli import SIGNALS, collect_signals, load_summary, near_dup_clusters, removed_samples, step_rows
 
 SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
 
@@ -126,7 +127,7 @@ def _reasons(summary: dict) -> str:
 
 
 def _samples(run: Path, n: int) -> str:
-    kept = [rec for _, rec in zip(range(n * 3), _read_jsonl_gz(run / "docs"))]
+    kept = [rec for _, rec in zip(range(n * 3), read_jsonl_gz(run / "docs"))]
     parts = ["<h3>kept (first documents)</h3>"]
     parts.append(_table(["id", "text"], [[r["id"], " ".join(r["text"].split())[:300]] for r in kept]).replace("<td class=\"\">", '<td class="snip">'))
     for step, reasons in removed_samples(run, n).items():

@@ -3,7 +3,6 @@ near-duplicate clusters, and the difference between two runs (``kinyu corpus sta
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -11,13 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-
-def _read_jsonl_gz(folder: Path):
-    for path in sorted(folder.glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    yield json.loads(line)
+from corpus.readers import read_jsonl_gz
 
 
 def _plain(name: str) -> str:
@@ -54,11 +47,11 @@ def doc_signals(rec: dict) -> dict[str, float]:
 
 def collect_signals(run: Path) -> tuple[list[dict], list[dict]]:
     """Signals of the kept documents and of the removed documents (line blocks excluded)."""
-    kept = [doc_signals(r) for r in _read_jsonl_gz(run / "docs")]
+    kept = [doc_signals(r) for r in read_jsonl_gz(run / "docs")]
     removed = []
     if (run / "removed").is_dir():
         for step_dir in sorted(p for p in (run / "removed").iterdir() if p.is_dir()):
-            removed += [doc_signals(r) for r in _read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {})]
+            removed += [doc_signals(r) for r in read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {})]
     return kept, removed
 
 
@@ -133,7 +126,7 @@ def removed_samples(run: Path, per_reason: int) -> dict[str, dict[str, list[str]
     removed = run / "removed"
     for step_dir in sorted(p for p in removed.iterdir() if p.is_dir()) if removed.is_dir() else []:
         by_reason: dict[str, list[str]] = defaultdict(list)
-        for rec in _read_jsonl_gz(step_dir):
+        for rec in read_jsonl_gz(step_dir):
             reason = rec.get("metadata", {}).get("filter_reason", "?")
             if len(by_reason[reason]) < per_reason:
                 snippet = " ".join(rec.get("text", "").split())[:160]
@@ -146,7 +139,7 @@ def near_dup_clusters(run: Path) -> list[dict]:
     """Documents removed as near-duplicates, grouped by the document that was kept."""
     clusters: dict[str, list[str]] = defaultdict(list)
     for sub in ("minhash_dedup", "exact_dedup"):
-        for rec in _read_jsonl_gz(run / "removed" / sub):
+        for rec in read_jsonl_gz(run / "removed" / sub):
             meta = rec.get("metadata", {})
             kept = meta.get("kept_id") or meta.get("duplicate_of") or meta.get("cluster_id") or "?"
             clusters[f"{sub}:{kept}"].append(rec.get("id"))
@@ -178,15 +171,15 @@ def print_summary(run: Path, console: Console | None = None) -> None:
         console.print("quarantine: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()) + f"  (see {q})")
 
 
-def _kept_ids(run: Path) -> set[str]:
-    return {rec["id"] for rec in _read_jsonl_gz(run / "docs")}
+def kept_ids(run: Path) -> set[str]:
+    return {rec["id"] for rec in read_jsonl_gz(run / "docs")}
 
 
-def _removed_reasons(run: Path) -> dict[str, str]:
+def removed_reasons(run: Path) -> dict[str, str]:
     out = {}
     removed = run / "removed"
     for step_dir in sorted(p for p in removed.iterdir() if p.is_dir()) if removed.is_dir() else []:
-        for rec in _read_jsonl_gz(step_dir):
+        for rec in read_jsonl_gz(step_dir):
             if "parent_id" in rec.get("metadata", {}):
                 continue  # a removed line block, not a document
             out[rec["id"]] = f"{step_dir.name}:{rec.get('metadata', {}).get('filter_reason', '?')}"
@@ -201,8 +194,8 @@ def _removed_reasons(run: Path) -> dict[str, str]:
 
 def compare_runs(a: Path, b: Path) -> dict:
     """Which documents one run kept and the other removed, with the other run's reason."""
-    kept_a, kept_b = _kept_ids(a), _kept_ids(b)
-    why_a, why_b = _removed_reasons(a), _removed_reasons(b)
+    kept_a, kept_b = kept_ids(a), kept_ids(b)
+    why_a, why_b = removed_reasons(a), removed_reasons(b)
     only_a = sorted(kept_a - kept_b)
     only_b = sorted(kept_b - kept_a)
     return {
