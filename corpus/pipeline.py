@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.tokens import DocumentTokenizer
@@ -255,10 +256,17 @@ def prepare_run(cfg: CorpusConfig, overwrite: bool = False) -> Path:
     if run.exists() and overwrite:
         shutil.rmtree(run)
     if saved.is_file():
-        if saved.read_text(encoding="utf-8") != config_text:
+        before = yaml.safe_load(saved.read_text(encoding="utf-8"))
+        now = yaml.safe_load(config_text)
+        # the output does not depend on how many tasks run at once: resuming with more or
+        # fewer workers is fine; any other change would mix two configs in one folder
+        before["executor"].pop("workers", None)
+        now["executor"].pop("workers", None)
+        if before != now:
+            changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
             raise RunFolderError(
-                f"{run} was built with a different config (see {saved}); resuming would mix outputs. "
-                "Use another --output, or --overwrite to start this folder again."
+                f"{run} was built with a different config (sections {changed} differ; see {saved}); resuming "
+                "would mix outputs. Use another --output, or --overwrite to start this folder again."
             )
     elif run.exists() and any(run.iterdir()):
         raise RunFolderError(f"{run} exists and is not a kinyu corpus run; choose another --output")

@@ -156,6 +156,7 @@ def test_sigkill_mid_build_then_resume_equals_uninterrupted(sample_run, tmp_path
     assert len(list(completions.iterdir())) < 2, "the build finished before it could be killed"
     assert run_cli(*build_args(out, tmp_path / "cache", "--workers", "1")) == 0
     assert tree_digest(out) == tree_digest(sample_run)
+    assert run_cli(*build_args(out, tmp_path / "cache", "--workers", "2")) == 0  # another worker count may resume
     ids = [json.loads(line)["id"] for p in sorted((out / "docs").glob("*.gz")) for line in gzip.open(p, "rt")]
     assert len(ids) == len(set(ids))
 
