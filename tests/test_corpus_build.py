@@ -18,7 +18,7 @@ import pytest
 from corpus.normalize import normalize_japanese
 from corpus.sample import load_manifest, sample_dir
 from corpus.shards import list_shards
-from tests.conftest import shared
+from testkit.shared import shared
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from corpus.html import extract_html
 from corpus.normalize import normalize_japanese
 from corpus.pdf import PdfError, extract_pdfminer, repair_layout
-from tests.conftest import shared
+from testkit.shared import shared
 
 CJK_SPACE_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff] [\u3040-\u30ff\u4e00-\u9fff]")
 
