@@ -4,7 +4,7 @@
 
 (datatrove's executors log every stage to stderr; the figures go to stdout.)
 
-Documents: the ground-truth set of ``corpus.dedup_eval`` (MHLW chapters across revision years,
+Documents: the ground-truth set of ``testkit.dedup_truth`` (MHLW chapters across revision years,
 EDINET sample report 02 vs its amendment 20, ten real 有報 sections of five companies); truth per
 pair = character 5-gram Jaccard. Each pipeline runs its four MinHash stages (signatures, buckets,
 clusters, filter) with datatrove's LocalPipelineExecutor on the same input folder; wall time is
@@ -47,10 +47,10 @@ from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 from datatrove.utils.text import ngrams, simplify_text  # noqa: E402
 
 from corpus.dedup import CharNgramTokenizer, DedupConfig, dedup_stages  # noqa: E402
-from corpus.dedup_eval import (  # noqa: E402
+from corpus.ngrams import jaccard  # noqa: E402
+from testkit.dedup_truth import (  # noqa: E402
     DIFFERENT_MAX,
     NEAR_DUPLICATE_MIN,
-    jaccard,
     load_ground_truth_docs,
     score_clusters,
     score_pairs,
@@ -176,7 +176,7 @@ def main(argv=None) -> None:
 
     def ours(cfg: DedupConfig):
         def build(root: Path):
-            stages = dedup_stages(cfg, None, str(input_folder), str(root / "out"), str(root / "work"), str(root / "removed"), args.tasks)
+            stages = dedup_stages(cfg, str(input_folder), str(root / "out"), str(root / "work"), str(root / "removed"), args.tasks)
             return stages
         return build, labels_from_kept_ids
 

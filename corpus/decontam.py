@@ -34,6 +34,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
+from corpus.ngrams import ngram_hashes
 from kinyu.config import ConfigError
 
 
@@ -234,29 +235,6 @@ def match_form(text: str) -> str:
     from corpus.normalize import normalize_japanese
 
     return _RE_SPACE_PUNCT.sub("", normalize_japanese(text).lower())
-
-
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def ngram_hashes(text: str, n: int) -> np.ndarray:
-    """64-bit hashes of every character n-gram of ``text``, in order (uint64, len - n + 1)."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) < n:
-        return np.empty(0, dtype=np.uint64)
-    m = len(codes) - n + 1
-    h = np.zeros(m, dtype=np.uint64)
-    base = np.uint64(0x100000001B3)
-    # uint64 array arithmetic wraps modulo 2**64 (no overflow warnings for arrays)
-    for k in range(n):
-        h = h * base + codes[k : k + m] + np.uint64(1)
-    # splitmix64 finaliser: spreads the polynomial hash over all 64 bits
-    h ^= h >> np.uint64(30)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(27)
-    h *= np.uint64(0x94D049BB133111EB)
-    h ^= h >> np.uint64(31)
-    return h
 
 
 class BenchmarkIndex:

@@ -1,12 +1,20 @@
-"""Small routing filters of the build: quarantine, empty documents, the validation split."""
+"""Small routing filters of the build: quarantine, empty documents, the validation split, and
+where dropped documents are written."""
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.writers import JsonlWriter
 from datatrove.pipeline.writers.disk_base import DiskWriter
+
+
+def removed_writer(removed_folder: str | Path, step: str) -> JsonlWriter:
+    """The exclusion writer of one step: ``<removed_folder>/<step>/${rank}.jsonl.gz``."""
+    return JsonlWriter(f"{str(removed_folder).rstrip('/')}/{step}", output_filename="${rank}.jsonl.gz")
 
 
 class QuarantineGate(BaseFilter):

@@ -4,7 +4,7 @@ Stages (each a datatrove pipeline run by the chosen executor; a finished task is
 so a killed build resumes where it stopped):
 
 1. ``extract``      read -> PDF/HTML/text extraction -> quarantine -> normalise -> quality filters
-2. dedup stages     exact dedup -> MinHash -> decontamination (``corpus.dedup``) -> ``docs/``
+2. dedup stages     exact dedup -> decontamination (``corpus.decontam``) -> MinHash (``corpus.dedup``) -> ``docs/``
 3. ``tokenizer``    train a tokenizer on the training split (unless one is given)
 4. ``tokens_*``     train/validation split by id hash -> datatrove ``DocumentTokenizer`` shards
 5. ``finalize``     quarantine list, merged stats, accounting, manifest
@@ -26,10 +26,11 @@ from datatrove.pipeline.writers import JsonlWriter
 
 from corpus.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
 from corpus.config import CorpusConfig
+from corpus.decontam import decontamination_step
 from corpus.dedup import dedup_stages
 from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from corpus.filters.config import quality_steps
-from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit
+from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
 from corpus.normalize import JapaneseNormalizer
 from corpus.readers import list_input_files, read_jsonl_gz
 from corpus.tokenize import copy_model_tokenizer, tokenizer_eos, train_tokenizer
@@ -58,10 +59,6 @@ def sample_inputs() -> list[str]:
 
 def input_paths(cfg: CorpusConfig) -> list[str]:
     return list(cfg.input.paths) or sample_inputs()
-
-
-def removed_writer(run: Path, step: str) -> JsonlWriter:
-    return JsonlWriter(str(run / "removed" / step), output_filename=JSONL_GZ)
 
 
 class TokenizerTrainer(PipelineStep):
@@ -130,7 +127,7 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
         *cache_store,
         QuarantineGate(JsonlWriter(str(run / "work" / "quarantine"), output_filename=JSONL_GZ)),
         JapaneseNormalizer(cfg.normalize.nfkc, cfg.normalize.join_japanese_spaces),
-        EmptyTextFilter(x.min_chars, removed_writer(run, "empty")),
+        EmptyTextFilter(x.min_chars, removed_writer(run / "removed", "empty")),
         *quality_steps(cfg.quality, run / "removed"),
         JsonlWriter(str(run / "work" / "filtered"), output_filename=JSONL_GZ),
     ]
@@ -140,14 +137,20 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
 def build_stages(cfg: CorpusConfig) -> list[Stage]:
     run = Path(cfg.output)
     stages = [extract_stage(cfg, run)]
+    cfg.decontamination.validate()
+    between = None
+    if cfg.decontamination.enabled:
+        # after exact dedup, so that each distinct text is checked once
+        decontamination = decontamination_step(cfg.decontamination, exclusion_writer=removed_writer(run / "removed", "decontamination"))
+        between = ("decontamination", [decontamination])
     for name, steps, tasks in dedup_stages(
         cfg.dedup,
-        cfg.decontamination,
         input_folder=str(run / "work" / "filtered"),
         output_folder=str(run / "docs"),
         work_folder=str(run / "work" / "dedup"),
         removed_folder=str(run / "removed"),
         tasks=cfg.executor.tasks,
+        between=between,
     ):
         stages.append(Stage(name, steps, tasks))
     t = cfg.tokenize

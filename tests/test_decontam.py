@@ -14,13 +14,15 @@ from corpus.decontam import (
     BenchmarkDecontaminationFilter,
     BenchmarkIndex,
     DecontaminationConfig,
+    decontamination_step,
     fin_harness_benchmark_paths,
     find_contamination,
     load_benchmark_items,
 )
 from corpus.dedup import DedupConfig, dedup_stages, run_stages_locally
-from corpus.dedup_eval import shared_data_dir
+from corpus.gates import removed_writer
 from corpus.normalize import normalize_japanese
+from testkit.shared import shared_data_dir
 
 GOOD_1 = "当社は、資本効率の向上を経営の重要課題と位置付け、自己資本利益率の目標を定めております。"
 GOOD_2 = "また、株主還元については、安定的な配当の継続を基本方針とし、業績に応じた増配を検討いたします。"
@@ -61,6 +63,7 @@ def read_folder(folder: Path) -> list[dict]:
     return rows
 
 
+@pytest.mark.real_data
 def test_benchmark_items_cover_all_tasks(planted):
     items = load_benchmark_items(planted["paths"])
     tasks = {i.item_id.split(":")[0] for i in items}
@@ -71,6 +74,7 @@ def test_benchmark_items_cover_all_tasks(planted):
     assert any(":choice" in i for i in ids) and any(i.startswith("fp2:0:context:") for i in ids)
 
 
+@pytest.mark.real_data
 def test_planted_benchmark_text_is_removed_paragraph_mode(planted, tmp_path):
     docs = [
         Document(text="\n".join([GOOD_1, planted["question"], GOOD_2]), id="report-a", metadata={"source": "a.pdf"}),
@@ -81,9 +85,11 @@ def test_planted_benchmark_text_is_removed_paragraph_mode(planted, tmp_path):
         for d in docs:
             w.write(d, 0)
     decon = DecontaminationConfig(enabled=True, benchmark_paths=planted["paths"], mode="paragraph")
+    step = decontamination_step(decon, exclusion_writer=removed_writer(tmp_path / "removed", "decontamination"))
     stages = dedup_stages(
-        DedupConfig(exact=False, minhash=False), decon,
+        DedupConfig(exact=False, minhash=False),
         str(tmp_path / "in"), str(tmp_path / "out"), str(tmp_path / "work"), str(tmp_path / "removed"), tasks=1,
+        between=("decontamination", [step]),
     )
     run_stages_locally(stages, str(tmp_path / "logs"))
 
@@ -107,6 +113,7 @@ def test_planted_benchmark_text_is_removed_paragraph_mode(planted, tmp_path):
     assert sb["benchmark_item"] == planted["sentence_id"]
 
 
+@pytest.mark.real_data
 def test_planted_benchmark_text_is_removed_document_mode(planted):
     cfg = DecontaminationConfig(enabled=True, benchmark_paths=planted["paths"], mode="document")
     kept_removed = []

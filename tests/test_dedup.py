@@ -55,7 +55,7 @@ def doc(text: str, doc_id: str, source: str) -> Document:
 
 def run(tmp: Path, files: list[list[Document]], cfg: DedupConfig, tasks: int, workers: int = 1) -> dict[str, list[dict]]:
     write_inputs(tmp / "in", files)
-    stages = dedup_stages(cfg, None, str(tmp / "in"), str(tmp / "out"), str(tmp / "work"), str(tmp / "removed"), tasks=tasks)
+    stages = dedup_stages(cfg, str(tmp / "in"), str(tmp / "out"), str(tmp / "work"), str(tmp / "removed"), tasks=tasks)
     run_stages_locally(stages, str(tmp / "logs"), workers=workers)
     return {
         "out": read_folder(tmp / "out"),
@@ -130,7 +130,7 @@ def test_output_is_independent_of_workers_and_tasks(tmp_path):
 
 
 def test_stage_list_shape_and_bad_config(tmp_path):
-    stages = dedup_stages(DedupConfig(), None, "in", "out", str(tmp_path / "w"), str(tmp_path / "r"), tasks=4)
+    stages = dedup_stages(DedupConfig(), "in", "out", str(tmp_path / "w"), str(tmp_path / "r"), tasks=4)
     assert [(name, n) for name, _, n in stages] == [
         ("exact_signatures", 4),
         ("exact_duplicates", 1),
@@ -141,9 +141,9 @@ def test_stage_list_shape_and_bad_config(tmp_path):
         ("minhash_filter", 4),
     ]
     with pytest.raises(ValueError, match="dedup.ngram"):
-        dedup_stages(DedupConfig(ngram=0), None, "in", "out", "w", "r", tasks=1)
+        dedup_stages(DedupConfig(ngram=0), "in", "out", "w", "r", tasks=1)
     with pytest.raises(ValueError, match="tasks"):
-        dedup_stages(DedupConfig(), None, "in", "out", "w", "r", tasks=0)
+        dedup_stages(DedupConfig(), "in", "out", "w", "r", tasks=0)
 
 
 def test_char_shingles_are_character_ngrams(tmp_path):

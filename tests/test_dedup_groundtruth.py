@@ -17,7 +17,8 @@ from datatrove.data import Document
 from datatrove.pipeline.writers import JsonlWriter
 
 from corpus.dedup import DedupConfig, dedup_check, dedup_stages, run_stages_locally
-from corpus.dedup_eval import load_ground_truth_docs, score_clusters, score_pairs, shared_data_dir
+from testkit.dedup_truth import load_ground_truth_docs, score_clusters, score_pairs
+from testkit.shared import shared_data_dir
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 
@@ -37,7 +38,7 @@ def run_pipeline(tmp: Path, docs, cfg: DedupConfig, tasks: int = 2) -> dict[str,
     with JsonlWriter(str(tmp / "in"), output_filename="${rank}.jsonl.gz") as w:
         for i, d in enumerate(docs):
             w.write(Document(text=d.text, id=d.doc_id, metadata={"source": d.doc_id}), i % tasks)
-    stages = dedup_stages(cfg, None, str(tmp / "in"), str(tmp / "out"), str(tmp / "work"), str(tmp / "removed"), tasks=tasks)
+    stages = dedup_stages(cfg, str(tmp / "in"), str(tmp / "out"), str(tmp / "work"), str(tmp / "removed"), tasks=tasks)
     run_stages_locally(stages, str(tmp / "logs"))
     kept_of = {}
     for f in sorted((tmp / "removed").rglob("*.jsonl.gz")):

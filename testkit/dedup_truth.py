@@ -16,10 +16,16 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import trafilatura
+from pdfminer.high_level import extract_text
+from pdfminer.layout import LAParams
+
+from corpus.ngrams import char_ngrams, jaccard
+from testkit.shared import shared_data_dir
 
 # MHLW horizontal chapters: (2018, 2020) and (2020, 2022) revisions of the same chapter, plus
 # unrelated chapters of one year. The vertical 告示 files are left out: they are 200k+
@@ -36,13 +42,6 @@ NEAR_DUPLICATE_MIN = 0.8  # pairs at or above must be merged
 DIFFERENT_MAX = 0.3  # pairs at or below must never be merged
 
 
-def shared_data_dir() -> Path:
-    env = os.environ.get("KINYU_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
 _WS = re.compile(r"\s+")
 
 
@@ -51,15 +50,10 @@ def strip_whitespace(text: str) -> str:
 
 
 def extract_pdf(path: Path) -> str:
-    from pdfminer.high_level import extract_text
-    from pdfminer.layout import LAParams
-
     return strip_whitespace(extract_text(str(path), laparams=LAParams(detect_vertical=True)))
 
 
 def extract_html(path: Path) -> str:
-    import trafilatura
-
     text = trafilatura.extract(path.read_bytes(), include_tables=True, favor_recall=True) or ""
     return strip_whitespace(text)
 
@@ -116,16 +110,6 @@ def load_ground_truth_docs(
         for path in sorted((real / "edinet-asr-html").glob("*.html")):
             docs.append(GroundTruthDoc(f"asr/{path.stem}", "asr", _cached_extract(path, extract_html, cache_dir)))
     return [d for d in docs if d.text]
-
-
-def char_ngrams(text: str, n: int) -> set[str]:
-    return {text[i : i + n] for i in range(len(text) - n + 1)}
-
-
-def jaccard(a: set, b: set) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
 
 
 @dataclass(frozen=True)

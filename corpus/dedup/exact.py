@@ -1,0 +1,133 @@
+"""Exact dedup in three datatrove stages: signatures per task, one merge, a filter per task.
+
+Which copy is kept: the smallest ``(metadata["source"], id)`` of each group of equal
+(normalised) texts, so the kept set does not depend on task count, worker count or file order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+
+from datatrove.data import DocumentsPipeline
+from datatrove.io import DataFolderLike, get_datafolder
+from datatrove.pipeline.base import PipelineStep
+from datatrove.utils.hashing import HashConfig, create_hash_func
+
+from corpus.dedup.config import doc_key, exact_dedup_text
+from corpus.dedup.marks import MarkedDuplicateFilter, read_jsonl
+
+
+class ExactDedupSignatures(PipelineStep):
+    """Exact dedup, stage 1: write (hash of normalised text, source, id, position) per document.
+
+    Keeps every document (it only reads them). The records are sorted by (hash, source, id)
+    so that stage 2 can merge all ranks' files in one pass. Unlike datatrove's
+    ``ExactDedupSignature`` (a uint16 priority per document) it stores the document's
+    (source, id), which stage 2 needs to keep the smallest copy and name it. Memory is bounded:
+    past ``max_records_in_memory`` records, sorted runs go to disk and are merged at the end.
+    """
+
+    type = "🫂 - DEDUP"
+    name = "💥 exact dedup: signatures"
+
+    def __init__(self, output_folder: DataFolderLike, hash_config: HashConfig | None = None, max_records_in_memory: int = 200_000):
+        super().__init__()
+        self.output_folder = get_datafolder(output_folder)
+        self.hash_config = hash_config or HashConfig(precision=64, hash_fc="xxhash")
+        self.max_records_in_memory = max_records_in_memory
+
+    def _write_sorted(self, path: str, records) -> None:
+        with self.output_folder.open(path, mode="wt") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        # bytes: xxhash >= 4.1 no longer accepts str
+        hash_fc = create_hash_func(self.hash_config, bytes)
+        records: list[tuple] = []
+        parts: list[str] = []
+        for doc_idx, doc in enumerate(data):
+            with self.track_time():
+                self.stat_update("total")
+                source, doc_id = doc_key(doc)
+                records.append((hash_fc(exact_dedup_text(doc.text).encode("utf-8")), source, doc_id, doc_idx))
+                if len(records) >= self.max_records_in_memory:
+                    parts.append(f"{rank:05d}.exact.sigs.part{len(parts):04d}")
+                    self._write_sorted(parts[-1], sorted(records))
+                    records = []
+        records.sort()
+        part_streams = [(tuple(r) for r in read_jsonl(self.output_folder, p)) for p in parts]
+        self._write_sorted(f"{rank:05d}.exact.sigs.jsonl", heapq.merge(records, *part_streams))
+        for p in parts:
+            self.output_folder.rm(p)
+        return
+        yield  # a generator step: the documents stop here
+
+
+class ExactDedupFindDuplicates(PipelineStep):
+    """Exact dedup, stage 2 (one task): mark every copy but the smallest (source, id).
+
+    Merges the sorted signature files of all ranks (streaming: memory holds one group of equal
+    hashes); within one hash the first record is the kept copy. Writes per input rank a
+    ``{rank:05d}.exact.dups.jsonl`` of ``[position, kept_id, kept_source, copies]``.
+    """
+
+    type = "🫂 - DEDUP"
+    name = "💥 exact dedup: find duplicates"
+
+    def __init__(self, input_folder: DataFolderLike, output_folder: DataFolderLike):
+        super().__init__()
+        self.input_folder = get_datafolder(input_folder)
+        self.output_folder = get_datafolder(output_folder)
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if world_size != 1:
+            raise ValueError(f"{self.name} must run as one task, got {world_size}")
+        files = self.input_folder.list_files(glob_pattern="*.exact.sigs.jsonl")
+
+        def records(path: str):
+            file_rank = int(path.split(".")[0])
+            for h, source, doc_id, doc_idx in read_jsonl(self.input_folder, path):
+                yield h, source, doc_id, file_rank, doc_idx
+
+        streams = [records(f) for f in files]
+        with self.track_time(), self.output_folder.get_output_file_manager(mode="wt") as out:
+            group: list[tuple] = []
+
+            def flush():
+                if len(group) > 1:
+                    _, kept_source, kept_id, _, _ = group[0]
+                    for _, _, _, file_rank, doc_idx in group[1:]:
+                        out.write(
+                            f"{file_rank:05d}.exact.dups.jsonl",
+                            json.dumps([doc_idx, kept_id, kept_source, len(group)], ensure_ascii=False) + "\n",
+                        )
+                        self.stat_update("duplicates")
+                    self.stat_update("groups")
+
+            for record in heapq.merge(*streams):
+                self.stat_update("total")
+                if group and record[0] != group[0][0]:
+                    flush()
+                    group = []
+                group.append(record)
+            flush()
+        return
+        yield
+
+
+class ExactDedupFilter(MarkedDuplicateFilter):
+    """Exact dedup, stage 3: drop each copy that stage 2 marked, recording the kept copy's id.
+
+    Dropped documents carry ``filter_reason="exact_duplicate"``, ``kept_id`` / ``duplicate_of``,
+    ``kept_source`` and ``duplicate_group_size``.
+    """
+
+    name = "💥 exact dedup: filter"
+    reason = "exact_duplicate"
+    extra_fields = ("duplicate_group_size",)
+
+    def marks_file(self, rank: int) -> str:
+        return f"{rank:05d}.exact.dups.jsonl"
+
