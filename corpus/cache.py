@@ -1,11 +1,13 @@
 """Content-addressed cache of extraction results: rebuilds skip PDF/HTML extraction.
 
 The key is everything that decides what extraction produces: the raw bytes' sha256, the format,
-the extraction settings, and the versions of the libraries that do the work. Change a
-quality-filter threshold and every key still matches; change ``extract.*`` (or upgrade
-pdfminer.six) and the affected keys change, nothing else. Unreadable files are cached with
-their quarantine reason too. Normalisation is not cached: it is cheap and runs on every build.
-A cache hit yields exactly what a cold run would have produced, so outputs stay byte-identical.
+the extraction settings, the versions of the libraries that do the work, and a hash of the
+source of kinyu's own extraction modules (so an edited or upgraded kinyu never serves stale
+text, whatever its version string says). Change a quality-filter threshold and every key still
+matches; change ``extract.*`` (or upgrade pdfminer.six) and the affected keys change, nothing
+else. Unreadable files are cached with their quarantine reason too, except time-outs and crashes,
+which depend on the machine, not the file. Normalisation is not cached: it is cheap and runs on
+every build. A cache hit yields exactly what a cold run would have produced.
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ _EXTRACTED_FIELDS = (
     "quarantine",
 )
 
-# what each format's extraction depends on: its settings (by prefix) and its libraries
+# what each format's extraction depends on: its settings (by prefix), its libraries, and the
+# corpus modules whose code produces it
 _FORMAT_DEPENDENCIES = {
-    "pdf": ("pdf_", ("pdfminer.six", "pypdfium2")),
-    "html": ("html_", ("trafilatura", "lxml", "lxml_html_clean", "charset-normalizer")),
-    "text": (None, ("charset-normalizer",)),
+    "pdf": ("pdf_", ("pdfminer.six", "pypdfium2"), ("extractors", "pdf", "limits")),
+    "html": ("html_", ("trafilatura", "lxml", "lxml_html_clean", "charset-normalizer"), ("extractors", "html", "decode", "limits")),
+    "text": (None, ("charset-normalizer",), ("extractors", "decode")),
 }
+
+# quarantine reasons that say something about the run (load, limits), not about the file
+UNCACHED_REASONS = ("timeout", "extractor_crash")
 
 
 def default_cache_dir() -> Path:
@@ -56,14 +62,25 @@ def _version(name: str) -> str:
         return "-"
 
 
+_CORPUS_DIR = Path(__file__).resolve().parent
+
+
+def code_fingerprint(modules: tuple[str, ...]) -> str:
+    """sha256 of the source of ``corpus.<module>`` for each module (the code that extracts)."""
+    h = hashlib.sha256()
+    for name in modules:
+        h.update(name.encode() + b"\0" + (_CORPUS_DIR / f"{name}.py").read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def format_fingerprints(extract: dict) -> dict[str, str]:
-    """One fingerprint per format: only its own settings and libraries (and kinyu's version),
-    so that switching the PDF backend leaves the HTML entries valid."""
+    """One fingerprint per format: only its own settings, libraries and code (and kinyu's
+    version), so that switching the PDF backend leaves the HTML entries valid."""
     out = {}
-    for fmt, (prefix, libraries) in _FORMAT_DEPENDENCIES.items():
+    for fmt, (prefix, libraries, modules) in _FORMAT_DEPENDENCIES.items():
         settings = {k: v for k, v in extract.items() if prefix and k.startswith(prefix)}
         versions = {name: _version(name) for name in ("kinyu", *libraries)}
-        blob = json.dumps({"format": fmt, "settings": settings, "versions": versions}, sort_keys=True)
+        blob = json.dumps({"format": fmt, "settings": settings, "versions": versions, "code": code_fingerprint(modules)}, sort_keys=True)
         out[fmt] = hashlib.sha256(blob.encode()).hexdigest()[:16]
     return out
 
@@ -118,7 +135,9 @@ class ExtractionCacheStore(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         for doc in data:
             key = doc.metadata.pop(KEY_MARK, None)
-            if key:
+            if key and doc.metadata.get("quarantine", {}).get("reason") in UNCACHED_REASONS:
+                self.stat_update("not_stored_" + doc.metadata["quarantine"]["reason"])
+            elif key:
                 # in the document's own key order, so that a hit rebuilds byte-identical metadata
                 entry = {"text": doc.text, "metadata": {k: v for k, v in doc.metadata.items() if k in _EXTRACTED_FIELDS}}
                 path = Path(self.cache_dir) / key[:2] / f"{key}.json.gz"

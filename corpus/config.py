@@ -50,6 +50,14 @@ class ExtractConfig:
         metadata=_help("trafilatura favor_recall; off, since on EDINET filings it loses most sections"),
     )
     min_chars: int = field(default=1, metadata=_help("drop documents shorter than this after normalisation"))
+    timeout_s: float = field(
+        default=120.0,
+        metadata=_help("wall-clock limit per PDF/HTML extraction; past it the document is quarantined as 'timeout' (0 = none)"),
+    )
+    pdf_max_pages: int = field(
+        default=5000,
+        metadata=_help("PDFs with more pages are quarantined as 'too_many_pages' (0 = no cap)"),
+    )
 
 
 @dataclass
@@ -71,6 +79,10 @@ class TokenizeConfig:
         metadata=_help("local tokenizer.json or model directory; unset = train a byte-level BPE on the docs"),
     )
     vocab_size: int = field(default=8000, metadata=_help("size of the trained tokenizer (when none is given)"))
+    tokenizer_sample_chars: int = field(
+        default=50_000_000,
+        metadata=_help("train the tokenizer on at most this many characters (documents picked by id hash): bounded memory"),
+    )
     eos_token: str | None = field(default=None, metadata=_help("EOS token text; unset = <|endoftext|>, </s> or <eos>"))
     validation_fraction: float = field(default=0.05, metadata=_help("share of documents (by id hash) held out"))
     shuffle: bool = field(default=True, metadata=_help("shuffle documents inside each shard (seeded)"))
@@ -112,3 +124,7 @@ class CorpusConfig:
             raise ConfigError("tokenize.validation_fraction must be in [0, 1)")
         if self.input.max_file_mb <= 0:
             raise ConfigError("input.max_file_mb must be > 0")
+        if self.tokenize.tokenizer_sample_chars < 1:
+            raise ConfigError("tokenize.tokenizer_sample_chars must be >= 1")
+        if self.extract.timeout_s < 0 or self.extract.pdf_max_pages < 0:
+            raise ConfigError("extract.timeout_s and extract.pdf_max_pages must be >= 0 (0 = no limit)")

@@ -12,6 +12,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from corpus.limits import ExtractionError
+
 # A declared name maps to the codec that browsers really use for it.
 _ALIASES = {
     "shift_jis": "cp932",
@@ -45,11 +47,8 @@ _RE_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\
 _RE_XML_DECL = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-]+)["']""", re.I)
 
 
-class DecodeError(ValueError):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class DecodeError(ExtractionError):
+    pass
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Extraction steps: one per input format. Each fills ``doc.text`` for its format and passes
 every other document through untouched; a file it cannot read is marked for quarantine with a
-reason (the ``QuarantineGate`` then takes it out), so one bad file never stops a run.
+reason (the ``QuarantineGate`` then takes it out), so one bad file never stops a run. PDF and
+HTML extraction run under a per-document wall-clock limit (``corpus.limits``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from importlib import metadata as _md
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus.decode import DecodeError, decode_bytes
-from corpus.html import HtmlError, extract_html
+from corpus.decode import decode_bytes
+from corpus.html import extract_html
+from corpus.limits import ExtractionError, TimeLimitedWorker
 from corpus.pdf import PdfError, extract_pdfium, extract_pdfminer, repair_layout
 from corpus.readers import quarantined
 
@@ -29,10 +31,32 @@ class FormatExtractor(PipelineStep):
     fmt = ""
     type = "🛢 - EXTRACTOR"
 
+    def __init__(self, timeout_s: float = 0):
+        super().__init__()
+        self.timeout_s = timeout_s
+        self._worker: TimeLimitedWorker | None = None
+
     def extract(self, doc: Document, data: bytes) -> None:
         raise NotImplementedError
 
+    def limited(self, fn, *args, progress: bool = False):
+        """``fn(*args)`` under the per-document limit (a killable child process); in this
+        process when ``timeout_s`` is 0. ``fn`` must be a module-level function."""
+        if not self.timeout_s:
+            return fn(*args)
+        if self._worker is None:
+            self._worker = TimeLimitedWorker(self.timeout_s)
+        return self._worker.call(fn, *args, progress=progress)
+
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        try:
+            yield from self._extract_all(data)
+        finally:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
+
+    def _extract_all(self, data: DocumentsPipeline) -> DocumentsPipeline:
         for doc in data:
             if doc.metadata.get("format") != self.fmt or "quarantine" in doc.metadata or not doc.media:
                 yield doc
@@ -43,7 +67,7 @@ class FormatExtractor(PipelineStep):
                 try:
                     self.extract(doc, raw)
                     self.stat_update("extracted")
-                except (PdfError, HtmlError, DecodeError) as e:
+                except ExtractionError as e:
                     quarantined(doc, e.reason, e.detail)
                     self.stat_update(f"failed_{e.reason}")
                 except Exception as e:  # an extractor bug on one file must not end the run
@@ -57,7 +81,9 @@ class PdfExtractor(FormatExtractor):
 
     Then Japanese layout repair: running headers/footers and page numbers removed, hard-wrapped
     lines re-joined without spaces, letter-spacing undone. Encrypted and corrupt files are
-    quarantined; a PDF whose pages carry no text layer (a scan) is quarantined as ``no_text``.
+    quarantined; a PDF whose pages carry no text layer (a scan) is quarantined as ``no_text``, one
+    with more than ``max_pages`` pages (0: no cap) as ``too_many_pages``, one whose extraction
+    takes more than ``timeout_s`` seconds (0: no limit) as ``timeout``.
     """
 
     name = "📄 PDF"
@@ -70,8 +96,10 @@ class PdfExtractor(FormatExtractor):
         join_lines: bool = True,
         drop_running_lines: bool = True,
         boxes_flow: float | None = None,
+        timeout_s: float = 0,
+        max_pages: int = 0,
     ):
-        super().__init__()
+        super().__init__(timeout_s)
         if backend not in ("pdfminer", "pypdfium2"):
             raise ValueError(f"unknown PDF backend {backend!r}: use pdfminer or pypdfium2")
         self.backend = backend
@@ -79,6 +107,7 @@ class PdfExtractor(FormatExtractor):
         self.join_lines = join_lines
         self.drop_running_lines = drop_running_lines
         self.boxes_flow = boxes_flow
+        self.max_pages = max_pages
 
     def extract(self, doc: Document, data: bytes) -> None:
         if not data:
@@ -86,10 +115,10 @@ class PdfExtractor(FormatExtractor):
         if not data.lstrip()[:5].startswith(b"%PDF"):
             raise PdfError("corrupt", "no %PDF header")
         if self.backend == "pdfminer":
-            result = extract_pdfminer(data, self.detect_vertical, boxes_flow=self.boxes_flow)
+            result = self.limited(extract_pdfminer, data, self.detect_vertical, 0, self.boxes_flow, self.max_pages, progress=True)
             doc.metadata["extractor"] = f"pdfminer.six {_version('pdfminer.six')}"
         else:
-            result = extract_pdfium(data)
+            result = self.limited(extract_pdfium, data, 0, self.max_pages, progress=True)
             doc.metadata["extractor"] = f"pypdfium2 {_version('pypdfium2')}"
         pages = result.pages
         empty_pages = sum(1 for p in pages if not p.strip())
@@ -114,14 +143,14 @@ class HtmlExtractor(FormatExtractor):
     """HTML/XHTML -> main text with trafilatura, after decoding (BOM, declaration, detection).
 
     Hidden content (EDINET ``ix:header``, ``display:none``) is removed first. Empty, binary and
-    undecodable files are quarantined with the reason.
+    undecodable files are quarantined with the reason; an extraction past ``timeout_s`` as ``timeout``.
     """
 
     name = "🌐 HTML"
     fmt = "html"
 
-    def __init__(self, include_tables: bool = True, favor_recall: bool = False):
-        super().__init__()
+    def __init__(self, include_tables: bool = True, favor_recall: bool = False, timeout_s: float = 0):
+        super().__init__(timeout_s)
         self.include_tables = include_tables
         self.favor_recall = favor_recall
 
@@ -129,7 +158,7 @@ class HtmlExtractor(FormatExtractor):
         decoded = decode_bytes(data)
         doc.metadata["encoding"] = decoded.encoding
         doc.metadata["encoding_source"] = decoded.how
-        doc.text, info = extract_html(decoded.text, self.include_tables, self.favor_recall)
+        doc.text, info = self.limited(extract_html, decoded.text, self.include_tables, self.favor_recall)
         doc.metadata["extractor"] = f"trafilatura {_version('trafilatura')}"
         doc.metadata.update(info)
 

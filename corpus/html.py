@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 
+from corpus.limits import ExtractionError
+
 _RE_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
 _RE_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
-class HtmlError(ValueError):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class HtmlError(ExtractionError):
+    pass
 
 
 def _parse(html: str):

@@ -12,13 +12,13 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
+
+from corpus.limits import ExtractionError
 
 
-class PdfError(ValueError):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class PdfError(ExtractionError):
+    pass
 
 
 @dataclass
@@ -27,7 +27,21 @@ class PdfText:
     warnings: list[str] = field(default_factory=list)
 
 
-def extract_pdfminer(data: bytes, detect_vertical: bool = True, max_pages: int = 0, boxes_flow: float | None = None) -> PdfText:
+def _check_page_limit(pages_seen: int, page_limit: int) -> None:
+    if page_limit and pages_seen > page_limit:
+        raise PdfError("too_many_pages", f"more than {page_limit} pages (extract.pdf_max_pages)")
+
+
+def extract_pdfminer(
+    data: bytes,
+    detect_vertical: bool = True,
+    max_pages: int = 0,
+    boxes_flow: float | None = None,
+    page_limit: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> PdfText:
+    """Pages of text (pdfminer.six). ``max_pages``: read only the first pages; ``page_limit``: a
+    longer PDF raises ``too_many_pages``; ``progress(pages_done)`` is called after each page."""
     import logging
 
     from pdfminer.high_level import extract_pages
@@ -53,7 +67,12 @@ def extract_pdfminer(data: bytes, detect_vertical: bool = True, max_pages: int =
         # different processes (measured on the MHLW 告示); None is deterministic.
         laparams = LAParams(detect_vertical=detect_vertical, boxes_flow=boxes_flow)
         for layout in extract_pages(io.BytesIO(data), laparams=laparams, maxpages=max_pages):
+            _check_page_limit(len(pages) + 1, page_limit)
             pages.append("".join(el.get_text() for el in layout if isinstance(el, LTTextContainer)))
+            if progress:
+                progress(len(pages))
+    except PdfError:
+        raise
     except (PDFPasswordIncorrect, PDFEncryptionError) as e:
         raise PdfError("encrypted", f"{type(e).__name__}: {e}".strip()) from None
     except PDFSyntaxError as e:
@@ -68,7 +87,8 @@ def extract_pdfminer(data: bytes, detect_vertical: bool = True, max_pages: int =
     return PdfText(pages, warnings)
 
 
-def extract_pdfium(data: bytes, max_pages: int = 0) -> PdfText:
+def extract_pdfium(data: bytes, max_pages: int = 0, page_limit: int = 0, progress: Callable[[int], None] | None = None) -> PdfText:
+    """Pages of text (pypdfium2); the arguments as for ``extract_pdfminer``."""
     import pypdfium2 as pdfium
 
     try:
@@ -79,6 +99,7 @@ def extract_pdfium(data: bytes, max_pages: int = 0) -> PdfText:
             raise PdfError("encrypted", msg) from None
         raise PdfError("corrupt", msg) from None
     try:
+        _check_page_limit(len(pdf), page_limit)
         pages = []
         for i in range(min(len(pdf), max_pages) if max_pages else len(pdf)):
             page = pdf[i]
@@ -86,6 +107,8 @@ def extract_pdfium(data: bytes, max_pages: int = 0) -> PdfText:
             pages.append(textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n"))
             textpage.close()
             page.close()
+            if progress:
+                progress(len(pages))
     finally:
         pdf.close()
     return PdfText(pages)

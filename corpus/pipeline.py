@@ -33,7 +33,7 @@ from corpus.filters.config import quality_steps
 from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
 from corpus.normalize import JapaneseNormalizer
 from corpus.readers import list_input_files, read_jsonl_gz
-from corpus.tokenize import copy_model_tokenizer, tokenizer_eos, train_tokenizer
+from corpus.tokenize import copy_model_tokenizer, tokenizer_eos, tokenizer_sample, train_tokenizer
 from kinyu.config import ConfigError, dump_yaml, to_dict
 from kinyu.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
 
@@ -62,7 +62,8 @@ def input_paths(cfg: CorpusConfig) -> list[str]:
 
 
 class TokenizerTrainer(PipelineStep):
-    """Train a byte-level BPE tokenizer on the documents it reads (the training split).
+    """Train a byte-level BPE tokenizer on the documents it reads (the training split), or on a
+    bounded sample of them (``corpus.tokenize.tokenizer_sample``) when they exceed ``sample_chars``.
 
     A pipeline step, so that Slurm and Ray runs train it on a worker like every other stage.
     """
@@ -70,21 +71,24 @@ class TokenizerTrainer(PipelineStep):
     name = "🔠 Tokenizer trainer"
     type = "🔢 - TOKENIZER"
 
-    def __init__(self, out_file: str, vocab_size: int):
+    def __init__(self, out_file: str, vocab_size: int, sample_chars: int = 50_000_000):
         super().__init__()
         self.out_file = out_file
         self.vocab_size = vocab_size
+        self.sample_chars = sample_chars
 
     def run(self, data, rank: int = 0, world_size: int = 1):
-        def texts():
+        def docs():
             for doc in data:
                 self.stat_update("documents")
-                yield doc.text
+                yield doc.id, doc.text
 
         with self.track_time():
+            texts = tokenizer_sample(docs(), self.sample_chars)
+            self.stat_update("sampled_documents", value=len(texts))
             tmp = Path(self.out_file).parent.with_name(".tokenizer.tmp")
             shutil.rmtree(tmp, ignore_errors=True)
-            train_tokenizer(texts(), tmp / "tokenizer.json", vocab_size=self.vocab_size)
+            train_tokenizer(texts, tmp / "tokenizer.json", vocab_size=self.vocab_size)
             final = Path(self.out_file).parent
             shutil.rmtree(final, ignore_errors=True)
             tmp.rename(final)
@@ -121,8 +125,16 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
     steps = [
         RawFileReader(input_paths(cfg), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude)),
         *cache_lookup,
-        PdfExtractor(x.pdf_backend, x.pdf_detect_vertical, x.pdf_join_lines, x.pdf_drop_running_lines, x.pdf_boxes_flow),
-        HtmlExtractor(x.html_include_tables, x.html_favor_recall),
+        PdfExtractor(
+            x.pdf_backend,
+            x.pdf_detect_vertical,
+            x.pdf_join_lines,
+            x.pdf_drop_running_lines,
+            x.pdf_boxes_flow,
+            timeout_s=x.timeout_s,
+            max_pages=x.pdf_max_pages,
+        ),
+        HtmlExtractor(x.html_include_tables, x.html_favor_recall, timeout_s=x.timeout_s),
         PlainTextDecoder(),
         *cache_store,
         QuarantineGate(JsonlWriter(str(run / "work" / "quarantine"), output_filename=JSONL_GZ)),
@@ -163,7 +175,7 @@ def build_stages(cfg: CorpusConfig) -> list[Stage]:
                     [
                         JsonlReader(str(run / "docs"), add_file_path=False),
                         ValidationSplit("train", t.validation_fraction, cfg.seed),
-                        TokenizerTrainer(str(tok_file), t.vocab_size),
+                        TokenizerTrainer(str(tok_file), t.vocab_size, t.tokenizer_sample_chars),
                     ],
                     1,
                 )
@@ -349,6 +361,11 @@ def merge_stats(run: Path) -> dict:
     return merged
 
 
+def _stat_total(v) -> float:
+    """A datatrove counter as saved: a dict with ``total``, or a plain number (counts of 1 each)."""
+    return v["total"] if isinstance(v, dict) else v
+
+
 def _drop_counts(stats: dict) -> dict[str, dict[str, int]]:
     """Per step: dropped documents by reason, from datatrove's ``dropped_<reason>`` counters."""
     out: dict[str, dict[str, int]] = {}
@@ -356,7 +373,7 @@ def _drop_counts(stats: dict) -> dict[str, dict[str, int]]:
         for step in steps:
             name = step.get("name", "?")
             reasons = {
-                k[len("dropped_"):]: int(v["total"] if isinstance(v, dict) else v)
+                k[len("dropped_"):]: int(_stat_total(v))
                 for k, v in step.get("stats", {}).items()
                 if k.startswith("dropped_")
             }
@@ -390,7 +407,7 @@ def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> 
     quarantine = merge_quarantine(run)
     stats = merge_stats(run)
     read_stats = next((s for s in stats.get("extract", []) if "Raw files" in s.get("name", "")), {})
-    n_inputs = int(read_stats.get("stats", {}).get("documents", {}).get("total", 0)) if read_stats else 0
+    n_inputs = int(_stat_total(read_stats.get("stats", {}).get("documents", 0)))
     kept_docs, kept_chars = count_docs(run / "docs")
     drops = _drop_counts(stats)
     quarantine_step = [k for k in drops if "Quarantine" in k]

@@ -6,9 +6,15 @@ hub, so we always hand it a resolved ``tokenizer.json`` file path.
 
 from __future__ import annotations
 
+import hashlib
+import heapq
+import json
 import shutil
 from pathlib import Path
 from typing import Iterable
+
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers.processors import ByteLevel as ByteLevelProcessor
 
 EOS_TOKEN = "<|endoftext|>"
 PAD_TOKEN = "<|pad|>"
@@ -39,9 +45,6 @@ def train_tokenizer(texts: Iterable[str], out_file: str | Path, vocab_size: int 
     variants, full-width symbols) and for small corpora where rare characters are many.
     Training is deterministic for the same texts in the same order.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from tokenizers.processors import ByteLevel as ByteLevelProcessor
-
     tok = Tokenizer(models.BPE())
     # no prefix space: Japanese has no spaces between words, so a leading space would be noise
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
@@ -62,10 +65,29 @@ def train_tokenizer(texts: Iterable[str], out_file: str | Path, vocab_size: int 
     return out_file
 
 
+def tokenizer_sample(docs: Iterable[tuple[str, str]], max_chars: int) -> list[str]:
+    """Texts to train the tokenizer on, from ``(id, text)`` pairs: all of them, in stream order,
+    when they total at most ``max_chars``; otherwise the documents with the smallest sha256(id)
+    that together fit (a single document over ``max_chars`` is skipped), in stream order. Holds at most ``max_chars`` characters (plus one
+    document) however large the corpus, and picks the same documents on every machine."""
+    heap: list[tuple[bytes, int, str]] = []  # max-heap on the id hash (negated bytes)
+    total = 0
+    cut: bytes | None = None  # smallest hash dropped so far: everything above it goes too
+    for position, (doc_id, text) in enumerate(docs):
+        rank = hashlib.sha256(doc_id.encode("utf-8")).digest()[:8]
+        if len(text) > max_chars or (cut is not None and rank >= cut):
+            continue
+        heapq.heappush(heap, (bytes(255 - b for b in rank), position, text))
+        total += len(text)
+        while total > max_chars:
+            negated, _, dropped = heapq.heappop(heap)
+            total -= len(dropped)
+            cut = bytes(255 - b for b in negated)
+    return [text for _, _, text in sorted(heap, key=lambda item: item[1])]
+
+
 def write_hf_tokenizer_files(folder: str | Path) -> None:
     """Write tokenizer_config.json/special_tokens_map.json so ``AutoTokenizer`` loads the folder."""
-    import json
-
     folder = Path(folder)
     cfg = {
         "tokenizer_class": "PreTrainedTokenizerFast",
@@ -97,8 +119,6 @@ def copy_model_tokenizer(model_dir: str | Path, out_folder: str | Path) -> Path:
 
 def tokenizer_eos(tokenizer_file: str | Path, preferred: str | None = None) -> tuple[str, int]:
     """The EOS token text and id of a tokenizer.json (``preferred`` first, then common names)."""
-    from tokenizers import Tokenizer
-
     tok = Tokenizer.from_file(str(tokenizer_file))
     for cand in ([preferred] if preferred else []) + [EOS_TOKEN, "</s>", "<eos>", "<|im_end|>"]:
         tid = tok.token_to_id(cand)

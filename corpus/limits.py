@@ -1,0 +1,109 @@
+"""Per-document limits of extraction: a wall-clock limit that really stops the work.
+
+An extraction runs in a persistent child process (forked once per task, reused for every
+document). Past the limit the child is killed with SIGKILL, which also stops code stuck in C
+(a signal handler in the same process would wait for the C call to return); the document is
+quarantined with reason ``timeout`` and the next document starts a fresh child. A child that
+dies on its own (a crash in a C library) quarantines the document as ``extractor_crash``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from typing import Callable
+
+
+class ExtractionError(ValueError):
+    """A document extraction could not read: ``reason`` (quarantine reason) and ``detail``."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+    def __reduce__(self):  # picklable across the worker pipe (the default would pass one arg)
+        return type(self), (self.reason, self.detail)
+
+
+def _serve(conn) -> None:
+    """The child's loop: run each ``(fn, args)`` it receives; send progress, the result or the error."""
+
+    def progress(pages: int) -> None:
+        conn.send(("progress", pages))
+
+    while True:
+        try:
+            fn, args, with_progress = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        try:
+            result = fn(*args, progress=progress) if with_progress else fn(*args)
+            conn.send(("ok", result))
+        except Exception as e:  # sent back and raised in the parent, where the document is quarantined
+            try:
+                conn.send(("error", e))
+            except Exception:  # an exception that does not pickle
+                conn.send(("error", RuntimeError(f"{type(e).__name__}: {e}"[:500])))
+
+
+class TimeLimitedWorker:
+    """Run calls one at a time in a child process, each limited to ``timeout_s`` seconds.
+
+    ``call(fn, *args, progress=True)`` passes ``fn`` a ``progress(pages)`` callback whose last
+    value goes into the timeout's detail. ``fn`` must be a module-level function (pickled by name).
+    """
+
+    def __init__(self, timeout_s: float):
+        if timeout_s <= 0:
+            raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
+        self.timeout_s = timeout_s
+        self._proc = None
+        self._conn = None
+
+    def _start(self) -> None:
+        # fork: the child starts at once with everything imported (a fresh interpreter would
+        # re-import pdfminer and trafilatura on every start, i.e. after every timeout)
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child_conn = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child_conn,), daemon=True, name="kinyu-extract")
+        self._proc.start()
+        child_conn.close()
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._conn.close()
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join()
+        self._proc = self._conn = None
+
+    def call(self, fn: Callable, *args, progress: bool = False):
+        if self._proc is None or not self._proc.is_alive():
+            self.close()
+            self._start()
+        start = time.monotonic()
+        self._conn.send((fn, args, progress))
+        pages = 0
+        while True:
+            left = self.timeout_s - (time.monotonic() - start)
+            try:
+                ready = left > 0 and self._conn.poll(left)
+                message = self._conn.recv() if ready else None
+            except (EOFError, OSError):
+                self._proc.join(timeout=5)
+                code = self._proc.exitcode
+                self.close()
+                raise ExtractionError("extractor_crash", f"extraction process died (exit code {code}) after {pages} page(s)") from None
+            if message is None:
+                self.close()
+                raise ExtractionError(
+                    "timeout", f"stopped after {self.timeout_s:g} s (extract.timeout_s); {pages} page(s) done"
+                )
+            kind, value = message
+            if kind == "progress":
+                pages = value
+            elif kind == "ok":
+                return value
+            else:
+                raise value

@@ -1,0 +1,126 @@
+"""Per-document limits of extraction: a time limit that kills work stuck in C, a page cap, and a
+slow PDF quarantined as ``timeout`` while the rest of the build stays byte-identical."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from datatrove.data import Document, Media, MediaType
+
+from corpus.config import CorpusConfig
+from corpus.extractors import PdfExtractor
+from corpus.limits import ExtractionError, TimeLimitedWorker
+from corpus.pdf import PdfError
+from corpus.pipeline import build
+from corpus.sample import sample_dir
+from testkit.pdfgen import text_objects_pdf
+
+
+def stuck_in_c() -> None:
+    """Catastrophic regex backtracking: minutes inside one C call that holds the GIL."""
+    re.match(r"(a+)+$", "a" * 40 + "b")
+
+
+def unreadable() -> None:
+    raise PdfError("corrupt", "test")
+
+
+def crash() -> None:
+    os._exit(3)
+
+
+def double(x: int, progress=None) -> int:
+    if progress:
+        progress(1)
+    return 2 * x
+
+
+def test_worker_kills_code_stuck_in_c_and_serves_the_next_call():
+    worker = TimeLimitedWorker(0.5)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(ExtractionError) as e:
+            worker.call(stuck_in_c)
+        assert e.value.reason == "timeout" and "0.5 s" in e.value.detail
+        assert time.monotonic() - t0 < 10
+        assert worker.call(double, 21, progress=True) == 42  # a fresh child after the kill
+    finally:
+        worker.close()
+
+
+def test_worker_passes_extraction_errors_and_reports_crashes():
+    worker = TimeLimitedWorker(30)
+    try:
+        with pytest.raises(PdfError) as e:
+            worker.call(unreadable)
+        assert (e.value.reason, e.value.detail) == ("corrupt", "test")
+        with pytest.raises(ExtractionError) as e:
+            worker.call(crash)
+        assert e.value.reason == "extractor_crash" and "exit code 3" in e.value.detail
+        assert worker.call(double, 2) == 4
+    finally:
+        worker.close()
+
+
+def pdf_doc(data: bytes, doc_id: str = "x.pdf") -> Document:
+    return Document(
+        text="",
+        id=doc_id,
+        metadata={"format": "pdf", "source": doc_id},
+        media=[Media(id=doc_id, type=MediaType.DOCUMENT, url=doc_id, media_bytes=data)],
+    )
+
+
+@pytest.mark.parametrize("backend", ["pdfminer", "pypdfium2"])
+@pytest.mark.parametrize("timeout_s", [0, 30])
+def test_page_cap_quarantines_too_many_pages(backend, timeout_s):
+    step = PdfExtractor(backend, timeout_s=timeout_s, max_pages=2)
+    short, long = pdf_doc(text_objects_pdf(20, pages=2), "short.pdf"), pdf_doc(text_objects_pdf(20, pages=3), "long.pdf")
+    out = {d.id: d for d in step.run([short, long])}
+    assert "quarantine" not in out["short.pdf"].metadata and out["short.pdf"].metadata["pages"] == 2
+    assert out["long.pdf"].metadata["quarantine"]["reason"] == "too_many_pages"
+    assert "more than 2 pages" in out["long.pdf"].metadata["quarantine"]["detail"]
+
+
+def digest(run: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for part in ("docs", "removed", "tokens")
+        for p in sorted((run / part).rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_slow_pdf_times_out_and_the_rest_of_the_build_is_unchanged(tmp_path):
+    slow = tmp_path / "slow" / "many_text_objects.pdf"
+    slow.parent.mkdir()
+    slow.write_bytes(text_objects_pdf(20_000))  # about 20 s of pdfminer layout analysis
+
+    def run(name: str, inputs: list[str]) -> Path:
+        cfg = CorpusConfig(output=str(tmp_path / name))
+        cfg.input.paths = inputs
+        cfg.cache.enabled = False
+        cfg.executor.tasks = 1
+        cfg.extract.timeout_s = 3
+        return build(cfg)
+
+    t0 = time.monotonic()
+    with_slow = run("with_slow", [str(sample_dir()), str(slow)])
+    assert time.monotonic() - t0 < 120
+    without = run("without", [str(sample_dir())])
+
+    rows = [json.loads(line) for line in (with_slow / "quarantine.jsonl").read_text().splitlines()]
+    timed_out = [r for r in rows if r["reason"] == "timeout"]
+    assert [r["id"] for r in timed_out] == ["many_text_objects.pdf"]
+    assert "stopped after 3 s" in timed_out[0]["detail"] and "0 page(s) done" in timed_out[0]["detail"]
+    summary = json.loads((with_slow / "stats" / "summary.json").read_text())
+    assert summary["accounting"]["balanced"]
+    assert summary["accounting"]["quarantined"] == json.loads((without / "stats" / "summary.json").read_text())["accounting"]["quarantined"] + 1
+    assert digest(with_slow) == digest(without)
