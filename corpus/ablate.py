@@ -66,7 +66,7 @@ def run_ablation(
 
     from corpus.config import CorpusConfig
     from corpus.pipeline import build
-    from corpus.report_cli import kept_ids, load_summary, removed_reasons
+    from corpus.run_reader import kept_ids, load_summary, removed_reasons
 
     console = Console()
     out = Path(out)

@@ -32,6 +32,7 @@ from corpus.filters.config import quality_steps
 from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit
 from corpus.normalize import JapaneseNormalizer
 from corpus.readers import list_input_files, read_jsonl_gz
+from corpus.run_reader import drop_counts, signal_histograms
 from corpus.tokenize import copy_model_tokenizer, tokenizer_eos, train_tokenizer
 from kinyu.config import ConfigError, dump_yaml, to_dict
 from kinyu.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
@@ -346,22 +347,6 @@ def merge_stats(run: Path) -> dict:
     return merged
 
 
-def _drop_counts(stats: dict) -> dict[str, dict[str, int]]:
-    """Per step: dropped documents by reason, from datatrove's ``dropped_<reason>`` counters."""
-    out: dict[str, dict[str, int]] = {}
-    for stage, steps in stats.items():
-        for step in steps:
-            name = step.get("name", "?")
-            reasons = {
-                k[len("dropped_"):]: int(v["total"] if isinstance(v, dict) else v)
-                for k, v in step.get("stats", {}).items()
-                if k.startswith("dropped_")
-            }
-            if reasons:
-                out[f"{stage}/{name}"] = reasons
-    return out
-
-
 def count_docs(folder: Path) -> tuple[int, int]:
     docs = chars = 0
     for rec in read_jsonl_gz(folder):
@@ -389,7 +374,7 @@ def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> 
     read_stats = next((s for s in stats.get("extract", []) if "Raw files" in s.get("name", "")), {})
     n_inputs = int(read_stats.get("stats", {}).get("documents", {}).get("total", 0)) if read_stats else 0
     kept_docs, kept_chars = count_docs(run / "docs")
-    drops = _drop_counts(stats)
+    drops = drop_counts(stats)
     quarantine_step = [k for k in drops if "Quarantine" in k]
     dropped = sum(sum(r.values()) for k, r in drops.items() if k not in quarantine_step)
     accounting = {
@@ -414,8 +399,6 @@ def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> 
     stage_order = [st.name for st in build_stages(cfg)]
     summary = {"accounting": accounting, "stages": stage_order, "drops": drops, "tokens": tokens, "timings_s": timings or {}}
     atomic_write_json(run / "stats" / "summary.json", summary)
-    from corpus.report_cli import signal_histograms
-
     atomic_write_json(run / "stats" / "histograms.json", signal_histograms(run))
     tok = run / "tokenizer" / "tokenizer.json"
     inputs = [

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from corpus.readers import read_jsonl_gz
-from corpus.report_cli import SIGNALS, collect_signals, load_summary, near_dup_clusters, removed_samples, step_rows
+from corpus.run_reader import SIGNALS, collect_signals, load_summary, near_dup_clusters, removed_chars, removed_samples, step_rows
 
 SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
 
@@ -106,7 +106,7 @@ def _funnel(rows: list[dict]) -> str:
     return _png(fig) + table
 
 
-def _reasons(summary: dict) -> str:
+def _reasons(summary: dict, chars: dict[str, dict[str, int]]) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,14 +116,29 @@ def _reasons(summary: dict) -> str:
     for step, reasons in summary.get("drops", {}).items():
         for reason, n in reasons.items():
             counts[f"{step.split('/')[0]}: {reason}"] += n
-    if not counts:
+    chars_by_reason = Counter()
+    for step, reasons in chars.items():
+        for reason, n in reasons.items():
+            chars_by_reason[reason] += n
+    if not counts and not chars_by_reason:
         return "<p>nothing was dropped</p>"
     items = counts.most_common()
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(items) + 1))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(items), 1) + 1))
     ax.barh([k.encode("ascii", "ignore").decode() for k, _ in items], [v for _, v in items], color="#c62828")
     ax.invert_yaxis()
     ax.set_xlabel("documents")
-    return _png(fig) + _table(["stage: reason", "documents"], [[k, v] for k, v in items], {1})
+    by_docs = _table(
+        ["stage: reason", "documents", "characters removed"],
+        [[k, v, f"{chars_by_reason.get(k.split(': ', 1)[1], 0):,}"] for k, v in items],
+        {1, 2},
+    )
+    # line cleaning removes blocks inside kept documents: characters, no dropped documents
+    by_chars = _table(
+        ["step", "reason", "characters removed"],
+        sorted(([step, reason, f"{n:,}"] for step, rs in chars.items() for reason, n in rs.items()), key=lambda r: -int(r[2].replace(",", ""))),
+        {2},
+    )
+    return _png(fig) + by_docs + "<h3>characters removed per step and reason</h3>" + by_chars
 
 
 def _samples(run: Path, n: int) -> str:
@@ -168,7 +183,7 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     body = {
         "summary": summary_html,
         "funnel": _funnel(step_rows(run)),
-        "reasons": _reasons(summary),
+        "reasons": _reasons(summary, removed_chars(run)),
         "histograms": _histograms(run),
         "samples": _samples(run, samples),
         "duplicates": dup_html,

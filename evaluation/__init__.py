@@ -2,5 +2,5 @@
 per character, checkpoint sweeps and side-by-side answers (see evaluation/README.md).
 
 Python API: ``evaluation.harness.evaluate_model``, ``evaluation.bpc.bits_per_character``,
-``evaluation.sweep.sweep``, ``evaluation.compare.compare_models``; CLI: ``evaluation.cli.main``.
+``evaluation.sweep.sweep``, ``evaluation.compare.compare_models``; CLI: ``kinyu eval`` (``kinyu.cli.eval``).
 """

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     from corpus.config import CorpusConfig
     from corpus.pipeline import build
     from corpus.report import build_report
-    from corpus.report_cli import print_summary
+    from corpus.console import print_summary
     from corpus.sample import general_dir
     from evaluation.sweep import sweep
     from kinyu.config import load_config

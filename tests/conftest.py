@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+import testkit.shared
 from testkit.shared import shared
 
 # No test may reach a model hub: everything is built from configs and local files.
@@ -18,3 +19,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture
 def shared_data():
     return shared
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    testkit.shared.current_test = item  # before its fixtures run, so module fixtures are checked too

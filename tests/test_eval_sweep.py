@@ -76,7 +76,7 @@ def test_sweep_bpc_only_writes_outputs_and_resumes(train_run, tmp_path):
 
 @needs_data
 def test_cli_sweep_with_tasks(train_run, tmp_path):
-    from evaluation.cli import main
+    from kinyu.cli.eval import main
 
     run, texts = train_run
     argv = ["sweep", str(run), "--data-dir", str(FIN), "--chabsa-dir", str(CHABSA), "--tasks", "chabsa,fp2",
@@ -91,7 +91,7 @@ def test_cli_sweep_with_tasks(train_run, tmp_path):
 
 @needs_data
 def test_cli_eval_all_five_tasks_with_limit(train_run, tmp_path, capsys):
-    from evaluation.cli import main
+    from kinyu.cli.eval import main
 
     run, texts = train_run
     model = run / "checkpoints" / "step_000010" / "hf"
@@ -107,7 +107,7 @@ def test_cli_eval_all_five_tasks_with_limit(train_run, tmp_path, capsys):
 
 @needs_data
 def test_cli_compare(train_run, tmp_path):
-    from evaluation.cli import main
+    from kinyu.cli.eval import main
 
     run, _ = train_run
     a, b = (run / "checkpoints" / s / "hf" for s in ("step_000010", "step_000020"))
@@ -124,7 +124,7 @@ def test_cli_compare(train_run, tmp_path):
 
 
 def test_cli_errors(train_run, tmp_path, capsys):
-    from evaluation.cli import main
+    from kinyu.cli.eval import main
 
     run, texts = train_run
     model = run / "checkpoints" / "step_000010" / "hf"

@@ -126,7 +126,7 @@ def test_hf_export_loads_and_matches_the_engine(shared_run):
 
 def test_killed_run_resumes_bit_identical(shared_run, corpora, tmp_path):
     """SIGKILL a run after its first checkpoint, resume it: the same losses, no window repeated or skipped."""
-    from training.cli import main
+    from kinyu.cli.train import main
 
     fin, gen = corpora
     out = tmp_path / "killed"
@@ -231,7 +231,7 @@ def test_zero3_loads_a_checkpoint_into_shards(shared_run, corpora, tmp_path):
 
 
 def _check_fails_fast(argv: list[str], capsys, expect: str, out: Path) -> None:
-    from training.cli import main
+    from kinyu.cli.train import main
 
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -279,7 +279,7 @@ def test_seq_len_beyond_positions_fails(corpora, tmp_path, capsys):
 
 def test_existing_run_is_not_overwritten(shared_run, corpora, capsys):
     fin, _ = corpora
-    from training.cli import main
+    from kinyu.cli.train import main
 
     before = (shared_run / "metrics.jsonl").read_bytes()
     assert main(["--config", str(TINY), "--data.corpus_runs", str(fin), "--run.out_dir", str(shared_run)]) == 2
@@ -288,7 +288,7 @@ def test_existing_run_is_not_overwritten(shared_run, corpora, capsys):
 
 
 def test_cli_help_lists_every_config_field():
-    from training.cli import build_parser
+    from kinyu.cli.train import build_parser
 
     text = build_parser().format_help()
     for flag in ("--config", "--resume", "--auto-resume", "--data.replay_ratio", "--deepspeed.zero_stage",

@@ -34,7 +34,7 @@ def _losses(run: Path) -> list[float]:
 
 @pytest.mark.slow
 def test_torchrun_two_processes_zero2_matches_one_process(tmp_path):
-    from training.cli import main
+    from kinyu.cli.train import main
 
     fin, gen = build_financial_and_replay(tmp_path / "corpora")
     single = tmp_path / "single"

@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 
-from kinyu.config import OVERRIDE_PREFIX, ConfigError, config_overrides, load_config
+from kinyu.cli.common import Command, Group, config_parser, load_command_config
+from kinyu.runs import atomic_write_text
 
 from evaluation.config import EvalConfig
 from evaluation.harness import EvalError, set_offline
@@ -24,25 +24,15 @@ from evaluation.tasks.data import TaskDataError
 
 
 def _parser(prog: str, description: str, skip: tuple[str, ...] = ()) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--config", help="YAML config (configs/eval.yaml); flags override its fields")
-    group = parser.add_argument_group("config fields (EvalConfig); each overrides the YAML value")
-    for f in dataclasses.fields(EvalConfig):
-        if f.name in skip:
-            continue
-        flags = [f"--{f.name.replace('_', '-')}"] + ([f"--{f.name}"] if "_" in f.name else [])
-        group.add_argument(*flags, dest=OVERRIDE_PREFIX + f.name, default=argparse.SUPPRESS, metavar="VALUE", help=f.metadata.get("help"))
-    return parser
+    return config_parser(prog, description, EvalConfig, skip=skip)
 
 
 def _config(args: argparse.Namespace) -> EvalConfig:
-    return load_config(EvalConfig, args.config, config_overrides(args))
+    return load_command_config(EvalConfig, args)
 
 
 def _write(path: str | None, text: str) -> None:
     if path:
-        from kinyu.runs import atomic_write_text
-
         atomic_write_text(path, text)
         print(f"wrote {path}")
 
@@ -55,13 +45,12 @@ def _bpc_sets(cfg: EvalConfig) -> dict[str, tuple[str, str]]:
     return sets
 
 
-def _eval(argv: list[str]) -> int:
-    parser = _parser("kinyu eval", "Score a local model on the Japanese financial tasks and bits per character.")
-    parser.epilog = (
-        "more: `kinyu eval sweep TRAIN_RUN --help` (every checkpoint of a training run) and "
-        "`kinyu eval compare --models A B --help` (greedy answers side by side)"
-    )
-    args = parser.parse_args(argv)
+def eval_parser(prog: str) -> argparse.ArgumentParser:
+    return _parser(prog, "Score a local model on the Japanese financial tasks and bits per character.")
+
+
+def run_eval(args) -> int:
+    set_offline()
     cfg = _config(args)
     if not cfg.model:
         raise EvalError("--model DIR is required")
@@ -91,10 +80,14 @@ def _eval(argv: list[str]) -> int:
     return 0
 
 
-def _sweep(argv: list[str]) -> int:
-    parser = _parser("kinyu eval sweep", "Evaluate every checkpoint of a training run (resumable).", skip=("model",))
+def sweep_parser(prog: str) -> argparse.ArgumentParser:
+    parser = _parser(prog, "Evaluate every checkpoint of a training run (resumable).", skip=("model",))
     parser.add_argument("train_run", metavar="TRAIN_RUN")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_sweep(args) -> int:
+    set_offline()
     cfg = _config(args)
     from evaluation.sweep import sweep
 
@@ -119,11 +112,15 @@ def _sweep(argv: list[str]) -> int:
     return 0
 
 
-def _compare(argv: list[str]) -> int:
-    parser = _parser("kinyu eval compare", "Greedy answers of two checkpoints side by side (markdown).", skip=("model",))
+def compare_parser(prog: str) -> argparse.ArgumentParser:
+    parser = _parser(prog, "Greedy answers of two checkpoints side by side (markdown).", skip=("model",))
     parser.add_argument("--models", nargs=2, required=True, metavar=("A", "B"))
     parser.add_argument("--prompts", help="prompt file: *.jsonl with a 'prompt' field, or text with blank-line separated prompts")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_compare(args) -> int:
+    set_offline()
     cfg = _config(args)
     from evaluation.compare import compare_models
 
@@ -144,18 +141,18 @@ def _compare(argv: list[str]) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    set_offline()
-    command = {"sweep": _sweep, "compare": _compare}.get(argv[0] if argv else "", None)
-    try:
-        if command is not None:
-            return command(argv[1:])
-        return _eval(argv)
-    except (EvalError, ConfigError, TaskDataError) as e:
-        print(f"kinyu eval: error: {e}", file=sys.stderr)
-        return 2
+def _user_errors():
+    return (EvalError, TaskDataError)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+GROUP = Group(
+    "kinyu eval",
+    "Score checkpoints on the Japanese financial tasks and domain bits per character.",
+    [
+        Command("", "score one model: kinyu eval --model DIR [--data-dir DIR] [--bpc-texts NAME=DIR]", eval_parser, run_eval),
+        Command("sweep", "evaluate every checkpoint of a training run (resumable)", sweep_parser, run_sweep),
+        Command("compare", "greedy answers of two checkpoints side by side", compare_parser, run_compare),
+    ],
+    _user_errors,
+)
+main = GROUP.main
