@@ -99,7 +99,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_ablate(args) -> int:
-    from corpus.ablate import run_ablation
+    from kinyu.workflows.ablation import run_ablation
 
     config = args.config if args.config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     out = run_ablation(

@@ -12,7 +12,7 @@ GROUPS = {
     "corpus": ("corpus.cli", "build corpora: extract, normalise, filter, dedup, tokenize; stats, reports, ablations"),
     "train": ("training.cli", "continual-pre-train a causal LM on corpus token shards with DeepSpeed"),
     "eval": ("evaluation.cli", "score checkpoints on the Japanese financial tasks and domain bits per character"),
-    "demo": ("kinyu.demo", "the whole chain on the embedded sample, on CPU, in a few minutes"),
+    "demo": ("kinyu.workflows.demo", "the whole chain on the embedded sample, on CPU, in a few minutes"),
 }
 
 USAGE = """usage: kinyu <command> [options]

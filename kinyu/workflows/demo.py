@@ -11,7 +11,7 @@ import argparse
 import time
 from pathlib import Path
 
-REPO_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def main(argv: list[str] | None = None) -> int:
