@@ -99,20 +99,13 @@ def cmd_report(args) -> int:
 
 
 def cmd_ablate(args) -> int:
-    from kinyu.workflows.ablation import run_ablation
+    from kinyu.workflows.ablation import AblationConfig, ProxyConfig, run_ablation
 
     config = args.config if args.config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    out = run_ablation(
-        config,
-        args.vary,
-        Path(args.out),
-        proxy_config=args.proxy,
-        data_dir=args.data_dir,
-        chabsa_dir=args.chabsa_dir,
-        eval_texts=args.eval_texts,
-        limit=args.limit,
-        workers=args.workers,
-    )
+    proxy = None
+    if args.proxy:
+        proxy = ProxyConfig(train_config=args.proxy, eval_texts=args.eval_texts, data_dir=args.data_dir, chabsa_dir=args.chabsa_dir, limit=args.limit)
+    out = run_ablation(AblationConfig(vary=args.vary, out=Path(args.out), base_config=config, workers=args.workers, proxy=proxy))
     print((out / "ablation.md").read_text(encoding="utf-8"))
     print(f"wrote {out}/ablation.md, ablation.csv, ablation.png")
     return 0

@@ -1,25 +1,60 @@
 """``kinyu corpus ablate``: one corpus per filter setting, and optionally one proxy model each.
 
 Each variant is the base config with ``--vary KEY=V1,V2`` applied (the cartesian product of all
-``--vary``). Corpora are built through the extraction cache, so only the filters re-run. With
-``--proxy``, the same small model is trained on every variant for the same number of steps and
-scored on one fixed evaluation set (bits per character on held-out financial text and on
-general text, plus the tasks when a data dir is given): the table then answers "does this
-setting make a better model?", not only "how much did it remove?". Variants already built,
-trained or scored are not redone.
+``--vary``). Corpora are built through the extraction cache, so only the filters re-run. With a
+proxy, the same small model is trained on every variant for the same number of steps and scored
+on one fixed evaluation set (bits per character on held-out financial and on general text, plus
+the tasks when a data dir is given): the table then answers "does this setting make a better
+model?", not only "how much did it remove?". Variants already built, trained or scored are not redone.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
-import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from corpus.config import CorpusConfig
+from corpus.pipeline import build
+from corpus.report_cli import kept_ids, load_summary, removed_reasons
+from corpus.sample import general_dir
+from evaluation.config import EvalConfig
+from evaluation.score import ScoringPlan, plan_scoring, score_model
 from kinyu.config import ConfigError, load_config, set_field
-from kinyu.runs import atomic_write_json, atomic_write_text
+from kinyu.runs import atomic_write_json, atomic_write_text, read_json
+from training.config import TrainConfig
+from training.train import latest_checkpoint, run_training
+
+
+@dataclass
+class ProxyConfig:
+    """The small model trained on every variant, and the fixed set all of them are scored on."""
+
+    train_config: Path  # the proxy's training YAML (TrainConfig); corpus_runs and out_dir are set per variant
+    eval_texts: Path | None = None  # held-out financial text folder; None: the first variant's validation split
+    data_dir: Path | None = None  # fin-harness task data: also score the tasks
+    chabsa_dir: Path | None = None
+    limit: int = 20  # items per task
+
+
+@dataclass
+class AblationConfig:
+    vary: list[str]  # KEY=V1,V2 per corpus config field; the variants are their cartesian product
+    out: Path = Path("runs/ablation")
+    base_config: Path | None = None  # corpus YAML every variant starts from (None: the defaults)
+    workers: int = 1  # corpus build workers
+    proxy: ProxyConfig | None = None  # None: build and compare the corpora only
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    assign: dict[str, str] = field(default_factory=dict)  # corpus config field -> value
 
 
 def parse_vary(items: list[str]) -> list[tuple[str, list[str]]]:
@@ -37,9 +72,7 @@ def variant_name(assign: dict[str, str]) -> str:
     return re.sub(r"[^A-Za-z0-9_.=+-]", "_", raw)
 
 
-def variants(base_config: Path | None, vary: list[tuple[str, list[str]]]) -> list[tuple[str, dict[str, str]]]:
-    from corpus.config import CorpusConfig
-
+def variants(base_config: Path | None, vary: list[tuple[str, list[str]]]) -> list[Variant]:
     keys = [k for k, _ in vary]
     out = []
     for values in itertools.product(*[vals for _, vals in vary]):
@@ -47,44 +80,28 @@ def variants(base_config: Path | None, vary: list[tuple[str, list[str]]]) -> lis
         cfg = load_config(CorpusConfig, base_config)
         for k, v in assign.items():
             set_field(cfg, k, v)  # fail now, with the field name, not after the first build
-        out.append((variant_name(assign), assign))
+        out.append(Variant(variant_name(assign), assign))
     return out
 
 
-def run_ablation(
-    base_config: Path | None,
-    vary_items: list[str],
-    out: Path,
-    proxy_config: Path | None = None,
-    data_dir: str | None = None,
-    chabsa_dir: str | None = None,
-    eval_texts: str | None = None,
-    limit: int = 20,
-    workers: int = 1,
-) -> Path:
-    from rich.console import Console
-
-    from corpus.config import CorpusConfig
-    from corpus.pipeline import build
-    from corpus.report_cli import kept_ids, load_summary, removed_reasons
-
-    console = Console()
-    out = Path(out)
-    plan = variants(base_config, parse_vary(vary_items))
+def run_ablation(config: AblationConfig, console: Console | None = None) -> Path:
+    """Build every variant's corpus (and train + score its proxy); write ablation.csv/.md/.png into ``config.out``."""
+    console = console or Console()
+    out = Path(config.out)
+    plan = variants(config.base_config, parse_vary(config.vary))
     rows: list[dict[str, Any]] = []
     runs: dict[str, Path] = {}
-    for name, assign in plan:
-        vdir = out / "variants" / name
-        overrides = {**assign, "output": str(vdir / "corpus"), "executor.workers": workers}
-        cfg = load_config(CorpusConfig, base_config, overrides)
-        if not (vdir / "corpus" / "manifest.json").is_file():
-            console.rule(f"[bold]corpus[/] {name}")
-            build(cfg)
-        runs[name] = vdir / "corpus"
-        summary = load_summary(vdir / "corpus")
+    for variant in plan:
+        run = out / "variants" / variant.name / "corpus"
+        if not (run / "manifest.json").is_file():
+            console.rule(f"[bold]corpus[/] {variant.name}")
+            overrides = {**variant.assign, "output": str(run), "executor.workers": config.workers}
+            build(load_config(CorpusConfig, config.base_config, overrides))
+        runs[variant.name] = run
+        summary = load_summary(run)
         acc = summary["accounting"]
         tokens = summary.get("tokens", {}).get("train", {}).get("tokens", 0)
-        rows.append({"variant": name, **assign, "kept_docs": acc["kept"], "kept_chars": acc["kept_chars"], "train_tokens": tokens})
+        rows.append({"variant": variant.name, **variant.assign, "kept_docs": acc["kept"], "kept_chars": acc["kept_chars"], "train_tokens": tokens})
 
     # what each variant removed that another kept
     kept = {n: kept_ids(r) for n, r in runs.items()}
@@ -96,59 +113,60 @@ def run_ablation(
         row["removed_but_kept_elsewhere"] = len(lost)
         row["examples"] = "; ".join(f"{i} ({reasons.get(i, '?')})" for i in lost[:3])
 
-    if proxy_config is not None:
-        fixed = _fixed_eval_sets(runs[plan[0][0]], eval_texts)
+    if config.proxy is not None:
+        eval_cfg = proxy_eval_config(config.proxy, runs[plan[0].name])
+        scoring = None  # read the fixed texts once, and only when some proxy still needs scoring
         for row in rows:
-            row.update(_proxy(row["variant"], runs[row["variant"]], out, proxy_config, fixed, data_dir, chabsa_dir, limit, console))
+            result_file = out / "variants" / row["variant"] / "proxy.json"
+            if not result_file.is_file():
+                scoring = scoring or plan_scoring(eval_cfg)
+                train_dir = train_proxy(config.proxy, runs[row["variant"]], out / "variants" / row["variant"] / "train", console)
+                atomic_write_json(result_file, score_proxy(train_dir, eval_cfg, scoring))
+            row.update(read_json(result_file))
 
-    _write_outputs(out, rows, proxy=proxy_config is not None)
+    _write_outputs(out, rows, proxy=config.proxy is not None)
     return out
 
 
-def _fixed_eval_sets(first_run: Path, eval_texts: str | None) -> dict[str, list[str]]:
+def proxy_eval_config(proxy: ProxyConfig, first_run: Path) -> EvalConfig:
     """The same texts for every variant: the first variant's validation split (the split is by
-    document id, so those documents are in no variant's training data) and general text."""
-    from corpus.sample import general_dir
-    from evaluation.bpc import corpus_validation_texts, folder_texts
+    document id, so those documents are in no variant's training data) or ``eval_texts``, and general text."""
+    if proxy.eval_texts:
+        corpora, texts = [], [f"finance_bpc={proxy.eval_texts}"]
+    else:
+        corpora, texts = [f"finance_bpc={first_run}"], []
+    return EvalConfig(
+        data_dir=str(proxy.data_dir) if proxy.data_dir else None,
+        chabsa_dir=str(proxy.chabsa_dir) if proxy.chabsa_dir else None,
+        limit=proxy.limit,
+        bpc_corpora=corpora,
+        bpc_texts=texts + [f"general_bpc={general_dir()}"],
+    )
 
-    fin = folder_texts(eval_texts) if eval_texts else corpus_validation_texts(first_run)
-    return {"finance_bpc": fin, "general_bpc": folder_texts(general_dir())}
 
-
-def _proxy(name, corpus_run, out, proxy_config, fixed, data_dir, chabsa_dir, limit, console) -> dict[str, Any]:
-    from evaluation.bpc import bits_per_character
-    from training.config import TrainConfig
-    from training.train import latest_checkpoint, run_training
-
-    vdir = out / "variants" / name
-    result_file = vdir / "proxy.json"
-    if result_file.is_file():
-        return json.loads(result_file.read_text(encoding="utf-8"))
-    train_dir = vdir / "train"
-    cfg = load_config(TrainConfig, proxy_config, {"data.corpus_runs": [str(corpus_run)], "run.out_dir": str(train_dir)})
+def train_proxy(proxy: ProxyConfig, corpus_run: Path, train_dir: Path, console: Console) -> Path:
+    """Train (or finish training) the proxy model on one variant's corpus; its run folder."""
+    cfg = load_config(TrainConfig, proxy.train_config, {"data.corpus_runs": [str(corpus_run)], "run.out_dir": str(train_dir)})
     try:
-        ckpt = latest_checkpoint(train_dir)
-        step = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))["step"]
-        finished = cfg.schedule.max_steps is not None and step >= cfg.schedule.max_steps
+        step = read_json(latest_checkpoint(train_dir) / "state.json")["step"]
     except FileNotFoundError:
-        ckpt, finished = None, False
-    if not finished:
-        console.rule(f"[bold]proxy training[/] {name}")
-        run_training(cfg, resume=ckpt is not None)
-        ckpt = latest_checkpoint(train_dir)
-    model_dir = ckpt / "hf"
-    state = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))
-    result: dict[str, Any] = {"proxy_steps": state["step"], "proxy_tokens": state["tokens_seen"]}
-    for set_name, texts in fixed.items():
-        result[set_name] = round(bits_per_character(model_dir, texts=texts)["bits_per_character"], 4)
-    if data_dir or chabsa_dir:
-        from evaluation.harness import evaluate_model
+        step = None
+    if step is None or cfg.schedule.max_steps is None or step < cfg.schedule.max_steps:
+        console.rule(f"[bold]proxy training[/] {corpus_run.parent.name}")
+        run_training(cfg, resume=step is not None)
+    return train_dir
 
-        scores = evaluate_model(model_dir, data_dir=data_dir, chabsa_dir=chabsa_dir, limit=limit)
-        avg = scores.get("average")
-        if avg is not None:
-            result["tasks_average"] = round(float(avg), 2)
-    atomic_write_json(result_file, result)
+
+def score_proxy(train_dir: Path, eval_cfg: EvalConfig, scoring: ScoringPlan) -> dict[str, Any]:
+    """The latest checkpoint's steps, tokens, bits per character per fixed set and task average."""
+    ckpt = latest_checkpoint(train_dir)
+    state = read_json(ckpt / "state.json")
+    scores = score_model(ckpt / "hf", eval_cfg, scoring)
+    result: dict[str, Any] = {"proxy_steps": state["step"], "proxy_tokens": state["tokens_seen"]}
+    for name, r in scores["bpc"].items():
+        result[name] = round(r["bits_per_character"], 4)
+    if scores.get("tasks", {}).get("average") is not None:
+        result["tasks_average"] = round(float(scores["tasks"]["average"]), 2)
     return result
 
 
@@ -167,7 +185,7 @@ def _write_outputs(out: Path, rows: list[dict[str, Any]], proxy: bool) -> None:
     )
     atomic_write_text(out / "ablation.md", "# kinyu corpus ablation\n\n" + "\n".join(md) + "\n" + note)
 
-    import matplotlib
+    import matplotlib  # heavy: imported only when the chart is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

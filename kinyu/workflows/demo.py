@@ -8,48 +8,93 @@ general-domain text; the five tasks too with --data-dir) -> print where each out
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shutil
 import time
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from rich.console import Console
+
+from corpus.config import CorpusConfig
+from corpus.pipeline import build
+from corpus.report import build_report
+from corpus.report_cli import print_summary
+from corpus.sample import general_dir
+from evaluation.config import EvalConfig
+from evaluation.sweep import sweep
+from kinyu.config import load_config
+from training.config import TrainConfig
+from training.train import run_training
 
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="kinyu demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="runs/demo", help="folder for the three runs (default: runs/demo)")
-    p.add_argument("--data-dir", default=None, help="fin-harness task data (e.g. ../shared/data/fin-harness) to also score the tasks")
-    p.add_argument("--chabsa-dir", default=None, help="chABSA json folder (e.g. ../shared/data/real/chabsa-json) for the chabsa task")
-    p.add_argument("--limit", type=int, default=20, help="items per task when --data-dir is given")
-    p.add_argument("--steps", type=int, default=40, help="training steps of the tiny model")
-    args = p.parse_args(argv)
+def _help(text: str):
+    return {"help": text}
 
-    from rich.console import Console
 
-    from corpus.config import CorpusConfig
-    from corpus.pipeline import build
-    from corpus.report import build_report
-    from corpus.report_cli import print_summary
-    from corpus.sample import general_dir
-    from evaluation.sweep import sweep
-    from kinyu.config import load_config
-    from training.config import TrainConfig
-    from training.train import run_training
+@dataclass
+class DemoConfig:
+    out: str = field(default="runs/demo", metadata=_help("folder for the three runs"))
+    data_dir: str | None = field(default=None, metadata=_help("fin-harness task data (e.g. ../shared/data/fin-harness) to also score the tasks"))
+    chabsa_dir: str | None = field(default=None, metadata=_help("chABSA json folder (e.g. ../shared/data/real/chabsa-json) for the chabsa task"))
+    limit: int = field(default=20, metadata=_help("items per task when --data-dir is given"))
+    steps: int = field(default=40, metadata=_help("training steps of the tiny model"))
 
-    console = Console()
-    out = Path(args.out)
-    t0 = time.perf_counter()
-    timings = {}
 
-    console.rule("[bold]1/4 corpus build[/] (embedded sample)")
-    corpus_cfg = load_config(
+@dataclass(frozen=True)
+class DemoRuns:
+    """Where the demo left each output."""
+
+    corpus_run: Path
+    report: Path
+    train_run: Path
+    eval_out: Path
+
+
+def corpus_config(out: Path) -> CorpusConfig:
+    # a small vocabulary and a larger held-out share: the sample is ~40k characters, and the
+    # tiny model needs enough validation windows for a meaningful bits-per-character figure
+    return load_config(
         CorpusConfig,
         REPO_CONFIGS / "corpus.yaml" if (REPO_CONFIGS / "corpus.yaml").is_file() else None,
-        # a small vocabulary and a larger held-out share: the sample is ~40k characters, and the
-        # tiny model needs enough validation windows for a meaningful bits-per-character figure
         {"output": str(out / "corpus"), "input.paths": [], "executor.workers": 2, "tokenize.vocab_size": 1000,
          "tokenize.validation_fraction": 0.1},
     )
-    corpus_run = build(corpus_cfg, overwrite=True)
+
+
+def train_config(out: Path, corpus_run: Path, steps: int) -> TrainConfig:
+    return load_config(
+        TrainConfig,
+        REPO_CONFIGS / "train" / "tiny_cpu.yaml",
+        {"data.corpus_runs": [str(corpus_run)], "run.out_dir": str(out / "train"), "schedule.max_steps": steps,
+         "checkpoint.every_steps": max(1, steps // 2)},
+    )
+
+
+def eval_config(config: DemoConfig, corpus_run: Path) -> EvalConfig:
+    with_tasks = config.data_dir is not None or config.chabsa_dir is not None
+    return EvalConfig(
+        data_dir=config.data_dir,
+        chabsa_dir=config.chabsa_dir,
+        limit=config.limit if with_tasks else None,
+        bpc_corpora=[f"finance_val={corpus_run}"],
+        bpc_texts=[f"general={general_dir()}"],
+        out=str(Path(config.out) / "eval"),
+    )
+
+
+def run_demo(config: DemoConfig, console: Console | None = None) -> DemoRuns:
+    """Build, report, train and evaluate into ``config.out``; earlier demo outputs there are replaced."""
+    console = console or Console()
+    out = Path(config.out)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    console.rule("[bold]1/4 corpus build[/] (embedded sample)")
+    corpus_run = build(corpus_config(out), overwrite=True)
     print_summary(corpus_run, console)
     timings["corpus"] = time.perf_counter() - t0
 
@@ -59,39 +104,30 @@ def main(argv: list[str] | None = None) -> int:
     timings["report"] = time.perf_counter() - t0 - sum(timings.values())
 
     console.rule("[bold]3/4 train a tiny Llama[/] (DeepSpeed, CPU)")
-    train_cfg = load_config(
-        TrainConfig,
-        REPO_CONFIGS / "train" / "tiny_cpu.yaml",
-        {"data.corpus_runs": [str(corpus_run)], "run.out_dir": str(out / "train"), "schedule.max_steps": args.steps,
-         "checkpoint.every_steps": max(1, args.steps // 2)},
-    )
-    import shutil
-
     shutil.rmtree(out / "train", ignore_errors=True)
-    train_run = run_training(train_cfg)
+    train_run = run_training(train_config(out, corpus_run, config.steps))
     timings["train"] = time.perf_counter() - t0 - sum(timings.values())
 
     console.rule("[bold]4/4 evaluate every checkpoint[/]")
     shutil.rmtree(out / "eval", ignore_errors=True)
-    eval_out = sweep(
-        train_run,
-        out / "eval",
-        data_dir=args.data_dir,
-        chabsa_dir=args.chabsa_dir,
-        corpus_runs={"finance_val": str(corpus_run)},
-        text_dirs={"general": str(general_dir())},
-        limit=args.limit if args.data_dir or args.chabsa_dir else None,
-    )
+    eval_out = sweep(train_run, eval_config(config, corpus_run))
     timings["eval"] = time.perf_counter() - t0 - sum(timings.values())
-    md = eval_out / "results.md"
-    if md.is_file():
-        console.print(md.read_text(encoding="utf-8"))
+    console.print((eval_out / "results.md").read_text(encoding="utf-8"))
 
-    total = time.perf_counter() - t0
     console.rule("[bold green]done[/]")
     console.print(f"corpus run    {corpus_run}  (docs/, tokens/, quarantine.jsonl, stats/, manifest.json)")
     console.print(f"HTML report   {report}")
     console.print(f"training run  {train_run}  (metrics.jsonl, checkpoints/, tensorboard/)")
     console.print(f"evaluation    {eval_out}  (results.json, results.csv, results.md, plots/)")
-    console.print("times: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()) + f"; total {total:.0f}s")
+    console.print("times: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()) + f"; total {time.perf_counter() - t0:.0f}s")
+    return DemoRuns(corpus_run=corpus_run, report=report, train_run=train_run, eval_out=eval_out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="kinyu demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    hints = typing.get_type_hints(DemoConfig)
+    for f in dataclasses.fields(DemoConfig):
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=int if hints[f.name] is int else str, default=f.default,
+                       help=f"{f.metadata['help']} (default: {f.default})")
+    run_demo(DemoConfig(**vars(p.parse_args(argv))))
     return 0
