@@ -18,7 +18,7 @@ TEXTS = [
 ] * 4
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def task_data():
     """The fin-harness folder and the chABSA json folder of the shared real data."""
     return shared("fin-harness"), shared("real", "chabsa-json")
@@ -78,7 +78,7 @@ def test_sweep_bpc_only_writes_outputs_and_resumes(train_run, tmp_path):
 
 
 @pytest.mark.real_data
-def test_cli_sweep_with_tasks(train_run, task_data, tmp_path):
+def test_cli_sweep_with_tasks(task_data, train_run, tmp_path):
     from evaluation.cli import main
 
     run, texts = train_run
@@ -94,7 +94,7 @@ def test_cli_sweep_with_tasks(train_run, task_data, tmp_path):
 
 
 @pytest.mark.real_data
-def test_cli_eval_all_five_tasks_with_limit(train_run, task_data, tmp_path, capsys):
+def test_cli_eval_all_five_tasks_with_limit(task_data, train_run, tmp_path, capsys):
     from evaluation.cli import main
 
     run, texts = train_run
@@ -111,7 +111,7 @@ def test_cli_eval_all_five_tasks_with_limit(train_run, task_data, tmp_path, caps
 
 
 @pytest.mark.real_data
-def test_cli_compare(train_run, task_data, tmp_path):
+def test_cli_compare(task_data, train_run, tmp_path):
     from evaluation.cli import main
 
     run, _ = train_run
@@ -152,7 +152,7 @@ def test_cli_errors(train_run, tmp_path, capsys):
 
 
 @pytest.mark.real_data
-def test_python_api_evaluate_model(train_run, task_data):
+def test_python_api_evaluate_model(task_data, train_run):
     from evaluation.harness import evaluate_model, results_table
 
     run, _ = train_run
