@@ -18,3 +18,15 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture
 def shared_data():
     return shared
+
+
+@pytest.fixture(scope="session")
+def fin_harness():
+    """japanese-lm-fin-harness's task data (cma_basics/, cpa/, fp2/, security_sales_1/) in the shared data."""
+    return shared("fin-harness")
+
+
+@pytest.fixture(scope="session")
+def chabsa_dir():
+    """chABSA's json files in the shared data (the chabsa task's data)."""
+    return shared("real", "chabsa-json")

@@ -13,7 +13,6 @@ import json
 
 import pytest
 
-from testkit.shared import shared
 
 LIMIT = 20
 
@@ -110,36 +109,26 @@ def reference_tasks(fin, chabsa):
 
 
 @pytest.fixture(scope="module")
-def fin():
-    return shared("fin-harness")
-
-
-@pytest.fixture(scope="module")
-def chabsa():
-    return shared("real", "chabsa-json")
-
-
-@pytest.fixture(scope="module")
-def lm(fin, tmp_path_factory):
+def lm(fin_harness, tmp_path_factory):
     from evaluation.harness import load_lm, set_offline
     from evaluation.tasks.data import read_task_docs
     from evaluation.testing import build_tiny_model
 
     set_offline()
-    texts = [d["question"] + d["context"] for d in read_task_docs("fp2", fin)][:300]
+    texts = [d["question"] + d["context"] for d in read_task_docs("fp2", fin_harness)][:300]
     folder = build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", texts, seed=1, max_position_embeddings=1024)
     return load_lm(folder, batch_size=16)
 
 
 @pytest.mark.real_data
-def test_kinyu_scores_equal_lm_eval_with_upstream_definitions(lm, fin, chabsa):
+def test_kinyu_scores_equal_lm_eval_with_upstream_definitions(lm, fin_harness, chabsa_dir):
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
     from evaluation.harness import TASKS, evaluate_lm
 
-    ours = evaluate_lm(lm, TASKS, fin, chabsa, "default", LIMIT, log_samples=True)
-    ref_run = simple_evaluate(model=lm, tasks=reference_tasks(fin, chabsa), task_manager=TaskManager(include_defaults=False),
+    ours = evaluate_lm(lm, TASKS, fin_harness, chabsa_dir, "default", LIMIT, log_samples=True)
+    ref_run = simple_evaluate(model=lm, tasks=reference_tasks(fin_harness, chabsa_dir), task_manager=TaskManager(include_defaults=False),
                               limit=LIMIT, bootstrap_iters=0, log_samples=True)
     ref = ref_run["results"]
     # the very same (context, continuation) requests, item by item and choice by choice

@@ -4,24 +4,16 @@ command on all five tasks with --limit, `compare`, and the command's errors."""
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
 from evaluation.config import EvalConfig
-from testkit.shared import shared
 
 TEXTS = [
     "当社の売上高は前年同期比で増加し、営業利益は過去最高となりました。",
     "金融商品取引法に基づき、有価証券報告書を提出しております。",
     "為替相場の変動により、海外子会社の業績に影響がありました。",
 ] * 4
-
-
-@pytest.fixture(scope="module")
-def task_data():
-    """The fin-harness folder and the chABSA json folder of the shared real data."""
-    return shared("fin-harness"), shared("real", "chabsa-json")
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +70,11 @@ def test_sweep_bpc_only_writes_outputs_and_resumes(train_run, tmp_path):
 
 
 @pytest.mark.real_data
-def test_cli_sweep_with_tasks(task_data, train_run, tmp_path):
+def test_cli_sweep_with_tasks(fin_harness, chabsa_dir, train_run, tmp_path):
     from evaluation.cli import main
 
     run, texts = train_run
-    fin, chabsa = task_data
-    argv = ["sweep", str(run), "--data-dir", str(fin), "--chabsa-dir", str(chabsa), "--tasks", "chabsa,fp2",
+    argv = ["sweep", str(run), "--data-dir", str(fin_harness), "--chabsa-dir", str(chabsa_dir), "--tasks", "chabsa,fp2",
             "--limit", "3", "--bpc-texts", f"general={texts / 'general'}", "--out", str(tmp_path / "ev")]
     assert main(argv) == 0
     res = json.loads((tmp_path / "ev" / "results.json").read_text())
@@ -94,14 +85,13 @@ def test_cli_sweep_with_tasks(task_data, train_run, tmp_path):
 
 
 @pytest.mark.real_data
-def test_cli_eval_all_five_tasks_with_limit(task_data, train_run, tmp_path, capsys):
+def test_cli_eval_all_five_tasks_with_limit(fin_harness, train_run, tmp_path, capsys):
     from evaluation.cli import main
 
     run, texts = train_run
-    fin, _ = task_data
     model = run / "checkpoints" / "step_000010" / "hf"
     out = tmp_path / "r.json"
-    assert main(["--model", str(model), "--data-dir", str(fin), "--limit", "2", "--batch-size", "4",
+    assert main(["--model", str(model), "--data-dir", str(fin_harness), "--limit", "2", "--batch-size", "4",
                  "--bpc-texts", f"fin={texts / 'fin'}", "--out", str(out)]) == 0
     res = json.loads(out.read_text())
     assert sorted(res["tasks"]) == ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1"]
@@ -111,14 +101,13 @@ def test_cli_eval_all_five_tasks_with_limit(task_data, train_run, tmp_path, caps
 
 
 @pytest.mark.real_data
-def test_cli_compare(task_data, train_run, tmp_path):
+def test_cli_compare(fin_harness, train_run, tmp_path):
     from evaluation.cli import main
 
     run, _ = train_run
-    fin, _ = task_data
     a, b = (run / "checkpoints" / s / "hf" for s in ("step_000010", "step_000020"))
     out = tmp_path / "cmp.md"
-    assert main(["compare", "--models", str(a), str(b), "--data-dir", str(fin), "--tasks", "cma_basics,chabsa",
+    assert main(["compare", "--models", str(a), str(b), "--data-dir", str(fin_harness), "--tasks", "cma_basics,chabsa",
                  "--compare-items-per-task", "1", "--compare-max-new-tokens", "4", "--out", str(out)]) == 0
     md = out.read_text()
     assert md.count("\n| 1 | cma_basics |") == 1 and "| 2 | chabsa |" in md
@@ -152,12 +141,11 @@ def test_cli_errors(train_run, tmp_path, capsys):
 
 
 @pytest.mark.real_data
-def test_python_api_evaluate_model(task_data, train_run):
+def test_python_api_evaluate_model(fin_harness, train_run):
     from evaluation.harness import evaluate_model, results_table
 
     run, _ = train_run
-    fin, _ = task_data
-    res = evaluate_model(run / "checkpoints" / "step_000020" / "hf", ["cma_basics", "cpa_audit"], fin, 3)
+    res = evaluate_model(run / "checkpoints" / "step_000020" / "hf", ["cma_basics", "cpa_audit"], fin_harness, 3)
     assert [r["n"] for r in res["tasks"].values()] == [3, 3]
     assert res["tasks"]["cpa_audit"]["score"] == pytest.approx(100 * res["tasks"]["cpa_audit"]["acc"])
     assert res["data_files"]["cpa_audit"].endswith("CPA_AUDIT.xlsx")

@@ -14,25 +14,14 @@ from pathlib import Path
 import pytest
 
 from evaluation.harness import EvalError, check_data, check_model_dir, check_tasks, set_offline, task_manager
-from testkit.shared import shared
 
 
 @pytest.fixture(scope="module")
-def fin():
-    return shared("fin-harness")
-
-
-@pytest.fixture(scope="module")
-def chabsa():
-    return shared("real", "chabsa-json")
-
-
-@pytest.fixture(scope="module")
-def rendered(fin, chabsa):
+def rendered(fin_harness, chabsa_dir):
     set_offline()
     names = ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1",
              "chabsa-1.0-0.1", "chabsa-1.0-0.3", "cma_basics-1.0-0.4", "cpa_audit-1.0-0.6", "fp2-1.0-0.1.2"]
-    tasks = task_manager(fin, chabsa).load(names)["tasks"]
+    tasks = task_manager(fin_harness, chabsa_dir).load(names)["tasks"]
     out = {}
     for name, task in tasks.items():
         doc = task.test_docs()[0]
@@ -57,8 +46,8 @@ def first_chabsa_opinion(chabsa):
 
 
 @pytest.mark.real_data
-def test_chabsa_default_prompt(rendered, chabsa):
-    sentence, op = first_chabsa_opinion(chabsa)
+def test_chabsa_default_prompt(rendered, chabsa_dir):
+    sentence, op = first_chabsa_opinion(chabsa_dir)
     r = rendered["chabsa"]
     assert r["prompt"] == (
         "以下のセンテンスにおける、ターゲットのセンチメントをpositiveかnegativeで答えてください。\n\n\n"
@@ -70,8 +59,8 @@ def test_chabsa_default_prompt(rendered, chabsa):
 
 
 @pytest.mark.real_data
-def test_chabsa_variants_keep_upstream_text(rendered, chabsa):
-    sentence, op = first_chabsa_opinion(chabsa)
+def test_chabsa_variants_keep_upstream_text(rendered, chabsa_dir):
+    sentence, op = first_chabsa_opinion(chabsa_dir)
     # upstream's 1.0-0.1 has the stray "ターゲット]" (no opening bracket); we keep it
     assert rendered["chabsa-1.0-0.1"]["prompt"] == (
         "[センテンス]における、[ターゲット]のセンチメントをpositiveかnegativeで選んでください。\n\n\n"
@@ -83,8 +72,8 @@ def test_chabsa_variants_keep_upstream_text(rendered, chabsa):
 
 
 @pytest.mark.real_data
-def test_cma_basics_default_prompt(rendered, fin):
-    row = raw_json_first(fin, "cma_basics")
+def test_cma_basics_default_prompt(rendered, fin_harness):
+    row = raw_json_first(fin_harness, "cma_basics")
     options = "".join(f"{'ABCD'[c['id']]}: {c['text']}\n" for c in row["choices"])
     context = row["context"] + "\n" if row["context"] else ""
     r = rendered["cma_basics"]
@@ -98,8 +87,8 @@ def test_cma_basics_default_prompt(rendered, fin):
 
 
 @pytest.mark.real_data
-def test_security_sales_1_default_prompt(rendered, fin):
-    row = raw_json_first(fin, "security_sales_1")
+def test_security_sales_1_default_prompt(rendered, fin_harness):
+    row = raw_json_first(fin_harness, "security_sales_1")
     assert row["context"], "the first security_sales_1 item has a context line; the pin below relies on it"
     options = "".join(f"{'ABCD'[c['id']]}: {c['text']}\n" for c in row["choices"])
     assert rendered["security_sales_1"]["prompt"] == (
@@ -110,8 +99,8 @@ def test_security_sales_1_default_prompt(rendered, fin):
 
 
 @pytest.mark.real_data
-def test_fp2_default_prompt_scores_option_numbers(rendered, fin):
-    row = raw_json_first(fin, "fp2")
+def test_fp2_default_prompt_scores_option_numbers(rendered, fin_harness):
+    row = raw_json_first(fin_harness, "fp2")
     r = rendered["fp2"]
     assert r["prompt"] == (
         "以下の問題の適切な答えを選択肢から選んで１～４の数字で答えなさい。\n\n\n"
@@ -127,10 +116,10 @@ def test_fp2_default_prompt_scores_option_numbers(rendered, fin):
 
 
 @pytest.mark.real_data
-def test_cpa_audit_default_prompt_and_items(rendered, fin):
+def test_cpa_audit_default_prompt_and_items(rendered, fin_harness):
     import pandas as pd
 
-    df = pd.read_excel(fin / "cpa" / "CPA_AUDIT.xlsx", sheet_name="data", index_col=0)
+    df = pd.read_excel(fin_harness / "cpa" / "CPA_AUDIT.xlsx", sheet_name="data", index_col=0)
     first = df.iloc[0]
     statements = "\n".join(f"{m}: {first[m]}" for m in "アイウエオカ" if isinstance(first[m], str) and first[m])
     options = "".join(f"{'ABCDEF'[i]}: {first[i + 1]}\n" for i in range(6))
@@ -145,8 +134,8 @@ def test_cpa_audit_default_prompt_and_items(rendered, fin):
 
 
 @pytest.mark.real_data
-def test_versioned_mcq_prompts(rendered, fin):
-    row = raw_json_first(fin, "cma_basics")
+def test_versioned_mcq_prompts(rendered, fin_harness):
+    row = raw_json_first(fin_harness, "cma_basics")
     bullets = "<NL>".join(f"- {c['text']}" for c in row["choices"])
     assert rendered["cma_basics-1.0-0.4"]["prompt"] == (
         "ユーザー: 与えられた選択肢の中から、最適な答えを選んでください。<NL>システム: 分かりました。<NL>"
