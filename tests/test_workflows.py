@@ -189,3 +189,16 @@ def test_ablation_trains_a_proxy_per_variant_and_is_resumable(tmp_path, monkeypa
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy.json")}
     assert main(argv) == 0  # nothing is rebuilt, retrained or rescored
     assert {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy.json")} == stamps
+
+
+def test_ablation_refuses_a_bad_vary_before_any_build(tmp_path):
+    from kinyu.config import ConfigError
+    from kinyu.workflows.ablation import AblationConfig, run_ablation
+
+    with pytest.raises(ConfigError, match="KEY=V1,V2"):
+        run_ablation(AblationConfig(vary=["quality.script.min_hiragana_ratio"], out=tmp_path))
+    with pytest.raises(ConfigError, match="quality.script.no_such_field"):
+        run_ablation(AblationConfig(vary=["quality.script.min_hiragana_ratio=0.1", "quality.script.no_such_field=1,2"], out=tmp_path))
+    with pytest.raises(ConfigError, match="min_hiragana_ratio"):
+        run_ablation(AblationConfig(vary=["quality.script.min_hiragana_ratio=0.1,lots"], out=tmp_path))
+    assert not (tmp_path / "variants").exists()

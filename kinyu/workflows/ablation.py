@@ -35,20 +35,20 @@ from training.train import latest_checkpoint, run_training
 class ProxyConfig:
     """The small model trained on every variant, and the fixed set all of them are scored on."""
 
-    train_config: Path  # the proxy's training YAML (TrainConfig); corpus_runs and out_dir are set per variant
-    eval_texts: Path | None = None  # held-out financial text folder; None: the first variant's validation split
-    data_dir: Path | None = None  # fin-harness task data: also score the tasks
-    chabsa_dir: Path | None = None
-    limit: int = 20  # items per task
+    train_config: Path = field(metadata={"help": "the proxy's training YAML (TrainConfig); its corpus_runs and out_dir are set per variant"})
+    eval_texts: Path | None = field(default=None, metadata={"help": "held-out financial text folder (default: the first variant's validation split)"})
+    data_dir: Path | None = field(default=None, metadata={"help": "fin-harness task data: also score the tasks"})
+    chabsa_dir: Path | None = field(default=None, metadata={"help": "chABSA json folder for the chabsa task"})
+    limit: int = field(default=20, metadata={"help": "items per task"})
 
 
 @dataclass
 class AblationConfig:
-    vary: list[str]  # KEY=V1,V2 per corpus config field; the variants are their cartesian product
-    out: Path = Path("runs/ablation")
-    base_config: Path | None = None  # corpus YAML every variant starts from (None: the defaults)
-    workers: int = 1  # corpus build workers
-    proxy: ProxyConfig | None = None  # None: build and compare the corpora only
+    vary: list[str] = field(metadata={"help": "KEY=V1,V2 per corpus config field; the variants are the cartesian product"})
+    out: Path = field(default=Path("runs/ablation"), metadata={"help": "output folder (variants/<name>/{corpus,train}, ablation.md/.csv/.png)"})
+    base_config: Path | None = field(default=None, metadata={"help": "corpus YAML every variant starts from (None: the defaults)"})
+    workers: int = field(default=1, metadata={"help": "corpus build workers"})
+    proxy: ProxyConfig | None = field(default=None, metadata={"help": "train and score a proxy model per variant (None: compare the corpora only)"})
 
 
 @dataclass(frozen=True)

@@ -31,17 +31,13 @@ from training.train import run_training
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-def _help(text: str):
-    return {"help": text}
-
-
 @dataclass
 class DemoConfig:
-    out: str = field(default="runs/demo", metadata=_help("folder for the three runs"))
-    data_dir: str | None = field(default=None, metadata=_help("fin-harness task data (e.g. ../shared/data/fin-harness) to also score the tasks"))
-    chabsa_dir: str | None = field(default=None, metadata=_help("chABSA json folder (e.g. ../shared/data/real/chabsa-json) for the chabsa task"))
-    limit: int = field(default=20, metadata=_help("items per task when --data-dir is given"))
-    steps: int = field(default=40, metadata=_help("training steps of the tiny model"))
+    out: str = field(default="runs/demo", metadata={"help": "folder for the three runs"})
+    data_dir: str | None = field(default=None, metadata={"help": "fin-harness task data (e.g. ../shared/data/fin-harness) to also score the tasks"})
+    chabsa_dir: str | None = field(default=None, metadata={"help": "chABSA json folder (e.g. ../shared/data/real/chabsa-json) for the chabsa task"})
+    limit: int = field(default=20, metadata={"help": "items per task when --data-dir is given"})
+    steps: int = field(default=40, metadata={"help": "training steps of the tiny model"})
 
 
 @dataclass(frozen=True)
