@@ -89,22 +89,35 @@ def run_ablation(config: AblationConfig, console: Console | None = None) -> Path
     console = console or Console()
     out = Path(config.out)
     plan = variants(config.base_config, parse_vary(config.vary))
-    rows: list[dict[str, Any]] = []
-    runs: dict[str, Path] = {}
-    for variant in plan:
-        run = out / "variants" / variant.name / "corpus"
-        if not (run / "manifest.json").is_file():
-            console.rule(f"[bold]corpus[/] {variant.name}")
-            overrides = {**variant.assign, "output": str(run), "executor.workers": config.workers}
-            build(load_config(CorpusConfig, config.base_config, overrides))
-        runs[variant.name] = run
-        summary = load_summary(run)
-        acc = summary["accounting"]
-        tokens = summary.get("tokens", {}).get("train", {}).get("tokens", 0)
-        rows.append({"variant": variant.name, **variant.assign, "kept_docs": acc["kept"], "kept_chars": acc["kept_chars"], "train_tokens": tokens})
+    runs = {variant.name: build_variant(config, variant, console) for variant in plan}
+    rows = [corpus_row(variant, runs[variant.name]) for variant in plan]
+    add_lost_documents(rows, runs)
+    if config.proxy is not None:
+        add_proxy_scores(config.proxy, out, rows, runs, console)
+    _write_outputs(out, rows, proxy=config.proxy is not None)
+    return out
 
-    # what each variant removed that another kept
-    kept = {n: kept_ids(r) for n, r in runs.items()}
+
+def build_variant(config: AblationConfig, variant: Variant, console: Console) -> Path:
+    """The variant's corpus run, built unless already there."""
+    run = Path(config.out) / "variants" / variant.name / "corpus"
+    if not (run / "manifest.json").is_file():
+        console.rule(f"[bold]corpus[/] {variant.name}")
+        overrides = {**variant.assign, "output": str(run), "executor.workers": config.workers}
+        build(load_config(CorpusConfig, config.base_config, overrides))
+    return run
+
+
+def corpus_row(variant: Variant, run: Path) -> dict[str, Any]:
+    summary = load_summary(run)
+    acc = summary["accounting"]
+    tokens = summary.get("tokens", {}).get("train", {}).get("tokens", 0)
+    return {"variant": variant.name, **variant.assign, "kept_docs": acc["kept"], "kept_chars": acc["kept_chars"], "train_tokens": tokens}
+
+
+def add_lost_documents(rows: list[dict[str, Any]], runs: dict[str, Path]) -> None:
+    """What each variant removed that another kept, with the reason it was removed."""
+    kept = {name: kept_ids(run) for name, run in runs.items()}
     for row in rows:
         name = row["variant"]
         others_kept = set().union(*(kept[o] for o in kept if o != name)) if len(kept) > 1 else set()
@@ -113,19 +126,18 @@ def run_ablation(config: AblationConfig, console: Console | None = None) -> Path
         row["removed_but_kept_elsewhere"] = len(lost)
         row["examples"] = "; ".join(f"{i} ({reasons.get(i, '?')})" for i in lost[:3])
 
-    if config.proxy is not None:
-        eval_cfg = proxy_eval_config(config.proxy, runs[plan[0].name])
-        scoring = None  # read the fixed texts once, and only when some proxy still needs scoring
-        for row in rows:
-            result_file = out / "variants" / row["variant"] / "proxy.json"
-            if not result_file.is_file():
-                scoring = scoring or plan_scoring(eval_cfg)
-                train_dir = train_proxy(config.proxy, runs[row["variant"]], out / "variants" / row["variant"] / "train", console)
-                atomic_write_json(result_file, score_proxy(train_dir, eval_cfg, scoring))
-            row.update(read_json(result_file))
 
-    _write_outputs(out, rows, proxy=config.proxy is not None)
-    return out
+def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], runs: dict[str, Path], console: Console) -> None:
+    """Train and score the proxy of every variant not yet scored (``proxy.json`` per variant)."""
+    eval_cfg = proxy_eval_config(proxy, next(iter(runs.values())))
+    scoring = None  # read the fixed texts once, and only when some proxy still needs scoring
+    for row in rows:
+        vdir = out / "variants" / row["variant"]
+        if not (vdir / "proxy.json").is_file():
+            scoring = scoring or plan_scoring(eval_cfg)
+            train_dir = train_proxy(proxy, runs[row["variant"]], vdir / "train", console)
+            atomic_write_json(vdir / "proxy.json", score_proxy(train_dir, eval_cfg, scoring))
+        row.update(read_json(vdir / "proxy.json"))
 
 
 def proxy_eval_config(proxy: ProxyConfig, first_run: Path) -> EvalConfig:
