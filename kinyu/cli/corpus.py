@@ -1,4 +1,7 @@
-"""``kinyu corpus ...``: build a corpus run, train its tokenizer, inspect it, run ablations."""
+"""``kinyu corpus ...``: build a corpus run, train its tokenizer, inspect it, run ablations.
+
+Stage modules are imported inside each command, so that ``--help`` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -185,20 +188,13 @@ def ablate_parser(prog: str):
 
 
 def run_ablate(args) -> int:
-    from corpus.ablate import run_ablation
+    from kinyu.workflows.ablation import AblationConfig, ProxyConfig, run_ablation  # loads torch: only when used
 
     config = args.config if args.config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    out = run_ablation(
-        config,
-        args.vary,
-        Path(args.out),
-        proxy_config=args.proxy,
-        data_dir=args.data_dir,
-        chabsa_dir=args.chabsa_dir,
-        eval_texts=args.eval_texts,
-        limit=args.limit,
-        workers=args.workers,
-    )
+    proxy = None
+    if args.proxy:
+        proxy = ProxyConfig(train_config=args.proxy, eval_texts=args.eval_texts, data_dir=args.data_dir, chabsa_dir=args.chabsa_dir, limit=args.limit)
+    out = run_ablation(AblationConfig(vary=args.vary, out=Path(args.out), base_config=config, workers=args.workers, proxy=proxy))
     print((out / "ablation.md").read_text(encoding="utf-8"))
     print(f"wrote {out}/ablation.md, ablation.csv, ablation.png")
     return 0
