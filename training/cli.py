@@ -2,6 +2,7 @@
 
     kinyu train --config configs/train/tiny_cpu.yaml [--optim.lr 1e-4 ...]
     kinyu train --resume TRAIN_RUN
+    kinyu train plan --config FILE [--tokens 370M] [--gpu-mem 80GB] [--nodes N] [--gpus-per-node N] [--gpu A100]
     deepspeed --hostfile hostfile --module kinyu.cli train --config ...      (several nodes)
     torchrun --nnodes 2 --nproc-per-node 8 ... -m kinyu.cli train --config ...
 """
@@ -37,8 +38,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_plan_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kinyu train plan",
+        usage="kinyu train plan --config FILE [--tokens N] [--gpu-mem 80GB] [--nodes N] [--gpus-per-node N] "
+              "[--<config.field> VALUE ...]",
+        description="Before launching: per-GPU memory of the config (DeepSpeed's model-state estimators + "
+                    "activations), whether it fits, what to change if not, and steps, tokens and wall time. "
+                    "Reads only config.json and the shard lengths; no weights, no GPU. Exit 0 = fits, 1 = does not.",
+    )
+    parser.add_argument("--config", required=True, help="YAML training config (configs/train/*.yaml)")
+    parser.add_argument("--tokens", help="domain tokens per epoch, e.g. 370M (default: count the corpus runs' shards)")
+    parser.add_argument("--gpu-mem", default="80GB", help="memory of one GPU (GB = GiB, as DeepSpeed prints it)")
+    parser.add_argument("--nodes", type=int, default=1)
+    parser.add_argument("--gpus-per-node", type=int, default=8)
+    parser.add_argument("--gpu", default="A100", help="GPU name for the bf16 peak (training.flops table)")
+    parser.add_argument("--mfu", type=float, default=None, help="model FLOPs utilisation for the time estimate "
+                                                               "(default 0.40, assumed)")
+    add_config_arguments(parser, TrainConfig)
+    return parser
+
+
+def plan_main(argv: list[str]) -> int:
+    args = build_plan_parser().parse_args(argv)
+    from training.plan import ASSUMED_MFU, Cluster, make_plan, parse_bytes, parse_count, render
+    from training.train import TrainInputError
+
+    try:
+        cfg = load_config(TrainConfig, args.config, config_overrides(args))
+        if args.nodes < 1 or args.gpus_per_node < 1:
+            raise ConfigError("--nodes and --gpus-per-node must be >= 1")
+        cluster = Cluster(args.nodes, args.gpus_per_node, parse_bytes(args.gpu_mem), args.gpu, args.mfu or ASSUMED_MFU)
+        plan = make_plan(cfg, cluster, parse_count(args.tokens) if args.tokens else None)
+    except (ConfigError, TrainInputError) as e:
+        print(f"kinyu train plan: error: {e}", file=sys.stderr)
+        return 2
+    print(render(plan))
+    return 0 if plan.fits else 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["plan"]:
+        return plan_main(argv[1:])
+    args = build_parser().parse_args(argv)
     from training.train import TrainInputError, load_run_config, run_training
 
     overrides = config_overrides(args)

@@ -237,7 +237,8 @@ def built_model_config(m: ModelConfig, vocab_size: int | None, eos_id: int | Non
         path = Path(m.architecture)
         if not path.is_file():
             raise TrainInputError(f"model.architecture: config file not found: {path}")
-        fields = json.loads(path.read_text(encoding="utf-8"))
+        # keys starting with "_" are notes (e.g. "_source"), not config fields
+        fields = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if not k.startswith("_")}
         if "model_type" not in fields:
             raise TrainInputError(f"model.architecture: {path} has no model_type")
         kind, sizes = fields.pop("model_type"), fields
