@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kinyu.cli import main as kinyu
 from kinyu.config import load_config
 from training.config import TrainConfig
 
@@ -100,9 +101,7 @@ def test_activations_follow_korthikanti_and_checkpointing_cuts_them():
 
 
 def test_paper_setting_fits_on_8_a100_and_prints_time(capsys):
-    from training.cli import main
-
-    rc = main(["plan", "--config", str(NEKOMATA), "--tokens", "370M", "--gpu-mem", "80GB", "--nodes", "1",
+    rc = kinyu(["train", "plan", "--config", str(NEKOMATA), "--tokens", "370M", "--gpu-mem", "80GB", "--nodes", "1",
                "--gpus-per-node", "8"])
     out = capsys.readouterr().out
     assert rc == 0, out
@@ -114,9 +113,7 @@ def test_paper_setting_fits_on_8_a100_and_prints_time(capsys):
 
 
 def test_plan_that_cannot_fit_says_so_and_exits_nonzero(capsys):
-    from training.cli import main
-
-    rc = main(["plan", "--config", str(NEKOMATA), "--tokens", "370M", "--gpu-mem", "80GB", "--gpus-per-node", "8",
+    rc = kinyu(["train", "plan", "--config", str(NEKOMATA), "--tokens", "370M", "--gpu-mem", "80GB", "--gpus-per-node", "8",
                "--deepspeed.zero_stage", "0", "--model.activation_checkpointing", "false"])
     out = capsys.readouterr().out
     assert rc == 1
@@ -142,11 +139,9 @@ def test_plan_suggests_changes_that_really_fit():
 def test_plan_counts_tokens_in_the_corpus_shards(tmp_path, capsys):
     from _corpus_fixture import build_corpus_run, financial_texts
     from corpus.shards import list_shards
-    from training.cli import main
-
     run = build_corpus_run(tmp_path / "corpus", financial_texts(60), vocab_size=300)
     tokens = sum(len(s) for s in list_shards(run / "tokens" / "train"))
-    rc = main(["plan", "--config", str(TINY), "--data.corpus_runs", str(run), "--gpu-mem", "16GB",
+    rc = kinyu(["train", "plan", "--config", str(TINY), "--data.corpus_runs", str(run), "--gpu-mem", "16GB",
                "--gpus-per-node", "1", "--schedule.max_steps", "7"])
     out = capsys.readouterr().out
     assert rc == 0, out
@@ -155,9 +150,7 @@ def test_plan_counts_tokens_in_the_corpus_shards(tmp_path, capsys):
 
 
 def test_plan_without_architecture_or_tokens_fails_clearly(tmp_path, capsys):
-    from training.cli import main
-
-    rc = main(["plan", "--config", str(NEKOMATA), "--tokens", "370M", "--model.architecture", "qwen2"])
+    rc = kinyu(["train", "plan", "--config", str(NEKOMATA), "--tokens", "370M", "--model.architecture", "qwen2"])
     assert rc == 2 and "holds no config.json yet" in capsys.readouterr().err
-    rc = main(["plan", "--config", str(NEKOMATA), "--data.corpus_runs", str(tmp_path / "nowhere")])
+    rc = kinyu(["train", "plan", "--config", str(NEKOMATA), "--data.corpus_runs", str(tmp_path / "nowhere")])
     assert rc == 2 and "--tokens" in capsys.readouterr().err
