@@ -70,12 +70,14 @@ def loader_tokens_per_s(corpus_run: Path, seq_len: int, micro_batch: int, grad_a
     pinned host memory and the copy to the device on CUDA), as one process of one."""
     import torch
 
+    from training.config import ScheduleConfig
     from training.data import MixedWindowOrder, PackedWindows, RankBatches
 
     windows = PackedWindows.from_folders([corpus_run / "tokens" / "train"], seq_len)
     cuda = torch.cuda.is_available()
     device = torch.device("cuda") if cuda else torch.device("cpu")
-    batches = RankBatches(MixedWindowOrder(windows, seed=0), micro_batch, grad_accum, 0, 1, device, prefetch=cuda)
+    schedule = ScheduleConfig(micro_batch_size=micro_batch, grad_accum_steps=grad_accum)
+    batches = RankBatches(MixedWindowOrder(windows, seed=0), schedule, 0, 1, device, prefetch=cuda)
     done, start, step = 0, time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
         for batch in batches.micro_batches(step):

@@ -199,7 +199,7 @@ def test_activation_checkpointing_recomputes_layers_in_backward(corpora, tmp_pat
     fin, gen = corpora
     cfg = tiny_cfg(fin, gen, tmp_path / "unused", **{"model.activation_checkpointing": on})
     model = build_model(cfg, check_inputs(cfg), torch.float32).train()
-    assert model.is_gradient_checkpointing is on
+    assert getattr(model, "is_activation_checkpointing", None) is on  # transformers 5 name of is_gradient_checkpointing
     calls = {"forward": 0, "backward": 0}
     phase = "forward"
     layer = model.model.layers[0]

@@ -13,7 +13,7 @@ import torch
 
 from _corpus_fixture import build_financial_and_replay
 from kinyu.config import load_config
-from training.config import TrainConfig
+from training.config import ScheduleConfig, TrainConfig
 from training.data import MixedWindowOrder, PackedWindows, RankBatches
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,8 +31,9 @@ def test_read_ahead_batches_are_the_data_order(corpora, rank, world):
     fin, gen = corpora
     order = MixedWindowOrder(PackedWindows.from_folders([fin / "tokens" / "train"], 32),
                              PackedWindows.from_folders([gen / "tokens" / "train"], 32), 0.25, seed=3)
-    plain = RankBatches(order, 2, 3, rank, world, torch.device("cpu"), prefetch=False)
-    ahead = RankBatches(order, 2, 3, rank, world, torch.device("cpu"), prefetch=True)
+    schedule = ScheduleConfig(micro_batch_size=2, grad_accum_steps=3)
+    plain = RankBatches(order, schedule, rank, world, torch.device("cpu"), prefetch=False)
+    ahead = RankBatches(order, schedule, rank, world, torch.device("cpu"), prefetch=True)
     assert ahead._pool is not None and plain._pool is None
     for step in range(4):
         got = list(ahead.micro_batches(step))

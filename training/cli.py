@@ -20,7 +20,8 @@ from training.config import TrainConfig
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kinyu train",
-        usage="kinyu train --config FILE [--<config.field> VALUE ...] | kinyu train --resume TRAIN_RUN",
+        usage="kinyu train --config FILE [--<config.field> VALUE ...] | kinyu train --resume TRAIN_RUN | "
+              "kinyu train plan --config FILE ... (memory and time before launching; see plan --help)",
         description="Continual-pre-train a causal LM on the token shards of CORPUS_RUN folders with a DeepSpeed "
                     "engine (ZeRO 0-3, bf16 on GPU, fp32 on CPU). Writes a TRAIN_RUN folder: manifest.json, "
                     "metrics.jsonl, tensorboard/, checkpoints/step_NNNNNN/{deepspeed,hf,state.json}.",

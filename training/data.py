@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from corpus.shards import TokenShard, list_shards
+from training.config import ScheduleConfig
 
 
 def replay_before(i: int, ratio: Fraction) -> int:
@@ -148,10 +149,11 @@ class RankBatches:
     reading ahead changes no result.
     """
 
-    def __init__(self, order: MixedWindowOrder, micro_batch_size: int, grad_accum_steps: int, rank: int, world: int,
-                 device: torch.device, prefetch: bool):
-        self.order, self.micro, self.accum, self.rank, self.world = order, micro_batch_size, grad_accum_steps, rank, world
-        self.global_batch = micro_batch_size * grad_accum_steps * world
+    def __init__(self, order: MixedWindowOrder, schedule: ScheduleConfig, rank: int, world: int, device: torch.device,
+                 prefetch: bool):
+        self.order, self.rank, self.world = order, rank, world
+        self.micro, self.accum = schedule.micro_batch_size, schedule.grad_accum_steps
+        self.global_batch = self.micro * self.accum * world
         self.device = device
         self.pin = device.type == "cuda"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinyu-batches") if prefetch else None

@@ -645,7 +645,7 @@ def evaluate(engine, val: PackedWindows, cfg: TrainConfig, procs: Processes) -> 
 class RunLog:
     """metrics.jsonl, TensorBoard, the console line and (optionally) data_order.jsonl; written by rank 0 only."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: Path, rank: int, total_steps: int, start_step: int):
+    def __init__(self, cfg: TrainConfig, run_dir: Path, rank: int, total_steps: int, start_step: int = 0):
         self.run_dir, self.total_steps, self.active = run_dir, total_steps, rank == 0
         self.console = Console(highlight=False, soft_wrap=True)
         self.data_order = cfg.logging.data_order and self.active
@@ -735,59 +735,79 @@ def _manifest_inputs(cfg: TrainConfig) -> list[dict]:
     return entries
 
 
-def train_step(engine, batches: RankBatches, step: int, zero_stage: int, want_grad_norm: bool):
-    """One optimiser step over the accumulated micro batches: (sum of micro-batch losses, grad norm if
-    the engine keeps none)."""
+def train_step(engine, batches: RankBatches, step: int, zero_stage: int, report: bool):
+    """One optimiser step over the accumulated micro batches. With ``report`` (the same on every rank):
+    (mean loss over all ranks and micro batches, global gradient norm); else (None, None)."""
     loss_sum = torch.zeros((), dtype=torch.float64, device=engine.device)
     own_grad_norm = None
     for micro, batch in enumerate(batches.micro_batches(step)):
         logits = engine(input_ids=batch[:, :-1]).logits
         loss = F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten())
         engine.backward(loss)
-        if want_grad_norm and zero_stage == 0 and micro == batches.accum - 1:
+        if report and zero_stage == 0 and micro == batches.accum - 1:
             # without ZeRO the engine keeps no global norm: take it from the reduced grads before the step
             own_grad_norm = _grad_norm(engine.module)
         engine.step()
         loss_sum += loss.detach().double()
-    return loss_sum, own_grad_norm
+    if not report:
+        return None, None
+    dist.all_reduce(loss_sum)
+    grad_norm = engine.get_global_grad_norm()
+    grad_norm = own_grad_norm if grad_norm is None else grad_norm
+    return float(loss_sum) / (batches.accum * batches.world), None if grad_norm is None else float(grad_norm)
+
+
+def data_order(cfg: TrainConfig, inputs: Inputs) -> MixedWindowOrder:
+    """The seeded order of training windows: a pure function of the global sample index."""
+    return MixedWindowOrder(
+        PackedWindows.from_folders(inputs.domain_folders, cfg.data.seq_len),
+        PackedWindows.from_folders(inputs.replay_folders, cfg.data.seq_len) if inputs.replay_folders else None,
+        cfg.data.replay_ratio, cfg.run.seed,
+    )
+
+
+def _start_run_folder(cfg: TrainConfig, procs: Processes, order: MixedWindowOrder, total_steps: int,
+                      global_batch: int) -> None:
+    run_dir = Path(cfg.run.out_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_manifest(run_dir, "train", cfg, inputs=_manifest_inputs(cfg), world_size=procs.world,
+                   backend=procs.backend, precision="bf16" if procs.bf16 else "fp32", total_steps=total_steps,
+                   global_batch_windows=global_batch, domain_windows=len(order.sources[0]),
+                   device=procs.device_name, resumes=[])
+
+
+def _banner(cfg: TrainConfig, procs: Processes, n_params: int, total_steps: int, global_batch: int,
+            order: MixedWindowOrder) -> str:
+    return (f"[bold]kinyu train[/] {n_params / 1e6:.2f}M params, {procs.world} process(es), "
+            f"ZeRO-{cfg.deepspeed.zero_stage}, {'bf16' if procs.bf16 else 'fp32'}, {total_steps} steps x "
+            f"{global_batch} windows x {cfg.data.seq_len} tokens, {len(order.sources[0])} domain windows"
+            + (f", replay {cfg.data.replay_ratio:.0%}" if order.ratio else ""))
 
 
 def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
     """Train as configured; return the TRAIN_RUN folder. ``resume`` continues its latest checkpoint."""
     inputs = check_inputs(cfg, resume=resume)
     procs = start_processes(cfg)
-    run_dir, s = Path(cfg.run.out_dir), cfg.schedule
+    run_dir, s, seq_len = Path(cfg.run.out_dir), cfg.schedule, cfg.data.seq_len
     _seed_everything(cfg.run.seed)
-    # data order: a pure function of the global sample index
-    order = MixedWindowOrder(
-        PackedWindows.from_folders(inputs.domain_folders, cfg.data.seq_len),
-        PackedWindows.from_folders(inputs.replay_folders, cfg.data.seq_len) if inputs.replay_folders else None,
-        cfg.data.replay_ratio, cfg.run.seed,
-    )
+    order = data_order(cfg, inputs)
     global_batch = s.micro_batch_size * s.grad_accum_steps * procs.world
     total_steps = s.max_steps or math.ceil(order.samples_for_domain_epochs(s.epochs) / global_batch)
     if procs.rank == 0 and not resume:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_manifest(run_dir, "train", cfg, inputs=_manifest_inputs(cfg), world_size=procs.world,
-                       backend=procs.backend, precision="bf16" if procs.bf16 else "fp32", total_steps=total_steps,
-                       global_batch_windows=global_batch, domain_windows=len(order.sources[0]),
-                       device=procs.device_name, resumes=[])
+        _start_run_folder(cfg, procs, order, total_steps, global_batch)
     dist.barrier()
 
     engine, optimizer, model_flops_per_token, n_params = build_engine(cfg, inputs, total_steps, procs.bf16, procs.world)
     progress = resume_from_checkpoint(engine, cfg, procs, run_dir, global_batch) if resume else Progress()
-    log = RunLog(cfg, run_dir, procs.rank, total_steps, progress.step if resume else 0)
+    log = RunLog(cfg, run_dir, procs.rank, total_steps, progress.step)
     if resume:
         log.print(f"[bold]resumed[/] from {latest_checkpoint(run_dir)} at step {progress.step} "
                   f"({progress.tokens_seen:,} tokens)")
+    log.print(_banner(cfg, procs, n_params, total_steps, global_batch, order))
     peak = cfg.logging.peak_flops_per_device or (device_peak_flops(procs.device_name) if procs.cuda else None)
-    val = validation_windows(inputs.validation_folders, cfg.data.seq_len) if cfg.logging.eval_every_steps > 0 else None
+    val = validation_windows(inputs.validation_folders, seq_len) if cfg.logging.eval_every_steps > 0 else None
     prefetch = procs.cuda if cfg.data.prefetch is None else cfg.data.prefetch
-    batches = RankBatches(order, s.micro_batch_size, s.grad_accum_steps, procs.rank, procs.world, engine.device, prefetch)
-    log.print(f"[bold]kinyu train[/] {n_params / 1e6:.2f}M params, {procs.world} process(es), "
-              f"ZeRO-{cfg.deepspeed.zero_stage}, {'bf16' if procs.bf16 else 'fp32'}, {total_steps} steps x "
-              f"{global_batch} windows x {cfg.data.seq_len} tokens, {len(order.sources[0])} domain windows"
-              + (f", replay {cfg.data.replay_ratio:.0%}" if order.ratio else ""))
+    batches = RankBatches(order, s, procs.rank, procs.world, engine.device, prefetch)
 
     engine.train()
     while progress.step < total_steps:
@@ -796,25 +816,19 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
         is_last = progress.step + 1 == total_steps
         do_eval = val is not None and ((progress.step + 1) % cfg.logging.eval_every_steps == 0 or is_last)
         do_log = (progress.step + 1) % cfg.logging.every_steps == 0 or is_last or do_eval
-        loss_sum, own_grad_norm = train_step(engine, batches, progress.step, cfg.deepspeed.zero_stage, do_log)
+        loss, grad_norm = train_step(engine, batches, progress.step, cfg.deepspeed.zero_stage, report=do_log)
         progress.step += 1
-        progress.tokens_seen += global_batch * cfg.data.seq_len
-        progress.replay_tokens += (order.replay_before(first + global_batch) - order.replay_before(first)) * cfg.data.seq_len
-        log.interval_tokens += global_batch * cfg.data.seq_len
+        progress.tokens_seen += global_batch * seq_len
+        progress.replay_tokens += (order.replay_before(first + global_batch) - order.replay_before(first)) * seq_len
+        log.interval_tokens += global_batch * seq_len
         log.windows(progress.step, order, first, global_batch)
 
         if do_log:
-            dist.all_reduce(loss_sum)
-            grad_norm = engine.get_global_grad_norm()
-            grad_norm = own_grad_norm if grad_norm is None else grad_norm
             tokens_per_s = log.tokens_per_s()
-            record = {
-                "step": progress.step, "tokens": progress.tokens_seen, "lr": lr_now,
-                "loss": float(loss_sum) / (s.grad_accum_steps * procs.world),
-                "grad_norm": None if grad_norm is None else float(grad_norm), "tokens_per_s": tokens_per_s,
-                "mfu": (tokens_per_s * model_flops_per_token / (peak * procs.world)) if peak else None,
-                "replay_tokens": progress.replay_tokens, "epoch": order.domain_epoch(first + global_batch),
-            }
+            record = {"step": progress.step, "tokens": progress.tokens_seen, "loss": loss, "lr": lr_now,
+                      "grad_norm": grad_norm, "tokens_per_s": tokens_per_s,
+                      "mfu": (tokens_per_s * model_flops_per_token / (peak * procs.world)) if peak else None,
+                      "replay_tokens": progress.replay_tokens, "epoch": order.domain_epoch(first + global_batch)}
             if do_eval:
                 record["val_loss"] = evaluate(engine, val, cfg, procs)
             log.record(record)
