@@ -154,3 +154,31 @@ def test_plan_without_architecture_or_tokens_fails_clearly(tmp_path, capsys):
     assert rc == 2 and "holds no config.json yet" in capsys.readouterr().err
     rc = kinyu(["train", "plan", "--config", str(NEKOMATA), "--data.corpus_runs", str(tmp_path / "nowhere")])
     assert rc == 2 and "--tokens" in capsys.readouterr().err
+
+
+def test_train_refuses_a_config_that_cannot_fit_the_gpus_before_any_work(tmp_path, monkeypatch):
+    """On CUDA, `kinyu train` runs the plan's fit check first (GPU faked here: nothing reaches a device)."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from _corpus_fixture import build_corpus_run, financial_texts
+    from training.config import TrainInputError
+    from training.train import check_inputs
+
+    run = build_corpus_run(tmp_path / "corpus", financial_texts(60), vocab_size=300)
+    cfg = load_config(TrainConfig, TINY, {"data.corpus_runs": [str(run)], "model.architecture": str(NEKOMATA_ARCH),
+                                          "run.out_dir": str(tmp_path / "out"), "logging.eval_every_steps": 0,
+                                          "deepspeed.precision": "bf16", "deepspeed.zero_stage": 2})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 8)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "NVIDIA A100-SXM4-80GB")
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i=0: SimpleNamespace(total_memory=80 * 2**30))
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    # a 14B model at ZeRO-2 on one 80 GB GPU: ~20 bytes per parameter, unless the optimiser goes to the CPU
+    with pytest.raises(TrainInputError, match=r"needs about .* GiB per GPU .* It would fit with: .*offload_optimizer true"):
+        check_inputs(cfg)
+    assert not (tmp_path / "out").exists()
+    cfg.deepspeed.check_fit = False
+    check_inputs(cfg)  # the user's call: no refusal

@@ -13,6 +13,10 @@ from typing import Any, Literal
 from kinyu.config import ConfigError
 
 
+class TrainInputError(ValueError):
+    """An input of the training run (shards, tokenizer, model, run folder) that cannot work."""
+
+
 def _f(default: Any, help: str, **kw: Any) -> Any:
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help}, **kw)
@@ -93,6 +97,8 @@ class DeepSpeedConfig:
     precision: Literal["auto", "bf16", "fp32"] = _f("auto", "auto = bf16 on a GPU that supports it, else fp32 (CPU)")
     offload_optimizer: bool = _f(False, "ZeRO-2/3: keep optimiser states in CPU memory")
     backend: Literal["auto", "nccl", "gloo"] = _f("auto", "torch.distributed backend; auto = nccl on GPU, gloo on CPU")
+    check_fit: bool = _f(True, "on CUDA, refuse before loading anything a config that `kinyu train plan` says cannot "
+                               "fit the GPUs' memory; false = try anyway (activations are an estimate)")
     extra: dict[str, Any] = _f({}, "merged into the generated DeepSpeed config (advanced; e.g. zero_optimization buckets)")
 
 

@@ -34,10 +34,10 @@ from transformers import AutoModelForCausalLM
 
 from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
 from kinyu.config import ConfigError, set_field
-from training.config import TrainConfig
+from training.config import TrainConfig, TrainInputError
 from training.data import replay_fraction, samples_for_epochs
 from training.flops import BF16_PEAK_FLOPS, device_peak_flops, flops_per_token
-from training.train import TrainInputError, built_model_config, load_model_config
+from training.models import built_model_config, load_model_config
 
 GiB = 2**30
 RESERVE_BYTES = 3 * GiB
@@ -183,6 +183,23 @@ def corpus_tokens(cfg: TrainConfig) -> int:
         return sum(len(s) for run in cfg.data.corpus_runs for s in list_shards(Path(run) / "tokens" / "train"))
     except ShardError as e:
         raise TrainInputError(f"{e}; give --tokens (e.g. --tokens 370M) to plan before the corpus is built") from None
+
+
+def fit_problem(cfg: TrainConfig, cluster: Cluster) -> str | None:
+    """Why ``cfg`` cannot fit ``cluster``'s GPUs, with the changes that would make it fit; None if it fits."""
+    if cfg.deepspeed.precision == "fp32":
+        return None  # the estimators assume 16-bit training: no figure to refuse on
+    shape = model_shape(cfg)
+    ok, gib = _fits(cfg, shape, cluster)
+    if ok:
+        return None
+    fixes = suggestions(cfg, shape, cluster)
+    return (f"this config needs about {gib:.1f} GiB per GPU ({shape.total_params / 1e9:.2f}B-parameter "
+            f"{shape.config.model_type}, ZeRO-{cfg.deepspeed.zero_stage}, micro "
+            f"batch {cfg.schedule.micro_batch_size} x seq {cfg.data.seq_len}) but a {cluster.gpu} has "
+            f"{cluster.gpu_mem / GiB:.0f} GiB; `kinyu train plan` shows the figures. "
+            + ("It would fit with: " + "; or ".join(fixes) if fixes else "No setting tried makes it fit")
+            + ". Set deepspeed.check_fit=false to try anyway.")
 
 
 def make_plan(cfg: TrainConfig, cluster: Cluster, tokens: int | None = None) -> Plan:

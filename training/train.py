@@ -39,15 +39,15 @@ import torch.nn.functional as F
 import transformers
 from rich.console import Console
 from tokenizers import Tokenizer
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
 from kinyu.config import ConfigError, from_dict, to_dict
 from kinyu.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
-from training.config import ModelConfig, TrainConfig
+from training.config import TrainConfig, TrainInputError
 from training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
 from training.flops import device_peak_flops, flops_per_token, matmul_parameters
+from training.models import built_model_config, load_model_config, max_positions
 
 CHECKPOINT_PREFIX = "step_"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -56,10 +56,6 @@ PROBE_TEXTS = ["金融庁は有価証券報告書の記載内容の充実を求�
                "The Bank of Japan kept its policy rate unchanged.", "<|endoftext|>"]
 # fault injection for the crash-and-resume test: SIGKILL this process once checkpoint N is complete
 KILL_AFTER_CHECKPOINT_ENV = "KINYU_KILL_AFTER_CHECKPOINT"
-
-
-class TrainInputError(ValueError):
-    """An input of the training run (shards, tokenizer, model, run folder) that cannot work."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -112,6 +108,7 @@ def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
     _check_token_counts(cfg, domain, replay)
     model_config, tokenizer_src, rewarm_lr = _check_model(cfg, tok)
     _check_positions(cfg, model_config)
+    _check_fits(cfg)
     validation = _check_validation(cfg)
     _check_run_folder(cfg, resume)
     return Inputs(domain, replay, validation, tok.file, tokenizer_src, len(tok.vocab), tok.eos_id, tok.pad_id,
@@ -194,28 +191,6 @@ def _check_model(cfg: TrainConfig, tok: CorpusTokenizer) -> tuple[Any, Path, flo
     return model_config, tokenizer_src, rewarm_lr
 
 
-def load_model_config(model_dir: Path, trust_remote_code: bool = False):
-    """A local checkpoint's config, refused unless transformers can build a causal LM from it."""
-    if not (model_dir / "config.json").is_file():
-        raise TrainInputError(f"model.path: no Hugging Face checkpoint (config.json) in {model_dir}; "
-                              "kinyu never downloads models, give a local directory")
-    try:
-        config = AutoConfig.from_pretrained(model_dir, trust_remote_code=trust_remote_code, local_files_only=True)
-    except (ValueError, KeyError, OSError) as e:
-        raise TrainInputError(f"model.path: {model_dir}/config.json does not load as a transformers config "
-                              f"(unknown model_type? custom code needs model.trust_remote_code): {e}") from None
-    check_causal_lm(config, str(model_dir))
-    return config
-
-
-def check_causal_lm(config, where: str) -> None:
-    remote = "AutoModelForCausalLM" in (getattr(config, "auto_map", None) or {})
-    if type(config) not in MODEL_FOR_CAUSAL_LM_MAPPING and not remote:
-        raise TrainInputError(f"{where}: model_type {config.model_type!r} is not a causal language model transformers "
-                              "can build (AutoModelForCausalLM); kinyu trains decoder-only LMs such as llama, "
-                              "qwen2, mistral, gpt_neox, gemma")
-
-
 def _model_tokenizer_mismatch(model_dir: Path, tok: CorpusTokenizer, trust_remote_code: bool) -> str | None:
     if (model_dir / "tokenizer.json").is_file():
         return _vocab_mismatch(tok.vocab, _vocab(model_dir / "tokenizer.json"))
@@ -231,42 +206,27 @@ def _model_tokenizer_mismatch(model_dir: Path, tok: CorpusTokenizer, trust_remot
     return None
 
 
-def built_model_config(m: ModelConfig, vocab_size: int | None, eos_id: int | None = None, pad_id: int | None = None):
-    """The config of a fresh model: a config.json file as written, or a model_type sized by the config's fields."""
-    if m.architecture.endswith(".json"):
-        path = Path(m.architecture)
-        if not path.is_file():
-            raise TrainInputError(f"model.architecture: config file not found: {path}")
-        # keys starting with "_" are notes (e.g. "_source"), not config fields
-        fields = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if not k.startswith("_")}
-        if "model_type" not in fields:
-            raise TrainInputError(f"model.architecture: {path} has no model_type")
-        kind, sizes = fields.pop("model_type"), fields
-    else:
-        kind = m.architecture
-        sizes = dict(vocab_size=vocab_size, hidden_size=m.hidden_size, num_hidden_layers=m.num_layers,
-                     num_attention_heads=m.num_heads, num_key_value_heads=m.num_kv_heads or m.num_heads,
-                     intermediate_size=m.intermediate_size, max_position_embeddings=m.max_position_embeddings,
-                     tie_word_embeddings=m.tie_word_embeddings, bos_token_id=eos_id, eos_token_id=eos_id,
-                     pad_token_id=pad_id)
-    try:
-        config = AutoConfig.for_model(kind, **{**sizes, **m.extra})
-    except ValueError as e:
-        raise TrainInputError(f"model.architecture={m.architecture!r}: {e}") from None
-    check_causal_lm(config, f"model.architecture={m.architecture!r}")
-    return config
-
-
-def max_positions(model_config) -> int | None:
-    names = ("max_position_embeddings", "n_positions", "seq_length", "max_sequence_length")
-    return next((getattr(model_config, n) for n in names if getattr(model_config, n, None)), None)
-
-
 def _check_positions(cfg: TrainConfig, model_config) -> None:
     max_pos = max_positions(model_config)
     if max_pos is not None and cfg.data.seq_len > max_pos:
         raise TrainInputError(f"data.seq_len={cfg.data.seq_len} is larger than the model's {max_pos} positions "
                               "(max_position_embeddings); lower data.seq_len")
+
+
+def _check_fits(cfg: TrainConfig) -> None:
+    """On CUDA: refuse a config that `kinyu train plan` says cannot fit these GPUs (the same figures)."""
+    if not (torch.cuda.is_available() and cfg.deepspeed.check_fit):
+        return
+    from training.plan import Cluster, fit_problem  # imports DeepSpeed: the GPU path only, CUDA already detected
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", str(max(1, min(world, torch.cuda.device_count())))))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    cluster = Cluster(max(1, world // per_node), per_node, torch.cuda.get_device_properties(local_rank).total_memory,
+                      torch.cuda.get_device_name(local_rank))
+    problem = fit_problem(cfg, cluster)
+    if problem:
+        raise TrainInputError(problem)
 
 
 def _check_validation(cfg: TrainConfig) -> list[Path]:
