@@ -26,6 +26,7 @@ import random
 import shutil
 import signal
 import socket
+import sys
 import time
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -224,7 +225,14 @@ def _check_fits(cfg: TrainConfig) -> None:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     cluster = Cluster(max(1, world // per_node), per_node, torch.cuda.get_device_properties(local_rank).total_memory,
                       torch.cuda.get_device_name(local_rank))
-    problem = fit_problem(cfg, cluster)
+    try:
+        problem = fit_problem(cfg, cluster)
+    except (TrainInputError, ConfigError):
+        raise
+    except Exception as e:  # noqa: BLE001 - e.g. custom modelling code that cannot be built on the meta device
+        print(f"kinyu train: memory fit check skipped, the model could not be counted on the meta device: {e}",
+              file=sys.stderr)
+        return
     if problem:
         raise TrainInputError(problem)
 
