@@ -110,13 +110,15 @@ class MixedWindowOrder:
         return samples_for_epochs(len(self.sources[0]), self.ratio, epochs)
 
     def _permutation(self, source: int, epoch: int) -> np.ndarray:
+        # one lookup, no check-then-read: the read-ahead thread (RankBatches) may clear the cache meanwhile
         key = (source, epoch)
-        if key not in self._perm_cache:
+        perm = self._perm_cache.get(key)
+        if perm is None:
             if len(self._perm_cache) > 8:
                 self._perm_cache.clear()
-            rng = np.random.default_rng([self.seed, source, epoch])
-            self._perm_cache[key] = rng.permutation(len(self.sources[source]))
-        return self._perm_cache[key]
+            perm = np.random.default_rng([self.seed, source, epoch]).permutation(len(self.sources[source]))
+            self._perm_cache[key] = perm
+        return perm
 
     def locate(self, i: int) -> tuple[int, int, int]:
         """(source, epoch of that source, window id) of global sample ``i``."""
