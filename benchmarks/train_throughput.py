@@ -90,6 +90,17 @@ def loader_tokens_per_s(corpus_run: Path, seq_len: int, micro_batch: int, grad_a
     return done / elapsed
 
 
+def planned_gib(cfg) -> float:
+    """Per-GPU memory `kinyu train plan` predicts for ``cfg`` on this one GPU (model states + activations + reserve)."""
+    import torch
+
+    from training.plan import RESERVE_BYTES, Cluster, gpu_bytes, model_shape
+
+    props = torch.cuda.get_device_properties(0)
+    states, _, acts = gpu_bytes(cfg, model_shape(cfg), Cluster(1, 1, props.total_memory, props.name))
+    return (states + acts + RESERVE_BYTES) / 2**30
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
@@ -150,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - start
         rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         manifest = json.loads((run / "manifest.json").read_text())
+        planned = planned_gib(cfg) if cuda and args.precision != "fp32" else None
 
     steady = rows[min(3, len(rows) - 1):]  # skip warm-up steps (allocator, first kernels)
     trainer = statistics.median(r["tokens_per_s"] for r in steady)
@@ -163,11 +175,17 @@ def main(argv: list[str] | None = None) -> int:
         "loader_over_trainer": loader / trainer, "mfu_median": statistics.median(mfus) if mfus else None,
         "mfu_peak_flops_source": "--peak-flops" if args.peak_flops else ("GPU table" if cuda else "nominal 1e11 CPU"),
         "final_loss": rows[-1]["loss"], "wall_s_incl_startup": wall,
+        # `kinyu train plan`'s per-GPU estimate for this very config vs what CUDA's allocator held at its peak
+        "plan_estimate_gib": planned,
+        "peak_reserved_gib": torch.cuda.max_memory_reserved() / 2**30 if cuda else None,
     }
     print(json.dumps(figures, indent=2))
     print(f"\nloader {loader:,.0f} tok/s vs trainer {trainer:,.0f} tok/s: {loader / trainer:,.0f}x (goal >= 50x)")
     if mfus:
         print(f"MFU {figures['mfu_median']:.1%} ({figures['mfu_peak_flops_source']}; GPU goal >= 45%)")
+    if figures["peak_reserved_gib"] is not None:
+        plan = f"{planned:.1f} GiB" if planned is not None else "n/a (fp32)"
+        print(f"GPU memory: peak reserved {figures['peak_reserved_gib']:.1f} GiB vs kinyu train plan's {plan}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
