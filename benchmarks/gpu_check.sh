@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU figures kinyu has not measured yet, in one run on one CUDA machine (H100/H200 for the goals):
-#   1. benchmarks/train_throughput.py --preset 1b --precision bf16 --zero 2: tokens/s, MFU, loader/trainer
+#   1. benchmarks/train_throughput.py --preset 1b --precision bf16 --zero 2: tokens/s, MFU, loader/trainer,
+#      peak GPU memory next to `kinyu train plan`'s estimate for the same config
 #   2. a short `kinyu train` from a local HF folder at ZeRO-2 and at ZeRO-3 (bf16, SDPA/flash, FusedAdam)
 #   3. the ZeRO-3 run killed after its first checkpoint and resumed: the resumed losses vs the uninterrupted ones
 #   4. `kinyu eval --device cuda` (bits per character) on the ZeRO-3 run's export
@@ -76,6 +77,7 @@ tp = json.loads((out / "throughput.json").read_text())
 summary = {
     "device": tp["device"], "throughput_tokens_per_s": tp["trainer_tokens_per_s"], "mfu": tp["mfu_median"],
     "loader_over_trainer": tp["loader_over_trainer"],
+    "peak_reserved_gib": tp["peak_reserved_gib"], "plan_estimate_gib": tp["plan_estimate_gib"],
     "zero2_final_loss": rows["zero2"][-1]["loss"], "zero3_final_loss": rows["zero3"][-1]["loss"],
     "zero2_vs_zero3_max_loss_diff": max(abs(a["loss"] - b["loss"]) for a, b in zip(rows["zero2"], rows["zero3"])),
     "resumed_vs_uninterrupted_max_loss_diff": max(abs(a["loss"] - b["loss"]) for a, b in zip(rows["zero3"], rows["killed"])),
