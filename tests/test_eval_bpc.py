@@ -22,7 +22,7 @@ def models(tmp_path_factory):
     from transformers import AutoModelForCausalLM
 
     from evaluation.harness import set_offline
-    from evaluation.testing import build_tiny_model
+    from testkit.models import build_tiny_model
 
     set_offline()
     root = tmp_path_factory.mktemp("bpc")

@@ -112,7 +112,7 @@ def reference_tasks(fin, chabsa):
 def lm(fin_harness, tmp_path_factory):
     from evaluation.harness import load_lm, set_offline
     from evaluation.tasks.data import read_task_docs
-    from evaluation.testing import build_tiny_model
+    from testkit.models import build_tiny_model
 
     set_offline()
     texts = [d["question"] + d["context"] for d in read_task_docs("fp2", fin_harness)][:300]

@@ -19,7 +19,7 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def train_run(tmp_path_factory):
     from evaluation.harness import set_offline
-    from evaluation.testing import build_tiny_model
+    from testkit.models import build_tiny_model
 
     set_offline()
     run = tmp_path_factory.mktemp("train") / "run"
