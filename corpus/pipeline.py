@@ -271,7 +271,8 @@ def slurm_activate_script(venv: str | None) -> str | None:
 
 
 def connect_ray(address: str) -> None:
-    """Attach this process to the Ray cluster at ``address`` before datatrove submits to it."""
+    """Attach this process to the Ray cluster at ``address`` before datatrove submits to it
+    (a Ray this process has already joined is kept)."""
     import ray  # optional extra: kinyu[ray]
 
     if not ray.is_initialized():
