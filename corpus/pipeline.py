@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,23 +213,27 @@ class _LazyDocumentTokenizer(DocumentTokenizer):
 def make_executor(cfg: CorpusConfig, stage: Stage, run: Path, depends=None):
     logging_dir = str(run / "logs" / stage.name)
     e = cfg.executor
+    workers = min(e.workers, stage.tasks)
     if e.kind == "local":
         from datatrove.executor import LocalPipelineExecutor
 
         return LocalPipelineExecutor(
             stage.pipeline,
             tasks=stage.tasks,
-            workers=min(e.workers, stage.tasks),
+            workers=workers,
             logging_dir=logging_dir,
             depends=depends,
         )
     if e.kind == "ray":
         from datatrove.executor import RayPipelineExecutor
 
+        if e.ray_address is not None:
+            connect_ray(e.ray_address)
+        # unset: datatrove's first Ray call starts a local Ray in this process (or uses one already started)
         return RayPipelineExecutor(
             stage.pipeline,
             tasks=stage.tasks,
-            workers=e.workers,
+            workers=workers,
             logging_dir=logging_dir,
             depends=depends,
             cpus_per_task=e.ray_cpus_per_task,
@@ -238,15 +243,41 @@ def make_executor(cfg: CorpusConfig, stage: Stage, run: Path, depends=None):
     return SlurmPipelineExecutor(
         stage.pipeline,
         tasks=stage.tasks,
+        workers=workers,
         time=e.slurm_time,
         partition=e.slurm_partition,
         cpus_per_task=e.slurm_cpus_per_task,
         mem_per_cpu_gb=e.slurm_mem_per_cpu_gb,
         job_name=f"{e.slurm_job_name}-{stage.name}",
+        qos="",  # datatrove would ask for a QOS named "normal", which many clusters lack; set one in slurm_sbatch_args
+        sbatch_args=dict(e.slurm_sbatch_args),
+        venv_path=slurm_activate_script(e.slurm_venv),
         logging_dir=logging_dir,
         depends=depends,
-        venv_path=None,
     )
+
+
+def slurm_activate_script(venv: str | None) -> str | None:
+    """The ``bin/activate`` each Slurm job sources: of ``venv``, or else of the venv running kinyu
+    (None outside a venv: the jobs then rely on the PATH that sbatch exports)."""
+    if venv is None:
+        if sys.prefix == sys.base_prefix:
+            return None
+        venv = sys.prefix
+    path = Path(venv).expanduser().resolve()
+    script = path / "bin" / "activate" if path.is_dir() else path
+    if not script.is_file():
+        raise ConfigError(f"executor.slurm_venv: {venv} is neither a venv folder nor its bin/activate script")
+    return str(script)
+
+
+def connect_ray(address: str) -> None:
+    """Attach this process to the Ray cluster at ``address`` before datatrove submits to it
+    (a Ray this process has already joined is kept)."""
+    import ray  # optional extra: kinyu[ray]
+
+    if not ray.is_initialized():
+        ray.init(address=address)
 
 
 def prepare_run(cfg: CorpusConfig, overwrite: bool = False) -> Path:

@@ -1,5 +1,6 @@
 """`kinyu corpus build` end to end on the embedded sample: outcomes per file, accounting,
-byte-identical reruns, resume after SIGKILL, Ray and Slurm executors."""
+byte-identical reruns, resume after SIGKILL, repeated --input (the Slurm and Ray clusters are in
+test_corpus_cluster.py)."""
 
 from __future__ import annotations
 
@@ -194,39 +195,6 @@ def test_input_over_size_limit_is_quarantined_unread(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "run" / "quarantine.jsonl").read_text().splitlines()]
     assert [(Path(r["path"]).name, r["reason"]) for r in rows] == [("big.txt", "too_large")]
     assert "limit" in rows[0]["detail"]
-
-
-def test_ray_executor_gives_the_same_documents(sample_run, tmp_path):
-    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'kinyu[ray]'")
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        assert run_cli(*build_args(tmp_path / "run", tmp_path / "cache", "--executor", "ray", "--workers", "2")) == 0
-    finally:
-        ray.shutdown()
-    assert tree_digest(tmp_path / "run", ("docs", "quarantine.jsonl")) == tree_digest(sample_run, ("docs", "quarantine.jsonl"))
-
-
-def test_slurm_executor_writes_sbatch_scripts(tmp_path, monkeypatch):
-    # a stand-in sbatch that records its arguments and answers like the real one
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    log = tmp_path / "sbatch.log"
-    (bindir / "sbatch").write_text(f'#!/bin/sh\necho "$@" >> {log}\necho "Submitted batch job $$"\n')
-    (bindir / "sbatch").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
-    out = tmp_path / "run"
-    code = run_cli(*build_args(out, tmp_path / "cache", "--executor", "slurm", "--executor.slurm_partition", "fincpu"))
-    assert code == 0
-    script = (out / "logs" / "extract" / "launch_script.slurm").read_text()
-    assert "#SBATCH --partition=fincpu" in script
-    assert "#SBATCH --array=0-1" in script
-    assert "launch_pickled_pipeline" in script
-    calls = log.read_text().splitlines()
-    assert len(calls) >= 4  # one job array per stage, plus datatrove's stats merges
-    assert any("--dependency=afterok:" in c for c in calls)
-    assert (out / "logs" / "finalize" / "launch_script.slurm").is_file()
 
 
 @pytest.mark.real_data
