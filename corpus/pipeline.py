@@ -290,10 +290,11 @@ def prepare_run(cfg: CorpusConfig, overwrite: bool = False) -> Path:
     if saved.is_file():
         before = yaml.safe_load(saved.read_text(encoding="utf-8"))
         now = yaml.safe_load(config_text)
-        # the output does not depend on how many tasks run at once: resuming with more or
-        # fewer workers is fine; any other change would mix two configs in one folder
-        before["executor"].pop("workers", None)
-        now["executor"].pop("workers", None)
+        # the output depends on the executor's task count only: resuming with more or fewer
+        # workers, or on another executor (a local run finished on Slurm), is fine; any other
+        # change would mix two configs in one folder
+        before["executor"] = {"tasks": before["executor"].get("tasks")}
+        now["executor"] = {"tasks": now["executor"].get("tasks")}
         if before != now:
             changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
             raise RunFolderError(

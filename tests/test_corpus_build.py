@@ -271,3 +271,17 @@ def test_characters_removed_per_reason_in_stats_and_report(sample_run, tmp_path,
     biggest_step, reasons = max(expected.items(), key=lambda kv: max(kv[1].values()))
     reason, n = max(reasons.items(), key=lambda kv: kv[1])
     assert "characters removed" in page and f"<td class=\"\">{reason}</td><td class=\"num\">{n:,}</td>" in page
+
+
+def test_resume_may_change_how_tasks_run_but_not_how_many(tmp_path):
+    from corpus.config import CorpusConfig
+    from corpus.pipeline import RunFolderError, prepare_run
+    from kinyu.config import load_config
+
+    run = tmp_path / "run"
+    prepare_run(load_config(CorpusConfig, None, {"output": str(run)}))
+    # a run started locally may be finished on Slurm with more workers (the output is the same)
+    prepare_run(load_config(CorpusConfig, None, {"output": str(run), "executor.kind": "slurm", "executor.workers": 8,
+                                                 "executor.slurm_partition": "fin"}))
+    with pytest.raises(RunFolderError, match="executor"):
+        prepare_run(load_config(CorpusConfig, None, {"output": str(run), "executor.tasks": 9}))
