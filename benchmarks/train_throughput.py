@@ -64,18 +64,41 @@ def synthetic_corpus_run(root: Path, vocab_size: int, n_tokens: int, seed: int =
     return root
 
 
-def loader_tokens_per_s(corpus_run: Path, seq_len: int, global_batch: int, seconds: float = 3.0) -> float:
-    """Windows/s of the training data order alone (memory map, packing, seeded shuffle), in tokens."""
-    from training.data import MixedWindowOrder, PackedWindows
+def loader_tokens_per_s(corpus_run: Path, seq_len: int, micro_batch: int, grad_accum: int,
+                        seconds: float = 3.0) -> float:
+    """Tokens/s of the trainer's own loader alone (memory map, packing, seeded shuffle, read-ahead,
+    pinned host memory and the copy to the device on CUDA), as one process of one."""
+    import torch
+
+    from training.config import ScheduleConfig
+    from training.data import MixedWindowOrder, PackedWindows, RankBatches
 
     windows = PackedWindows.from_folders([corpus_run / "tokens" / "train"], seq_len)
-    order = MixedWindowOrder(windows, seed=0)
-    done, start, i = 0, time.perf_counter(), 0
+    cuda = torch.cuda.is_available()
+    device = torch.device("cuda") if cuda else torch.device("cpu")
+    schedule = ScheduleConfig(micro_batch_size=micro_batch, grad_accum_steps=grad_accum)
+    batches = RankBatches(MixedWindowOrder(windows, seed=0), schedule, 0, 1, device, prefetch=cuda)
+    done, start, step = 0, time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
-        order.batch(range(i, i + global_batch))
-        i += global_batch
-        done += global_batch * seq_len
-    return done / (time.perf_counter() - start)
+        for batch in batches.micro_batches(step):
+            done += batch.shape[0] * seq_len
+        step += 1
+    if cuda:
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    batches.close()
+    return done / elapsed
+
+
+def planned_gib(cfg) -> float:
+    """Per-GPU memory `kinyu train plan` predicts for ``cfg`` on this one GPU (model states + activations + reserve)."""
+    import torch
+
+    from training.plan import RESERVE_BYTES, Cluster, gpu_bytes, model_shape
+
+    props = torch.cuda.get_device_properties(0)
+    states, _, acts = gpu_bytes(cfg, model_shape(cfg), Cluster(1, 1, props.total_memory, props.name))
+    return (states + acts + RESERVE_BYTES) / 2**30
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--activation-checkpointing", action="store_true")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (model.compile)")
+    p.add_argument("--attn", default="auto", choices=["auto", "eager", "sdpa", "flash_attention_2"],
+                   help="attention kernel (model.attn_implementation); auto = flash/SDPA on CUDA")
     p.add_argument("--cpu-threads", type=int, default=1, help="torch threads on CPU (ignored on GPU)")
     p.add_argument("--peak-flops", type=float, default=None, help="device peak for MFU (default: GPU table)")
     p.add_argument("--corpus-run", type=Path, help="use this CORPUS_RUN instead of a synthetic one")
@@ -113,13 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp)
         tokens_needed = (args.steps + 2) * global_batch * (seq + 1) * 2
         corpus = args.corpus_run or synthetic_corpus_run(tmp / "corpus", vocab, max(tokens_needed, 200_000))
-        loader = loader_tokens_per_s(corpus, seq, global_batch)
+        loader = loader_tokens_per_s(corpus, seq, args.micro_batch, args.grad_accum)
 
         cfg = load_config(TrainConfig, None, {
             "run.out_dir": str(tmp / "run"), "run.cpu_threads": 0 if cuda else args.cpu_threads,
             "model.hidden_size": hidden, "model.num_layers": layers, "model.num_heads": heads,
             "model.num_kv_heads": kv, "model.intermediate_size": inter, "model.max_position_embeddings": seq,
             "model.activation_checkpointing": args.activation_checkpointing,
+            "model.compile": args.compile, "model.attn_implementation": args.attn,
             "data.corpus_runs": [str(corpus)], "data.seq_len": seq,
             "optim.lr": 3e-4, "optim.min_lr": 3e-5,
             "schedule.micro_batch_size": args.micro_batch, "schedule.grad_accum_steps": args.grad_accum,
@@ -134,24 +161,31 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - start
         rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         manifest = json.loads((run / "manifest.json").read_text())
+        planned = planned_gib(cfg) if cuda and args.precision != "fp32" else None
 
     steady = rows[min(3, len(rows) - 1):]  # skip warm-up steps (allocator, first kernels)
     trainer = statistics.median(r["tokens_per_s"] for r in steady)
     mfus = [r["mfu"] for r in steady if r["mfu"] is not None]
     figures = {
         "device": manifest["device"], "world_size": manifest["world_size"], "precision": manifest["precision"],
-        "zero_stage": args.zero, "model": {"hidden": hidden, "layers": layers, "heads": heads, "kv_heads": kv,
+        "zero_stage": args.zero, "compile": args.compile, "attn": args.attn, "model": {"hidden": hidden, "layers": layers, "heads": heads, "kv_heads": kv,
                                            "intermediate": inter, "vocab": vocab},
         "seq_len": seq, "global_batch_windows": global_batch, "steps": args.steps,
         "loader_tokens_per_s": loader, "trainer_tokens_per_s": trainer,
         "loader_over_trainer": loader / trainer, "mfu_median": statistics.median(mfus) if mfus else None,
         "mfu_peak_flops_source": "--peak-flops" if args.peak_flops else ("GPU table" if cuda else "nominal 1e11 CPU"),
         "final_loss": rows[-1]["loss"], "wall_s_incl_startup": wall,
+        # `kinyu train plan`'s per-GPU estimate for this very config vs what CUDA's allocator held at its peak
+        "plan_estimate_gib": planned,
+        "peak_reserved_gib": torch.cuda.max_memory_reserved() / 2**30 if cuda else None,
     }
     print(json.dumps(figures, indent=2))
     print(f"\nloader {loader:,.0f} tok/s vs trainer {trainer:,.0f} tok/s: {loader / trainer:,.0f}x (goal >= 50x)")
     if mfus:
         print(f"MFU {figures['mfu_median']:.1%} ({figures['mfu_peak_flops_source']}; GPU goal >= 45%)")
+    if figures["peak_reserved_gib"] is not None:
+        plan = f"{planned:.1f} GiB" if planned is not None else "n/a (fp32)"
+        print(f"GPU memory: peak reserved {figures['peak_reserved_gib']:.1f} GiB vs kinyu train plan's {plan}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0

@@ -94,12 +94,27 @@ class TokenizeConfig:
 class ExecutorConfig:
     kind: Literal["local", "ray", "slurm"] = field(default="local", metadata=_help("datatrove executor"))
     tasks: int = field(default=4, metadata=_help("shards of the input; fixed tasks => identical output for any workers"))
-    workers: int = field(default=1, metadata=_help("tasks run at once (local executor)"))
+    workers: int = field(
+        default=1,
+        metadata=_help("tasks run at once: local processes, concurrent Ray tasks, or the Slurm array limit (--array=0-N%workers)"),
+    )
     slurm_partition: str = field(default="cpu", metadata=_help("slurm: partition"))
     slurm_time: str = field(default="04:00:00", metadata=_help("slurm: time limit per task"))
     slurm_cpus_per_task: int = field(default=1, metadata=_help("slurm: CPUs per task"))
     slurm_mem_per_cpu_gb: int = field(default=4, metadata=_help("slurm: memory per CPU (GB)"))
     slurm_job_name: str = field(default="kinyu-corpus", metadata=_help("slurm: job name prefix"))
+    slurm_venv: str | None = field(
+        default=None,
+        metadata=_help("slurm: venv the jobs activate (its folder or bin/activate); unset = the venv running kinyu"),
+    )
+    slurm_sbatch_args: dict[str, str] = field(
+        default_factory=dict,
+        metadata=_help("slurm: more #SBATCH options, e.g. '{account: fin, qos: high}' (no qos = the cluster's default)"),
+    )
+    ray_address: str | None = field(
+        default=None,
+        metadata=_help("ray: a running cluster to attach to (HOST:PORT of `ray start --head`, or auto); unset = a local Ray"),
+    )
     ray_cpus_per_task: int = field(default=1, metadata=_help("ray: CPUs per task"))
 
 

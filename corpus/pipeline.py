@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from corpus.filters.config import quality_steps
 from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
 from corpus.normalize import JapaneseNormalizer
 from corpus.readers import list_input_files, read_jsonl_gz
+from corpus.run_reader import counter_total, drop_counts, signal_histograms
 from corpus.tokenize import copy_model_tokenizer, tokenizer_eos, tokenizer_sample, train_tokenizer
 from kinyu.config import ConfigError, dump_yaml, to_dict
 from kinyu.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
@@ -226,23 +228,27 @@ class _LazyDocumentTokenizer(DocumentTokenizer):
 def make_executor(cfg: CorpusConfig, stage: Stage, run: Path, depends=None):
     logging_dir = str(run / "logs" / stage.name)
     e = cfg.executor
+    workers = min(e.workers, stage.tasks)
     if e.kind == "local":
         from datatrove.executor import LocalPipelineExecutor
 
         return LocalPipelineExecutor(
             stage.pipeline,
             tasks=stage.tasks,
-            workers=min(e.workers, stage.tasks),
+            workers=workers,
             logging_dir=logging_dir,
             depends=depends,
         )
     if e.kind == "ray":
         from datatrove.executor import RayPipelineExecutor
 
+        if e.ray_address is not None:
+            connect_ray(e.ray_address)
+        # unset: datatrove's first Ray call starts a local Ray in this process (or uses one already started)
         return RayPipelineExecutor(
             stage.pipeline,
             tasks=stage.tasks,
-            workers=e.workers,
+            workers=workers,
             logging_dir=logging_dir,
             depends=depends,
             cpus_per_task=e.ray_cpus_per_task,
@@ -252,15 +258,41 @@ def make_executor(cfg: CorpusConfig, stage: Stage, run: Path, depends=None):
     return SlurmPipelineExecutor(
         stage.pipeline,
         tasks=stage.tasks,
+        workers=workers,
         time=e.slurm_time,
         partition=e.slurm_partition,
         cpus_per_task=e.slurm_cpus_per_task,
         mem_per_cpu_gb=e.slurm_mem_per_cpu_gb,
         job_name=f"{e.slurm_job_name}-{stage.name}",
+        qos="",  # datatrove would ask for a QOS named "normal", which many clusters lack; set one in slurm_sbatch_args
+        sbatch_args=dict(e.slurm_sbatch_args),
+        venv_path=slurm_activate_script(e.slurm_venv),
         logging_dir=logging_dir,
         depends=depends,
-        venv_path=None,
     )
+
+
+def slurm_activate_script(venv: str | None) -> str | None:
+    """The ``bin/activate`` each Slurm job sources: of ``venv``, or else of the venv running kinyu
+    (None outside a venv: the jobs then rely on the PATH that sbatch exports)."""
+    if venv is None:
+        if sys.prefix == sys.base_prefix:
+            return None
+        venv = sys.prefix
+    path = Path(venv).expanduser().resolve()
+    script = path / "bin" / "activate" if path.is_dir() else path
+    if not script.is_file():
+        raise ConfigError(f"executor.slurm_venv: {venv} is neither a venv folder nor its bin/activate script")
+    return str(script)
+
+
+def connect_ray(address: str) -> None:
+    """Attach this process to the Ray cluster at ``address`` before datatrove submits to it
+    (a Ray this process has already joined is kept)."""
+    import ray  # optional extra: kinyu[ray]
+
+    if not ray.is_initialized():
+        ray.init(address=address)
 
 
 def prepare_run(cfg: CorpusConfig, overwrite: bool = False) -> Path:
@@ -273,10 +305,11 @@ def prepare_run(cfg: CorpusConfig, overwrite: bool = False) -> Path:
     if saved.is_file():
         before = yaml.safe_load(saved.read_text(encoding="utf-8"))
         now = yaml.safe_load(config_text)
-        # the output does not depend on how many tasks run at once: resuming with more or
-        # fewer workers is fine; any other change would mix two configs in one folder
-        before["executor"].pop("workers", None)
-        now["executor"].pop("workers", None)
+        # the output depends on the executor's task count only: resuming with more or fewer
+        # workers, or on another executor (a local run finished on Slurm), is fine; any other
+        # change would mix two configs in one folder
+        before["executor"] = {"tasks": before["executor"].get("tasks")}
+        now["executor"] = {"tasks": now["executor"].get("tasks")}
         if before != now:
             changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
             raise RunFolderError(
@@ -361,27 +394,6 @@ def merge_stats(run: Path) -> dict:
     return merged
 
 
-def _stat_total(v) -> float:
-    """A datatrove counter as saved: a dict with ``total``, or a plain number (counts of 1 each)."""
-    return v["total"] if isinstance(v, dict) else v
-
-
-def _drop_counts(stats: dict) -> dict[str, dict[str, int]]:
-    """Per step: dropped documents by reason, from datatrove's ``dropped_<reason>`` counters."""
-    out: dict[str, dict[str, int]] = {}
-    for stage, steps in stats.items():
-        for step in steps:
-            name = step.get("name", "?")
-            reasons = {
-                k[len("dropped_"):]: int(_stat_total(v))
-                for k, v in step.get("stats", {}).items()
-                if k.startswith("dropped_")
-            }
-            if reasons:
-                out[f"{stage}/{name}"] = reasons
-    return out
-
-
 def count_docs(folder: Path) -> tuple[int, int]:
     docs = chars = 0
     for rec in read_jsonl_gz(folder):
@@ -407,9 +419,9 @@ def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> 
     quarantine = merge_quarantine(run)
     stats = merge_stats(run)
     read_stats = next((s for s in stats.get("extract", []) if "Raw files" in s.get("name", "")), {})
-    n_inputs = int(_stat_total(read_stats.get("stats", {}).get("documents", 0)))
+    n_inputs = int(counter_total(read_stats.get("stats", {}).get("documents", 0)))
     kept_docs, kept_chars = count_docs(run / "docs")
-    drops = _drop_counts(stats)
+    drops = drop_counts(stats)
     quarantine_step = [k for k in drops if "Quarantine" in k]
     dropped = sum(sum(r.values()) for k, r in drops.items() if k not in quarantine_step)
     accounting = {
@@ -434,8 +446,6 @@ def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> 
     stage_order = [st.name for st in build_stages(cfg)]
     summary = {"accounting": accounting, "stages": stage_order, "drops": drops, "tokens": tokens, "timings_s": timings or {}}
     atomic_write_json(run / "stats" / "summary.json", summary)
-    from corpus.report_cli import signal_histograms
-
     atomic_write_json(run / "stats" / "histograms.json", signal_histograms(run))
     tok = run / "tokenizer" / "tokenizer.json"
     inputs = [

@@ -14,8 +14,15 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from corpus.readers import read_jsonl_gz
-from corpus.report_cli import SIGNALS, collect_signals, load_summary, near_dup_clusters, removed_samples, step_rows
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display; before pyplot is imported
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from corpus.readers import read_jsonl_gz  # noqa: E402
+from corpus.run_reader import SIGNALS, collect_signals, load_summary, near_dup_clusters, removed_chars, removed_samples, step_rows  # noqa: E402
+from kinyu.runs import atomic_write_text  # noqa: E402
 
 SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
 
@@ -34,8 +41,6 @@ nav a{margin-right:.8rem}
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
     plt.close(fig)
     return '<img alt="plot" src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode() + '">'
 
@@ -50,10 +55,6 @@ def _table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset(
 
 
 def _histograms(run: Path) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     kept, removed = collect_signals(run)
     imgs = []
@@ -66,8 +67,6 @@ def _histograms(run: Path) -> str:
         fig, ax = plt.subplots(figsize=(5, 3))
         bins = 30
         if label.startswith("length"):
-            import numpy as np
-
             values = [v for v in k + r if v > 0] or [1.0]
             bins = np.logspace(0, np.log10(max(values)) + 0.1, 30)
             ax.set_xscale("log")
@@ -80,10 +79,6 @@ def _histograms(run: Path) -> str:
 
 
 def _funnel(rows: list[dict]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     if not rows:
         return "<p>no steps recorded</p>"
@@ -106,24 +101,35 @@ def _funnel(rows: list[dict]) -> str:
     return _png(fig) + table
 
 
-def _reasons(summary: dict) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _reasons(summary: dict, chars: dict[str, dict[str, int]]) -> str:
 
     counts = Counter()
     for step, reasons in summary.get("drops", {}).items():
         for reason, n in reasons.items():
             counts[f"{step.split('/')[0]}: {reason}"] += n
-    if not counts:
+    chars_by_reason = Counter()
+    for step, reasons in chars.items():
+        for reason, n in reasons.items():
+            chars_by_reason[reason] += n
+    if not counts and not chars_by_reason:
         return "<p>nothing was dropped</p>"
     items = counts.most_common()
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(items) + 1))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(items), 1) + 1))
     ax.barh([k.encode("ascii", "ignore").decode() for k, _ in items], [v for _, v in items], color="#c62828")
     ax.invert_yaxis()
     ax.set_xlabel("documents")
-    return _png(fig) + _table(["stage: reason", "documents"], [[k, v] for k, v in items], {1})
+    by_docs = _table(
+        ["stage: reason", "documents", "characters removed"],
+        [[k, v, f"{chars_by_reason.get(k.split(': ', 1)[1], 0):,}"] for k, v in items],
+        {1, 2},
+    )
+    # line cleaning removes blocks inside kept documents: characters, no dropped documents
+    by_chars = _table(
+        ["step", "reason", "characters removed"],
+        sorted(([step, reason, f"{n:,}"] for step, rs in chars.items() for reason, n in rs.items()), key=lambda r: -int(r[2].replace(",", ""))),
+        {2},
+    )
+    return _png(fig) + by_docs + "<h3>characters removed per step and reason</h3>" + by_chars
 
 
 def _samples(run: Path, n: int) -> str:
@@ -168,7 +174,7 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     body = {
         "summary": summary_html,
         "funnel": _funnel(step_rows(run)),
-        "reasons": _reasons(summary),
+        "reasons": _reasons(summary, removed_chars(run)),
         "histograms": _histograms(run),
         "samples": _samples(run, samples),
         "duplicates": dup_html,
@@ -181,7 +187,5 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
         f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>kinyu corpus report: {html.escape(run.name)}</title>'
         f"<style>{CSS}</style></head><body><h1>kinyu corpus report — {html.escape(str(run))}</h1><nav>{nav}</nav>{sections}</body></html>"
     )
-    from kinyu.runs import atomic_write_text
-
     atomic_write_text(out, page)
     return out

@@ -2,5 +2,6 @@
 per character, checkpoint sweeps and side-by-side answers (see evaluation/README.md).
 
 Python API: ``evaluation.harness.evaluate_model``, ``evaluation.bpc.bits_per_character``,
-``evaluation.sweep.sweep``, ``evaluation.compare.compare_models``; CLI: ``evaluation.cli.main``.
+``evaluation.score.score_model`` (one model by an ``EvalConfig``), ``evaluation.sweep.sweep``,
+``evaluation.compare.compare_models``; CLI: ``kinyu eval`` (``kinyu.cli.eval``).
 """

@@ -23,18 +23,17 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from evaluation.harness import EvalError
+from tokenizers import Tokenizer
+
+from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
+from corpus.tokenize import TokenizerError, tokenizer_eos
+from evaluation.harness import EvalError, load_lm
 
 TEXT_SUFFIXES = (".txt", ".md")
 
 
 def corpus_validation_texts(corpus_run: str | Path, max_docs: int | None = None) -> list[str]:
     """Documents of a corpus run's validation shards, decoded with the corpus tokenizer."""
-    from tokenizers import Tokenizer
-
-    from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
-    from corpus.tokenize import TokenizerError, tokenizer_eos
-
     run = Path(corpus_run)
     try:
         tok_file = corpus_tokenizer_file(run)
@@ -84,17 +83,45 @@ def folder_texts(folder: str | Path, max_docs: int | None = None) -> list[str]:
     return texts
 
 
-def source_texts(source: str | Path, max_docs: int | None = None) -> list[str]:
-    """Texts of a corpus run (has ``tokens/validation``) or of a plain text folder."""
-    source = Path(source)
-    if (source / "tokens" / "validation").is_dir() or (source / "tokenizer" / "tokenizer.json").is_file():
-        return corpus_validation_texts(source, max_docs)
-    return folder_texts(source, max_docs)
+def named_paths(entries: Sequence[str] | dict[str, str] | None) -> dict[str, str]:
+    """``["fin=path", "path2"]`` -> ``{"fin": "path", "<folder name>": "path2"}``."""
+    if not entries:
+        return {}
+    if isinstance(entries, dict):
+        return {str(k): str(v) for k, v in entries.items()}
+    out = {}
+    for entry in entries:
+        name, sep, path = str(entry).partition("=")
+        if not sep:
+            name, path = Path(entry).name, entry
+        if name in out:
+            raise EvalError(f"two bits-per-character sets are both named {name!r}; name them NAME=PATH")
+        out[name] = path
+    return out
+
+
+def text_sources(corpus_runs=None, text_dirs=None) -> dict[str, tuple[str, str]]:
+    """Named bits-per-character sets: ``{name: ("corpus", CORPUS_RUN) | ("texts", FOLDER)}``."""
+    sources = {name: ("corpus", path) for name, path in named_paths(corpus_runs).items()}
+    for name, path in named_paths(text_dirs).items():
+        if name in sources:
+            raise EvalError(f"bits-per-character set {name!r} given twice")
+        sources[name] = ("texts", path)
+    return sources
+
+
+def read_texts(kind: str, path: str | Path, max_docs: int | None = None) -> list[str]:
+    """The documents of one source: a corpus run's validation split, or a text folder."""
+    if kind == "corpus":
+        return corpus_validation_texts(path, max_docs)
+    if kind == "texts":
+        return folder_texts(path, max_docs)
+    raise EvalError(f"unknown text source kind {kind!r} (corpus or texts)")
 
 
 def bits_per_character_lm(lm, texts: Sequence[str]) -> dict[str, Any]:
     """Bits per character of an lm-eval LM (``HFLM``) over ``texts``."""
-    from lm_eval.api.instance import Instance
+    from lm_eval.api.instance import Instance  # lm_eval pulls in torch and datasets: loaded when scoring
 
     texts = [t for t in texts if t]
     if not texts:
@@ -129,18 +156,13 @@ def bits_per_character(
     Give exactly one of ``texts`` (strings), ``corpus_run`` (its validation shards) or
     ``text_dir`` (a folder of text files).
     """
-    from evaluation.harness import load_model, make_lm, resolve_device
-
     given = [x is not None for x in (texts, corpus_run, text_dir)]
     if sum(given) != 1:
         raise EvalError("give exactly one of texts, corpus_run, text_dir")
-    if corpus_run is not None:
-        docs = corpus_validation_texts(corpus_run, max_docs)
-    elif text_dir is not None:
-        docs = folder_texts(text_dir, max_docs)
-    else:
+    if texts is not None:
         docs = list(texts)[:max_docs] if max_docs else list(texts)
-    device = resolve_device(device)
-    model, tokenizer = load_model(model_dir, device, dtype)
-    lm = make_lm(model, tokenizer, batch_size, device)
-    return {"model": str(model_dir), **bits_per_character_lm(lm, docs)}
+    elif corpus_run is not None:
+        docs = read_texts("corpus", corpus_run, max_docs)
+    else:
+        docs = read_texts("texts", text_dir, max_docs)
+    return {"model": str(model_dir), **bits_per_character_lm(load_lm(model_dir, batch_size, device, dtype), docs)}

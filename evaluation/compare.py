@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from evaluation.harness import TASKS, EvalError, check_data, check_tasks, load_model, resolve_device, task_manager
+from evaluation.config import EvalConfig
+from evaluation.harness import EvalError, check_data, check_tasks, load_model, resolve_device, task_manager
 
 
 def read_prompt_file(path: str | Path) -> list[dict[str, Any]]:
@@ -45,7 +46,7 @@ def task_prompts(tasks: Sequence[str], data_dir=None, chabsa_dir=None, per_task:
 
 
 def greedy_answers(model_dir, prompts: Sequence[str], max_new_tokens: int = 32, device: str = "cpu", dtype: str = "auto") -> list[str]:
-    import torch
+    import torch  # heavy: imported when a model runs
 
     device = resolve_device(device)
     model, tokenizer = load_model(model_dir, device, dtype)
@@ -73,28 +74,22 @@ def _cell(text: str | None) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
-def compare_models(
-    model_a,
-    model_b,
-    prompts_file=None,
-    tasks: Sequence[str] = TASKS,
-    data_dir=None,
-    chabsa_dir=None,
-    per_task: int = 2,
-    max_new_tokens: int = 32,
-    device: str = "cpu",
-    dtype: str = "auto",
-) -> str:
-    """Markdown: each prompt, the gold answer where known, and both models' greedy answers."""
+def compare_models(model_a: str | Path, model_b: str | Path, cfg: EvalConfig, prompts_file: str | Path | None = None) -> str:
+    """Markdown: each prompt, the gold answer where known, and both models' greedy answers.
+
+    Prompts come from ``prompts_file``, else from the first ``cfg.compare_items_per_task`` items
+    of each of ``cfg.tasks``.
+    """
     if prompts_file:
         items = read_prompt_file(prompts_file)
-    elif data_dir or chabsa_dir:
-        items = task_prompts(tasks, data_dir, chabsa_dir, per_task)
+    elif cfg.data_dir or cfg.chabsa_dir:
+        items = task_prompts(cfg.tasks, cfg.data_dir, cfg.chabsa_dir, cfg.compare_items_per_task)
     else:
         raise EvalError("compare needs prompts: --prompts FILE, or --data-dir for a few items of each task")
     prompts = [it["prompt"] for it in items]
-    a = greedy_answers(model_a, prompts, max_new_tokens, device, dtype)
-    b = greedy_answers(model_b, prompts, max_new_tokens, device, dtype)
+    max_new_tokens = cfg.compare_max_new_tokens
+    a = greedy_answers(model_a, prompts, max_new_tokens, cfg.device, cfg.dtype)
+    b = greedy_answers(model_b, prompts, max_new_tokens, cfg.device, cfg.dtype)
     lines = [
         "# Greedy answers side by side",
         "",

@@ -26,7 +26,7 @@ class EvalConfig:
     device: str = field(default="cpu", metadata=_help("cpu, cuda, cuda:N or auto"))
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = field(default="auto", metadata=_help("model weights dtype (auto: float32 on CPU, the checkpoint's on GPU)"))
     seed: int = field(default=0, metadata=_help("seed for lm-eval's random, numpy and torch"))
-    out: str | None = field(default=None, metadata=_help("write the result JSON here (kinyu eval) or the markdown (compare)"))
+    out: str | None = field(default=None, metadata=_help("the result JSON (kinyu eval), the EVAL_OUT folder (sweep; default TRAIN_RUN/eval) or the markdown (compare)"))
     bpc_corpora: list[str] = field(default_factory=list, metadata=_help("bits per character on CORPUS_RUN validation shards: NAME=PATH or PATH, comma separated"))
     bpc_texts: list[str] = field(default_factory=list, metadata=_help("bits per character on text folders: NAME=PATH or PATH, comma separated"))
     bpc_max_docs: int | None = field(default=None, metadata=_help("score at most N documents per bits-per-character set"))

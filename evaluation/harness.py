@@ -92,7 +92,7 @@ def check_model_dir(model_dir: str | Path) -> Path:
 
 
 def resolve_device(device: str) -> str:
-    import torch
+    import torch  # heavy (seconds): imported when a model is about to run, not for `--help`
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -103,7 +103,7 @@ def resolve_device(device: str) -> str:
 
 def load_model(model_dir: str | Path, device: str = "cpu", dtype: str = "auto"):
     """(model, tokenizer) of a local HF export, in eval mode on ``device``."""
-    import torch
+    import torch  # torch and transformers are heavy: imported when a model is loaded
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     set_offline()
@@ -121,6 +121,21 @@ def load_model(model_dir: str | Path, device: str = "cpu", dtype: str = "auto"):
     return model, tokenizer
 
 
+def load_lm(model_dir: str | Path, batch_size: int = 8, device: str = "cpu", dtype: str = "auto"):
+    """lm-eval's HF wrapper around the local model at ``model_dir`` (loaded once)."""
+    device = resolve_device(device)
+    model, tokenizer = load_model(model_dir, device, dtype)
+    return make_lm(model, tokenizer, batch_size, device)
+
+
+def free_device_memory() -> None:
+    """Hand the cached GPU memory of a model no longer referenced back (a no-op on CPU)."""
+    import torch  # heavy, see resolve_device
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def quiet_lm_eval() -> None:
     """Keep lm-eval's errors only: it warns once per chABSA neutral item (258 a run), per
     local dataset and per truncated prompt, which buries the results of a long run."""
@@ -129,14 +144,14 @@ def quiet_lm_eval() -> None:
 
 def make_lm(model, tokenizer, batch_size: int = 8, device: str = "cpu"):
     """lm-eval's HF wrapper around an already loaded model (no second load, no hub)."""
-    from lm_eval.models.huggingface import HFLM
+    from lm_eval.models.huggingface import HFLM  # lm_eval pulls in torch and datasets: imported when scoring
 
     quiet_lm_eval()
     return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=device)
 
 
 def task_manager(data_dir=None, chabsa_dir=None):
-    from lm_eval.tasks import TaskManager
+    from lm_eval.tasks import TaskManager  # heavy, see make_lm
 
     metadata = {"data_dir": str(data_dir) if data_dir else None, "chabsa_dir": str(chabsa_dir) if chabsa_dir else None}
     return TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
@@ -155,7 +170,7 @@ def run_lm_eval(
     lm, names: Sequence[str], data_dir=None, chabsa_dir=None, limit: int | None = None, seed: int = 0, log_samples: bool = False
 ):
     """One lm-eval ``simple_evaluate`` over our task names; returns its result dict."""
-    from lm_eval import simple_evaluate
+    from lm_eval import simple_evaluate  # heavy, see make_lm
 
     set_offline()
     quiet_lm_eval()
@@ -240,9 +255,7 @@ def evaluate_model(
     """Load the local model at ``model_dir`` and score it (checks tasks and data first)."""
     tasks = check_tasks(tasks, prompt_version)
     check_data(tasks, data_dir, chabsa_dir)
-    device = resolve_device(device)
-    model, tokenizer = load_model(model_dir, device, dtype)
-    lm = make_lm(model, tokenizer, batch_size, device)
+    lm = load_lm(model_dir, batch_size, device, dtype)
     result = evaluate_lm(lm, tasks, data_dir, chabsa_dir, prompt_version, limit, seed)
     return {"model": str(model_dir), **result}
 

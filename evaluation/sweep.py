@@ -18,20 +18,17 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
 
 from kinyu.runs import atomic_write_bytes, atomic_write_json, atomic_write_text, package_versions, read_json
 
-from evaluation.harness import TASKS, EvalError, check_data, check_tasks, evaluate_lm, load_model, make_lm, resolve_device
+from evaluation.config import EvalConfig
+from evaluation.harness import EvalError
+from evaluation.score import plan_scoring, score_model
 
 STEP_DIR = re.compile(r"^step_(\d+)$")
-
-
-def _free_device_memory() -> None:
-    import torch
-
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 def list_checkpoints(train_run: str | Path) -> list[dict[str, Any]]:
@@ -57,23 +54,6 @@ def list_checkpoints(train_run: str | Path) -> list[dict[str, Any]]:
     if not found:
         raise EvalError(f"{root}: no complete checkpoints (step_*/hf/config.json)")
     return sorted(found, key=lambda c: c["step"])
-
-
-def parse_named_paths(entries: Sequence[str] | dict[str, str] | None) -> dict[str, str]:
-    """``["fin=path", "path2"]`` -> ``{"fin": "path", "<folder name>": "path2"}``."""
-    if not entries:
-        return {}
-    if isinstance(entries, dict):
-        return {str(k): str(v) for k, v in entries.items()}
-    out = {}
-    for entry in entries:
-        name, sep, path = str(entry).partition("=")
-        if not sep:
-            name, path = Path(entry).name, entry
-        if name in out:
-            raise EvalError(f"two bits-per-character sets are both named {name!r}; name them NAME=PATH")
-        out[name] = path
-    return out
 
 
 def flat_metrics(scores: dict[str, Any]) -> dict[str, float]:
@@ -107,7 +87,7 @@ def _write_tables(out_dir: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _write_plots(out_dir: Path, rows: list[dict[str, Any]]) -> list[Path]:
-    import matplotlib
+    import matplotlib  # heavy: imported only when plots are drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -131,76 +111,34 @@ def _write_plots(out_dir: Path, rows: list[dict[str, Any]]) -> list[Path]:
     return paths
 
 
-def sweep(
-    train_run: str | Path,
-    out_dir: str | Path | None = None,
-    tasks: Sequence[str] = TASKS,
-    data_dir=None,
-    *,
-    chabsa_dir=None,
-    corpus_runs: Sequence[str] | dict[str, str] | None = None,
-    text_dirs: Sequence[str] | dict[str, str] | None = None,
-    prompt_version: str = "default",
-    limit: int | None = None,
-    bpc_max_docs: int | None = None,
-    batch_size: int = 8,
-    device: str = "cpu",
-    dtype: str = "auto",
-    seed: int = 0,
-    progress: bool = True,
-) -> Path:
-    """Evaluate every checkpoint of ``train_run`` not yet scored; write the tables and plots."""
-    from evaluation.bpc import bits_per_character_lm, corpus_validation_texts, folder_texts
-
+def sweep(train_run: str | Path, cfg: EvalConfig, progress: bool = True) -> Path:
+    """Score every checkpoint of ``train_run`` not yet scored with ``cfg``'s settings into
+    ``cfg.out`` (default ``TRAIN_RUN/eval``); write the tables and plots."""
     checkpoints = list_checkpoints(train_run)
-    out_dir = Path(out_dir) if out_dir else Path(train_run) / "eval"
-    use_tasks = data_dir is not None or chabsa_dir is not None
-    if use_tasks:
-        tasks = check_tasks(tasks, prompt_version)
-        check_data(tasks, data_dir, chabsa_dir)
-    sources = {f"{k}": ("corpus", v) for k, v in parse_named_paths(corpus_runs).items()}
-    for k, v in parse_named_paths(text_dirs).items():
-        if k in sources:
-            raise EvalError(f"bits-per-character set {k!r} given twice")
-        sources[k] = ("texts", v)
-    if not use_tasks and not sources:
-        raise EvalError("nothing to evaluate: give task data (--data-dir) and/or bits-per-character sets")
-    texts = {
-        name: corpus_validation_texts(path, bpc_max_docs) if kind == "corpus" else folder_texts(path, bpc_max_docs)
-        for name, (kind, path) in sources.items()
-    }
+    out_dir = Path(cfg.out) if cfg.out else Path(train_run) / "eval"
+    plan = plan_scoring(cfg)
     settings = {
-        "tasks": list(tasks) if use_tasks else [],
-        "data_dir": str(data_dir) if data_dir else None,
-        "chabsa_dir": str(chabsa_dir) if chabsa_dir else None,
-        "prompt_version": prompt_version,
-        "limit": limit,
-        "bpc_sets": {k: list(v) for k, v in sources.items()},
-        "bpc_max_docs": bpc_max_docs,
-        "dtype": dtype,
-        "seed": seed,
+        "tasks": plan.tasks,
+        "data_dir": str(cfg.data_dir) if cfg.data_dir else None,
+        "chabsa_dir": str(cfg.chabsa_dir) if cfg.chabsa_dir else None,
+        "prompt_version": cfg.prompt_version,
+        "limit": cfg.limit,
+        "bpc_sets": {k: list(v) for k, v in plan.sources.items()},
+        "bpc_max_docs": cfg.bpc_max_docs,
+        "dtype": cfg.dtype,
+        "seed": cfg.seed,
     }
-    device = resolve_device(device)
     scored = evaluated = 0
-    from tqdm.auto import tqdm
-
     for ckpt in tqdm(checkpoints, desc="checkpoints", disable=not progress):
         score_file = out_dir / "scores" / f"{ckpt['checkpoint']}.json"
         if score_file.is_file() and read_json(score_file).get("settings") == settings:
             scored += 1
             continue
-        model, tokenizer = load_model(ckpt["hf"], device, dtype)
-        lm = make_lm(model, tokenizer, batch_size, device)
-        scores: dict[str, Any] = {}
-        if use_tasks:
-            res = evaluate_lm(lm, tasks, data_dir, chabsa_dir, prompt_version, limit, seed)
-            res.pop("lm_eval_results", None)
-            scores["tasks"] = res
-        scores["bpc"] = {name: bits_per_character_lm(lm, docs) for name, docs in texts.items()}
+        scores = score_model(ckpt["hf"], cfg, plan)
+        if "tasks" in scores:
+            scores["tasks"].pop("lm_eval_results", None)
         atomic_write_json(score_file, {"checkpoint": ckpt, "settings": settings, "scores": scores})
         evaluated += 1
-        del lm, model
-        _free_device_memory()
     rows = []
     for ckpt in checkpoints:
         data = read_json(out_dir / "scores" / f"{ckpt['checkpoint']}.json")

@@ -238,8 +238,10 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple
         if name in skip:
             continue
         doc = f.metadata.get("help", "") if f.metadata else ""
+        # --data_dir and --data-dir both work: field names use underscores, flags usually dashes
+        aliases = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
         group.add_argument(
-            f"--{name}",
+            *aliases,
             dest=OVERRIDE_PREFIX + name,
             default=argparse.SUPPRESS,
             metavar=_type_name(tp).upper() if not get_origin(tp) else "VALUE",

@@ -26,14 +26,21 @@ def require_shared(*parts: str) -> Path:
     return path
 
 
+# the test being set up (tests/conftest.py sets it), so that shared() can check its marker
+current_test = None
+
+
 def shared(*parts: str) -> Path:
     """A path under the shared data for a test: skipped with the reason where absent.
 
     CI sets ``KINYU_REQUIRE_SHARED_DATA=1`` (it always has ``../shared``): there a missing path
-    fails the test instead, so a green CI means every real-data test really ran.
+    fails the test instead, so a green CI means every real-data test really ran. A test that
+    reads shared data without the ``real_data`` marker fails, so ``-m "not real_data"`` is honest.
     """
     import pytest  # tests only; benchmarks use require_shared
 
+    if current_test is not None and current_test.get_closest_marker("real_data") is None:
+        pytest.fail(f"{current_test.nodeid} reads ../shared/data: mark it @pytest.mark.real_data")
     path = shared_data_dir().joinpath(*parts)
     if not path.exists():
         message = f"shared real data not found: {path} (set KINYU_SHARED_DATA to the folder holding real/ and fin-harness/)"

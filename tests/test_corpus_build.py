@@ -1,16 +1,15 @@
 """`kinyu corpus build` end to end on the embedded sample: outcomes per file, accounting,
-byte-identical reruns, resume after SIGKILL, Ray and Slurm executors."""
+byte-identical reruns, resume after SIGKILL, repeated --input (the Slurm and Ray clusters are in
+test_corpus_cluster.py)."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -144,21 +143,44 @@ def test_same_folder_with_other_config_is_refused(sample_run, capsys):
 
 def test_sigkill_mid_build_then_resume_equals_uninterrupted(sample_run, tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "kinyu.cli", "corpus", "build", *build_args(out, tmp_path / "cache", "--workers", "1")]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # killed right before the 60th document write: inside the second extract task, after the first finished
+    cmd = [sys.executable, "-m", "testkit.crash", "60", "corpus", "build", *build_args(out, tmp_path / "cache", "--workers", "1")]
+    proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    assert proc.returncode == -signal.SIGKILL
     completions = out / "logs" / "extract" / "completions"
-    deadline = time.time() + 240
-    while time.time() < deadline and not (completions.is_dir() and any(completions.iterdir())):
-        time.sleep(0.05)
-    assert completions.is_dir() and any(completions.iterdir()), "first task never finished"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert len(list(completions.iterdir())) < 2, "the build finished before it could be killed"
+    assert len(list(completions.iterdir())) == 1, "the kill should land inside the second of two extract tasks"
+    assert not (out / "docs").exists()
     assert run_cli(*build_args(out, tmp_path / "cache", "--workers", "1")) == 0
     assert tree_digest(out) == tree_digest(sample_run)
     assert run_cli(*build_args(out, tmp_path / "cache", "--workers", "2")) == 0  # another worker count may resume
     ids = [json.loads(line)["id"] for p in sorted((out / "docs").glob("*.gz")) for line in gzip.open(p, "rt")]
     assert len(ids) == len(set(ids))
+
+
+def test_repeated_input_flags_read_every_path(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    files = sorted(p for p in sample_dir().glob("*.txt") if p.stat().st_size > 2000)[:3]
+    a.mkdir()
+    b.mkdir()
+    (a / files[0].name).write_bytes(files[0].read_bytes())
+    (b / files[1].name).write_bytes(files[1].read_bytes())
+    single = tmp_path / files[2].name
+    single.write_bytes(files[2].read_bytes())
+    out = tmp_path / "run"
+    # a repeated flag accumulates, and one flag takes several paths
+    assert run_cli("--input", str(a), "--input", str(b), str(single), *build_args(out, tmp_path / "cache")) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(Path(i["path"]).name for i in manifest["inputs"]) == sorted(f.name for f in files)
+    assert manifest["accounting"]["inputs"] == 3
+
+
+def test_missing_input_is_an_error_before_any_work(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = run_cli("--input", str(sample_dir()), "--input", str(tmp_path / "nope"), *build_args(out, tmp_path / "cache"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "input not found" in err and str(tmp_path / "nope") in err
+    assert not out.exists()
 
 
 def test_input_over_size_limit_is_quarantined_unread(tmp_path):
@@ -174,39 +196,7 @@ def test_input_over_size_limit_is_quarantined_unread(tmp_path):
     assert "limit" in rows[0]["detail"]
 
 
-def test_ray_executor_gives_the_same_documents(sample_run, tmp_path):
-    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'kinyu[ray]'")
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        assert run_cli(*build_args(tmp_path / "run", tmp_path / "cache", "--executor", "ray", "--workers", "2")) == 0
-    finally:
-        ray.shutdown()
-    assert tree_digest(tmp_path / "run", ("docs", "quarantine.jsonl")) == tree_digest(sample_run, ("docs", "quarantine.jsonl"))
-
-
-def test_slurm_executor_writes_sbatch_scripts(tmp_path, monkeypatch):
-    # a stand-in sbatch that records its arguments and answers like the real one
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    log = tmp_path / "sbatch.log"
-    (bindir / "sbatch").write_text(f'#!/bin/sh\necho "$@" >> {log}\necho "Submitted batch job $$"\n')
-    (bindir / "sbatch").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
-    out = tmp_path / "run"
-    code = run_cli(*build_args(out, tmp_path / "cache", "--executor", "slurm", "--executor.slurm_partition", "fincpu"))
-    assert code == 0
-    script = (out / "logs" / "extract" / "launch_script.slurm").read_text()
-    assert "#SBATCH --partition=fincpu" in script
-    assert "#SBATCH --array=0-1" in script
-    assert "launch_pickled_pipeline" in script
-    calls = log.read_text().splitlines()
-    assert len(calls) >= 4  # one job array per stage, plus datatrove's stats merges
-    assert any("--dependency=afterok:" in c for c in calls)
-    assert (out / "logs" / "finalize" / "launch_script.slurm").is_file()
-
-
+@pytest.mark.real_data
 def test_planted_benchmark_question_is_gone_from_docs_and_shards(tmp_path):
     from tokenizers import Tokenizer
 
@@ -256,3 +246,42 @@ def test_stats_json_compare_and_dedup_check(sample_run, tmp_path, capsys):
     assert main(["corpus", "stats", str(sample_run), "--samples", "1"]) == 0
     assert "balanced" in capsys.readouterr().out
     assert main(["corpus", "dedup-check", str(sample_run), "--threshold", "0.5"]) == 0
+
+
+def test_characters_removed_per_reason_in_stats_and_report(sample_run, tmp_path, capsys):
+    from corpus.report import build_report
+    from corpus.run_reader import removed_chars
+    from kinyu.cli import main
+
+    # the figure is the length of what each step wrote to removed/<step>/, by reason
+    expected: dict[str, dict[str, int]] = {}
+    for step_dir in sorted(p for p in (sample_run / "removed").iterdir() if p.is_dir()):
+        for path in sorted(step_dir.glob("*.jsonl.gz")):
+            for line in gzip.open(path, "rt", encoding="utf-8"):
+                rec = json.loads(line)
+                reasons = expected.setdefault(step_dir.name, {})
+                reason = rec["metadata"]["filter_reason"]
+                reasons[reason] = reasons.get(reason, 0) + len(rec.get("text", ""))  # an empty text is not written
+    chars = removed_chars(sample_run)
+    assert chars == expected and sum(sum(r.values()) for r in chars.values()) > 0
+    capsys.readouterr()
+    assert main(["corpus", "stats", str(sample_run), "--json", "--samples", "0"]) == 0
+    assert json.loads(capsys.readouterr().out)["removed_chars"] == expected
+    page = build_report(sample_run, tmp_path / "report.html").read_text(encoding="utf-8")
+    biggest_step, reasons = max(expected.items(), key=lambda kv: max(kv[1].values()))
+    reason, n = max(reasons.items(), key=lambda kv: kv[1])
+    assert "characters removed" in page and f"<td class=\"\">{reason}</td><td class=\"num\">{n:,}</td>" in page
+
+
+def test_resume_may_change_how_tasks_run_but_not_how_many(tmp_path):
+    from corpus.config import CorpusConfig
+    from corpus.pipeline import RunFolderError, prepare_run
+    from kinyu.config import load_config
+
+    run = tmp_path / "run"
+    prepare_run(load_config(CorpusConfig, None, {"output": str(run)}))
+    # a run started locally may be finished on Slurm with more workers (the output is the same)
+    prepare_run(load_config(CorpusConfig, None, {"output": str(run), "executor.kind": "slurm", "executor.workers": 8,
+                                                 "executor.slurm_partition": "fin"}))
+    with pytest.raises(RunFolderError, match="executor"):
+        prepare_run(load_config(CorpusConfig, None, {"output": str(run), "executor.tasks": 9}))

@@ -10,8 +10,10 @@ from corpus.decode import decode_bytes
 from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from corpus.html import extract_html
 from corpus.normalize import normalize_japanese
-from corpus.pdf import PdfError, extract_pdfminer, repair_layout
+from corpus.pdf import extract_pdfminer, repair_layout
 from testkit.shared import shared
+
+pytestmark = pytest.mark.real_data
 
 CJK_SPACE_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff] [\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -131,10 +133,11 @@ def test_corrupted_pdf_gives_partial_text_and_a_warning():
     assert any("Data-loss" in w for w in doc.metadata["extract_warnings"])
 
 
-def test_truncated_pdf_is_quarantined_as_corrupt():
-    data = shared("real", "mhlw-pdf", "0000196301.pdf").read_bytes()[:20_000]
-    with pytest.raises(PdfError):
-        # the raw extractor either fails or finds no text; the step turns both into a reason
-        result = extract_pdfminer(data)
-        if not any(p.strip() for p in result.pages):
-            raise PdfError("corrupt", "no text")
+@pytest.mark.parametrize("backend", ["pdfminer", "pypdfium2"])
+def test_truncated_pdf_is_quarantined_as_corrupt(backend, tmp_path):
+    truncated = tmp_path / "0000196301-truncated.pdf"
+    truncated.write_bytes(shared("real", "mhlw-pdf", "0000196301.pdf").read_bytes()[:20_000])
+    doc = run_extractor(PdfExtractor(backend=backend), truncated, "pdf")
+    assert doc.metadata["quarantine"]["reason"] in ("corrupt", "no_text"), doc.metadata["quarantine"]
+    assert doc.metadata["quarantine"]["detail"]
+    assert doc.text == "" and doc.media == []

@@ -22,7 +22,7 @@ def models(tmp_path_factory):
     from transformers import AutoModelForCausalLM
 
     from evaluation.harness import set_offline
-    from evaluation.testing import build_tiny_model
+    from testkit.models import build_tiny_model
 
     set_offline()
     root = tmp_path_factory.mktemp("bpc")
@@ -76,7 +76,7 @@ def test_corpus_run_validation_shards_decode_to_the_same_texts(models):
     from datatrove.pipeline.tokens import DocumentTokenizer
 
     from corpus.tokenize import train_tokenizer
-    from evaluation.bpc import bits_per_character, corpus_validation_texts, source_texts
+    from evaluation.bpc import bits_per_character, corpus_validation_texts, read_texts, text_sources
 
     run = models["root"] / "corpus_run"
     # the corpus tokenizer differs from the model's: text is re-tokenized by the evaluated model
@@ -88,7 +88,8 @@ def test_corpus_run_validation_shards_decode_to_the_same_texts(models):
     ).run()
     texts = corpus_validation_texts(run)
     assert sorted(texts) == sorted(FIN_TEXTS[:4])
-    assert sorted(source_texts(run)) == sorted(texts)
+    assert text_sources([f"val={run}"]) == {"val": ("corpus", f"{run}")}
+    assert sorted(read_texts(*text_sources([f"val={run}"])["val"])) == sorted(texts)
     from_shards = bits_per_character(models["random"], corpus_run=run)
     from_strings = bits_per_character(models["random"], texts=FIN_TEXTS[:4])
     assert from_shards["bits_per_character"] == pytest.approx(from_strings["bits_per_character"], rel=1e-6)
@@ -96,13 +97,18 @@ def test_corpus_run_validation_shards_decode_to_the_same_texts(models):
 
 
 def test_text_folder_and_errors(models, tmp_path):
-    from evaluation.bpc import bits_per_character, folder_texts
+    from evaluation.bpc import bits_per_character, folder_texts, read_texts, text_sources
     from evaluation.harness import EvalError
 
     (tmp_path / "general").mkdir()
     for i, t in enumerate(GENERAL_TEXTS):
         (tmp_path / "general" / f"{i}.txt").write_text(t, encoding="utf-8")
     assert folder_texts(tmp_path / "general") == GENERAL_TEXTS
+    sources = text_sources(None, [str(tmp_path / "general")])  # unnamed: the folder's name
+    assert sources == {"general": ("texts", str(tmp_path / "general"))}
+    assert read_texts(*sources["general"], max_docs=1) == GENERAL_TEXTS[:1]
+    with pytest.raises(EvalError, match="given twice"):
+        text_sources([f"general={tmp_path}"], [f"general={tmp_path / 'general'}"])
     r = bits_per_character(models["random"], text_dir=tmp_path / "general")
     assert r["documents"] == 2 and r["bits_per_character"] > 0
     with pytest.raises(EvalError, match="text folder not found"):

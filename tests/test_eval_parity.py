@@ -10,27 +10,18 @@ HF wrapper on the same tiny model (built from a config, no download), first 20 i
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-SHARED = Path(os.environ.get("KINYU_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-FIN = SHARED / "fin-harness"
-CHABSA = SHARED / "real" / "chabsa-json"
-LIMIT = 20
 
-pytestmark = pytest.mark.skipif(
-    not (FIN / "fp2" / "data.json").is_file() or not CHABSA.is_dir(),
-    reason="japanese-lm-fin-harness data not found under ../shared/data (fin-harness/, real/chabsa-json/)",
-)
+LIMIT = 20
 
 
 # ---- reference documents, read from the raw files --------------------------------------------
 
 
-def _json_docs(task):
-    rows = json.loads((FIN / task / "data.json").read_text(encoding="utf-8"))["data"]
+def _json_docs(fin, task):
+    rows = json.loads((fin / task / "data.json").read_text(encoding="utf-8"))["data"]
     return [
         {"question": r["question"], "context": r["context"] or "",
          "ids": [c["id"] for c in r["choices"]], "texts": [c["text"] for c in r["choices"]], "answer": r["answer"]}
@@ -38,10 +29,10 @@ def _json_docs(task):
     ]
 
 
-def _cpa_docs():
+def _cpa_docs(fin):
     import pandas as pd
 
-    df = pd.read_excel(FIN / "cpa" / "CPA_AUDIT.xlsx", sheet_name="data", index_col=0)
+    df = pd.read_excel(fin / "cpa" / "CPA_AUDIT.xlsx", sheet_name="data", index_col=0)
     docs = []
     for _, r in df.iterrows():
         if not isinstance(r["question"], str) or r["abnormal_flg"] == 1:
@@ -52,9 +43,9 @@ def _cpa_docs():
     return docs
 
 
-def _chabsa_docs():
+def _chabsa_docs(chabsa):
     docs = []
-    for path in sorted(CHABSA.glob("*.json")):
+    for path in sorted(chabsa.glob("*.json")):
         for s in json.loads(path.read_text(encoding="utf-8"))["sentences"]:
             docs.extend({"sentence": s["sentence"], "target": o["target"], "polarity": o["polarity"]} for o in s["opinions"])
     return docs
@@ -92,25 +83,25 @@ MEAN = [{"metric": "acc", "aggregation": "mean", "higher_is_better": True},
         {"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}]
 
 
-def reference_tasks():
+def reference_tasks(fin, chabsa):
     letters = {
         "output_type": "multiple_choice", "test_split": "test", "target_delimiter": "", "metric_list": MEAN,
         "doc_to_text": _lettered, "doc_to_target": lambda d: chr(65 + d["answer"]),
         "doc_to_choice": lambda d: [chr(65 + i) for i in d["ids"]],
     }
     return [
-        {"task": "ref_chabsa", "custom_dataset": _dataset(_chabsa_docs()), "output_type": "multiple_choice", "test_split": "test",
+        {"task": "ref_chabsa", "custom_dataset": _dataset(_chabsa_docs(chabsa)), "output_type": "multiple_choice", "test_split": "test",
          "description": "以下のセンテンスにおける、ターゲットのセンチメントをpositiveかnegativeで答えてください。\n\n\n",
          "doc_to_text": "センテンス: {{sentence}}\nターゲット: {{target}}\n回答:", "doc_to_target": "{{polarity}}",
          "doc_to_choice": ["positive", "negative"],
          "metric_list": MEAN + [{"metric": "f1", "aggregation": _chabsa_f1, "higher_is_better": True}]},
-        {**letters, "task": "ref_cma_basics", "custom_dataset": _dataset(_json_docs("cma_basics")),
+        {**letters, "task": "ref_cma_basics", "custom_dataset": _dataset(_json_docs(fin, "cma_basics")),
          "description": "以下の問題の適切な答えを選択肢から選んでアルファベットで答えなさい。\n\n\n"},
-        {**letters, "task": "ref_security_sales_1", "custom_dataset": _dataset(_json_docs("security_sales_1")),
+        {**letters, "task": "ref_security_sales_1", "custom_dataset": _dataset(_json_docs(fin, "security_sales_1")),
          "description": "以下の問題の適切な答えを選択肢から選んでアルファベットで答えなさい。\n\n\n"},
-        {**letters, "task": "ref_cpa_audit", "custom_dataset": _dataset(_cpa_docs()),
+        {**letters, "task": "ref_cpa_audit", "custom_dataset": _dataset(_cpa_docs(fin)),
          "description": "以下の問題の答えとして適切な記号の組み合わせを選択肢から選んでアルファベットで答えなさい。\n\n\n"},
-        {"task": "ref_fp2", "custom_dataset": _dataset(_json_docs("fp2")), "output_type": "multiple_choice", "test_split": "test",
+        {"task": "ref_fp2", "custom_dataset": _dataset(_json_docs(fin, "fp2")), "output_type": "multiple_choice", "test_split": "test",
          "target_delimiter": "", "metric_list": MEAN, "doc_to_text": _fp2,
          "description": "以下の問題の適切な答えを選択肢から選んで１～４の数字で答えなさい。\n\n\n",
          "doc_to_target": lambda d: d["texts"][d["ids"].index(d["answer"])], "doc_to_choice": lambda d: list(d["texts"])},
@@ -118,26 +109,26 @@ def reference_tasks():
 
 
 @pytest.fixture(scope="module")
-def lm(tmp_path_factory):
-    from evaluation.harness import load_model, make_lm, set_offline
+def lm(fin_harness, tmp_path_factory):
+    from evaluation.harness import load_lm, set_offline
     from evaluation.tasks.data import read_task_docs
-    from evaluation.testing import build_tiny_model
+    from testkit.models import build_tiny_model
 
     set_offline()
-    texts = [d["question"] + d["context"] for d in read_task_docs("fp2", FIN)][:300]
+    texts = [d["question"] + d["context"] for d in read_task_docs("fp2", fin_harness)][:300]
     folder = build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", texts, seed=1, max_position_embeddings=1024)
-    model, tokenizer = load_model(folder)
-    return make_lm(model, tokenizer, batch_size=16)
+    return load_lm(folder, batch_size=16)
 
 
-def test_kinyu_scores_equal_lm_eval_with_upstream_definitions(lm):
+@pytest.mark.real_data
+def test_kinyu_scores_equal_lm_eval_with_upstream_definitions(lm, fin_harness, chabsa_dir):
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
     from evaluation.harness import TASKS, evaluate_lm
 
-    ours = evaluate_lm(lm, TASKS, FIN, CHABSA, "default", LIMIT, log_samples=True)
-    ref_run = simple_evaluate(model=lm, tasks=reference_tasks(), task_manager=TaskManager(include_defaults=False),
+    ours = evaluate_lm(lm, TASKS, fin_harness, chabsa_dir, "default", LIMIT, log_samples=True)
+    ref_run = simple_evaluate(model=lm, tasks=reference_tasks(fin_harness, chabsa_dir), task_manager=TaskManager(include_defaults=False),
                               limit=LIMIT, bootstrap_iters=0, log_samples=True)
     ref = ref_run["results"]
     # the very same (context, continuation) requests, item by item and choice by choice

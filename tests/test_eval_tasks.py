@@ -9,28 +9,19 @@ repository. The actual strings come from lm-eval's own ``fewshot_context`` on ou
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from evaluation.harness import EvalError, check_data, check_model_dir, check_tasks, task_manager
-
-SHARED = Path(os.environ.get("KINYU_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-FIN = SHARED / "fin-harness"
-CHABSA = SHARED / "real" / "chabsa-json"
-
-HAVE_DATA = (FIN / "fp2" / "data.json").is_file() and CHABSA.is_dir()
+from evaluation.harness import EvalError, check_data, check_model_dir, check_tasks, set_offline, task_manager
 
 
 @pytest.fixture(scope="module")
-def rendered():
-    if not HAVE_DATA:
-        pytest.skip("japanese-lm-fin-harness data not found under ../shared/data (fin-harness/, real/chabsa-json/)")
-    os.environ["HF_DATASETS_OFFLINE"] = "1"
+def rendered(fin_harness, chabsa_dir):
+    set_offline()
     names = ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1",
              "chabsa-1.0-0.1", "chabsa-1.0-0.3", "cma_basics-1.0-0.4", "cpa_audit-1.0-0.6", "fp2-1.0-0.1.2"]
-    tasks = task_manager(FIN, CHABSA).load(names)["tasks"]
+    tasks = task_manager(fin_harness, chabsa_dir).load(names)["tasks"]
     out = {}
     for name, task in tasks.items():
         doc = task.test_docs()[0]
@@ -44,18 +35,19 @@ def rendered():
     return out
 
 
-def raw_json_first(task):
-    return json.loads((FIN / task / "data.json").read_text(encoding="utf-8"))["data"][0]
+def raw_json_first(fin, task):
+    return json.loads((fin / task / "data.json").read_text(encoding="utf-8"))["data"][0]
 
 
-def first_chabsa_opinion():
-    path = sorted(CHABSA.glob("*.json"))[0]
+def first_chabsa_opinion(chabsa):
+    path = sorted(chabsa.glob("*.json"))[0]
     s = json.loads(path.read_text(encoding="utf-8"))["sentences"][0]
     return s["sentence"], s["opinions"][0]
 
 
-def test_chabsa_default_prompt(rendered):
-    sentence, op = first_chabsa_opinion()
+@pytest.mark.real_data
+def test_chabsa_default_prompt(rendered, chabsa_dir):
+    sentence, op = first_chabsa_opinion(chabsa_dir)
     r = rendered["chabsa"]
     assert r["prompt"] == (
         "以下のセンテンスにおける、ターゲットのセンチメントをpositiveかnegativeで答えてください。\n\n\n"
@@ -66,8 +58,9 @@ def test_chabsa_default_prompt(rendered):
     assert r["target"] == op["polarity"]
 
 
-def test_chabsa_variants_keep_upstream_text(rendered):
-    sentence, op = first_chabsa_opinion()
+@pytest.mark.real_data
+def test_chabsa_variants_keep_upstream_text(rendered, chabsa_dir):
+    sentence, op = first_chabsa_opinion(chabsa_dir)
     # upstream's 1.0-0.1 has the stray "ターゲット]" (no opening bracket); we keep it
     assert rendered["chabsa-1.0-0.1"]["prompt"] == (
         "[センテンス]における、[ターゲット]のセンチメントをpositiveかnegativeで選んでください。\n\n\n"
@@ -78,8 +71,9 @@ def test_chabsa_variants_keep_upstream_text(rendered):
     assert r["delimiter"] == ""
 
 
-def test_cma_basics_default_prompt(rendered):
-    row = raw_json_first("cma_basics")
+@pytest.mark.real_data
+def test_cma_basics_default_prompt(rendered, fin_harness):
+    row = raw_json_first(fin_harness, "cma_basics")
     options = "".join(f"{'ABCD'[c['id']]}: {c['text']}\n" for c in row["choices"])
     context = row["context"] + "\n" if row["context"] else ""
     r = rendered["cma_basics"]
@@ -92,8 +86,9 @@ def test_cma_basics_default_prompt(rendered):
     assert r["delimiter"] == ""
 
 
-def test_security_sales_1_default_prompt(rendered):
-    row = raw_json_first("security_sales_1")
+@pytest.mark.real_data
+def test_security_sales_1_default_prompt(rendered, fin_harness):
+    row = raw_json_first(fin_harness, "security_sales_1")
     assert row["context"], "the first security_sales_1 item has a context line; the pin below relies on it"
     options = "".join(f"{'ABCD'[c['id']]}: {c['text']}\n" for c in row["choices"])
     assert rendered["security_sales_1"]["prompt"] == (
@@ -103,8 +98,9 @@ def test_security_sales_1_default_prompt(rendered):
     assert rendered["security_sales_1"]["choices"] == ["A", "B"]
 
 
-def test_fp2_default_prompt_scores_option_numbers(rendered):
-    row = raw_json_first("fp2")
+@pytest.mark.real_data
+def test_fp2_default_prompt_scores_option_numbers(rendered, fin_harness):
+    row = raw_json_first(fin_harness, "fp2")
     r = rendered["fp2"]
     assert r["prompt"] == (
         "以下の問題の適切な答えを選択肢から選んで１～４の数字で答えなさい。\n\n\n"
@@ -119,10 +115,11 @@ def test_fp2_default_prompt_scores_option_numbers(rendered):
     )
 
 
-def test_cpa_audit_default_prompt_and_items(rendered):
+@pytest.mark.real_data
+def test_cpa_audit_default_prompt_and_items(rendered, fin_harness):
     import pandas as pd
 
-    df = pd.read_excel(FIN / "cpa" / "CPA_AUDIT.xlsx", sheet_name="data", index_col=0)
+    df = pd.read_excel(fin_harness / "cpa" / "CPA_AUDIT.xlsx", sheet_name="data", index_col=0)
     first = df.iloc[0]
     statements = "\n".join(f"{m}: {first[m]}" for m in "アイウエオカ" if isinstance(first[m], str) and first[m])
     options = "".join(f"{'ABCDEF'[i]}: {first[i + 1]}\n" for i in range(6))
@@ -136,8 +133,9 @@ def test_cpa_audit_default_prompt_and_items(rendered):
     assert len(df) == 408 and r["n"] == 398  # empty rows and abnormal_flg == 1 dropped, as upstream
 
 
-def test_versioned_mcq_prompts(rendered):
-    row = raw_json_first("cma_basics")
+@pytest.mark.real_data
+def test_versioned_mcq_prompts(rendered, fin_harness):
+    row = raw_json_first(fin_harness, "cma_basics")
     bullets = "<NL>".join(f"- {c['text']}" for c in row["choices"])
     assert rendered["cma_basics-1.0-0.4"]["prompt"] == (
         "ユーザー: 与えられた選択肢の中から、最適な答えを選んでください。<NL>システム: 分かりました。<NL>"
@@ -150,6 +148,7 @@ def test_versioned_mcq_prompts(rendered):
     assert cpa.endswith(" [/INST] ")
 
 
+@pytest.mark.real_data
 def test_item_counts_match_upstream(rendered):
     assert rendered["chabsa"]["n"] == 7723
     assert rendered["cma_basics"]["n"] == 38

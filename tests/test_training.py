@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -126,7 +125,8 @@ def test_hf_export_loads_and_matches_the_engine(shared_run):
 
 def test_killed_run_resumes_bit_identical(shared_run, corpora, tmp_path):
     """SIGKILL a run after its first checkpoint, resume it: the same losses, no window repeated or skipped."""
-    from training.cli import main
+    from kinyu.cli.train import main
+    from training.train import KILL_AFTER_CHECKPOINT_ENV
 
     fin, gen = corpora
     out = tmp_path / "killed"
@@ -134,20 +134,15 @@ def test_killed_run_resumes_bit_identical(shared_run, corpora, tmp_path):
              for x in (f"--{k}", ",".join(v) if isinstance(v, list) else str(v))]
     launcher_vars = {"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}
     # a fresh, launcher-free process: not the rendezvous this pytest process already holds
-    env = {k: v for k, v in os.environ.items() if k not in launcher_vars} | {"PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "kinyu.cli", "train", "--config", str(TINY), *flags],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 300
-    while not (out / "checkpoints" / "latest").is_file():
-        if proc.poll() is not None:
-            pytest.fail(f"training exited before its first checkpoint:\n{proc.stderr.read().decode()[-3000:]}")
-        assert time.time() < deadline, "no checkpoint within 300 s"
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    # a fresh, launcher-free process that SIGKILLs itself right after checkpoint 10 is complete
+    env = {k: v for k, v in os.environ.items() if k not in launcher_vars} | {
+        "PYTHONPATH": str(REPO), KILL_AFTER_CHECKPOINT_ENV: "10"}
+    proc = subprocess.run([sys.executable, "-m", "kinyu.cli", "train", "--config", str(TINY), *flags],
+                          cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-3000:]
     stopped_at = json.loads((out / "checkpoints" / "step_000010" / "state.json").read_text())["step"]
-    assert stopped_at == 10 and not (out / "checkpoints" / "step_000040").exists()
+    assert stopped_at == 10 and not (out / "checkpoints" / "step_000020").exists()
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == list(range(1, 11))
 
     assert main(["--resume", str(out)]) == 0
 
@@ -166,7 +161,9 @@ def test_killed_run_resumes_bit_identical(shared_run, corpora, tmp_path):
 
 
 def test_zero_stages_agree(corpora, tmp_path):
-    """ZeRO 0, 2 and 3 (and 2 with activation checkpointing) in one process: one loss curve, loadable exports."""
+    """ZeRO 0, 1, 2 and 3 (and 2 with activation checkpointing) in one process: one loss curve, loadable exports.
+
+    (That each stage really partitions is test_training_dist.py's job: one process holds everything.)"""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -174,7 +171,7 @@ def test_zero_stages_agree(corpora, tmp_path):
 
     fin, gen = corpora
     curves, norms, exports = {}, {}, {}
-    for stage, recompute in ((0, False), (2, False), (3, False), ("2+ac", True)):
+    for stage, recompute in ((0, False), (1, False), (2, False), (3, False), ("2+ac", True)):
         run = run_training(tiny_cfg(fin, gen, tmp_path / f"zero{stage}", **{
             "deepspeed.zero_stage": int(str(stage)[0]), "model.activation_checkpointing": recompute,
             "schedule.max_steps": 4, "checkpoint.every_steps": 4,
@@ -185,11 +182,35 @@ def test_zero_stages_agree(corpora, tmp_path):
     assert len(curves[0]) == 4 and curves[0][-1] < curves[0][0]
     # activation checkpointing recomputes the same activations: the very same curve as without it
     assert curves["2+ac"] == curves[2]
-    for stage in (2, 3):
+    for stage in (1, 2, 3):
         assert curves[stage] == pytest.approx(curves[0], rel=1e-4), stage
         assert norms[stage] == pytest.approx(norms[0], rel=1e-3), stage
         for (name, a), (_, b) in zip(exports[0].state_dict().items(), exports[stage].state_dict().items()):
             torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4, msg=f"ZeRO-{stage} export differs at {name}")
+
+
+@pytest.mark.parametrize("on", [False, True])
+def test_activation_checkpointing_recomputes_layers_in_backward(corpora, tmp_path, on):
+    """With checkpointing on, every decoder layer runs its forward again during backward (and only then)."""
+    import torch
+
+    from training.train import build_model, check_inputs
+
+    fin, gen = corpora
+    cfg = tiny_cfg(fin, gen, tmp_path / "unused", **{"model.activation_checkpointing": on})
+    model = build_model(cfg, check_inputs(cfg), torch.float32).train()
+    assert getattr(model, "is_activation_checkpointing", None) is on  # transformers 5 name of is_gradient_checkpointing
+    calls = {"forward": 0, "backward": 0}
+    phase = "forward"
+    layer = model.model.layers[0]
+    # a pre-hook: the recomputation stops early once it has rebuilt the last saved tensor, inside the MLP
+    layer.mlp.register_forward_pre_hook(lambda *_: calls.__setitem__(phase, calls[phase] + 1))
+    ids = torch.randint(0, model.config.vocab_size, (2, 32))
+    loss = model(input_ids=ids, labels=ids).loss
+    phase = "backward"
+    loss.backward()
+    assert calls == {"forward": 1, "backward": 1 if on else 0}
+    assert layer.mlp.down_proj.weight.grad is not None
 
 
 def test_continue_from_checkpoint_with_rewarm(shared_run, corpora, tmp_path):
@@ -231,7 +252,7 @@ def test_zero3_loads_a_checkpoint_into_shards(shared_run, corpora, tmp_path):
 
 
 def _check_fails_fast(argv: list[str], capsys, expect: str, out: Path) -> None:
-    from training.cli import main
+    from kinyu.cli.train import main
 
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -279,7 +300,7 @@ def test_seq_len_beyond_positions_fails(corpora, tmp_path, capsys):
 
 def test_existing_run_is_not_overwritten(shared_run, corpora, capsys):
     fin, _ = corpora
-    from training.cli import main
+    from kinyu.cli.train import main
 
     before = (shared_run / "metrics.jsonl").read_bytes()
     assert main(["--config", str(TINY), "--data.corpus_runs", str(fin), "--run.out_dir", str(shared_run)]) == 2
@@ -288,7 +309,7 @@ def test_existing_run_is_not_overwritten(shared_run, corpora, capsys):
 
 
 def test_cli_help_lists_every_config_field():
-    from training.cli import build_parser
+    from kinyu.cli.train import build_parser
 
     text = build_parser().format_help()
     for flag in ("--config", "--resume", "--auto-resume", "--data.replay_ratio", "--deepspeed.zero_stage",

@@ -34,7 +34,7 @@ def _losses(run: Path) -> list[float]:
 
 @pytest.mark.slow
 def test_torchrun_two_processes_zero2_matches_one_process(tmp_path):
-    from training.cli import main
+    from kinyu.cli.train import main
 
     fin, gen = build_financial_and_replay(tmp_path / "corpora")
     single = tmp_path / "single"
@@ -62,3 +62,31 @@ def test_torchrun_two_processes_zero2_matches_one_process(tmp_path):
     ref = [json.loads(line)["val_loss"] for line in (single / "metrics.jsonl").read_text().splitlines()
            if "val_loss" in line]
     assert val == pytest.approx(ref, rel=1e-5)
+
+
+@pytest.mark.slow
+def test_zero_stages_partition_what_they_promise(tmp_path):
+    """2 gloo processes: ZeRO-1/2 each hold half the fp32 master weights (stage 2 also partitions gradients),
+    ZeRO-3 also shards the parameters themselves (no rank keeps a full one), ZeRO-0 partitions nothing."""
+    fin, gen = build_financial_and_replay(tmp_path / "corpora", n_docs=120)
+    out = tmp_path / "probe"
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS} | {"PYTHONPATH": str(REPO),
+                                                                             "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
+           "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:0", str(REPO / "tests" / "_zero_probe.py"),
+           str(TINY), str(out), "--data.corpus_runs", str(fin), "--run.out_dir", str(tmp_path / "unused"),
+           "--schedule.grad_accum_steps", "1", "--logging.eval_every_steps", "0"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    ranks = [{int(k): v for k, v in json.loads((out / f"rank{r}.json").read_text()).items()} for r in (0, 1)]
+    n = ranks[0][0]["full_params"]
+    for r in ranks:
+        assert r[0]["local_params"] == n and "fp32_partition" not in r[0]  # ZeRO-0: every rank holds everything
+        for stage in (1, 2):
+            assert r[stage]["local_params"] == n  # parameters themselves are whole on every rank
+            assert abs(r[stage]["fp32_partition"] - n / 2) <= 64, (stage, r[stage])  # half, up to alignment padding
+        assert r[1]["partition_gradients"] is False and r[2]["partition_gradients"] is True
+        assert r[3]["full_params"] == n and r[3]["local_params"] == 0 and r[3]["all_not_available"]
+        assert abs(r[3]["param_shards"] - n / 2) <= 64 * 32 and abs(r[3]["fp32_partition"] - n / 2) <= 64 * 32
+    assert ranks[0][1]["fp32_partition"] + ranks[1][1]["fp32_partition"] >= n

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from corpus.report import SECTIONS
 
 REPO = Path(__file__).resolve().parents[1]
+DEMO_STEPS = 8
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def demo_out(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("demo")
     os.environ.setdefault("KINYU_CACHE_DIR", str(out / "cache"))
-    assert main(["demo", "--out", str(out), "--steps", "8"]) == 0
+    assert main(["demo", "--out", str(out), "--steps", str(DEMO_STEPS)]) == 0
     return out
 
 
@@ -30,33 +32,53 @@ def test_demo_leaves_every_output(demo_out):
     assert (demo_out / "corpus" / "report.html").is_file()
     assert (demo_out / "corpus" / "manifest.json").is_file()
     metrics = [json.loads(line) for line in (demo_out / "train" / "metrics.jsonl").read_text().splitlines()]
-    assert metrics and {"step", "tokens", "loss", "lr"} <= set(metrics[-1]) | set(metrics[0])
+    losses = [m["loss"] for m in metrics if m.get("loss") is not None]
+    assert losses and all(math.isfinite(x) and x > 0 for x in losses)
+    assert max(m["step"] for m in metrics) == DEMO_STEPS  # trained for the steps asked
     ckpts = sorted((demo_out / "train" / "checkpoints").glob("step_*"))
-    assert len(ckpts) >= 2 and all((c / "hf" / "config.json").is_file() for c in ckpts)
+    assert [c.name for c in ckpts] == ["step_000004", "step_000008"]  # every DEMO_STEPS // 2 steps
+    assert all((c / "hf" / "config.json").is_file() for c in ckpts)
+
     results = json.loads((demo_out / "eval" / "results.json").read_text())
-    assert results
-    csv = (demo_out / "eval" / "results.csv").read_text()
-    assert "finance_val" in csv and "general" in csv
+    assert results["metrics"] == ["bpc/finance_val", "bpc/general"]
+    rows = results["checkpoints"]
+    assert [r["checkpoint"] for r in rows] == [c.name for c in ckpts]  # one row per checkpoint
+    assert [r["step"] for r in rows] == [4, 8] and 0 < rows[0]["tokens_seen"] < rows[1]["tokens_seen"]
+    for r in rows:
+        assert all(math.isfinite(v) and v > 0 for v in r["metrics"].values()), r["metrics"]
+    # four more steps on the financial corpus lower its held-out bits per character
+    assert rows[1]["metrics"]["bpc/finance_val"] < rows[0]["metrics"]["bpc/finance_val"]
+    # the scores are those of the corpus run's validation split and the embedded general text
+    settings = json.loads((demo_out / "eval" / "sweep.json").read_text())["settings"]
+    assert settings["bpc_sets"]["finance_val"] == ["corpus", str(demo_out / "corpus")]
+    assert settings["tasks"] == []
+    csv = (demo_out / "eval" / "results.csv").read_text().splitlines()
+    assert csv[0] == "checkpoint,step,tokens_seen,epoch,bpc/finance_val,bpc/general" and len(csv) == 1 + len(rows)
+    assert sorted(p.name for p in (demo_out / "eval" / "plots").glob("*.png")) == ["bpc__finance_val.png", "bpc__general.png"]
 
 
 class _Collector(HTMLParser):
+    """Section ids, images, and the bold figures of each section of the report."""
+
     def __init__(self):
         super().__init__()
-        self.ids, self.imgs, self.headings = set(), [], []
-        self._in_h2 = False
+        self.ids, self.imgs, self.bold = set(), [], {}
+        self._section, self._in_b = None, False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if "id" in a:
             self.ids.add(a["id"])
+            if tag == "section":
+                self._section = a["id"]
         if tag == "img":
             self.imgs.append(a.get("src", ""))
-        self._in_h2 = tag == "h2"
+        self._in_b = tag == "b"
 
     def handle_data(self, data):
-        if self._in_h2:
-            self.headings.append(data)
-            self._in_h2 = False
+        if self._in_b:
+            self.bold.setdefault(self._section, []).append(data)
+            self._in_b = False
 
 
 def test_report_has_every_section_and_embedded_images(demo_out):
@@ -68,6 +90,11 @@ def test_report_has_every_section_and_embedded_images(demo_out):
     assert all(src.startswith("data:image/png;base64,") and len(src) > 2000 for src in parser.imgs)
     assert "encrypted" in page  # the quarantine list names the sample's encrypted PDF
     assert "balanced" in page
+    # the summary's figures are the run's accounting
+    acc = json.loads((demo_out / "corpus" / "stats" / "summary.json").read_text())["accounting"]
+    shown = [int(x.replace(",", "")) for x in parser.bold["summary"]]
+    assert shown == [acc["inputs"], acc["kept"], acc["dropped"], acc["quarantined"], acc["kept_chars"]]
+    assert acc["inputs"] == acc["kept"] + acc["dropped"] + acc["quarantined"] and acc["kept"] > 0
 
 
 @pytest.mark.parametrize(
@@ -88,7 +115,10 @@ def test_notebooks_run_top_to_bottom(demo_out, notebook, env, monkeypatch):
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
-    assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.get("outputs") for c in code[:-1])  # every display cell showed something
+    # the last cell asserts on the data shown above (an empty or inconsistent display raises there)
+    assert code[-1].source.count("assert ") >= 4
 
 
 def _digest(run: Path) -> dict[str, str]:
@@ -159,3 +189,16 @@ def test_ablation_trains_a_proxy_per_variant_and_is_resumable(tmp_path, monkeypa
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy.json")}
     assert main(argv) == 0  # nothing is rebuilt, retrained or rescored
     assert {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy.json")} == stamps
+
+
+def test_ablation_refuses_a_bad_vary_before_any_build(tmp_path):
+    from kinyu.config import ConfigError
+    from kinyu.workflows.ablation import AblationConfig, run_ablation
+
+    with pytest.raises(ConfigError, match="KEY=V1,V2"):
+        run_ablation(AblationConfig(vary=["quality.script.min_hiragana_ratio"], out=tmp_path))
+    with pytest.raises(ConfigError, match="quality.script.no_such_field"):
+        run_ablation(AblationConfig(vary=["quality.script.min_hiragana_ratio=0.1", "quality.script.no_such_field=1,2"], out=tmp_path))
+    with pytest.raises(ConfigError, match="min_hiragana_ratio"):
+        run_ablation(AblationConfig(vary=["quality.script.min_hiragana_ratio=0.1,lots"], out=tmp_path))
+    assert not (tmp_path / "variants").exists()

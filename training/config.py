@@ -13,6 +13,10 @@ from typing import Any, Literal
 from kinyu.config import ConfigError
 
 
+class TrainInputError(ValueError):
+    """An input of the training run (shards, tokenizer, model, run folder) that cannot work."""
+
+
 def _f(default: Any, help: str, **kw: Any) -> Any:
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help}, **kw)
@@ -26,7 +30,9 @@ class ModelConfig:
     path: str | None = _f(None, "local Hugging Face checkpoint directory (AutoModelForCausalLM); nothing is downloaded. "
                                 "Leave empty to build a fresh model from the fields below")
     trust_remote_code: bool = _f(False, "allow the checkpoint's own modelling code (e.g. Qwen-based nekomata); off by default")
-    architecture: str = _f("llama", "model_type for a model built from config (AutoConfig.for_model), used when path is empty")
+    architecture: str = _f("llama", "a fresh model's architecture when path is empty: a model_type (AutoConfig.for_model, "
+                                    "sized by the fields below) or a config.json file (configs/train/models/). "
+                                    "`kinyu train plan` also reads a config.json here while model.path holds no checkpoint yet")
     hidden_size: int = _f(64, "built model: hidden size")
     num_layers: int = _f(2, "built model: transformer layers")
     num_heads: int = _f(4, "built model: attention heads")
@@ -36,6 +42,10 @@ class ModelConfig:
     tie_word_embeddings: bool = _f(False, "built model: share input embedding and LM head")
     extra: dict[str, Any] = _f({}, "built model: any further config fields passed to AutoConfig.for_model")
     activation_checkpointing: bool = _f(False, "recompute activations in the backward pass (less memory, about a third more compute)")
+    attn_implementation: Literal["auto", "eager", "sdpa", "flash_attention_2"] = _f(
+        "auto", "attention kernel; auto = flash_attention_2 if installed, else PyTorch SDPA, on CUDA; transformers' "
+                "default on CPU")
+    compile: bool = _f(False, "torch.compile the model (GPU: faster steps after a compile of a minute or more)")
 
 
 @dataclass
@@ -47,6 +57,8 @@ class DataConfig:
     replay_ratio: float = _f(0.0, "share of training windows (= tokens) drawn from replay_runs, in [0, 1)")
     seq_len: int = _f(2048, "tokens per training window; documents are packed back to back with EOS between them")
     val_max_windows: int = _f(64, "validation: at most this many seq_len windows of the corpus runs' tokens/validation")
+    prefetch: bool | None = _f(None, "read the next micro batch in a background thread (pinned memory on CUDA) while "
+                                     "the device computes; empty = on for CUDA, off for CPU")
 
 
 @dataclass
@@ -85,6 +97,8 @@ class DeepSpeedConfig:
     precision: Literal["auto", "bf16", "fp32"] = _f("auto", "auto = bf16 on a GPU that supports it, else fp32 (CPU)")
     offload_optimizer: bool = _f(False, "ZeRO-2/3: keep optimiser states in CPU memory")
     backend: Literal["auto", "nccl", "gloo"] = _f("auto", "torch.distributed backend; auto = nccl on GPU, gloo on CPU")
+    check_fit: bool = _f(True, "on CUDA, refuse before loading anything a config that `kinyu train plan` says cannot "
+                               "fit the GPUs' memory; false = try anyway (activations are an estimate)")
     extra: dict[str, Any] = _f({}, "merged into the generated DeepSpeed config (advanced; e.g. zero_optimization buckets)")
 
 

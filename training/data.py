@@ -16,12 +16,37 @@ resumed run can neither repeat nor skip a window, whatever the number of process
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
+import torch
 
 from corpus.shards import TokenShard, list_shards
+from training.config import ScheduleConfig
+
+
+def replay_before(i: int, ratio: Fraction) -> int:
+    """How many of samples ``0 .. i-1`` come from the replay source at this replay ratio."""
+    return (i * ratio.numerator) // ratio.denominator
+
+
+def replay_fraction(replay_ratio: float) -> Fraction:
+    # a fraction keeps the interleave exact in integer arithmetic at any index
+    return Fraction(replay_ratio).limit_denominator(10_000)
+
+
+def samples_for_epochs(domain_windows: int, ratio: Fraction, epochs: float) -> int:
+    """Fewest samples whose domain part covers ``epochs`` passes over ``domain_windows`` windows."""
+    want = math.ceil(epochs * domain_windows)
+    i = math.ceil(want / (1 - float(ratio)))
+    while i - replay_before(i, ratio) < want:
+        i += 1
+    while i > 0 and (i - 1) - replay_before(i - 1, ratio) >= want:
+        i -= 1
+    return i
 
 
 class PackedWindows:
@@ -70,35 +95,30 @@ class MixedWindowOrder:
             raise ValueError("replay_ratio > 0 but the replay shards hold no full window")
         self.sources = (domain, replay)
         self.seed = seed
-        # a fraction keeps the interleave exact in integer arithmetic at any index
-        self.ratio = Fraction(replay_ratio).limit_denominator(10_000)
+        self.ratio = replay_fraction(replay_ratio)
         self._perm_cache: dict[tuple[int, int], np.ndarray] = {}
 
     def replay_before(self, i: int) -> int:
         """How many of samples ``0 .. i-1`` come from the replay source."""
-        return (i * self.ratio.numerator) // self.ratio.denominator
+        return replay_before(i, self.ratio)
 
     def domain_before(self, i: int) -> int:
         return i - self.replay_before(i)
 
     def samples_for_domain_epochs(self, epochs: float) -> int:
         """Fewest samples whose domain part covers ``epochs`` passes over the domain windows."""
-        want = math.ceil(epochs * len(self.sources[0]))
-        i = math.ceil(want / (1 - float(self.ratio)))
-        while self.domain_before(i) < want:
-            i += 1
-        while i > 0 and self.domain_before(i - 1) >= want:
-            i -= 1
-        return i
+        return samples_for_epochs(len(self.sources[0]), self.ratio, epochs)
 
     def _permutation(self, source: int, epoch: int) -> np.ndarray:
+        # one lookup, no check-then-read: the read-ahead thread (RankBatches) may clear the cache meanwhile
         key = (source, epoch)
-        if key not in self._perm_cache:
+        perm = self._perm_cache.get(key)
+        if perm is None:
             if len(self._perm_cache) > 8:
                 self._perm_cache.clear()
-            rng = np.random.default_rng([self.seed, source, epoch])
-            self._perm_cache[key] = rng.permutation(len(self.sources[source]))
-        return self._perm_cache[key]
+            perm = np.random.default_rng([self.seed, source, epoch]).permutation(len(self.sources[source]))
+            self._perm_cache[key] = perm
+        return perm
 
     def locate(self, i: int) -> tuple[int, int, int]:
         """(source, epoch of that source, window id) of global sample ``i``."""
@@ -120,6 +140,55 @@ class MixedWindowOrder:
     def domain_epoch(self, i: int) -> float:
         """Domain epochs completed after ``i`` samples (fractional)."""
         return self.domain_before(i) / len(self.sources[0])
+
+
+class RankBatches:
+    """The micro batches one rank trains on, in the data order: step ``s``, micro batch ``m`` of rank
+    ``r`` holds global samples ``s * global_batch + (m * world + r) * micro_batch_size`` onwards.
+
+    With ``prefetch`` the next micro batch is read (and, on CUDA, pinned) in a background thread
+    while the device computes the current one; the order is a pure function of the step, so
+    reading ahead changes no result.
+    """
+
+    def __init__(self, order: MixedWindowOrder, schedule: ScheduleConfig, rank: int, world: int, device: torch.device,
+                 prefetch: bool):
+        self.order, self.rank, self.world = order, rank, world
+        self.micro, self.accum = schedule.micro_batch_size, schedule.grad_accum_steps
+        self.global_batch = self.micro * self.accum * world
+        self.device = device
+        self.pin = device.type == "cuda"
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinyu-batches") if prefetch else None
+        self._ahead: tuple[tuple[int, int], Future] | None = None
+
+    def first_sample(self, step: int, micro: int) -> int:
+        return step * self.global_batch + (micro * self.world + self.rank) * self.micro
+
+    def _host_batch(self, step: int, micro: int) -> torch.Tensor:
+        start = self.first_sample(step, micro)
+        batch = torch.from_numpy(self.order.batch(range(start, start + self.micro)))
+        return batch.pin_memory() if self.pin else batch
+
+    def _next_key(self, step: int, micro: int) -> tuple[int, int]:
+        return (step, micro + 1) if micro + 1 < self.accum else (step + 1, 0)
+
+    def _get(self, step: int, micro: int) -> torch.Tensor:
+        if self._pool is None:
+            return self._host_batch(step, micro)
+        ahead = self._ahead
+        batch = ahead[1].result() if ahead is not None and ahead[0] == (step, micro) else self._host_batch(step, micro)
+        key = self._next_key(step, micro)
+        self._ahead = (key, self._pool.submit(self._host_batch, *key))
+        return batch
+
+    def micro_batches(self, step: int) -> Iterator[torch.Tensor]:
+        """The ``grad_accum_steps`` micro batches of this rank for optimiser step ``step`` (0-based), on device."""
+        for micro in range(self.accum):
+            yield self._get(step, micro).to(self.device, non_blocking=self.pin)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def validation_windows(folders: list[str | Path], seq_len: int) -> PackedWindows | None:

@@ -1,10 +1,11 @@
 """Continual pre-training of a causal LM on corpus token shards with a DeepSpeed engine.
 
-Reads top to bottom (nanoGPT style): check every input, start the process group, build the
-model, the DeepSpeed engine and the data order, resume if asked, then the loop: forward,
-backward, step, log, validate, checkpoint. The same code runs on one CPU process (tests, demo),
-one GPU, or many nodes under ``deepspeed --hostfile`` or ``torchrun --nnodes``: every process
-runs this file; rank 0 alone writes the run folder's shared files.
+``run_training`` reads top to bottom (nanoGPT style): check every input, start the process
+group, build the data order and the DeepSpeed engine, resume if asked, then the loop: forward,
+backward, step, log, validate, checkpoint. Evaluation, resume and checkpointing are the named
+functions beside it. The same code runs on one CPU process (tests, demo), one GPU, or many nodes
+under ``deepspeed --hostfile`` or ``torchrun --nnodes``: every process runs this file; rank 0
+alone writes the run folder's shared files.
 
 TRAIN_RUN layout (the evaluation package reads it):
     manifest.json                  config as resolved, versions, input CORPUS_RUNs + manifest hashes
@@ -16,33 +17,46 @@ TRAIN_RUN layout (the evaluation package reads it):
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import logging
 import math
 import os
 import random
 import shutil
+import signal
 import socket
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+import transformers
+from rich.console import Console
+from tokenizers import Tokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
 from kinyu.config import ConfigError, from_dict, to_dict
 from kinyu.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
-from training.config import TrainConfig
-from training.data import MixedWindowOrder, PackedWindows, validation_windows
+from training.config import TrainConfig, TrainInputError
+from training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
+from training.flops import device_peak_flops, flops_per_token, matmul_parameters
+from training.models import built_model_config, load_model_config, max_positions
 
 CHECKPOINT_PREFIX = "step_"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.bin.index.json")
 PROBE_TEXTS = ["金融庁は有価証券報告書の記載内容の充実を求めている。", "営業利益は前年同期比12.5%増の3,456億円。",
                "The Bank of Japan kept its policy rate unchanged.", "<|endoftext|>"]
-
-
-class TrainInputError(ValueError):
-    """An input of the training run (shards, tokenizer, model, run folder) that cannot work."""
+# fault injection for the crash-and-resume test: SIGKILL this process once checkpoint N is complete
+KILL_AFTER_CHECKPOINT_ENV = "KINYU_KILL_AFTER_CHECKPOINT"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -63,10 +77,19 @@ class Inputs:
     rewarm_lr: float | None      # LR floor of the checkpoint to re-warm from
 
 
-def _load_tokenizer(path: Path):
-    from tokenizers import Tokenizer
+@dataclass
+class CorpusTokenizer:
+    """The one tokenizer every corpus run's shards were made with."""
 
-    return Tokenizer.from_file(str(path))
+    file: Path
+    tokenizer: Tokenizer
+    vocab: dict[str, int]
+    eos_id: int
+    pad_id: int | None
+
+
+def _vocab(path: Path) -> dict[str, int]:
+    return Tokenizer.from_file(str(path)).get_vocab(with_added_tokens=True)
 
 
 def _vocab_mismatch(a: dict[str, int], b: dict[str, int]) -> str | None:
@@ -80,88 +103,152 @@ def _vocab_mismatch(a: dict[str, int], b: dict[str, int]) -> str | None:
 
 def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
     """Check shards, tokenizers, model and run folder; raise a clear error before any work."""
-    from transformers import AutoConfig
-
     cfg.validate()
+    domain, replay = _check_corpus_runs(cfg)
+    tok = _check_corpus_tokenizer(cfg, domain)
+    _check_token_counts(cfg, domain, replay)
+    model_config, tokenizer_src, rewarm_lr = _check_model(cfg, tok)
+    _check_positions(cfg, model_config)
+    _check_fits(cfg)
+    validation = _check_validation(cfg)
+    _check_run_folder(cfg, resume)
+    return Inputs(domain, replay, validation, tok.file, tokenizer_src, len(tok.vocab), tok.eos_id, tok.pad_id,
+                  model_config, rewarm_lr)
+
+
+def _check_corpus_runs(cfg: TrainConfig) -> tuple[list[Path], list[Path]]:
     for role, runs in (("data.corpus_runs", cfg.data.corpus_runs), ("data.replay_runs", cfg.data.replay_runs)):
         for run in runs:
             if not Path(run).is_dir():
                 raise TrainInputError(f"{role}: CORPUS_RUN folder not found: {run}")
+    domain = [Path(r) / "tokens" / "train" for r in cfg.data.corpus_runs]
+    replay = [Path(r) / "tokens" / "train" for r in cfg.data.replay_runs]
     try:
-        domain = [Path(r) / "tokens" / "train" for r in cfg.data.corpus_runs]
-        replay = [Path(r) / "tokens" / "train" for r in cfg.data.replay_runs]
         for folder in domain + replay:
             list_shards(folder)
-        tok_files = [corpus_tokenizer_file(r) for r in cfg.data.corpus_runs + cfg.data.replay_runs]
+        for run in cfg.data.corpus_runs + cfg.data.replay_runs:
+            corpus_tokenizer_file(run)
     except ShardError as e:
         raise TrainInputError(f"missing token shards: {e}") from None
+    return domain, replay
 
-    # every corpus run must share one tokenizer, and it must be the model's
-    tokenizer_file = tok_files[0]
-    tokenizer = _load_tokenizer(tokenizer_file)
+
+def _check_corpus_tokenizer(cfg: TrainConfig, domain: list[Path]) -> CorpusTokenizer:
+    """Every corpus run shares one tokenizer with an EOS token, and the shards end documents with it."""
+    files = [corpus_tokenizer_file(r) for r in cfg.data.corpus_runs + cfg.data.replay_runs]
+    tokenizer = Tokenizer.from_file(str(files[0]))
     vocab = tokenizer.get_vocab(with_added_tokens=True)
-    for other in tok_files[1:]:
-        problem = _vocab_mismatch(vocab, _load_tokenizer(other).get_vocab(with_added_tokens=True))
+    for other in files[1:]:
+        problem = _vocab_mismatch(vocab, _vocab(other))
         if problem:
-            raise TrainInputError(f"tokenizer mismatch between corpus runs: {tokenizer_file} vs {other}: {problem}")
+            raise TrainInputError(f"tokenizer mismatch between corpus runs: {files[0]} vs {other}: {problem}")
     eos_id = next((vocab[t] for t in ("<|endoftext|>", "</s>", "<eos>", "<|im_end|>") if t in vocab), None)
     if eos_id is None:
-        raise TrainInputError(f"{tokenizer_file}: no EOS token; the shards need one between documents")
+        raise TrainInputError(f"{files[0]}: no EOS token; the shards need one between documents")
     first = list_shards(domain[0])[0]
     if first.num_docs and int(first.document(0)[-1]) != eos_id:
         raise TrainInputError(f"{first.path}: documents do not end with EOS id {eos_id}; were the shards made with "
                               "this tokenizer?")
-    pad_id = vocab.get("<|pad|>")
-    for role, folders, needed in (("data.corpus_runs", domain, True), ("data.replay_runs", replay, cfg.data.replay_ratio > 0)):
+    return CorpusTokenizer(files[0], tokenizer, vocab, eos_id, vocab.get("<|pad|>"))
+
+
+def _check_token_counts(cfg: TrainConfig, domain: list[Path], replay: list[Path]) -> None:
+    for role, folders, needed in (("data.corpus_runs", domain, True),
+                                  ("data.replay_runs", replay, cfg.data.replay_ratio > 0)):
         n_tokens = sum(len(sh) for f in folders for sh in list_shards(f))
         if needed and n_tokens <= cfg.data.seq_len:
             raise TrainInputError(f"{role}: the shards hold {n_tokens} tokens, fewer than one window of "
                                   f"data.seq_len+1={cfg.data.seq_len + 1}; lower data.seq_len or add data")
-    tokenizer_src = tokenizer_file.parent
 
-    m = cfg.model
-    rewarm_lr = None
-    if m.path:
-        model_dir = Path(m.path)
-        if not (model_dir / "config.json").is_file():
-            raise TrainInputError(f"model.path: no Hugging Face checkpoint (config.json) in {model_dir}; "
-                                  "kinyu never downloads models, give a local directory")
-        model_config = AutoConfig.from_pretrained(model_dir, trust_remote_code=m.trust_remote_code, local_files_only=True)
-        problem = _model_tokenizer_mismatch(model_dir, vocab, tokenizer, m.trust_remote_code)
-        if problem:
-            raise TrainInputError(f"tokenizer mismatch: the shards of {cfg.data.corpus_runs[0]} were made with "
-                                  f"{tokenizer_file}, which is not the tokenizer of model {model_dir}: {problem}. "
-                                  "Rebuild the corpus with the model's tokenizer (corpus tokenize.tokenizer = the model dir)")
-        if any((model_dir / n).is_file() for n in TOKENIZER_FILES):
-            tokenizer_src = model_dir
-        model_vocab = getattr(model_config, "vocab_size", None)
-        if model_vocab is not None and len(vocab) > model_vocab:
-            raise TrainInputError(f"tokenizer has {len(vocab)} tokens but model {model_dir} only {model_vocab} embeddings")
-        if cfg.schedule.rewarm_from_checkpoint:
-            state_file = model_dir.parent / "state.json"
-            if not state_file.is_file():
-                raise TrainInputError(f"schedule.rewarm_from_checkpoint: {state_file} not found; model.path must be a "
-                                      "kinyu checkpoint's hf/ folder to re-warm from its final learning rate")
-            rewarm_lr = float(read_json(state_file)["lr"])
-    else:
+
+def _check_model(cfg: TrainConfig, tok: CorpusTokenizer) -> tuple[Any, Path, float | None]:
+    """(model config, folder of the tokenizer files to export, LR to re-warm from) for model.path or a fresh model."""
+    m, rewarm_lr, tokenizer_src = cfg.model, None, tok.file.parent
+    if not m.path:
         if cfg.schedule.rewarm_from_checkpoint:
             raise TrainInputError("schedule.rewarm_from_checkpoint needs model.path (a kinyu checkpoint's hf/ folder)")
-        model_config = _built_model_config(cfg, len(vocab), eos_id, pad_id)
+        return built_model_config(m, len(tok.vocab), tok.eos_id, tok.pad_id), tokenizer_src, None
+    model_dir = Path(m.path)
+    model_config = load_model_config(model_dir, m.trust_remote_code)
+    if not any(p for pattern in WEIGHT_PATTERNS for p in model_dir.glob(pattern)):
+        raise TrainInputError(f"model.path: {model_dir} holds a config.json but no weights (*.safetensors or *.bin); "
+                              "copy the whole checkpoint there, or leave model.path empty to train a fresh model")
+    problem = _model_tokenizer_mismatch(model_dir, tok, m.trust_remote_code)
+    if problem:
+        raise TrainInputError(f"tokenizer mismatch: the shards of {cfg.data.corpus_runs[0]} were made with "
+                              f"{tok.file}, which is not the tokenizer of model {model_dir}: {problem}. "
+                              "Rebuild the corpus with the model's tokenizer (corpus tokenize.tokenizer = the model dir)")
+    if any((model_dir / n).is_file() for n in TOKENIZER_FILES):
+        tokenizer_src = model_dir
+    model_vocab = getattr(model_config, "vocab_size", None)
+    if model_vocab is not None and len(tok.vocab) > model_vocab:
+        raise TrainInputError(f"tokenizer has {len(tok.vocab)} tokens but model {model_dir} only {model_vocab} embeddings")
+    if cfg.schedule.rewarm_from_checkpoint:
+        state_file = model_dir.parent / "state.json"
+        if not state_file.is_file():
+            raise TrainInputError(f"schedule.rewarm_from_checkpoint: {state_file} not found; model.path must be a "
+                                  "kinyu checkpoint's hf/ folder to re-warm from its final learning rate")
+        rewarm_lr = float(read_json(state_file)["lr"])
+    return model_config, tokenizer_src, rewarm_lr
 
-    max_pos = next((getattr(model_config, n) for n in ("max_position_embeddings", "n_positions", "seq_length",
-                                                        "max_sequence_length") if getattr(model_config, n, None)), None)
+
+def _model_tokenizer_mismatch(model_dir: Path, tok: CorpusTokenizer, trust_remote_code: bool) -> str | None:
+    if (model_dir / "tokenizer.json").is_file():
+        return _vocab_mismatch(tok.vocab, _vocab(model_dir / "tokenizer.json"))
+    try:  # no tokenizer.json (e.g. sentencepiece or tiktoken files): compare encodings of probe texts
+        theirs = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code, local_files_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure means we cannot verify
+        return f"the model directory's tokenizer cannot be loaded to compare ({e})"
+    for text in PROBE_TEXTS:
+        ours = tok.tokenizer.encode(text, add_special_tokens=False).ids
+        other = theirs.encode(text, add_special_tokens=False)
+        if ours != other:
+            return f"they encode {text!r} differently ({ours[:8]}… vs {other[:8]}…)"
+    return None
+
+
+def _check_positions(cfg: TrainConfig, model_config) -> None:
+    max_pos = max_positions(model_config)
     if max_pos is not None and cfg.data.seq_len > max_pos:
         raise TrainInputError(f"data.seq_len={cfg.data.seq_len} is larger than the model's {max_pos} positions "
                               "(max_position_embeddings); lower data.seq_len")
 
-    val = [Path(r) / "tokens" / "validation" for r in cfg.data.corpus_runs]
-    if cfg.logging.eval_every_steps > 0:
-        have = [f for f in val if f.is_dir() and any(f.glob("*.ds"))]
-        if not have:
-            raise TrainInputError("logging.eval_every_steps > 0 but no corpus run has tokens/validation/*.ds shards; "
-                                  "set logging.eval_every_steps=0 or build a validation split")
-        val = have
 
+def _check_fits(cfg: TrainConfig) -> None:
+    """On CUDA: refuse a config that `kinyu train plan` says cannot fit these GPUs (the same figures)."""
+    if not (torch.cuda.is_available() and cfg.deepspeed.check_fit):
+        return
+    from training.plan import Cluster, fit_problem  # imports DeepSpeed: the GPU path only, CUDA already detected
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", str(max(1, min(world, torch.cuda.device_count())))))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    cluster = Cluster(max(1, world // per_node), per_node, torch.cuda.get_device_properties(local_rank).total_memory,
+                      torch.cuda.get_device_name(local_rank))
+    try:
+        problem = fit_problem(cfg, cluster)
+    except (TrainInputError, ConfigError):
+        raise
+    except Exception as e:  # noqa: BLE001 - e.g. custom modelling code that cannot be built on the meta device
+        print(f"kinyu train: memory fit check skipped, the model could not be counted on the meta device: {e}",
+              file=sys.stderr)
+        return
+    if problem:
+        raise TrainInputError(problem)
+
+
+def _check_validation(cfg: TrainConfig) -> list[Path]:
+    val = [Path(r) / "tokens" / "validation" for r in cfg.data.corpus_runs]
+    if cfg.logging.eval_every_steps <= 0:
+        return val
+    have = [f for f in val if f.is_dir() and any(f.glob("*.ds"))]
+    if not have:
+        raise TrainInputError("logging.eval_every_steps > 0 but no corpus run has tokens/validation/*.ds shards; "
+                              "set logging.eval_every_steps=0 or build a validation split")
+    return have
+
+
+def _check_run_folder(cfg: TrainConfig, resume: bool) -> None:
     out = Path(cfg.run.out_dir)
     ckpts = out / "checkpoints"
     if resume:
@@ -170,45 +257,21 @@ def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
     elif (ckpts / "latest").is_file() or (out / "metrics.jsonl").is_file():
         raise TrainInputError(f"run.out_dir {out} already holds a training run; use `kinyu train --resume {out}` "
                               "to continue it, or choose a new run.out_dir")
-    return Inputs(domain, replay, val, tokenizer_file, tokenizer_src, len(vocab), eos_id, pad_id, model_config,
-                  rewarm_lr)
-
-
-def _model_tokenizer_mismatch(model_dir: Path, vocab: dict[str, int], tokenizer, trust_remote_code: bool) -> str | None:
-    if (model_dir / "tokenizer.json").is_file():
-        return _vocab_mismatch(vocab, _load_tokenizer(model_dir / "tokenizer.json").get_vocab(with_added_tokens=True))
-    try:  # no tokenizer.json (e.g. sentencepiece or tiktoken files): compare encodings of probe texts
-        from transformers import AutoTokenizer
-
-        theirs = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code, local_files_only=True)
-    except Exception as e:  # noqa: BLE001 - any failure means we cannot verify
-        return f"the model directory's tokenizer cannot be loaded to compare ({e})"
-    for text in PROBE_TEXTS:
-        ours = tokenizer.encode(text, add_special_tokens=False).ids
-        other = theirs.encode(text, add_special_tokens=False)
-        if ours != other:
-            return f"they encode {text!r} differently ({ours[:8]}… vs {other[:8]}…)"
-    return None
-
-
-def _built_model_config(cfg: TrainConfig, vocab_size: int, eos_id: int, pad_id: int | None):
-    from transformers import AutoConfig
-
-    m = cfg.model
-    try:
-        return AutoConfig.for_model(
-            m.architecture, vocab_size=vocab_size, hidden_size=m.hidden_size, num_hidden_layers=m.num_layers,
-            num_attention_heads=m.num_heads, num_key_value_heads=m.num_kv_heads or m.num_heads,
-            intermediate_size=m.intermediate_size, max_position_embeddings=m.max_position_embeddings,
-            tie_word_embeddings=m.tie_word_embeddings, bos_token_id=eos_id, eos_token_id=eos_id,
-            pad_token_id=pad_id, **m.extra,
-        )
-    except ValueError as e:
-        raise TrainInputError(f"model.architecture={m.architecture!r}: {e}") from None
 
 
 # ----------------------------------------------------------------------------------------------
 # 2. processes: one launcher-free process by default, or whatever deepspeed/torchrun set up
+
+
+@dataclass
+class Processes:
+    rank: int
+    world: int
+    local_rank: int
+    cuda: bool
+    backend: str
+    bf16: bool
+    device_name: str
 
 
 def _free_port() -> int:
@@ -219,8 +282,6 @@ def _free_port() -> int:
 
 def setup_environment() -> None:
     """Pick DeepSpeed's CPU accelerator without CUDA and fill the env a launcher would set."""
-    import torch
-
     if not torch.cuda.is_available():
         os.environ.setdefault("DS_ACCELERATOR", "cpu")
     if "RANK" not in os.environ and "WORLD_SIZE" not in os.environ:
@@ -229,17 +290,34 @@ def setup_environment() -> None:
         os.environ.setdefault("MASTER_PORT", str(_free_port()))
 
 
-def _seed_everything(seed: int) -> None:
-    import torch
+def start_processes(cfg: TrainConfig) -> Processes:
+    """Join (or form) the process group; pick the device, the backend and the precision."""
+    setup_environment()
+    import deepspeed  # after setup_environment: it picks its accelerator from DS_ACCELERATOR on import
 
+    deepspeed.utils.logger.setLevel(logging.WARNING)
+    transformers.utils.logging.disable_progress_bar()
+    cuda = torch.cuda.is_available()
+    backend = cfg.deepspeed.backend if cfg.deepspeed.backend != "auto" else ("nccl" if cuda else "gloo")
+    deepspeed.init_distributed(dist_backend=backend)
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if cuda:
+        torch.cuda.set_device(local_rank)
+    precision = cfg.deepspeed.precision
+    bf16 = precision == "bf16" or (precision == "auto" and cuda and torch.cuda.is_bf16_supported())
+    if cfg.run.cpu_threads > 0:
+        torch.set_num_threads(cfg.run.cpu_threads)
+    return Processes(dist.get_rank(), dist.get_world_size(), local_rank, cuda, backend, bf16,
+                     torch.cuda.get_device_name(local_rank) if cuda else "cpu")
+
+
+def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
 
 
 def _rng_state() -> dict:
-    import torch
-
     state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state()
@@ -247,8 +325,6 @@ def _rng_state() -> dict:
 
 
 def _set_rng_state(state: dict) -> None:
-    import torch
-
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
@@ -265,6 +341,11 @@ def lr_at(step: int, total_steps: int, peak: float, floor: float, warmup_steps: 
         return warmup_start + (peak - warmup_start) * (step + 1) / warmup_steps
     progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
     return floor + 0.5 * (peak - floor) * (1.0 + math.cos(math.pi * progress))
+
+
+def lr_factor(step: int, total_steps: int, peak: float, floor: float, warmup_steps: int, warmup_start: float) -> float:
+    """``lr_at`` relative to the peak (LambdaLR scales the peak the optimiser was built with)."""
+    return lr_at(step, total_steps, peak, floor, warmup_steps, warmup_start) / peak
 
 
 # ----------------------------------------------------------------------------------------------
@@ -286,7 +367,7 @@ def deepspeed_config(cfg: TrainConfig, world_size: int, bf16: bool, cpu: bool) -
         "gradient_clipping": o.grad_clip,
         "optimizer": {"type": "AdamW", "params": {
             "lr": o.lr, "betas": [o.beta1, o.beta2], "eps": o.eps, "weight_decay": o.weight_decay,
-            # torch's AdamW avoids building DeepSpeed's fused op (no CUDA compiler on CPU)
+            # torch's AdamW on CPU (DeepSpeed's fused op needs a CUDA compiler); on GPU DeepSpeed's FusedAdam
             "torch_adam": cpu if o.torch_adam is None else o.torch_adam,
         }},
         "zero_optimization": zero,
@@ -319,13 +400,22 @@ class _ZeRO3Loading:
         return True
 
 
+def attn_implementation(setting: str, cuda: bool) -> str | None:
+    """The attention kernel to ask transformers for; None keeps its default (the CPU path)."""
+    if setting != "auto":
+        return setting
+    if not cuda:
+        return None
+    return "flash_attention_2" if importlib.util.find_spec("flash_attn") else "sdpa"
+
+
 def build_model(cfg: TrainConfig, inputs: Inputs, dtype, ds_config: dict | None = None):
     """The model: a local checkpoint (sharded while loading under ZeRO-3), or a fresh one, seeded."""
-    import torch
-    from transformers import AutoModelForCausalLM
     from transformers.integrations import deepspeed as hf_deepspeed
 
     torch.manual_seed(cfg.run.seed)
+    attn = attn_implementation(cfg.model.attn_implementation, torch.cuda.is_available())
+    kwargs = {"attn_implementation": attn} if attn else {}
     if cfg.model.path:
         sharded = ds_config is not None and cfg.deepspeed.zero_stage == 3
         hook = _ZeRO3Loading(ds_config) if sharded else None
@@ -333,13 +423,13 @@ def build_model(cfg: TrainConfig, inputs: Inputs, dtype, ds_config: dict | None 
             hf_deepspeed.set_hf_deepspeed_config(hook)
         try:
             model = AutoModelForCausalLM.from_pretrained(cfg.model.path, dtype=dtype, local_files_only=True,
-                                                         trust_remote_code=cfg.model.trust_remote_code)
+                                                         trust_remote_code=cfg.model.trust_remote_code, **kwargs)
         finally:
             if hook is not None:
                 hf_deepspeed.unset_hf_deepspeed_config()
     else:
         # built whole on every rank (same seed, same weights): fresh models here are small proxies
-        model = AutoModelForCausalLM.from_config(inputs.model_config, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_config(inputs.model_config, dtype=torch.float32, **kwargs)
     model.config.use_cache = False
     if cfg.model.activation_checkpointing:
         if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x name
@@ -363,10 +453,7 @@ def build_engine(cfg: TrainConfig, inputs: Inputs, total_steps: int, bf16: bool,
 
     Returns (engine, optimizer, model FLOPs per token, parameter count).
     """
-    import deepspeed
-    import torch
-
-    from training.flops import flops_per_token, matmul_parameters
+    import deepspeed  # imported once the accelerator is chosen (see start_processes)
 
     ds_config = deepspeed_config(cfg, world, bf16, cpu=not torch.cuda.is_available())
     model = build_model(cfg, inputs, torch.bfloat16 if bf16 else torch.float32, ds_config)
@@ -374,20 +461,29 @@ def build_engine(cfg: TrainConfig, inputs: Inputs, total_steps: int, bf16: bool,
     n_params = sum(int(getattr(p, "ds_numel", p.numel())) for p in model.parameters())
     s, o = cfg.schedule, cfg.optim
     warmup_start = inputs.rewarm_lr if inputs.rewarm_lr is not None else s.warmup_start_lr
-
-    def lr_lambda(step: int) -> float:  # LambdaLR scales the peak lr the optimiser was built with
-        return lr_at(step, total_steps, o.lr, o.min_lr, s.warmup_steps, warmup_start) / o.lr
-
+    lr_lambda = partial(lr_factor, total_steps=total_steps, peak=o.lr, floor=o.min_lr, warmup_steps=s.warmup_steps,
+                        warmup_start=warmup_start)
     engine, optimizer, _, _ = deepspeed.initialize(
         model=model, model_parameters=param_groups(model, o.weight_decay),
         config=ds_config,
-        lr_scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda),
+        lr_scheduler=partial(torch.optim.lr_scheduler.LambdaLR, lr_lambda=lr_lambda),
     )
+    if cfg.model.compile:
+        engine.compile()
     return engine, optimizer, model_flops, n_params
 
 
 # ----------------------------------------------------------------------------------------------
 # 5. checkpoints: deepspeed/ (resumable), hf/ (save_pretrained + tokenizer), state.json; atomic
+
+
+@dataclass
+class Progress:
+    """Where the run stands; with the seed it is everything a resumed run needs of the data order."""
+
+    step: int = 0
+    tokens_seen: int = 0
+    replay_tokens: int = 0
 
 
 def checkpoint_name(step: int) -> str:
@@ -396,8 +492,6 @@ def checkpoint_name(step: int) -> str:
 
 def consolidated_state_dict(engine, zero_stage: int) -> dict | None:
     """Full weights on rank 0 (ZeRO-3 gathers them layer by layer); None on other ranks."""
-    import torch.distributed as dist
-
     if zero_stage == 3:
         return engine._zero3_consolidated_16bit_state_dict()
     if dist.get_rank() == 0:
@@ -407,9 +501,6 @@ def consolidated_state_dict(engine, zero_stage: int) -> dict | None:
 
 def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, step: int, state: dict) -> None:
     """Write checkpoints/step_NNNNNN via a temp folder + rename, then the ``latest`` pointer."""
-    import torch
-    import torch.distributed as dist
-
     rank = dist.get_rank()
     root = run_dir / "checkpoints"
     name = checkpoint_name(step)
@@ -440,6 +531,15 @@ def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, ste
             for old in done[:-keep]:
                 shutil.rmtree(old)
     dist.barrier()
+    if os.environ.get(KILL_AFTER_CHECKPOINT_ENV) == str(step):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def checkpoint_state(progress: Progress, order: MixedWindowOrder, global_batch: int, lr: float, last_step_lr: float,
+                     total_steps: int, seed: int) -> dict:
+    return {**asdict(progress), "epoch": order.domain_epoch(progress.step * global_batch),
+            "samples_consumed": progress.step * global_batch, "global_batch": global_batch, "lr": lr,
+            "last_step_lr": last_step_lr, "total_steps": total_steps, "seed": seed}
 
 
 def latest_checkpoint(run_dir: Path) -> Path:
@@ -447,11 +547,136 @@ def latest_checkpoint(run_dir: Path) -> Path:
     return run_dir / "checkpoints" / name
 
 
+def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, run_dir: Path, global_batch: int) -> Progress:
+    """Load the latest checkpoint (weights, optimiser, schedule, RNGs); drop what was logged after it."""
+    ckpt = latest_checkpoint(run_dir)
+    load_path, client = engine.load_checkpoint(str(ckpt / "deepspeed"), tag=ckpt.name)
+    if load_path is None:
+        raise TrainInputError(f"DeepSpeed could not load {ckpt / 'deepspeed'}")
+    state = client["kinyu_state"]
+    if state["global_batch"] != global_batch:
+        raise TrainInputError(
+            f"{ckpt} was written with a global batch of {state['global_batch']} windows, this launch has "
+            f"{global_batch} (micro batch x accumulation x {procs.world} processes); resume with the same world size "
+            "and batch settings, so that the data position and the ZeRO shards fit")
+    rng_file = ckpt / "deepspeed" / f"rng_state_rank{procs.rank:05d}.pt"
+    if rng_file.is_file():
+        _set_rng_state(torch.load(rng_file, weights_only=False))
+    progress = Progress(state["step"], state["tokens_seen"], state["replay_tokens"])
+    if procs.rank == 0:
+        for leftover in (run_dir / "checkpoints").glob(".tmp_*"):  # a save the stop interrupted
+            shutil.rmtree(leftover, ignore_errors=True)
+        _truncate_jsonl(run_dir / "metrics.jsonl", progress.step)
+        _truncate_jsonl(run_dir / "data_order.jsonl", progress.step)
+        manifest = read_json(run_dir / "manifest.json")
+        manifest.setdefault("resumes", []).append({"from_checkpoint": ckpt.name, "unix": time.time(),
+                                                   "world_size": procs.world, "config": to_dict(cfg)})
+        atomic_write_json(run_dir / "manifest.json", manifest)
+    dist.barrier()
+    return progress
+
+
+def _truncate_jsonl(path: Path, step: int) -> None:
+    """Drop lines logged after the checkpoint we resume from (they will be logged again)."""
+    if not path.is_file():
+        return
+    kept = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
+    atomic_write_text(path, "".join(ln + "\n" for ln in kept))
+
+
 # ----------------------------------------------------------------------------------------------
-# 6. the run
+# 6. evaluation and logging
 
 
-def _manifest_inputs(cfg: TrainConfig, inputs: Inputs) -> list[dict]:
+def evaluate(engine, val: PackedWindows, cfg: TrainConfig, procs: Processes) -> float:
+    """Mean next-token loss over the first windows of the validation shards, all ranks together."""
+    micro = cfg.schedule.micro_batch_size
+    per_round = procs.world * micro
+    n = min(len(val), cfg.data.val_max_windows)
+    n -= n % per_round
+    if n == 0:
+        raise TrainInputError(f"validation shards hold fewer than {per_round} windows of {cfg.data.seq_len} tokens")
+    engine.eval()
+    total = torch.zeros(2, dtype=torch.float64, device=engine.device)
+    with torch.no_grad():
+        for start in range(procs.rank * micro, n, per_round):
+            batch = torch.from_numpy(np.stack([val.window(i) for i in range(start, start + micro)])).to(engine.device)
+            logits = engine(input_ids=batch[:, :-1]).logits
+            loss = F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten(), reduction="sum")
+            total += torch.stack([loss.double(), torch.tensor(batch[:, 1:].numel(), dtype=torch.float64,
+                                                              device=engine.device)])
+    dist.all_reduce(total)
+    engine.train()
+    return float(total[0] / total[1])
+
+
+class RunLog:
+    """metrics.jsonl, TensorBoard, the console line and (optionally) data_order.jsonl; written by rank 0 only."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, rank: int, total_steps: int, start_step: int = 0):
+        self.run_dir, self.total_steps, self.active = run_dir, total_steps, rank == 0
+        self.console = Console(highlight=False, soft_wrap=True)
+        self.data_order = cfg.logging.data_order and self.active
+        self.writer = None
+        if self.active and cfg.logging.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter  # optional: only for TensorBoard output
+
+            self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=start_step + 1 if start_step else None)
+        self.interval_start, self.interval_tokens = time.perf_counter(), 0
+
+    def print(self, text: str) -> None:
+        if self.active:
+            self.console.print(text)
+
+    def tokens_per_s(self) -> float:
+        """Tokens/s since the last call (training time only: checkpoint saves are excluded)."""
+        elapsed = time.perf_counter() - self.interval_start
+        rate = self.interval_tokens / elapsed if elapsed > 0 else 0.0
+        self.interval_start, self.interval_tokens = time.perf_counter(), 0
+        return rate
+
+    def exclude_time(self, seconds: float) -> None:
+        self.interval_start += seconds
+
+    def windows(self, step: int, order: MixedWindowOrder, first: int, count: int) -> None:
+        if self.data_order:
+            ids = [list(order.locate(i)) for i in range(first, first + count)]
+            with open(self.run_dir / "data_order.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": step, "samples": [first, first + count], "windows": ids}) + "\n")
+
+    def record(self, record: dict) -> None:
+        if not self.active:
+            return
+        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        if self.writer is not None:
+            for key, value in record.items():
+                if key != "step" and value is not None:
+                    self.writer.add_scalar(f"train/{key}" if key != "val_loss" else "val/loss", value, record["step"])
+            self.writer.flush()
+        mfu = f"{record['mfu']:.1%}" if record["mfu"] is not None else "n/a"
+        gn = f"{record['grad_norm']:.3f}" if record["grad_norm"] is not None else "n/a"
+        line = (f"step {record['step']:>6}/{self.total_steps}  loss {record['loss']:.4f}  lr {record['lr']:.3e}  "
+                f"grad {gn}  tokens {record['tokens']:,}  {record['tokens_per_s']:,.0f} tok/s  MFU {mfu}")
+        if "val_loss" in record:
+            line += f"  [bold]val {record['val_loss']:.4f}[/]"
+        self.console.print(line)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _grad_norm(module) -> float | None:
+    norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else None
+
+
+# ----------------------------------------------------------------------------------------------
+# 7. the run
+
+
+def _manifest_inputs(cfg: TrainConfig) -> list[dict]:
     entries = []
     for role, runs in (("domain", cfg.data.corpus_runs), ("replay", cfg.data.replay_runs)):
         for run in runs:
@@ -478,229 +703,116 @@ def _manifest_inputs(cfg: TrainConfig, inputs: Inputs) -> list[dict]:
     return entries
 
 
-def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
-    """Train as configured; return the TRAIN_RUN folder. ``resume`` continues its latest checkpoint."""
-    inputs = check_inputs(cfg, resume=resume)
-    setup_environment()
+def train_step(engine, batches: RankBatches, step: int, zero_stage: int, report: bool):
+    """One optimiser step over the accumulated micro batches. With ``report`` (the same on every rank):
+    (mean loss over all ranks and micro batches, global gradient norm); else (None, None)."""
+    loss_sum = torch.zeros((), dtype=torch.float64, device=engine.device)
+    own_grad_norm = None
+    for micro, batch in enumerate(batches.micro_batches(step)):
+        logits = engine(input_ids=batch[:, :-1]).logits
+        loss = F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten())
+        engine.backward(loss)
+        if report and zero_stage == 0 and micro == batches.accum - 1:
+            # without ZeRO the engine keeps no global norm: take it from the reduced grads before the step
+            own_grad_norm = _grad_norm(engine.module)
+        engine.step()
+        loss_sum += loss.detach().double()
+    if not report:
+        return None, None
+    dist.all_reduce(loss_sum)
+    grad_norm = engine.get_global_grad_norm()
+    grad_norm = own_grad_norm if grad_norm is None else grad_norm
+    return float(loss_sum) / (batches.accum * batches.world), None if grad_norm is None else float(grad_norm)
 
-    import logging
 
-    import deepspeed
-    import torch
-    import torch.distributed as dist
-    import torch.nn.functional as F
-    import transformers
-    from rich.console import Console
-
-    from training.flops import device_peak_flops
-
-    deepspeed.utils.logger.setLevel(logging.WARNING)
-    cuda = torch.cuda.is_available()
-    backend = cfg.deepspeed.backend if cfg.deepspeed.backend != "auto" else ("nccl" if cuda else "gloo")
-    deepspeed.init_distributed(dist_backend=backend)
-    rank, world = dist.get_rank(), dist.get_world_size()
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if cuda:
-        torch.cuda.set_device(local_rank)
-    precision = cfg.deepspeed.precision
-    bf16 = precision == "bf16" or (precision == "auto" and cuda and torch.cuda.is_bf16_supported())
-    console = Console(highlight=False, soft_wrap=True)
-    transformers.utils.logging.disable_progress_bar()
-    run_dir = Path(cfg.run.out_dir)
-
-    if cfg.run.cpu_threads > 0:
-        torch.set_num_threads(cfg.run.cpu_threads)
-    _seed_everything(cfg.run.seed)
-    # data order: a pure function of the global sample index
-    order = MixedWindowOrder(
+def data_order(cfg: TrainConfig, inputs: Inputs) -> MixedWindowOrder:
+    """The seeded order of training windows: a pure function of the global sample index."""
+    return MixedWindowOrder(
         PackedWindows.from_folders(inputs.domain_folders, cfg.data.seq_len),
         PackedWindows.from_folders(inputs.replay_folders, cfg.data.seq_len) if inputs.replay_folders else None,
         cfg.data.replay_ratio, cfg.run.seed,
     )
-    s = cfg.schedule
-    global_batch = s.micro_batch_size * s.grad_accum_steps * world
+
+
+def _start_run_folder(cfg: TrainConfig, procs: Processes, order: MixedWindowOrder, total_steps: int,
+                      global_batch: int) -> None:
+    run_dir = Path(cfg.run.out_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_manifest(run_dir, "train", cfg, inputs=_manifest_inputs(cfg), world_size=procs.world,
+                   backend=procs.backend, precision="bf16" if procs.bf16 else "fp32", total_steps=total_steps,
+                   global_batch_windows=global_batch, domain_windows=len(order.sources[0]),
+                   device=procs.device_name, resumes=[])
+
+
+def _banner(cfg: TrainConfig, procs: Processes, n_params: int, total_steps: int, global_batch: int,
+            order: MixedWindowOrder) -> str:
+    return (f"[bold]kinyu train[/] {n_params / 1e6:.2f}M params, {procs.world} process(es), "
+            f"ZeRO-{cfg.deepspeed.zero_stage}, {'bf16' if procs.bf16 else 'fp32'}, {total_steps} steps x "
+            f"{global_batch} windows x {cfg.data.seq_len} tokens, {len(order.sources[0])} domain windows"
+            + (f", replay {cfg.data.replay_ratio:.0%}" if order.ratio else ""))
+
+
+def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
+    """Train as configured; return the TRAIN_RUN folder. ``resume`` continues its latest checkpoint."""
+    inputs = check_inputs(cfg, resume=resume)
+    procs = start_processes(cfg)
+    run_dir, s, seq_len = Path(cfg.run.out_dir), cfg.schedule, cfg.data.seq_len
+    _seed_everything(cfg.run.seed)
+    order = data_order(cfg, inputs)
+    global_batch = s.micro_batch_size * s.grad_accum_steps * procs.world
     total_steps = s.max_steps or math.ceil(order.samples_for_domain_epochs(s.epochs) / global_batch)
-    if rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            write_manifest(run_dir, "train", cfg, inputs=_manifest_inputs(cfg, inputs), world_size=world,
-                           backend=backend, precision="bf16" if bf16 else "fp32", total_steps=total_steps,
-                           global_batch_windows=global_batch, domain_windows=len(order.sources[0]),
-                           device=torch.cuda.get_device_name(local_rank) if cuda else "cpu", resumes=[])
+    if procs.rank == 0 and not resume:
+        _start_run_folder(cfg, procs, order, total_steps, global_batch)
     dist.barrier()
 
-    engine, optimizer, model_flops_per_token, n_params = build_engine(cfg, inputs, total_steps, bf16, world)
-    device = engine.device
-
-    step, tokens_seen, replay_tokens = 0, 0, 0
+    engine, optimizer, model_flops_per_token, n_params = build_engine(cfg, inputs, total_steps, procs.bf16, procs.world)
+    progress = resume_from_checkpoint(engine, cfg, procs, run_dir, global_batch) if resume else Progress()
+    log = RunLog(cfg, run_dir, procs.rank, total_steps, progress.step)
     if resume:
-        ckpt = latest_checkpoint(run_dir)
-        load_path, client = engine.load_checkpoint(str(ckpt / "deepspeed"), tag=ckpt.name)
-        if load_path is None:
-            raise TrainInputError(f"DeepSpeed could not load {ckpt / 'deepspeed'}")
-        state = client["kinyu_state"]
-        if state["global_batch"] != global_batch:
-            raise TrainInputError(
-                f"{ckpt} was written with a global batch of {state['global_batch']} windows, this launch has "
-                f"{global_batch} (micro batch x accumulation x {world} processes); resume with the same world size "
-                "and batch settings, so that the data position and the ZeRO shards fit")
-        step, tokens_seen, replay_tokens = state["step"], state["tokens_seen"], state["replay_tokens"]
-        rng_file = ckpt / "deepspeed" / f"rng_state_rank{rank:05d}.pt"
-        if rng_file.is_file():
-            _set_rng_state(torch.load(rng_file, weights_only=False))
-        if rank == 0:
-            for leftover in (run_dir / "checkpoints").glob(".tmp_*"):  # a save the stop interrupted
-                shutil.rmtree(leftover, ignore_errors=True)
-            _truncate_metrics(run_dir / "metrics.jsonl", step)
-            manifest = read_json(run_dir / "manifest.json")
-            manifest.setdefault("resumes", []).append({"from_checkpoint": ckpt.name, "unix": time.time(),
-                                                       "world_size": world, "config": to_dict(cfg)})
-            atomic_write_json(run_dir / "manifest.json", manifest)
-        if rank == 0:
-            console.print(f"[bold]resumed[/] from {ckpt} at step {step} ({tokens_seen:,} tokens)")
-    dist.barrier()
-
-    writer = None
-    if rank == 0 and cfg.logging.tensorboard:
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=step + 1 if resume else None)
-    if cfg.logging.peak_flops_per_device:
-        peak = cfg.logging.peak_flops_per_device
-    else:
-        peak = device_peak_flops(torch.cuda.get_device_name(local_rank)) if cuda else None
-    val = validation_windows(inputs.validation_folders, cfg.data.seq_len) if cfg.logging.eval_every_steps > 0 else None
-    if rank == 0:
-        console.print(f"[bold]kinyu train[/] {n_params / 1e6:.2f}M params, {world} process(es), ZeRO-{cfg.deepspeed.zero_stage}, "
-                      f"{'bf16' if bf16 else 'fp32'}, {total_steps} steps x {global_batch} windows x {cfg.data.seq_len} tokens, "
-                      f"{len(order.sources[0])} domain windows" + (f", replay {cfg.data.replay_ratio:.0%}" if order.ratio else ""))
-
-    def evaluate() -> float:
-        """Mean next-token loss over the first windows of the validation shards, all ranks together."""
-        n = min(len(val), cfg.data.val_max_windows)
-        per_round = world * s.micro_batch_size
-        n -= n % per_round
-        if n == 0:
-            raise TrainInputError(f"validation shards hold fewer than {per_round} windows of {cfg.data.seq_len} tokens")
-        engine.eval()
-        total = torch.zeros(2, dtype=torch.float64, device=device)
-        with torch.no_grad():
-            for start in range(rank * s.micro_batch_size, n, per_round):
-                batch = torch.from_numpy(np.stack([val.window(i) for i in range(start, start + s.micro_batch_size)]))
-                batch = batch.to(device)
-                logits = engine(input_ids=batch[:, :-1]).logits
-                loss = F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten(), reduction="sum")
-                total += torch.stack([loss.double(), torch.tensor(batch[:, 1:].numel(), dtype=torch.float64, device=device)])
-        dist.all_reduce(total)
-        engine.train()
-        return float(total[0] / total[1])
-
-    data_log = open(run_dir / "data_order.jsonl", "a", encoding="utf-8") if cfg.logging.data_order and rank == 0 else None
-    if data_log is not None and resume:
-        data_log.close()
-        _truncate_metrics(run_dir / "data_order.jsonl", step)
-        data_log = open(run_dir / "data_order.jsonl", "a", encoding="utf-8")
+        log.print(f"[bold]resumed[/] from {latest_checkpoint(run_dir)} at step {progress.step} "
+                  f"({progress.tokens_seen:,} tokens)")
+    log.print(_banner(cfg, procs, n_params, total_steps, global_batch, order))
+    peak = cfg.logging.peak_flops_per_device or (device_peak_flops(procs.device_name) if procs.cuda else None)
+    val = validation_windows(inputs.validation_folders, seq_len) if cfg.logging.eval_every_steps > 0 else None
+    prefetch = procs.cuda if cfg.data.prefetch is None else cfg.data.prefetch
+    batches = RankBatches(order, s, procs.rank, procs.world, engine.device, prefetch)
 
     engine.train()
-    interval_start, interval_tokens = time.perf_counter(), 0
-    while step < total_steps:
-        first = step * global_batch
+    while progress.step < total_steps:
+        first = progress.step * global_batch
         lr_now = optimizer.param_groups[0]["lr"]
-        do_eval = val is not None and ((step + 1) % cfg.logging.eval_every_steps == 0 or step + 1 == total_steps)
-        do_log = (step + 1) % cfg.logging.every_steps == 0 or step + 1 == total_steps or do_eval
-        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-        own_grad_norm = None
-        for micro in range(s.grad_accum_steps):
-            start = first + (micro * world + rank) * s.micro_batch_size
-            batch = torch.from_numpy(order.batch(range(start, start + s.micro_batch_size))).to(device)
-            logits = engine(input_ids=batch[:, :-1]).logits
-            loss = F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten())
-            engine.backward(loss)
-            if do_log and cfg.deepspeed.zero_stage == 0 and micro == s.grad_accum_steps - 1:
-                # without ZeRO the engine keeps no global norm: take it from the reduced grads before the step
-                own_grad_norm = _grad_norm(engine.module)
-            engine.step()
-            loss_sum += loss.detach().double()
-        step += 1
-        tokens_step = global_batch * cfg.data.seq_len
-        tokens_seen += tokens_step
-        replay_tokens += (order.replay_before(first + global_batch) - order.replay_before(first)) * cfg.data.seq_len
-        interval_tokens += tokens_step
-        if data_log is not None:
-            ids = [order.locate(i) for i in range(first, first + global_batch)]
-            data_log.write(json.dumps({"step": step, "samples": [first, first + global_batch],
-                                       "windows": [[src, ep, w] for src, ep, w in ids]}) + "\n")
-            data_log.flush()
+        is_last = progress.step + 1 == total_steps
+        do_eval = val is not None and ((progress.step + 1) % cfg.logging.eval_every_steps == 0 or is_last)
+        do_log = (progress.step + 1) % cfg.logging.every_steps == 0 or is_last or do_eval
+        loss, grad_norm = train_step(engine, batches, progress.step, cfg.deepspeed.zero_stage, report=do_log)
+        progress.step += 1
+        progress.tokens_seen += global_batch * seq_len
+        progress.replay_tokens += (order.replay_before(first + global_batch) - order.replay_before(first)) * seq_len
+        log.interval_tokens += global_batch * seq_len
+        log.windows(progress.step, order, first, global_batch)
 
         if do_log:
-            dist.all_reduce(loss_sum)
-            loss_value = float(loss_sum) / (s.grad_accum_steps * world)
-            grad_norm = engine.get_global_grad_norm()
-            if grad_norm is None:
-                grad_norm = own_grad_norm
-            elapsed = time.perf_counter() - interval_start
-            tokens_per_s = interval_tokens / elapsed if elapsed > 0 else 0.0
-            record = {
-                "step": step, "tokens": tokens_seen, "loss": loss_value, "lr": lr_now,
-                "grad_norm": None if grad_norm is None else float(grad_norm),
-                "tokens_per_s": tokens_per_s,
-                "mfu": (tokens_per_s * model_flops_per_token / (peak * world)) if peak else None,
-                "replay_tokens": replay_tokens, "epoch": order.domain_epoch(first + global_batch),
-            }
+            tokens_per_s = log.tokens_per_s()
+            record = {"step": progress.step, "tokens": progress.tokens_seen, "loss": loss, "lr": lr_now,
+                      "grad_norm": grad_norm, "tokens_per_s": tokens_per_s,
+                      "mfu": (tokens_per_s * model_flops_per_token / (peak * procs.world)) if peak else None,
+                      "replay_tokens": progress.replay_tokens, "epoch": order.domain_epoch(first + global_batch)}
             if do_eval:
-                record["val_loss"] = evaluate()
-            if rank == 0:
-                _log(record, run_dir, writer, console, total_steps)
-            interval_start, interval_tokens = time.perf_counter(), 0
+                record["val_loss"] = evaluate(engine, val, cfg, procs)
+            log.record(record)
 
-        if step % cfg.checkpoint.every_steps == 0 or (step == total_steps and cfg.checkpoint.save_final):
-            state = {"step": step, "tokens_seen": tokens_seen, "replay_tokens": replay_tokens,
-                     "epoch": order.domain_epoch(step * global_batch), "samples_consumed": step * global_batch,
-                     "global_batch": global_batch, "lr": optimizer.param_groups[0]["lr"], "last_step_lr": lr_now,
-                     "total_steps": total_steps, "seed": cfg.run.seed}
+        if progress.step % cfg.checkpoint.every_steps == 0 or (is_last and cfg.checkpoint.save_final):
             saving_started = time.perf_counter()
-            save_checkpoint(engine, cfg, inputs, run_dir, step, state)
-            interval_start += time.perf_counter() - saving_started  # tokens/s counts training time only
+            state = checkpoint_state(progress, order, global_batch, optimizer.param_groups[0]["lr"], lr_now,
+                                     total_steps, cfg.run.seed)
+            save_checkpoint(engine, cfg, inputs, run_dir, progress.step, state)
+            log.exclude_time(time.perf_counter() - saving_started)
 
-    if data_log is not None:
-        data_log.close()
-    if writer is not None:
-        writer.close()
+    batches.close()
+    log.close()
     dist.barrier()
     engine.destroy()
     return run_dir
-
-
-def _grad_norm(module) -> float | None:
-    import torch
-
-    norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
-    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else None
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop lines logged after the checkpoint we resume from (they will be logged again)."""
-    if not path.is_file():
-        return
-    kept = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and json.loads(ln)["step"] <= step]
-    atomic_write_text(path, "".join(ln + "\n" for ln in kept))
-
-
-def _log(record: dict, run_dir: Path, writer, console, total_steps: int) -> None:
-    with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
-    if writer is not None:
-        for key, value in record.items():
-            if key != "step" and value is not None:
-                writer.add_scalar(f"train/{key}" if key != "val_loss" else "val/loss", value, record["step"])
-        writer.flush()
-    mfu = f"{record['mfu']:.1%}" if record["mfu"] is not None else "n/a"
-    gn = f"{record['grad_norm']:.3f}" if record["grad_norm"] is not None else "n/a"
-    line = (f"step {record['step']:>6}/{total_steps}  loss {record['loss']:.4f}  lr {record['lr']:.3e}  "
-            f"grad {gn}  tokens {record['tokens']:,}  {record['tokens_per_s']:,.0f} tok/s  MFU {mfu}")
-    if "val_loss" in record:
-        line += f"  [bold]val {record['val_loss']:.4f}[/]"
-    console.print(line)
 
 
 def load_run_config(run_dir: str | Path) -> TrainConfig:

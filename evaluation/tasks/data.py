@@ -95,7 +95,7 @@ CPA_STATEMENTS = ("ア", "イ", "ウ", "エ", "オ", "カ")
 
 
 def read_cpa_audit(path: Path) -> list[dict[str, Any]]:
-    import pandas as pd
+    import pandas as pd  # heavy: only cpa_audit reads a spreadsheet
 
     df = pd.read_excel(path, sheet_name="data", index_col=0)
     docs = []
@@ -152,7 +152,7 @@ def read_task_docs(task: str, data_dir=None, chabsa_dir=None) -> list[dict[str, 
 
 def load_as_dataset(task: str, **metadata: Any):
     """lm-eval ``custom_dataset`` hook: a ``DatasetDict`` with the one ``test`` split."""
-    import datasets
+    import datasets  # heavy (pyarrow): imported when lm-eval asks for the data
 
     docs = read_task_docs(task, metadata.get("data_dir"), metadata.get("chabsa_dir"))
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})

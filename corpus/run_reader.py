@@ -1,26 +1,29 @@
-"""What users look at after every build: the funnel per step, drop reasons, removed samples,
-near-duplicate clusters, and the difference between two runs (``kinyu corpus stats``)."""
+"""Reading a finished corpus run folder: step rows, drop reasons, removed samples and characters,
+signal histograms, duplicate clusters, kept ids and the difference between two runs.
+
+Rendering lives elsewhere (``corpus.console`` for the terminal, ``corpus.report`` for HTML).
+"""
 
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+import unicodedata
+from collections import defaultdict
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
+import numpy as np
 
+from corpus.japanese import hiragana_ratio
 from corpus.readers import read_jsonl_gz
 
 
 def _plain(name: str) -> str:
     """A step name without datatrove's emoji (terminals and fonts without emoji show boxes)."""
-    import unicodedata
-
     return "".join(c for c in name if unicodedata.category(c) not in ("So", "Mn", "Cf") and not 0x1F000 <= ord(c) <= 0x1FAFF).strip()
 
 
-def _total(v) -> float:
+def counter_total(v) -> float:
+    """A datatrove counter as saved: a dict with ``total``, or a plain number (counts of 1 each)."""
     return v.get("total", 0) if isinstance(v, dict) else (v or 0)
 
 
@@ -32,10 +35,41 @@ SIGNALS = {  # label -> metadata["quality"] key (length and hiragana share are c
 }
 
 
+def drop_reasons(step_stats: dict) -> dict[str, int]:
+    """Dropped documents by reason from one step's datatrove counters (``dropped_<reason>``)."""
+    prefix = "dropped_"
+    return {k[len(prefix):]: int(counter_total(v)) for k, v in step_stats.items() if k.startswith(prefix)}
+
+
+def drop_counts(stats: dict[str, list[dict]]) -> dict[str, dict[str, int]]:
+    """``{"<stage>/<step name>": {reason: documents}}`` over merged per-stage stats."""
+    out: dict[str, dict[str, int]] = {}
+    for stage, steps in stats.items():
+        for step in steps:
+            reasons = drop_reasons(step.get("stats", {}))
+            if reasons:
+                out[f"{stage}/{step.get('name', '?')}"] = reasons
+    return out
+
+
+def removed_chars(run: Path) -> dict[str, dict[str, int]]:
+    """``{step folder: {reason: characters}}`` removed, read from ``removed/<step>/``.
+
+    Line blocks removed inside kept documents count under their own reason, so a filter that
+    eats a large document (or many lines) shows at once.
+    """
+    out: dict[str, dict[str, int]] = {}
+    removed = run / "removed"
+    for step_dir in sorted(p for p in removed.iterdir() if p.is_dir()) if removed.is_dir() else []:
+        chars: dict[str, int] = defaultdict(int)
+        for rec in read_jsonl_gz(step_dir):
+            chars[rec.get("metadata", {}).get("filter_reason", "?")] += len(rec.get("text", ""))
+        out[step_dir.name] = dict(sorted(chars.items(), key=lambda kv: -kv[1]))
+    return out
+
+
 def doc_signals(rec: dict) -> dict[str, float]:
     """The histogram signals of one document record (kept or removed)."""
-    from corpus.japanese import hiragana_ratio
-
     text = rec.get("text", "")
     quality = rec.get("metadata", {}).get("quality") or {}
     out = {"length (chars)": float(len(text)), "hiragana share": hiragana_ratio(text)}
@@ -57,8 +91,6 @@ def collect_signals(run: Path) -> tuple[list[dict], list[dict]]:
 
 def signal_histograms(run: Path, bins: int = 20) -> dict:
     """Histograms of each signal for kept and removed documents, on shared bin edges."""
-    import numpy as np
-
     kept, removed = collect_signals(run)
     out = {}
     for label in SIGNALS:
@@ -103,17 +135,17 @@ def step_rows(run: Path) -> list[dict]:
                 continue  # readers, writers and formatters neither keep nor drop
             if stage.startswith("token"):
                 continue  # the split sends each document to one side; nothing is removed there
-            if not _total(s.get("forwarded", 0)) and not _total(s.get("dropped", 0)):
+            if not counter_total(s.get("forwarded", 0)) and not counter_total(s.get("dropped", 0)):
                 continue  # a step that only writes signatures or indexes
-            reasons = {k[len("dropped_"):]: int(_total(v)) for k, v in s.items() if k.startswith("dropped_")}
+            reasons = drop_reasons(s)
             rows.append(
                 {
                     "stage": stage,
                     "step": _plain(name.split(": ", 1)[-1]),
-                    "docs_in": int(_total(s.get("total", 0))),
-                    "docs_out": int(_total(s.get("forwarded", 0))),
-                    "dropped": int(_total(s.get("dropped", 0))),
-                    "chars_out": int(_total(s.get("doc_len", 0))),
+                    "docs_in": int(counter_total(s.get("total", 0))),
+                    "docs_out": int(counter_total(s.get("forwarded", 0))),
+                    "dropped": int(counter_total(s.get("dropped", 0))),
+                    "chars_out": int(counter_total(s.get("doc_len", 0))),
                     "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
                 }
             )
@@ -144,31 +176,6 @@ def near_dup_clusters(run: Path) -> list[dict]:
             kept = meta.get("kept_id") or meta.get("duplicate_of") or meta.get("cluster_id") or "?"
             clusters[f"{sub}:{kept}"].append(rec.get("id"))
     return [{"kind": k.split(":", 1)[0], "kept": k.split(":", 1)[1], "removed": sorted(v)} for k, v in sorted(clusters.items())]
-
-
-def print_summary(run: Path, console: Console | None = None) -> None:
-    console = console or Console()
-    summary = load_summary(run)
-    acc = summary["accounting"]
-    table = Table(title=f"corpus run {run}", show_lines=False)
-    for col in ("step", "docs in", "kept", "dropped", "chars kept", "reasons"):
-        table.add_column(col, justify="right" if col[:4] in ("docs", "kept", "drop", "char") else "left", no_wrap=col != "reasons")
-    for r in step_rows(run):
-        step = r["step"] if r["stage"] == "extract" else f"{r['stage']}: {r['step']}"
-        reasons = ", ".join(f"{k} {v}" for k, v in r["reasons"].items())
-        table.add_row(step, str(r["docs_in"]), str(r["docs_out"]), str(r["dropped"] or ""), f"{r['chars_out']:,}", reasons)
-    console.print(table)
-    status = "[green]balanced[/]" if acc["balanced"] else "[red]NOT balanced[/]"
-    console.print(
-        f"inputs {acc['inputs']} = kept {acc['kept']} + dropped {acc['dropped']} + quarantined {acc['quarantined']}  ({status}); "
-        f"kept chars {acc['kept_chars']:,}"
-    )
-    for side, t in summary.get("tokens", {}).items():
-        console.print(f"tokens/{side}: {t['tokens']:,} tokens in {t['documents']} docs, {t['files']} shard(s)")
-    q = run / "quarantine.jsonl"
-    if q.is_file() and q.stat().st_size:
-        reasons = Counter(json.loads(line)["reason"] for line in q.read_text(encoding="utf-8").splitlines() if line.strip())
-        console.print("quarantine: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()) + f"  (see {q})")
 
 
 def kept_ids(run: Path) -> set[str]:
@@ -207,51 +214,3 @@ def compare_runs(a: Path, b: Path) -> dict:
     }
 
 
-def stats_command(run: Path, samples: int = 2, as_json: bool = False, compare: Path | None = None) -> int:
-    console = Console()
-    if as_json:
-        data = {"summary": load_summary(run), "steps": step_rows(run), "samples": removed_samples(run, samples), "near_duplicates": near_dup_clusters(run)}
-        if compare:
-            data["compare"] = compare_runs(run, compare)
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return 0
-    print_summary(run, console)
-    if samples:
-        for step, reasons in removed_samples(run, samples).items():
-            for reason, snippets in reasons.items():
-                console.rule(f"removed/{step} · {reason}", style="dim")
-                for s in snippets:
-                    console.print(f"  {s}", markup=False)
-    clusters = near_dup_clusters(run)
-    if clusters:
-        t = Table(title="duplicate clusters (kept <- removed)")
-        t.add_column("kind")
-        t.add_column("kept")
-        t.add_column("removed")
-        for c in clusters:
-            t.add_row(c["kind"], c["kept"], ", ".join(c["removed"]))
-        console.print(t)
-    if compare:
-        diff = compare_runs(run, compare)
-        t = Table(title=f"compare: A={run}  B={compare}  (kept in both: {diff['kept_in_both']})")
-        t.add_column("document")
-        t.add_column("kept in")
-        t.add_column("removed in the other run because")
-        for row in diff["kept_only_in_a"]:
-            t.add_row(row["id"], "A", row["reason_in_b"])
-        for row in diff["kept_only_in_b"]:
-            t.add_row(row["id"], "B", row["reason_in_a"])
-        console.print(t)
-    return 0
-
-
-def dedup_check_command(run: Path, threshold: float = 0.8) -> int:
-    from corpus.dedup import dedup_check_folder, print_clusters
-
-    if not (run / "docs").is_dir():
-        raise FileNotFoundError(f"{run}/docs not found: is {run} a corpus run?")
-    clusters = dedup_check_folder(run / "docs", threshold=threshold)
-    print_clusters(clusters)
-    if not clusters:
-        print(f"no near-duplicate clusters at Jaccard >= {threshold} among the kept documents")
-    return 0

@@ -1,6 +1,7 @@
-"""The one ``kinyu`` command. Each stage package owns its sub-commands (``<package>.cli.main``).
+"""The one ``kinyu`` command: the top layer. Each group is a module of this package built with
+:mod:`kinyu.cli.common` (``corpus``, ``train``, ``eval``, ``demo``).
 
-Imports are lazy so that ``kinyu --help`` answers at once without loading torch.
+Groups are imported when used, so that ``kinyu --help`` answers at once without loading torch.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ import importlib
 import sys
 
 GROUPS = {
-    "corpus": ("corpus.cli", "build corpora: extract, normalise, filter, dedup, tokenize; stats, reports, ablations"),
-    "train": ("training.cli", "continual-pre-train a causal LM on corpus token shards with DeepSpeed"),
-    "eval": ("evaluation.cli", "score checkpoints on the Japanese financial tasks and domain bits per character"),
-    "demo": ("kinyu.demo", "the whole chain on the embedded sample, on CPU, in a few minutes"),
+    "corpus": ("kinyu.cli.corpus", "build corpora: extract, normalise, filter, dedup, tokenize; stats, reports, ablations"),
+    "train": ("kinyu.cli.train", "continual-pre-train a causal LM on corpus token shards with DeepSpeed; plan a job"),
+    "eval": ("kinyu.cli.eval", "score checkpoints on the Japanese financial tasks and domain bits per character"),
+    "demo": ("kinyu.cli.demo", "the whole chain on the embedded sample, on CPU, in a few minutes"),
 }
 
 USAGE = """usage: kinyu <command> [options]
@@ -54,7 +55,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = importlib.import_module(GROUPS[group][0])
     return int(module.main(rest) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Score one model as an :class:`EvalConfig` asks: the tasks (when task data is given) and
+every bits-per-character set. The one path behind ``kinyu eval``, each checkpoint of a sweep
+and each ablation proxy; tasks, data files and texts are checked and read before a model loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evaluation.bpc import bits_per_character_lm, read_texts, text_sources
+from evaluation.config import EvalConfig
+from evaluation.harness import EvalError, check_data, check_tasks, evaluate_lm, free_device_memory, load_lm
+
+
+@dataclass(frozen=True)
+class ScoringPlan:
+    """What every model of one evaluation is scored on."""
+
+    tasks: list[str]  # empty: no task data was given, tasks are not scored
+    sources: dict[str, tuple[str, str]]  # bits-per-character set -> ("corpus" | "texts", path)
+    texts: dict[str, list[str]]  # bits-per-character set -> its documents
+
+
+def plan_scoring(cfg: EvalConfig) -> ScoringPlan:
+    """Check the tasks and their data files and read the bits-per-character texts."""
+    sources = text_sources(cfg.bpc_corpora, cfg.bpc_texts)
+    with_tasks = cfg.data_dir is not None or cfg.chabsa_dir is not None
+    if not with_tasks and not sources:
+        raise EvalError("nothing to evaluate: give task data (--data-dir) and/or bits-per-character sets (--bpc-corpora, --bpc-texts)")
+    tasks = check_tasks(cfg.tasks, cfg.prompt_version) if with_tasks else []
+    check_data(tasks, cfg.data_dir, cfg.chabsa_dir)
+    texts = {name: read_texts(kind, path, cfg.bpc_max_docs) for name, (kind, path) in sources.items()}
+    return ScoringPlan(tasks=tasks, sources=sources, texts=texts)
+
+
+def score_model(model_dir: str | Path, cfg: EvalConfig, plan: ScoringPlan) -> dict[str, Any]:
+    """``{"tasks": evaluate_lm's result (when planned), "bpc": {set: bits_per_character_lm's result}}``."""
+    lm = load_lm(model_dir, cfg.batch_size, cfg.device, cfg.dtype)
+    scores: dict[str, Any] = {}
+    if plan.tasks:
+        scores["tasks"] = evaluate_lm(lm, plan.tasks, cfg.data_dir, cfg.chabsa_dir, cfg.prompt_version, cfg.limit, cfg.seed)
+    scores["bpc"] = {name: bits_per_character_lm(lm, docs) for name, docs in plan.texts.items()}
+    del lm  # the next checkpoint of a sweep needs the device memory
+    free_device_memory()
+    return scores

@@ -1,0 +1,116 @@
+"""The one way every ``kinyu`` command is built: a parser over a typed config, and one dispatch.
+
+A command group (``kinyu corpus``, ``kinyu train``, ``kinyu eval``) is a list of :class:`Command`;
+each command's parser has ``--config FILE`` plus one flag per config field
+(:func:`kinyu.config.add_config_arguments`), so the CLI maps one to one onto the config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from kinyu.config import ConfigError, add_config_arguments, config_overrides, load_config
+
+
+@dataclass
+class Command:
+    """One sub-command: its name ('' for the group's default), a one-line help, parser and action."""
+
+    name: str
+    help: str
+    parser: Callable[[str], argparse.ArgumentParser]  # called with the command's prog, e.g. "kinyu corpus build"
+    run: Callable[[argparse.Namespace], int | None]
+
+
+def config_parser(
+    prog: str,
+    description: str,
+    config_cls: type | None = None,
+    *,
+    usage: str | None = None,
+    epilog: str | None = None,
+    skip: tuple[str, ...] = (),
+    default_config: Path | None = None,
+) -> argparse.ArgumentParser:
+    """A parser with ``--config FILE`` and a flag per field of ``config_cls`` (those in ``skip`` left out)."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=textwrap.fill(description, 100),
+        usage=usage,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the examples' line breaks
+    )
+    if config_cls is not None:
+        where = f" (default: configs/{default_config.name} when present)" if default_config else ""
+        parser.add_argument("--config", type=Path, default=None, help=f"YAML config{where}; flags override its fields")
+        add_config_arguments(parser, config_cls, skip=skip)
+    return parser
+
+
+def load_command_config(cls: type, args: argparse.Namespace, default_config: Path | None = None, shortcuts: dict[str, str] | None = None) -> Any:
+    """The config of one invocation: YAML (``--config`` or the default file), then the flags.
+
+    ``shortcuts`` maps short flags (``--workers``) onto their config fields (``executor.workers``).
+    """
+    overrides = config_overrides(args)
+    for flag, dotted in (shortcuts or {}).items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[dotted] = value
+    path = getattr(args, "config", None)
+    if path is None and default_config is not None and default_config.is_file():
+        path = default_config
+    return load_config(cls, path, overrides)
+
+
+@dataclass
+class Group:
+    """A command group and its dispatch: the first argument names a command, else the default one runs."""
+
+    prog: str
+    description: str
+    commands: list[Command]
+    user_errors: Callable[[], tuple[type[BaseException], ...]] = field(default=lambda: ())  # imported only on an error
+
+    def usage(self) -> str:
+        rows = "\n".join(f"  {c.name or '(default)':<16} {c.help}" for c in self.commands)
+        named = [c.name for c in self.commands if c.name]
+        return (
+            f"usage: {self.prog} {'{' + ','.join(named) + '}' if named else ''} [options]\n\n{self.description}\n\n"
+            f"commands:\n{rows}\n\nRun `{self.prog} <command> --help` for the options of each."
+        )
+
+    def main(self, argv: list[str] | None = None) -> int:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        by_name = {c.name: c for c in self.commands}
+        if argv and argv[0] in by_name and argv[0]:
+            command, rest = by_name[argv[0]], argv[1:]
+        elif "" in by_name and not (argv and argv[0] in ("help",)):
+            command, rest = by_name[""], argv
+        else:
+            if argv and argv[0] not in ("-h", "--help", "help"):
+                print(f"{self.prog}: unknown command {argv[0]!r}\n", file=sys.stderr)
+            print(self.usage(), file=sys.stderr if argv[:1] not in (["-h"], ["--help"], ["help"]) else sys.stdout)
+            return 0 if argv[:1] in (["-h"], ["--help"], ["help"]) else 2
+        prog = f"{self.prog} {command.name}".strip()
+        parser = command.parser(prog)
+        others = [c for c in self.commands if c.name and not command.name]
+        if others:  # the default command's --help also names the group's other commands
+            more = "\n".join(f"  {self.prog} {c.name:<10} {c.help}" for c in others)
+            parser.epilog = (parser.epilog + "\n\n" if parser.epilog else "") + f"other commands (each with --help):\n{more}"
+        args = parser.parse_args(rest)
+        try:
+            return int(command.run(args) or 0)
+        except (ConfigError, FileNotFoundError) as e:
+            print(f"{prog}: error: {e}", file=sys.stderr)
+            return 2
+        except Exception as e:  # noqa: BLE001 - a stage's own input errors are reported, anything else raises
+            if isinstance(e, self.user_errors()):
+                print(f"{prog}: error: {e}", file=sys.stderr)
+                return 2
+            raise

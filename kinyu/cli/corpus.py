@@ -1,0 +1,222 @@
+"""``kinyu corpus ...``: build a corpus run, train its tokenizer, inspect it, run ablations.
+
+Stage modules are imported inside each command, so that ``--help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kinyu.cli.common import Command, Group, config_parser, load_command_config
+from kinyu.config import commented_yaml
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "corpus.yaml"
+
+BUILD_EPILOG = """\
+examples:
+  kinyu corpus build                                   # the embedded sample -> runs/corpus
+  kinyu corpus build --input crawl/pdf crawl/html --output runs/fin-v1 --workers 8 --tasks 64
+  kinyu corpus build --input crawl/pdf --input crawl/html  # a repeated --input adds paths
+  kinyu corpus build --config configs/corpus.yaml --extract.pdf_backend pypdfium2
+  kinyu corpus build --executor slurm --executor.slurm_partition cpu   # one sbatch array per stage
+
+Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
+A folder made with a different config is refused; use --overwrite or a new --output.
+Outputs: docs/ (kept), removed/<step>/ (dropped, with reason), quarantine.jsonl (unreadable
+inputs), stats/, tokenizer/, tokens/{train,validation}/, manifest.json.
+"""
+
+CONFIG_HEADER = """\
+# kinyu corpus build: the default pipeline (written by `kinyu corpus build --print-config`).
+# Every field is also a flag: `kinyu corpus build --quality.script.min_hiragana_ratio 0.05`.
+# Thresholds say where their defaults come from in corpus/filters/config.py and the dedup modules.
+"""
+
+# the short flags of the build command, mapped onto their config fields
+BUILD_SHORTCUTS = {"input": "input.paths", "output": "output", "workers": "executor.workers", "tasks": "executor.tasks", "executor": "executor.kind"}
+
+
+def _corpus_config_cls():
+    from corpus.config import CorpusConfig
+
+    return CorpusConfig
+
+
+def _run_dir(path: str) -> Path:
+    run = Path(path)
+    if not (run / "docs").is_dir():
+        raise FileNotFoundError(f"{run}/docs not found: is {run} a corpus run? (build it with `kinyu corpus build`)")
+    return run
+
+
+def build_parser(prog: str):
+    p = config_parser(
+        prog,
+        "Extract, normalise, filter, dedup and tokenize raw PDF/HTML/text/jsonl into a corpus run folder.",
+        _corpus_config_cls(),
+        usage=f"{prog} [--config FILE] [--input PATH ...] [--output RUN_DIR] [--workers N] [--tasks N]\n"
+        "                          [--executor local|ray|slurm] [--overwrite] [--print-config] [--<config.field> VALUE ...]",
+        epilog=BUILD_EPILOG,
+        skip=tuple(BUILD_SHORTCUTS.values()),
+        default_config=DEFAULT_CONFIG,
+    )
+    p.add_argument("--input", nargs="+", action="extend", metavar="PATH",
+                   help="files and folders (recursive); repeat or list several; default: the embedded sample  [input.paths]")
+    p.add_argument("--output", metavar="RUN_DIR", help="run folder  [output]")
+    p.add_argument("--workers", type=int, help="tasks run at once  [executor.workers]")
+    p.add_argument("--tasks", type=int, help="input shards; output is identical for any --workers  [executor.tasks]")
+    p.add_argument("--executor", choices=["local", "ray", "slurm"], help="datatrove executor  [executor.kind]")
+    p.add_argument("--overwrite", action="store_true", help="delete RUN_DIR first instead of resuming it")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config as commented YAML and exit")
+    return p
+
+
+def run_build(args) -> int:
+    from rich.console import Console
+
+    from corpus.console import print_summary
+    from corpus.pipeline import build
+
+    cfg = load_command_config(_corpus_config_cls(), args, DEFAULT_CONFIG, BUILD_SHORTCUTS)
+    if args.print_config:
+        print(CONFIG_HEADER + commented_yaml(cfg))
+        return 0
+    console = Console(stderr=True)
+    console.print(f"[bold]kinyu corpus build[/] -> {cfg.output}  (executor={cfg.executor.kind}, tasks={cfg.executor.tasks}, workers={cfg.executor.workers})")
+    run = build(cfg, overwrite=args.overwrite)
+    if cfg.executor.kind == "slurm":
+        console.print(f"Slurm jobs submitted; scripts under {run}/logs/*/launch_script.slurm")
+        return 0
+    print_summary(run)
+    return 0
+
+
+def tokenizer_parser(prog: str):
+    p = config_parser(prog, "Train a byte-level BPE tokenizer.json on a run's kept documents.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--vocab-size", type=int, default=8000)
+    p.add_argument("--out", help="output tokenizer.json (default: RUN_DIR/tokenizer/tokenizer.json)")
+    return p
+
+
+def run_train_tokenizer(args) -> int:
+    from corpus.readers import read_jsonl_gz
+    from corpus.tokenize import train_tokenizer
+
+    run = _run_dir(args.run_dir)
+    out = Path(args.out) if args.out else run / "tokenizer" / "tokenizer.json"
+    train_tokenizer((r["text"] for r in read_jsonl_gz(run / "docs")), out, vocab_size=args.vocab_size)
+    print(f"wrote {out}")
+    return 0
+
+
+def stats_parser(prog: str):
+    p = config_parser(prog, "Per-step table of kept/dropped documents and characters, drop reasons with the characters they "
+                            "removed, removed samples, duplicate clusters; optionally the difference to another run.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--samples", type=int, default=2, help="removed-text snippets shown per reason")
+    p.add_argument("--json", action="store_true", help="print everything as JSON")
+    p.add_argument("--compare", metavar="OTHER_RUN", help="show what changed against another run")
+    return p
+
+
+def run_stats(args) -> int:
+    from corpus.console import print_stats, stats_json
+
+    run = _run_dir(args.run_dir)
+    compare = _run_dir(args.compare) if args.compare else None
+    if args.json:
+        print(json.dumps(stats_json(run, args.samples, compare), ensure_ascii=False, indent=2))
+    else:
+        print_stats(run, args.samples, compare)
+    return 0
+
+
+def report_parser(prog: str):
+    p = config_parser(prog, "One self-contained HTML page: funnel, drop reasons and the characters they removed, histograms, "
+                            "samples, duplicates, quarantine, manifest.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--out", help="output file (default: RUN_DIR/report.html)")
+    p.add_argument("--samples", type=int, default=3, help="removed-text snippets per reason")
+    return p
+
+
+def run_report(args) -> int:
+    from corpus.report import build_report
+
+    out = build_report(_run_dir(args.run_dir), Path(args.out) if args.out else None, samples=args.samples)
+    print(f"wrote {out}")
+    return 0
+
+
+def dedup_check_parser(prog: str):
+    p = config_parser(prog, "Near-duplicate clusters among a run's kept documents (datasketch LSH, in memory).")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--threshold", type=float, default=0.8, help="Jaccard threshold on character 7-grams")
+    return p
+
+
+def run_dedup_check(args) -> int:
+    from corpus.dedup import dedup_check_folder, print_clusters
+
+    run = _run_dir(args.run_dir)
+    clusters = dedup_check_folder(run / "docs", threshold=args.threshold)
+    print_clusters(clusters)
+    if not clusters:
+        print(f"no near-duplicate clusters at Jaccard >= {args.threshold} among the kept documents")
+    return 0
+
+
+def ablate_parser(prog: str):
+    p = config_parser(
+        prog,
+        "Build one corpus per combination of --vary values (through the extraction cache) and compare them. "
+        "With --proxy, train the same small model on each for the same steps and score all on one fixed set.",
+        epilog="example:\n  kinyu corpus ablate --vary quality.script.min_hiragana_ratio=0.05,0.15 --proxy configs/train/tiny_cpu.yaml",
+    )
+    p.add_argument("--config", type=Path, default=None, help="base corpus YAML (default: configs/corpus.yaml)")
+    p.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2", help="a config field and its values; repeat for a grid")
+    p.add_argument("--proxy", type=Path, default=None, metavar="TRAIN_YAML", help="train+score this proxy model per variant")
+    p.add_argument("--out", default="runs/ablation", help="output folder (variants/<name>/{corpus,train}, ablation.md/.csv/.png)")
+    p.add_argument("--data-dir", default=None, help="fin-harness data: also score the tasks")
+    p.add_argument("--chabsa-dir", default=None, help="chABSA json folder for the chabsa task")
+    p.add_argument("--eval-texts", default=None, help="fixed held-out financial text folder (default: the first variant's validation split)")
+    p.add_argument("--limit", type=int, default=20, help="items per task")
+    p.add_argument("--workers", type=int, default=1, help="corpus build workers")
+    return p
+
+
+def run_ablate(args) -> int:
+    from kinyu.workflows.ablation import AblationConfig, ProxyConfig, run_ablation  # loads torch: only when used
+
+    config = args.config if args.config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    proxy = None
+    if args.proxy:
+        proxy = ProxyConfig(train_config=args.proxy, eval_texts=args.eval_texts, data_dir=args.data_dir, chabsa_dir=args.chabsa_dir, limit=args.limit)
+    out = run_ablation(AblationConfig(vary=args.vary, out=Path(args.out), base_config=config, workers=args.workers, proxy=proxy))
+    print((out / "ablation.md").read_text(encoding="utf-8"))
+    print(f"wrote {out}/ablation.md, ablation.csv, ablation.png")
+    return 0
+
+
+def _user_errors():
+    from corpus.pipeline import RunFolderError
+
+    return (RunFolderError,)
+
+
+GROUP = Group(
+    "kinyu corpus",
+    "Build and inspect Japanese financial corpora (a DataTrove pipeline).",
+    [
+        Command("build", "raw PDF/HTML/text/jsonl -> docs, removed, quarantine, stats, token shards", build_parser, run_build),
+        Command("train-tokenizer", "train a byte-level BPE tokenizer.json on a run's docs", tokenizer_parser, run_train_tokenizer),
+        Command("stats", "per-step table, drop reasons and removed characters, samples, duplicate clusters", stats_parser, run_stats),
+        Command("report", "one self-contained HTML page for a run", report_parser, run_report),
+        Command("ablate", "one corpus (and optionally one proxy model) per filter setting; a table of what changed", ablate_parser, run_ablate),
+        Command("dedup-check", "near-duplicate clusters among a run's kept docs (datasketch LSH, in memory)", dedup_check_parser, run_dedup_check),
+    ],
+    _user_errors,
+)
+main = GROUP.main
