@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -18,10 +19,17 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display; before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 from corpus.readers import read_jsonl_gz  # noqa: E402
-from corpus.run_reader import SIGNALS, collect_signals, load_summary, near_dup_clusters, removed_chars, removed_samples, step_rows  # noqa: E402
+from corpus.run_reader import (  # noqa: E402
+    SIGNALS,
+    load_summary,
+    near_dup_clusters,
+    removed_chars,
+    removed_samples,
+    signal_histograms,
+    step_rows,
+)
 from kinyu.runs import atomic_write_text  # noqa: E402
 
 SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
@@ -45,6 +53,18 @@ def _png(fig) -> str:
     return '<img alt="plot" src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode() + '">'
 
 
+# long lists (inputs, quarantine, duplicate clusters) show their first rows: a page for a run of
+# a million files must still open; the full lists are in manifest.json, quarantine.jsonl, removed/
+MAX_ROWS = 500
+
+
+def _first_rows(rows, total: int | None = None) -> tuple[list, str]:
+    """At most MAX_ROWS rows, and a note naming how many were left out."""
+    shown = list(itertools.islice(rows, MAX_ROWS))
+    total = len(shown) if total is None else total
+    return shown, (f"<p>first {MAX_ROWS:,} of {total:,} rows</p>" if total > len(shown) else "")
+
+
 def _table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset()) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
@@ -55,22 +75,20 @@ def _table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset(
 
 
 def _histograms(run: Path) -> str:
-
-    kept, removed = collect_signals(run)
+    """Plots of ``stats/histograms.json`` (written by the build, in one streaming pass)."""
+    path = run / "stats" / "histograms.json"
+    histograms = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else signal_histograms(run)
     imgs = []
     for label in SIGNALS:
-        k = [s[label] for s in kept if label in s]
-        r = [s[label] for s in removed if label in s]
-        if not k and not r:
+        h = histograms.get(label)
+        if not h:
             imgs.append(f"<p>{html.escape(label)}: not recorded in this run (filter disabled?)</p>")
             continue
         fig, ax = plt.subplots(figsize=(5, 3))
-        bins = 30
+        for side, color in (("kept", "#2e7d32"), ("removed", "#c62828")):
+            ax.stairs(h[side], h["edges"], label=f"{side} ({sum(h[side]):,})", color=color, fill=True, alpha=0.5)
         if label.startswith("length"):
-            values = [v for v in k + r if v > 0] or [1.0]
-            bins = np.logspace(0, np.log10(max(values)) + 0.1, 30)
             ax.set_xscale("log")
-        ax.hist([k, r], bins=bins, label=[f"kept ({len(k)})", f"removed ({len(r)})"], color=["#2e7d32", "#c62828"], alpha=0.8)
         ax.set_title(label)
         ax.set_ylabel("documents")
         ax.legend()
@@ -158,15 +176,29 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
         + _table(["stage", "seconds"], [[k, v] for k, v in summary.get("timings_s", {}).items()], {1})
     )
     clusters = near_dup_clusters(run)
-    dup_html = _table(["kind", "kept", "removed"], [[c["kind"], c["kept"], ", ".join(c["removed"])] for c in clusters]) if clusters else "<p>no duplicates found</p>"
-    q_rows = [json.loads(line) for line in (run / "quarantine.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()] if (run / "quarantine.jsonl").is_file() else []
-    q_html = _table(["path", "reason", "detail", "sha256"], [[r["path"], r["reason"], r["detail"], (r["sha256"] or "")[:12]] for r in q_rows]) if q_rows else "<p>nothing quarantined</p>"
-    inputs = manifest.get("inputs", [])
+    shown, note = _first_rows(clusters)
+    dup_html = _table(["kind", "kept", "removed"], [[c["kind"], c["kept"], ", ".join(c["removed"])] for c in shown]) + note if clusters else "<p>no duplicates found</p>"
+    q_rows, q_total = [], 0
+    if (run / "quarantine.jsonl").is_file():
+        with open(run / "quarantine.jsonl", encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    q_total += 1
+                    if len(q_rows) < MAX_ROWS:
+                        q_rows.append(json.loads(line))
+    q_html = (
+        _table(["path", "reason", "detail", "sha256"], [[r["path"], r["reason"], r["detail"], (r["sha256"] or "")[:12]] for r in q_rows])
+        + _first_rows(q_rows, q_total)[1]
+        if q_rows
+        else "<p>nothing quarantined</p>"
+    )
+    inputs, inputs_note = _first_rows(manifest.get("inputs", []), len(manifest.get("inputs", [])))
     manifest_html = (
         "<h3>versions</h3>"
         + _table(["package", "version"], [[k, v] for k, v in manifest.get("versions", {}).items()])
-        + f"<h3>inputs ({len(inputs)})</h3>"
+        + f"<h3>inputs ({len(manifest.get('inputs', [])):,})</h3>"
         + _table(["id", "bytes", "sha256"], [[i["id"], i["bytes"], i["sha256"][:16]] for i in inputs], {1})
+        + inputs_note
         + "<h3>config</h3><pre>"
         + html.escape(json.dumps(manifest.get("config", {}), ensure_ascii=False, indent=2))
         + "</pre>"

@@ -6,8 +6,12 @@ Rendering lives elsewhere (``corpus.console`` for the terminal, ``corpus.report`
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import tempfile
 import unicodedata
+from array import array
 from collections import defaultdict
 from pathlib import Path
 
@@ -79,36 +83,71 @@ def doc_signals(rec: dict) -> dict[str, float]:
     return out
 
 
-def collect_signals(run: Path) -> tuple[list[dict], list[dict]]:
-    """Signals of the kept documents and of the removed documents (line blocks excluded)."""
-    kept = [doc_signals(r) for r in read_jsonl_gz(run / "docs")]
-    removed = []
+def _document_records(run: Path, side: str):
+    """The kept records (``docs/``) or the removed documents (``removed/*/``, line blocks excluded)."""
+    if side == "kept":
+        yield from read_jsonl_gz(run / "docs")
+        return
     if (run / "removed").is_dir():
         for step_dir in sorted(p for p in (run / "removed").iterdir() if p.is_dir()):
-            removed += [doc_signals(r) for r in read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {})]
-    return kept, removed
+            yield from (r for r in read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {}))
 
 
 def signal_histograms(run: Path, bins: int = 20) -> dict:
-    """Histograms of each signal for kept and removed documents, on shared bin edges."""
-    kept, removed = collect_signals(run)
-    out = {}
-    for label in SIGNALS:
-        k = [s[label] for s in kept if label in s]
-        r = [s[label] for s in removed if label in s]
-        values = k + r
-        if not values:
-            continue
-        if label.startswith("length"):
-            edges = np.logspace(0, np.log10(max(max(values), 10)) + 0.01, bins + 1)
-        else:
-            edges = np.linspace(min(values), max(values) + 1e-9, bins + 1)
-        out[label] = {
-            "edges": [round(float(e), 4) for e in edges],
-            "kept": np.histogram(k, edges)[0].tolist(),
-            "removed": np.histogram(r, edges)[0].tolist(),
-        }
+    """Histograms of each signal for kept and removed documents, on shared bin edges.
+
+    Streaming: one pass computes the signals into a temporary file of float64 rows and their
+    running minima/maxima (the bin edges); the rows are then binned back in chunks. Memory stays
+    flat however many documents the run has; the counts equal binning all values at once.
+    """
+    labels = list(SIGNALS)
+    lo = dict.fromkeys(labels, math.inf)
+    hi = dict.fromkeys(labels, -math.inf)
+    with tempfile.TemporaryDirectory(prefix="kinyu-histograms-") as tmp:
+        files = {side: Path(tmp) / f"{side}.f64" for side in ("kept", "removed")}
+        for side, path in files.items():
+            with open(path, "wb") as f:
+                rows = array("d")
+                for rec in _document_records(run, side):
+                    signals = doc_signals(rec)
+                    for label in labels:
+                        v = signals.get(label, math.nan)
+                        rows.append(v)
+                        if label in signals:
+                            lo[label], hi[label] = min(lo[label], v), max(hi[label], v)
+                    if len(rows) >= _CHUNK_VALUES:
+                        rows.tofile(f)
+                        rows = array("d")
+                rows.tofile(f)
+        out = {}
+        for i, label in enumerate(labels):
+            if lo[label] == math.inf:
+                continue
+            if label.startswith("length"):
+                edges = np.logspace(0, np.log10(max(hi[label], 10)) + 0.01, bins + 1)
+            else:
+                edges = np.linspace(lo[label], hi[label] + 1e-9, bins + 1)
+            counts = {}
+            for side, path in files.items():
+                total = np.zeros(bins, dtype=np.int64)
+                for rows in _row_chunks(path, len(labels)):
+                    column = rows[:, i]
+                    total += np.histogram(column[~np.isnan(column)], edges)[0]
+                counts[side] = total.tolist()
+            out[label] = {"edges": [round(float(e), 4) for e in edges], "kept": counts["kept"], "removed": counts["removed"]}
     return out
+
+
+_CHUNK_VALUES = 1 << 16
+
+
+def _row_chunks(path: Path, width: int):
+    with open(path, "rb") as f:
+        while True:
+            values = np.fromfile(f, dtype=np.float64, count=_CHUNK_VALUES * width)
+            if not values.size:
+                return
+            yield values.reshape(-1, width)
 
 
 def load_summary(run: Path) -> dict:
@@ -182,35 +221,55 @@ def kept_ids(run: Path) -> set[str]:
     return {rec["id"] for rec in read_jsonl_gz(run / "docs")}
 
 
-def removed_reasons(run: Path) -> dict[str, str]:
+def removed_reasons(run: Path, only: set[str] | None = None) -> dict[str, str]:
+    """Document id -> ``"<removed step>:<reason>"`` or ``"quarantine:<reason>"`` (``only``: just those ids)."""
     out = {}
     removed = run / "removed"
     for step_dir in sorted(p for p in removed.iterdir() if p.is_dir()) if removed.is_dir() else []:
         for rec in read_jsonl_gz(step_dir):
             if "parent_id" in rec.get("metadata", {}):
                 continue  # a removed line block, not a document
-            out[rec["id"]] = f"{step_dir.name}:{rec.get('metadata', {}).get('filter_reason', '?')}"
+            if only is None or rec["id"] in only:
+                out[rec["id"]] = f"{step_dir.name}:{rec.get('metadata', {}).get('filter_reason', '?')}"
     q = run / "quarantine.jsonl"
     if q.is_file():
-        for line in q.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                out[row["id"]] = f"quarantine:{row['reason']}"
+        with open(q, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    row = json.loads(line)
+                    if only is None or row["id"] in only:
+                        out[row["id"]] = f"quarantine:{row['reason']}"
     return out
 
 
+def _id_hash(doc_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _kept_id_hashes(run: Path) -> np.ndarray:
+    """Sorted 64-bit hashes of the kept ids: 8 bytes per document instead of a set of strings."""
+    return np.unique(np.fromiter((_id_hash(rec["id"]) for rec in read_jsonl_gz(run / "docs")), dtype=np.uint64))
+
+
+def _kept_ids_with_hashes(run: Path, hashes: np.ndarray) -> list[str]:
+    wanted = set(hashes.tolist())
+    return sorted(rec["id"] for rec in read_jsonl_gz(run / "docs") if _id_hash(rec["id"]) in wanted)
+
+
 def compare_runs(a: Path, b: Path) -> dict:
-    """Which documents one run kept and the other removed, with the other run's reason."""
-    kept_a, kept_b = kept_ids(a), kept_ids(b)
-    why_a, why_b = removed_reasons(a), removed_reasons(b)
-    only_a = sorted(kept_a - kept_b)
-    only_b = sorted(kept_b - kept_a)
+    """Which documents one run kept and the other removed, with the other run's reason.
+
+    Scales to big runs: the kept sets are compared as sorted 64-bit id hashes (8 bytes per
+    document); only the differing documents are then looked up by id, in streaming passes.
+    """
+    kept_a, kept_b = _kept_id_hashes(a), _kept_id_hashes(b)
+    only_a = _kept_ids_with_hashes(a, np.setdiff1d(kept_a, kept_b, assume_unique=True))
+    only_b = _kept_ids_with_hashes(b, np.setdiff1d(kept_b, kept_a, assume_unique=True))
+    why_b, why_a = removed_reasons(b, set(only_a)), removed_reasons(a, set(only_b))
     return {
         "kept_only_in_a": [{"id": i, "reason_in_b": why_b.get(i, "absent")} for i in only_a],
         "kept_only_in_b": [{"id": i, "reason_in_a": why_a.get(i, "absent")} for i in only_b],
-        "kept_in_both": len(kept_a & kept_b),
+        "kept_in_both": len(kept_a) - len(only_a),
         "a": str(a),
         "b": str(b),
     }
-
-

@@ -151,9 +151,17 @@ def run_report(args) -> int:
 
 
 def dedup_check_parser(prog: str):
-    p = config_parser(prog, "Near-duplicate clusters among a run's kept documents (datasketch LSH, in memory).")
+    p = config_parser(
+        prog,
+        "Near-duplicate clusters among a run's kept documents (datasketch LSH, in memory: about 140 bytes per "
+        "character checked; use --sample on big runs).",
+    )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--threshold", type=float, default=0.8, help="Jaccard threshold on character 7-grams")
+    p.add_argument(
+        "--sample", type=int, default=None, metavar="N",
+        help="check only N documents (the same N on every machine, picked by id hash, read in one streaming pass)",
+    )
     return p
 
 
@@ -161,7 +169,7 @@ def run_dedup_check(args) -> int:
     from corpus.dedup import dedup_check_folder, print_clusters
 
     run = _run_dir(args.run_dir)
-    clusters = dedup_check_folder(run / "docs", threshold=args.threshold)
+    clusters = dedup_check_folder(run / "docs", threshold=args.threshold, sample=args.sample)
     print_clusters(clusters)
     if not clusters:
         print(f"no near-duplicate clusters at Jaccard >= {args.threshold} among the kept documents")
