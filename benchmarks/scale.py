@@ -7,14 +7,15 @@ Builds corpora of each size from real text of ``../shared/data/real`` (chABSA se
 exact duplicates, near-duplicates (character 5-gram Jaccard 0.80-0.90), junk (tables,
 navigation, English), HTML and text files, and a few real PDFs/HTML. Each corpus goes through
 the default build, one stage per child process, so that each stage's peak RSS is its own: the
-largest resident set of any process of the stage (``os.wait4`` of the stage's process, which
-includes its waited-for workers). Printed per size and stage: wall time, docs/s and chars/s (of
-the corpus input), peak RSS, bytes written; then per stage the growth exponent of time and of
+largest resident set of any process of the stage, workers included (sampled every 50 ms with
+psutil). Printed per size and stage: wall time, CPU time of all its processes (what the stage
+costs on a dedicated core; wall time on a shared machine also measures the others), docs/s and
+chars/s (of the corpus input, by wall time), peak RSS, bytes written; then per stage the growth exponent of time and of
 peak RSS between the smallest and largest size (log-log slope), dedup recall and false merges
 on the planted pairs, and an extrapolation to 370M tokens. The commands users run after a build
 (``corpus report``, ``corpus stats --compare``, ``corpus dedup-check`` with and without
 ``--sample``) are measured as whole commands (their times include interpreter start-up; the
-build stages' wall and CPU times do not).
+build stages' times exclude the stage process's start-up but include its workers').
 
 Generated files go to a temporary folder (``--keep DIR`` to keep them), never into the repo.
 The tokenizer is trained on a bounded sample (``tokenize.tokenizer_sample_chars``); here
@@ -42,6 +43,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import psutil  # noqa: E402
 import yaml  # noqa: E402
 
 from corpus.config import CorpusConfig  # noqa: E402
@@ -197,17 +199,39 @@ def generate(root: Path, n_docs: int, pool: list[str], real: Path, seed: int = 0
 
 
 def run_measured(cmd: list[str], log) -> tuple[float, float, int, str]:
-    """Run ``cmd``; (wall seconds, CPU seconds of it and its workers, peak RSS in bytes of its
-    largest process, stdout)."""
+    """Run ``cmd``; (wall seconds, CPU seconds of its process tree, peak RSS in bytes of the
+    largest process of the tree, stdout).
+
+    The tree is sampled every 50 ms with psutil: datatrove's local executor starts its workers
+    through a forkserver, so they are not children that ``wait4``/``RUSAGE_CHILDREN`` would see.
+    CPU is each process's last sampled user+system time (the last <50 ms of a process is missed).
+    """
+    out = tempfile.TemporaryFile()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=log, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    root = psutil.Process(proc.pid)
+    peak_rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        for p in tree:
+            try:
+                with p.oneshot():
+                    rss, times = p.memory_info().rss, p.cpu_times()
+            except psutil.Error:
+                continue
+            peak_rss[p.pid] = max(peak_rss.get(p.pid, 0), rss)
+            cpu[p.pid] = times.user + times.system
+        time.sleep(0.05)
+    proc.wait()
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}); see the log")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out
+    out.seek(0)
+    return wall, sum(cpu.values()), max(peak_rss.values(), default=0), out.read().decode()
 
 
 def folder_bytes(path: Path) -> int:
@@ -220,16 +244,15 @@ def run_stage(run: str, name: str) -> None:
 
     cfg = from_dict(CorpusConfig, yaml.safe_load((Path(run) / "config.yaml").read_text(encoding="utf-8")))
 
-    def cpu() -> float:  # this process and its finished workers, without the interpreter's start-up
-        return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
-
-    t0, c0 = time.perf_counter(), cpu()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    start_cpu = usage.ru_utime + usage.ru_stime  # the interpreter's start-up and imports, not the stage
+    t0 = time.perf_counter()
     if name == "finalize":
         finalize_run(cfg)
     else:
         stage = next(s for s in build_stages(cfg) if s.name == name)
         make_executor(cfg, stage, Path(run)).run()
-    print(json.dumps({"wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
+    print(json.dumps({"wall": time.perf_counter() - t0, "start_cpu": start_cpu}))
 
 
 def build_measured(truth: dict, run: Path, args, log) -> list[dict]:
@@ -245,9 +268,9 @@ def build_measured(truth: dict, run: Path, args, log) -> list[dict]:
     rows = []
     for stage in [s.name for s in build_stages(cfg)]:
         before = folder_bytes(run)
-        _, _, rss, out = run_measured([sys.executable, __file__, "_stage", str(run), stage], log)
+        _, tree_cpu, rss, out = run_measured([sys.executable, __file__, "_stage", str(run), stage], log)
         measured = json.loads(out.strip().splitlines()[-1])
-        wall, cpu = measured["wall"], measured["cpu"]
+        wall, cpu = measured["wall"], tree_cpu - measured["start_cpu"]
         rows.append({"stage": stage, "wall": wall, "cpu": cpu, "rss": rss, "bytes": folder_bytes(run) - before})
     return rows
 
