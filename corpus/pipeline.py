@@ -205,6 +205,9 @@ def build_stages(cfg: CorpusConfig) -> list[Stage]:
     return stages
 
 
+TOKENIZE_BATCH_DOCS = 256
+
+
 class _LazyDocumentTokenizer(DocumentTokenizer):
     """datatrove's DocumentTokenizer whose EOS token is resolved when it runs: the tokenizer file
     may be trained by an earlier stage of the same build."""
@@ -217,6 +220,9 @@ class _LazyDocumentTokenizer(DocumentTokenizer):
             seed=seed,
             shuffle_documents=shuffle,
             max_tokens_per_file=max_tokens_per_file,
+            # datatrove's default, 10,000 documents per encode_batch, held every text and encoding
+            # of a task at once: peak memory grew with the corpus (benchmarks/scale.py)
+            batch_size=TOKENIZE_BATCH_DOCS,
         )
 
     def run(self, data, rank: int = 0, world_size: int = 1):
