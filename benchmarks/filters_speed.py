@@ -35,7 +35,7 @@ from corpus.japanese import tagger
 
 
 def load_texts(max_chars: int) -> tuple[list[str], str]:
-    from corpus.filters.realdata import chabsa_documents, edinet_sections, shared_real_dir
+    from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir
 
     real = shared_real_dir()
     texts: list[str] = []

@@ -18,7 +18,7 @@ import numpy as np
 from datatrove.data import Document
 
 from corpus.filters import JapaneseLineCleaner, QualityConfig
-from corpus.filters.realdata import chabsa_documents, edinet_sections, shared_real_dir, wikipedia_documents
+from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir, wikipedia_documents
 from corpus.filters.steps import RE_BOILERPLATE_PHRASES, finance_score, repetition_signals
 
 KEYS = (

@@ -13,7 +13,7 @@ from datatrove.data import Document
 from datatrove.executor import LocalPipelineExecutor
 
 from corpus.filters import JapaneseLineCleaner, QualityConfig, quality_steps
-from corpus.filters.realdata import chabsa_documents, edinet_sections, shared_real_dir
+from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir
 
 
 def _need(path: Path) -> Path:

@@ -21,15 +21,17 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from corpus.filters.annotate import JapaneseAnnotator, quality_signals
-from corpus.filters.config import (
+from corpus.filters.thresholds import (
     BoilerplateConfig,
     DomainConfig,
     FunctionWordConfig,
     LengthConfig,
+    LineStartConfig,
     MojibakeConfig,
     NounRunConfig,
     PredicateEndConfig,
     RepetitionConfig,
+    ResidueConfig,
     ScriptConfig,
     SymbolDigitConfig,
 )
@@ -37,8 +39,8 @@ from corpus.filters.line_clean import JapaneseLineCleaner
 
 __all__ = [
     "JapaneseAnnotator", "JapaneseLineCleaner", "MojibakeFilter", "JapaneseScriptFilter",
-    "LengthFilter", "SymbolDigitFilter", "FunctionWordFilter", "PredicateEndFilter",
-    "NounRunFilter", "RepetitionFilter", "BoilerplateFilter", "FinanceDomainTagger",
+    "LengthFilter", "ResidueFilter", "SymbolDigitFilter", "FunctionWordFilter", "PredicateEndFilter",
+    "LineStartFilter", "NounRunFilter", "RepetitionFilter", "BoilerplateFilter", "FinanceDomainTagger",
 ]  # fmt: skip
 
 
@@ -87,12 +89,13 @@ class MojibakeFilter(QualityFilter):
 
 class JapaneseScriptFilter(QualityFilter):
     """Drops non-Japanese pages: too few hiragana/katakana/kanji among the characters (English
-    pages, XBRL/code dumps), or too little hiragana (Chinese text, kanji/katakana keyword lists,
-    tables). Japanese prose, even kanji-heavy financial prose, keeps its particles in hiragana."""
+    pages, XBRL/code dumps), or too little hiragana among the characters that are not digits or
+    symbols (Chinese text, kanji/katakana keyword lists, tables). Japanese prose, even kanji- and
+    number-heavy results prose, keeps its particles in hiragana between the figures."""
 
     name = "🇯🇵 Japanese script"
     config_class = ScriptConfig
-    signal_keys = ("japanese_ratio", "hiragana_ratio")
+    signal_keys = ("japanese_ratio", "hiragana_text_ratio")
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         q = self.signals(doc)
@@ -100,7 +103,7 @@ class JapaneseScriptFilter(QualityFilter):
             return True  # nothing left after line cleaning: the length filter's call (too_short)
         if q["japanese_ratio"] < self.config.min_japanese_ratio:
             return False, "not_japanese"
-        if q["hiragana_ratio"] < self.config.min_hiragana_ratio:
+        if q["hiragana_text_ratio"] < self.config.min_hiragana_ratio:
             return False, "low_hiragana"
         return True
 
@@ -121,6 +124,37 @@ class LengthFilter(QualityFilter):
             return False, "too_few_sentences"
         if self.config.max_chars is not None and q["chars"] > self.config.max_chars:
             return False, "too_long"
+        return True
+
+
+class ResidueFilter(QualityFilter):
+    """Drops what is left of tables, forms and templates after line cleaning: documents that the
+    line cleaner took almost all of (a financial statement or a cover page leaves its captions and
+    stock phrases, 「前事業年度(自…至…)」「該当事項はありません。」), and documents left with
+    nothing but table rows (a cross-shareholding table keeps its rows of stock, number and
+    rationale). They read as text but are no document. Does nothing when the line cleaner did
+    not run (no ``removed_chars`` signal)."""
+
+    name = "🧹 Line-cleaning residue"
+    config_class = ResidueConfig
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        q = self.signals(doc)
+        removed = q.get("removed_chars")
+        if removed is None:
+            return True
+        share = _r(removed / max(removed + q["chars"], 1))
+        q["removed_share"] = share
+        self.stat_update("removed_share", value=share, unit="doc")
+        if share > self.config.max_removed_share:
+            return False, "mostly_removed"
+        if "|" in doc.text:
+            lines = [line for line in doc.text.split("\n") if line.strip()]
+            in_rows = sum(len(line) for line in lines if line.count("|") >= 2)
+            table_share = _r(in_rows / max(sum(map(len, lines)), 1))
+            q["table_share"] = table_share
+            if table_share > self.config.max_table_share:
+                return False, "only_table_rows"
         return True
 
 
@@ -170,6 +204,22 @@ class PredicateEndFilter(QualityFilter):
         q = self.signals(doc)
         if q["predicate_end_share"] < self.config.min_predicate_end_share:
             return False, "few_predicate_endings"
+        return True
+
+
+class LineStartFilter(QualityFilter):
+    """Drops text whose lines begin mid-sentence, with a particle or an auxiliary: the columns of
+    a page read in the wrong order (a vertical PDF extracted without vertical detection) splice
+    pieces of different sentences into lines that look like prose one by one."""
+
+    name = "🧩 Line starts"
+    config_class = LineStartConfig
+    signal_keys = ("particle_start_share",)
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        q = self.signals(doc)
+        if q["lines"] >= self.config.min_lines and q["particle_start_share"] > self.config.max_particle_start_share:
+            return False, "broken_lines"
         return True
 
 
@@ -273,8 +323,9 @@ class RepetitionFilter(QualityFilter):
             return False, "dup_paragraphs"
         if rep["dup_para_char_frac"] > c.max_dup_para_char_frac:
             return False, "dup_paragraph_chars"
+        long_enough = len("".join(doc.text.split())) >= c.top_ngram_min_chars
         for n, limit in zip(c.top_ngram_sizes, c.max_top_ngram_frac):
-            if rep[f"top_{n}gram_frac"] > limit:
+            if long_enough and rep[f"top_{n}gram_frac"] > limit:
                 return False, f"top_{n}gram"
         for n, limit in zip(c.dup_ngram_sizes, c.max_dup_ngram_frac):
             if rep[f"dup_{n}gram_char_frac"] > limit:
