@@ -29,10 +29,11 @@ RE_TOC = re.compile(
 )
 # a table cell that is a number, with sign and unit: 「△1,234」「12.3%」「100株」「-」
 RE_NUMERIC_CELL = re.compile(r"^(?:[△▲+\-−]?[\d,.]+(?:%|円|千円|百万円|億円|株|千株|人|件|倍|年|月|日|期|点)?|[-―])$")
-# Template placeholders: a long run of dots or 「・」 in the middle of a line (the EDINET sample
-# instances write 「当社は、.......................。」); a dot leader ending in a page number is a
-# TOC line instead. Ten: an ellipsis 「……」 is six dots after NFKC.
-RE_PLACEHOLDER = re.compile(r"[.・･…‥]{10,}")
+# Template placeholders: a long run of dots or 「・」 that ends the line or a table cell (the EDINET
+# sample instances write 「当社は、.......................。」 and 「(注)3.........」). Text after the run
+# makes it a leader instead: a glossary in chABSA writes 「VD..........ディテクタ(Voltage
+# Ditector)。」, a TOC 「事業の状況 ........ 12」. Ten: an ellipsis 「……」 is six dots after NFKC.
+RE_PLACEHOLDER = re.compile(r"[.・･…‥]{10,}[\s。、)」]*(?:\||$)")
 _PLACEHOLDER_KEYS = ("..........", "・・・・・・・・・・", "･･････････", "…………", "‥‥‥‥")
 # Layout residue of PDFs: furigana printed beside a kanji (「じよくそう」「くう」「ふん」), item
 # markers or page numbers left alone on a line (「(III)」「(3)」「(」「12」) and single characters

@@ -88,20 +88,20 @@ class MojibakeFilter(QualityFilter):
 
 
 class JapaneseScriptFilter(QualityFilter):
-    """Drops non-Japanese pages: too few hiragana/katakana/kanji among the characters (English
-    pages, XBRL/code dumps), or too little hiragana among the characters that are not digits or
-    symbols (Chinese text, kanji/katakana keyword lists, tables). Japanese prose, even kanji- and
+    """Drops non-Japanese pages: too few hiragana/katakana/kanji (English pages, XBRL/code
+    dumps), or too little hiragana (Chinese text, kanji/katakana keyword lists, tables), both
+    counted among the characters that are not digits or symbols. Japanese prose, even kanji- and
     number-heavy results prose, keeps its particles in hiragana between the figures."""
 
     name = "🇯🇵 Japanese script"
     config_class = ScriptConfig
-    signal_keys = ("japanese_ratio", "hiragana_text_ratio")
+    signal_keys = ("japanese_text_ratio", "hiragana_text_ratio")
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         q = self.signals(doc)
         if q["chars"] == 0:
             return True  # nothing left after line cleaning: the length filter's call (too_short)
-        if q["japanese_ratio"] < self.config.min_japanese_ratio:
+        if q["japanese_text_ratio"] < self.config.min_japanese_ratio:
             return False, "not_japanese"
         if q["hiragana_text_ratio"] < self.config.min_hiragana_ratio:
             return False, "low_hiragana"
@@ -224,17 +224,18 @@ class LineStartFilter(QualityFilter):
 
 
 class NounRunFilter(QualityFilter):
-    """Drops documents with a very long run of tokens without any predicate or sentence end:
-    number dumps, issuer lists, keyword walls. Noun-heavy prose breaks its runs with 。 and
-    verbs every few dozen tokens, so the threshold is far above prose."""
+    """Drops documents with a very long run of tokens without any predicate or sentence end —
+    number dumps, issuer lists, keyword walls — when such runs make up much of the document.
+    Noun-heavy prose breaks its runs with 。 and verbs every few dozen tokens, so the length
+    threshold is far above prose; a long statute with one appendix list stays."""
 
     name = "🧱 Noun runs"
     config_class = NounRunConfig
-    signal_keys = ("max_noun_run",)
+    signal_keys = ("max_noun_run", "list_run_share")
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         q = self.signals(doc)
-        if q["max_noun_run"] > self.config.max_noun_run:
+        if q["max_noun_run"] > self.config.max_noun_run and q["list_run_share"] > self.config.max_list_run_share:
             return False, "long_noun_run"
         return True
 

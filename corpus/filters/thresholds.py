@@ -31,17 +31,22 @@ class ScriptConfig:
     """Non-Japanese pages: too few Japanese characters, or too little hiragana."""
 
     enabled: bool = field(default=True, metadata=_help("run the Japanese-script filter"))
-    # Share of non-space characters that are hiragana/katakana/kanji. chABSA min 0.71 / median
-    # 0.84; EDINET sections 0.81-0.92; EDINET cover pages before cleaning (XBRL ids leaking into
-    # the text) 0.01; an English page ~0. 0.5 leaves room for number-heavy results prose.
+    # Share of hiragana/katakana/kanji among the characters that are not digits or symbols
+    # (japanese_text_ratio), so that figures do not count against results prose (「売上高1,234億円
+    # (前期比5.6%増)」 is 0.41 Japanese among all its characters). chABSA min 0.82 / median 0.93
+    # (all characters: 0.71 / 0.84); EDINET sections median 0.94; Wikipedia min 0.85; MHLW 告示 and
+    # fee schedules 0.92-0.97; EDINET cover pages before cleaning (XBRL ids leaking into the text)
+    # and English pages ~0. 0.5.
     min_japanese_ratio: float = field(
-        default=0.5, metadata=_help("drop below this share of hiragana/katakana/kanji")
+        default=0.5, metadata=_help("drop below this share of hiragana/katakana/kanji among non-digit, non-symbol characters")
     )
     # Share of hiragana among the characters that are not digits or symbols (hiragana_text_ratio):
     # Japanese prose writes its particles and verb endings in hiragana, however many figures sit
-    # between them — 「営業収益は1,528億71百万円(前年同期比14.1%増)、営業費用が…」 has 0.11 hiragana
-    # among all its characters but 0.16 among its words. chABSA min 0.24 / median 0.35; EDINET
-    # 0.30-0.40; Wikipedia min 0.25. Chinese text, kanji or katakana keyword lists and tables ~0.
+    # between them: the JPX FY2023 results sentence 「…営業収益は1,528億71百万円(前年同期比14.1%増)、
+    # 営業費用が715億54百万円…となりました。」 has 0.13 hiragana among all its characters, 0.21 among
+    # its words. chABSA min 0.249 / median 0.338 (all
+    # characters: 0.207 / 0.307); EDINET sections median 0.345; Wikipedia min 0.245; MHLW 告示
+    # and fee schedules 0.28-0.38. Chinese text, kanji or katakana keyword lists and tables ~0.
     # 0.1.
     min_hiragana_ratio: float = field(
         default=0.1, metadata=_help("drop below this share of hiragana among non-digit, non-symbol characters")
@@ -137,9 +142,10 @@ class PredicateEndConfig:
     enabled: bool = field(default=True, metadata=_help("run the predicate-ending filter"))
     # Share of sentence units (split at 。!? and line ends; headings count, a run of nominal
     # bullet lines is one unit) that end as sentences: in 。!? whatever the last word (体言止め,
-    # statutes' 「…であること。」), or in a predicate at a line end. chABSA min ?? ; EDINET ??;
-    # Wikipedia min ??; MHLW 告示 0.52-0.69 (0.09-0.26 when only predicate endings counted, which
-    # dropped them whole); menus, lists of headings and tables ~0. 0.2.
+    # statutes' 「…であること。」), or in a predicate at a line end. chABSA min 0.76 / median 1.0;
+    # EDINET sections median 0.75; Wikipedia 1.0; MHLW 告示 whole 0.51-0.59 and 4k chunks up to
+    # 0.69 (0.09-0.26 when only predicate endings counted, which dropped them whole); fee
+    # schedules 0.41-0.72; menus, lists of headings and tables ~0. 0.2.
     min_predicate_end_share: float = field(
         default=0.2, metadata=_help("drop below this share of sentences ending in a predicate")
     )
@@ -152,9 +158,9 @@ class LineStartConfig:
 
     enabled: bool = field(default=True, metadata=_help("run the line-start filter"))
     # Share of lines whose first token is a particle or an auxiliary (「の規定に基づき」「を除く」).
-    # The MHLW 告示 without vertical detection: 0.28; the same 告示 read in order, the fee
-    # schedules (hard-wrapped PDF lines) and every EDINET/chABSA document of the labelled set
-    # at most 0.07 (benchmarks/filters_thresholds.py: chABSA ??, EDINET ??). 0.15.
+    # The MHLW 告示 without vertical detection: 0.28. Read in order, the whole 告示 0.03-0.08,
+    # the fee schedules (hard-wrapped PDF lines) at most 0.065; chABSA max 0.091, EDINET
+    # sections 0.009, Wikipedia 0.05. 0.15.
     max_particle_start_share: float = field(
         default=0.15, metadata=_help("drop above this share of lines starting with a particle or auxiliary")
     )
@@ -174,6 +180,13 @@ class NounRunConfig:
     # thousands. 400.
     max_noun_run: int = field(
         default=400, metadata=_help("drop above this many tokens in a row without predicate or sentence end")
+    )
+    # ... and more than this share of all tokens inside runs longer than 200 tokens (lists and
+    # tables, corpus.filters.analysis.LIST_RUN_TOKENS): a whole MHLW 告示 (100k characters) has
+    # one appendix list of 693-707 tokens, 0.014-0.018 of its tokens, and is a statute; a
+    # flattened number table or an issuer list is nothing but such runs (1.0). 0.2.
+    max_list_run_share: float = field(
+        default=0.2, metadata=_help("... and more than this share of tokens in runs longer than 200 tokens")
     )
 
 
