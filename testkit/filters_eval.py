@@ -171,7 +171,7 @@ def hojichar_chain(for_lines: bool = False):
 
 def hojichar_decision(chain, text: str) -> str | None:
     """None if HojiChar keeps ``text``, else the name of the first filter that rejected it."""
-    from hojichar import Document as HDocument
+    from hojichar import Document as HDocument  # optional, see hojichar_chain
 
     doc = HDocument(text)
     for flt in chain.filters:
