@@ -8,7 +8,10 @@ line) and category: n, accuracy, precision/recall of keep and of drop, for kinyu
 HojiChar's Japanese document filters (testkit.filters_eval.HOJICHAR_CHAIN; optional — without
 hojichar installed only kinyu is printed), then every error with its reason.
 
-    python benchmarks/filters_accuracy.py [--errors kinyu|hojichar|both|none]
+    python benchmarks/filters_accuracy.py [--errors kinyu|hojichar|both|none] [--set main|heldout]
+
+``--set heldout``: tests/data/filters_eval/heldout.jsonl, labelled the same way after the filters
+had been tuned on the main set, to see how much of the main set's figure is tuning.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import argparse
 import time
 
 from testkit.filters_eval import (
+    HELDOUT,
     HOJICHAR_CHAIN,
+    SEGMENTS,
     Score,
     hojichar_decisions,
     kinyu_decisions,
@@ -41,10 +46,11 @@ def _cells(s: Score | None) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--errors", choices=("kinyu", "hojichar", "both", "none"), default="kinyu")
+    parser.add_argument("--set", choices=("main", "heldout"), default="main")
     args = parser.parse_args(argv)
     require_shared("real")
     t0 = time.perf_counter()
-    segs = segments()
+    segs = segments(HELDOUT if args.set == "heldout" else SEGMENTS)
     t1 = time.perf_counter()
     ours = kinyu_decisions(segs)
     t2 = time.perf_counter()

@@ -300,7 +300,8 @@ class RepetitionFilter(QualityFilter):
     """Drops repetitive documents, Gopher-style (Rae et al. 2021) on characters: duplicated lines
     or paragraphs (scraped menus, repeated ad copy), one character n-gram dominating, or much
     of the text inside repeated character n-grams. Japanese has no spaces, so n-grams are of
-    characters, not words."""
+    characters, not words. A long document that is otherwise clean prose gets a fixed slack on
+    every threshold: formal text repeats its set phrases and provisions."""
 
     name = "🔁 Repetition"
     config_class = RepetitionConfig
@@ -314,22 +315,32 @@ class RepetitionFilter(QualityFilter):
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         c = self.config
         rep = repetition_signals(doc.text, c.top_ngram_sizes, c.dup_ngram_sizes)
-        doc.metadata.setdefault("quality", {}).update(rep)
+        quality = doc.metadata.setdefault("quality", {})
+        quality.update(rep)
         self.stat_update("dup_line_frac", value=rep["dup_line_frac"], unit="doc")
-        if rep["dup_line_frac"] > c.max_dup_line_frac:
+        # A long document that is otherwise clean prose may repeat more: statutes restate their
+        # provisions for each ward type or series (several signals together, not one threshold).
+        q = quality_signals(doc)
+        slack = c.long_clean_slack if (
+            q["chars"] >= c.long_clean_min_chars
+            and q["predicate_end_share"] >= c.long_clean_min_predicate_end_share
+            and q["function_word_ratio"] >= c.long_clean_min_function_word_ratio
+        ) else 0.0  # fmt: skip
+        quality["repetition_slack"] = slack
+        if rep["dup_line_frac"] > c.max_dup_line_frac + slack:
             return False, "dup_lines"
-        if rep["dup_line_char_frac"] > c.max_dup_line_char_frac:
+        if rep["dup_line_char_frac"] > c.max_dup_line_char_frac + slack:
             return False, "dup_line_chars"
-        if rep["dup_para_frac"] > c.max_dup_para_frac:
+        if rep["dup_para_frac"] > c.max_dup_para_frac + slack:
             return False, "dup_paragraphs"
-        if rep["dup_para_char_frac"] > c.max_dup_para_char_frac:
+        if rep["dup_para_char_frac"] > c.max_dup_para_char_frac + slack:
             return False, "dup_paragraph_chars"
         long_enough = len("".join(doc.text.split())) >= c.top_ngram_min_chars
         for n, limit in zip(c.top_ngram_sizes, c.max_top_ngram_frac):
-            if long_enough and rep[f"top_{n}gram_frac"] > limit:
+            if long_enough and rep[f"top_{n}gram_frac"] > limit + slack:
                 return False, f"top_{n}gram"
         for n, limit in zip(c.dup_ngram_sizes, c.max_dup_ngram_frac):
-            if rep[f"dup_{n}gram_char_frac"] > limit:
+            if rep[f"dup_{n}gram_char_frac"] > limit + slack:
                 return False, f"dup_{n}gram"
         return True
 
