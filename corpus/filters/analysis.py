@@ -321,10 +321,11 @@ def signals(analysis: TextAnalysis) -> dict:
     chars = sum(c.values()) - c["space"] - c["newline"]
     div = chars or 1
     words_chars = max(chars - c["digit"] - c["symbol"], 1)  # the characters that are not figures
+    lines = int(np.count_nonzero(analysis.ntok))
     t = token_counts(analysis)
     analysis.cached_signals = {
         "chars": chars,
-        "lines": int(np.count_nonzero(analysis.ntok)),
+        "lines": lines,
         "sentences": t["sentences"],
         "complete_sentences": t["complete_sentences"],
         "japanese_ratio": _r((c["hira"] + c["kata"] + c["kanji"]) / div),
@@ -341,6 +342,6 @@ def signals(analysis: TextAnalysis) -> dict:
         "predicate_end_share": _r(t["complete_sentences"] / t["sentences"]) if t["sentences"] else 0.0,
         "max_noun_run": t["max_run"],
         "list_run_share": _r(t["list_run_tokens"] / t["tokens"]) if t["tokens"] else 0.0,
-        "particle_start_share": _r(t["particle_starts"] / lines) if (lines := int(np.count_nonzero(analysis.ntok))) else 0.0,
+        "particle_start_share": _r(t["particle_starts"] / lines) if lines else 0.0,
     }
     return dict(analysis.cached_signals)

@@ -1,8 +1,9 @@
 """Document-level Japanese quality filters (datatrove ``BaseFilter``s).
 
-The morphology filters (script, length, symbol/digit, function words, predicate endings, noun
-runs) read the signals of the document's one MeCab parse (``corpus.filters.analysis``) — they
-never tokenize again. Repetition, mojibake-free decoding and boilerplate are character-level.
+The morphology filters (script, length, line-cleaning residue, symbol/digit, function words,
+predicate endings, line starts, noun runs) read the signals of the document's one MeCab parse
+(``corpus.filters.analysis``) — they never tokenize again. Repetition, mojibake-free decoding
+and boilerplate are character-level.
 Each filter returns ``(False, reason)`` on drop, so datatrove counts ``dropped_<reason>`` and,
 given an ``exclusion_writer``, writes the document with ``metadata["filter_reason"]``. All
 signals go to ``metadata["quality"]`` (plain numbers rounded to 4 decimals), for the stats and
