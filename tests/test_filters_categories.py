@@ -101,6 +101,18 @@ def test_narrative_and_governance_prose_is_kept():
     assert kinyu_document(chunk(text_of(DAIWA_4), "当社グループでは、業務を健全かつ適切に遂行できる", 4500)) is None
 
 
+def test_governance_section_repeating_its_stock_option_notes_is_kept():
+    """SMFG's 第4 section restates the same stock-option conditions for 7 series (0.45 of its
+    lines): the line cleaner keeps one copy of each sentence, the section stays."""
+    text = text_of("edinet-asr-html/S100J1VI-0104010.html")
+    assert kinyu_document(text) is None
+    _, removed = cleaned(text)
+    assert list(removed.values()).count("duplicate_line") >= 5  # distinct sentences, each kept once
+    cfg = QualityConfig()
+    cfg.line_clean.drop_duplicate_lines = False
+    assert kinyu_document(text, cfg) == "dup_lines"
+
+
 def test_full_stop_written_as_period_ends_sentences():
     """Lecture notes writing 「．」 (NFKC ".") were too_few_sentences."""
     text = text_of("pdfjs-ja-pdf/issue16538.pdf")

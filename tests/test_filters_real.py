@@ -54,10 +54,11 @@ def test_chabsa_company_documents_are_kept(chabsa):
     kept, reasons = run_chain(chabsa)
     assert len(chabsa) == 230
     assert len(kept) == len(chabsa), reasons
-    # and they keep their sentences: the line cleaner takes at most 1 line in 1000
+    # and they keep their sentences: the line cleaner takes a copyright line and 7 notes that a
+    # company repeats word for word (kept once), 8 of 6,119 lines
     lines_in = sum(t.count("\n") + 1 for _, t in chabsa)
     removed = sum(d.metadata["quality"]["removed_lines"] for d in kept)
-    assert removed <= lines_in / 1000
+    assert removed <= lines_in / 500
 
 
 @pytest.mark.real_data
@@ -137,7 +138,8 @@ def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
     assert {d["id"] for d in kept} >= {n for n, _ in chabsa[:20]}
     assert all("quality" in d["metadata"] and "finance_score" in d["metadata"]["quality"] for d in kept)
     dropped = {d["id"]: d["metadata"]["filter_reason"] for sub in removed.iterdir() if sub.name != "line_clean" for d in read(sub)}
-    assert dropped["english"] == "not_japanese" and dropped["ads"] == "dup_lines"
+    # the advert repeated 8 times: the line cleaner keeps one copy, too short to be a document
+    assert dropped["english"] == "not_japanese" and dropped["ads"] == "too_short"
     assert dropped["S100ISA8-0000000.html"] == "too_short"
     blocks = read(removed / "line_clean")
     assert blocks and {b["metadata"]["filter_reason"] for b in blocks} >= {"table_residue"}

@@ -198,9 +198,12 @@ class RepetitionConfig:
 
     enabled: bool = field(default=True, metadata=_help("run the repetition filter"))
     # Gopher's defaults: 0.30 of lines / 0.20 of their characters duplicated, same for paragraphs.
-    # chABSA max 0.18 / 0.11; EDINET 第2 sections max 0.004. Two EDINET 第4 sections (SMFG FY2019
-    # and FY2023) repeat the same stock-option notes for 7 series, 0.42-0.45 of their lines, and
-    # are dropped as dup_lines.
+    # Measured after line cleaning, which keeps one copy of every repeated line of 40+ characters
+    # (line_clean.duplicate_line_min_chars): what is left repeated are short lines — menus, ad
+    # lines, captions. chABSA max 0.18 / 0.11 before that dedup; EDINET sections max 0.004, and
+    # the two SMFG 第4 sections that repeat the same stock-option notes for 7 series (0.45-0.52 of
+    # their lines, dropped whole as dup_lines before the dedup) still 0.27-0.30 — their short
+    # per-series captions — which the slack for long, clean documents (below) lets through.
     max_dup_line_frac: float = field(default=0.3, metadata=_help("drop above this share of duplicated lines"))
     max_dup_line_char_frac: float = field(
         default=0.2, metadata=_help("drop above this share of characters in duplicated lines")
@@ -228,8 +231,9 @@ class RepetitionConfig:
     # Characters inside repeated character n-grams, first occurrence excluded (Gopher: word 5-10-
     # grams, 0.15-0.10). Financial prose repeats its set phrases (「当連結会計年度における」,
     # 「前年同期比」): chABSA max 0.385 (n=10) / 0.215 (n=20); EDINET max 0.534 / 0.427 without the
-    # two SMFG sections above. Statutes repeat theirs far more (「別に厚生労働大臣が定める施設基準に
-    # 適合しているものとして地方厚生局長等に届け出た保険医療機関」): the MHLW 告示 (whole, 105-118k
+    # two SMFG sections above (0.53-0.59 / 0.46-0.51 after line dedup). Statutes repeat theirs
+    # far more (「別に厚生労働大臣が定める施設基準に適合しているものとして地方厚生局長等に届け出た
+    # 保険医療機関」): the MHLW 告示 (whole, 105-118k
     # characters) reach 0.72-0.74 / 0.52-0.56. One advert with a varying number, 8 times: 0.85 /
     # 0.80. 0.8 / 0.65.
     dup_ngram_sizes: tuple[int, ...] = field(
@@ -244,8 +248,7 @@ class RepetitionConfig:
     # 10/20-grams and 0.20 of characters in duplicated lines (tests/data/filters_eval/heldout.jsonl,
     # where two of four such chunks were dropped before the slack); their predicate_end_share is
     # 0.63-0.67 and function_word_ratio 0.25-0.28. The 8-line advert (0.85 / 0.80) is short and
-    # gets no slack; SMFG's 第4 sections (0.49-0.52 of lines duplicated) stay dropped. 2000
-    # characters, 0.5, 0.2, +0.1.
+    # gets no slack. 2000 characters, 0.5, 0.2, +0.1.
     long_clean_min_chars: int = field(default=2000, metadata=_help("slack only for documents this long"))
     long_clean_min_predicate_end_share: float = field(
         default=0.5, metadata=_help("... whose predicate_end_share is at least this")
