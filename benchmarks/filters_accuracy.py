@@ -83,10 +83,10 @@ def main(argv=None) -> None:
             continue
         lost = whole_document_losses(segs, decisions)
         print(f"{name}: good-text document categories dropped whole: {len(lost)} {dict((c, dict(r)) for c, r in lost.items())}")
-        both_decide = [c for (u, c) in ks if c != "ALL" and theirs is not None]
         if name == "kinyu" and theirs is not None:
-            worse = [f"{u}/{c}" for (u, c) in ks if c != "ALL" and u != "all" and ks[(u, c)].correct < hs[(u, c)].correct]
-            print(f"kinyu below hojichar in: {worse or 'no category'} (of {len(both_decide)} categories)")
+            categories = [(u, c) for (u, c) in ks if c != "ALL"]
+            worse = [f"{u}/{c}" for (u, c) in categories if ks[(u, c)].correct < hs[(u, c)].correct]
+            print(f"kinyu below hojichar in: {worse or 'no category'} (of {len(categories)} categories)")
     for name, decisions in (("kinyu", ours), ("hojichar", theirs)):
         if decisions is None or args.errors not in (name, "both"):
             continue
