@@ -59,7 +59,7 @@ def test_accuracy_floor_and_no_good_class_dropped_whole(evaluated):
 
 
 def test_better_than_hojichar_overall_and_per_document_category(evaluated):
-    pytest.importorskip("hojichar", reason="HojiChar is an optional bench dependency (kinyu[bench])")
+    pytest.importorskip("hojichar", reason="HojiChar comes with kinyu[test] and kinyu[bench]")
     segs, decisions = evaluated
     theirs = hojichar_decisions(segs)
     ours, base = score(segs, decisions), score(segs, theirs)

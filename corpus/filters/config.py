@@ -11,7 +11,22 @@ from pathlib import Path
 
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
-from corpus.filters import steps as s
+from corpus.filters.steps import (
+    BoilerplateFilter,
+    FinanceDomainTagger,
+    FunctionWordFilter,
+    JapaneseAnnotator,
+    JapaneseLineCleaner,
+    JapaneseScriptFilter,
+    LengthFilter,
+    LineStartFilter,
+    MojibakeFilter,
+    NounRunFilter,
+    PredicateEndFilter,
+    RepetitionFilter,
+    ResidueFilter,
+    SymbolDigitFilter,
+)
 from corpus.filters.line_clean import LineCleanConfig
 from corpus.filters.thresholds import (
     BoilerplateConfig,
@@ -86,22 +101,22 @@ def quality_steps(cfg: QualityConfig, removed_folder: str | Path | None = None) 
             return None
         return JsonlWriter(f"{removed_folder}/{slug}", output_filename="${rank}.jsonl.gz")
 
-    pipeline: list = [s.JapaneseAnnotator()]
+    pipeline: list = [JapaneseAnnotator()]
     if cfg.line_clean.enabled:
-        pipeline.append(s.JapaneseLineCleaner(cfg.line_clean, exclusion_writer=writer("line_clean")))
+        pipeline.append(JapaneseLineCleaner(cfg.line_clean, exclusion_writer=writer("line_clean")))
     filters = [
-        (cfg.mojibake, s.MojibakeFilter, "mojibake"),
-        (cfg.script, s.JapaneseScriptFilter, "script"),
-        (cfg.length, s.LengthFilter, "length"),
-        (cfg.residue, s.ResidueFilter, "residue"),
-        (cfg.symbol_digit, s.SymbolDigitFilter, "symbol_digit"),
-        (cfg.function_words, s.FunctionWordFilter, "function_words"),
-        (cfg.predicate_end, s.PredicateEndFilter, "predicate_end"),
-        (cfg.line_start, s.LineStartFilter, "line_start"),
-        (cfg.noun_run, s.NounRunFilter, "noun_run"),
-        (cfg.repetition, s.RepetitionFilter, "repetition"),
-        (cfg.boilerplate, s.BoilerplateFilter, "boilerplate"),
-        (cfg.domain, s.FinanceDomainTagger, "domain"),
+        (cfg.mojibake, MojibakeFilter, "mojibake"),
+        (cfg.script, JapaneseScriptFilter, "script"),
+        (cfg.length, LengthFilter, "length"),
+        (cfg.residue, ResidueFilter, "residue"),
+        (cfg.symbol_digit, SymbolDigitFilter, "symbol_digit"),
+        (cfg.function_words, FunctionWordFilter, "function_words"),
+        (cfg.predicate_end, PredicateEndFilter, "predicate_end"),
+        (cfg.line_start, LineStartFilter, "line_start"),
+        (cfg.noun_run, NounRunFilter, "noun_run"),
+        (cfg.repetition, RepetitionFilter, "repetition"),
+        (cfg.boilerplate, BoilerplateFilter, "boilerplate"),
+        (cfg.domain, FinanceDomainTagger, "domain"),
     ]
     for sub, cls, slug in filters:
         if sub.enabled:
