@@ -9,8 +9,8 @@ hits them alike):
   fugashi surfaces                the same, reading every token's surface (FugashiWordTokenizer)
   fugashi surface + pos1          what a naive per-token filter would read (w.feature.pos1)
   morphology filters              JapaneseAnnotator (the one parse) + line cleaner + script,
-                                  length, symbol/digit, function-word, predicate-ending and
-                                  noun-run filters, on datatrove Documents
+                                  length, residue, symbol/digit, function-word, predicate-ending,
+                                  line-start and noun-run filters, on datatrove Documents
   all quality steps               the whole default chain (adds repetition, boilerplate, domain)
 
 Text: chABSA (joined per company) + EDINET 第2【事業の状況】 prose sections from
@@ -32,11 +32,10 @@ from datatrove.data import Document
 from corpus.filters import QualityConfig, quality_steps
 from corpus.filters import analysis as analysis_module
 from corpus.japanese import tagger
+from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir
 
 
 def load_texts(max_chars: int) -> tuple[list[str], str]:
-    from corpus.filters.realdata import chabsa_documents, edinet_sections, shared_real_dir
-
     real = shared_real_dir()
     texts: list[str] = []
     if (real / "chabsa-json").is_dir():
@@ -78,7 +77,8 @@ def main(argv=None) -> None:
     tag = tagger()
     full = quality_steps(QualityConfig(), None)
     morph_names = {"JapaneseAnnotator", "JapaneseLineCleaner", "JapaneseScriptFilter", "LengthFilter",
-                   "SymbolDigitFilter", "FunctionWordFilter", "PredicateEndFilter", "NounRunFilter"}  # fmt: skip
+                   "SymbolDigitFilter", "FunctionWordFilter", "PredicateEndFilter", "LineStartFilter", "NounRunFilter",
+                   "ResidueFilter"}  # fmt: skip
     morph = [s for s in full if type(s).__name__ in morph_names]
     candidates = {
         "fugashi tagger(text)": lambda: [tag(t) for t in texts],

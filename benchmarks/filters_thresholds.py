@@ -1,10 +1,10 @@
 """Distributions of the quality signals on the shared real data: the measurement behind every
-default threshold in corpus/filters/config.py.
+default threshold in corpus/filters/thresholds.py (line cleaning: corpus/filters/line_clean.py).
 
 For each set — chABSA (230 company documents of real 有価証券報告書 sentences: must be kept),
 EDINET 有価証券報告書 sections (edinet-asr-html, through the project's extraction and
-normaliser), the EDINET taxonomy sample instances, Japanese Wikipedia (20 sentences a document)
-— it runs the annotator and the line cleaner, then prints min / p1 / median / p99 / max of each
+normaliser), the EDINET taxonomy sample instances, Japanese Wikipedia (20 sentences a document),
+the MHLW 告示 and fee schedules (PDF, the real statute text) — it runs the annotator and the line cleaner, then prints min / p1 / median / p99 / max of each
 signal, and what the line cleaner removed, by reason.
 
     python benchmarks/filters_thresholds.py
@@ -18,12 +18,13 @@ import numpy as np
 from datatrove.data import Document
 
 from corpus.filters import JapaneseLineCleaner, QualityConfig
-from corpus.filters.realdata import chabsa_documents, edinet_sections, shared_real_dir, wikipedia_documents
+from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir, source_text, wikipedia_documents
 from corpus.filters.steps import RE_BOILERPLATE_PHRASES, finance_score, repetition_signals
 
 KEYS = (
-    "chars", "complete_sentences", "japanese_ratio", "hiragana_ratio", "symbol_ratio", "digit_ratio",
-    "replacement_ratio", "mojibake_ratio", "function_word_ratio", "predicate_end_share", "max_noun_run",
+    "chars", "complete_sentences", "japanese_ratio", "japanese_text_ratio", "hiragana_ratio", "hiragana_text_ratio",
+    "symbol_ratio", "digit_ratio", "replacement_ratio", "mojibake_ratio", "function_word_ratio", "predicate_end_share",
+    "particle_start_share", "lines", "removed_share", "table_share", "max_noun_run",
     "dup_line_frac", "dup_line_char_frac", "dup_para_frac", "top_4gram_frac", "top_8gram_frac",
     "dup_10gram_char_frac", "dup_20gram_char_frac", "boilerplate_per_1000", "finance_score", "removed_lines",
 )  # fmt: skip
@@ -36,6 +37,9 @@ def measure(text: str, cfg: QualityConfig) -> tuple[dict, list]:
     q.update(repetition_signals(doc.text, cfg.repetition.top_ngram_sizes, cfg.repetition.dup_ngram_sizes))
     q["finance_score"] = finance_score(doc.text)[0]
     q["boilerplate_per_1000"] = len(RE_BOILERPLATE_PHRASES.findall(doc.text)) * 1000 / max(len(doc.text), 1)
+    q["removed_share"] = q["removed_chars"] / max(q["removed_chars"] + q["chars"], 1)
+    lines = [line for line in doc.text.split("\n") if line.strip()]
+    q["table_share"] = sum(len(line) for line in lines if line.count("|") >= 2) / max(sum(map(len, lines)), 1)
     return q, blocks
 
 
@@ -49,6 +53,10 @@ def main() -> None:
         "EDINET asr sections": edinet_sections("edinet-asr-html/*.html"),
         "EDINET sample instances": [(n, t) for n, t in edinet_sections("edinet-sample-html/*/*.htm") if len(t) > 200],
         "Wikipedia": wikipedia_documents(),
+        # the real statute text: MHLW 告示 (vertical PDFs, read with vertical detection), whole
+        "MHLW 告示": [(p, source_text(p)) for p in ("mhlw-pdf/0000196314.pdf", "mhlw-pdf/000602943.pdf", "mhlw-pdf/000907845.pdf")],
+        "MHLW 点数表/通知": [(p, source_text(p)) for p in sorted(f"mhlw-pdf/{f.name}" for f in (real / "mhlw-pdf").glob("*.pdf"))
+                             if p not in ("mhlw-pdf/0000196314.pdf", "mhlw-pdf/000602943.pdf", "mhlw-pdf/000907845.pdf")],
     }
     for name, docs in sets.items():
         results = [measure(t, cfg) for _, t in docs]

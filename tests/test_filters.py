@@ -141,7 +141,7 @@ def test_default_chain_keeps_real_style_financial_prose(name):
         (NUMBER_DUMP, "too_short"),  # the line cleaner takes every row, nothing is left
         (TOC_PAGE, "too_short"),
         (ISSUERS, "too_short"),  # removed as a keyword list line
-        (AD_COPY, "dup_lines"),
+        (AD_COPY, "too_short"),  # the line cleaner keeps one copy of the repeated advert
         (NAVIGATION, "too_short"),
         (ENGLISH, "not_japanese"),
     ],

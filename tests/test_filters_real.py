@@ -8,18 +8,22 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from datatrove.data import Document
 from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers.jsonl import JsonlWriter
 
+from corpus.decode import decode_bytes
 from corpus.filters import JapaneseLineCleaner, QualityConfig, quality_steps
-from corpus.filters.realdata import chabsa_documents, edinet_sections, shared_real_dir
-
-
-def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"shared real data not found: {path} (set KINYU_SHARED_DATA)")
-    return path
+from corpus.filters import analysis as A
+from corpus.html import extract_html
+from corpus.japanese import pos_tagger, tagger
+from corpus.normalize import normalize_japanese
+from corpus.sample import sample_files
+from testkit.realdata import chabsa_documents, edinet_sections
+from testkit.shared import shared
 
 
 def run_chain(pairs, cfg=None):
@@ -34,33 +38,37 @@ def run_chain(pairs, cfg=None):
 
 @pytest.fixture(scope="module")
 def chabsa():
-    _need(shared_real_dir() / "chabsa-json")
+    shared("real", "chabsa-json")
     return chabsa_documents()
 
 
 @pytest.fixture(scope="module")
 def edinet_tables():
-    _need(shared_real_dir() / "edinet-asr-html")
+    shared("real", "edinet-asr-html")
     # 第4【提出会社の状況】 (table-heavy) of two groups, and one prose section
     return edinet_sections("edinet-asr-html/S100[IT][SQ][AD][8T]-010[24]010.html")
 
 
+@pytest.mark.real_data
 def test_chabsa_company_documents_are_kept(chabsa):
     kept, reasons = run_chain(chabsa)
     assert len(chabsa) == 230
-    assert len(kept) >= 0.99 * len(chabsa), reasons
-    # and they keep their sentences: the line cleaner takes at most 1 line in 1000
+    assert len(kept) == len(chabsa), reasons
+    # and they keep their sentences: the line cleaner takes a copyright line and 7 notes that a
+    # company repeats word for word (kept once), 8 of 6,119 lines
     lines_in = sum(t.count("\n") + 1 for _, t in chabsa)
     removed = sum(d.metadata["quality"]["removed_lines"] for d in kept)
-    assert removed <= lines_in / 1000
+    assert removed <= lines_in / 500
 
 
+@pytest.mark.real_data
 def test_chabsa_without_restored_periods_is_kept_too(chabsa):
     bare = chabsa_documents(add_period=False)
     kept, reasons = run_chain(bare)
     assert len(kept) >= 0.99 * len(bare), reasons
 
 
+@pytest.mark.real_data
 def test_edinet_tables_lose_residue_and_keep_prose(edinet_tables):
     assert len(edinet_tables) == 4
     for name, text in edinet_tables:
@@ -76,8 +84,9 @@ def test_edinet_tables_lose_residue_and_keep_prose(edinet_tables):
             assert not [line for line in kept_lines if line.startswith("|") and not re.search(r"[ぁ-ん]", line)]
 
 
+@pytest.mark.real_data
 def test_edinet_sections_pass_the_chain_and_covers_do_not():
-    _need(shared_real_dir() / "edinet-asr-html")
+    shared("real", "edinet-asr-html")
     pairs = edinet_sections("edinet-asr-html/S100TLCL-0*.html")  # cover, 第2, 第4 of JPX FY2023
     kept, reasons = run_chain(pairs)
     assert sorted(d.id for d in kept) == ["S100TLCL-0102010.html", "S100TLCL-0104010.html"]
@@ -85,24 +94,13 @@ def test_edinet_sections_pass_the_chain_and_covers_do_not():
 
 
 def test_embedded_sample_text_files():
-    from corpus.decode import decode_bytes
-    from corpus.html import extract_html
-    from corpus.normalize import normalize_japanese
-
-    try:
-        from corpus.sample import sample_files
-
-        files = [f for f in sample_files() if f.format in ("txt", "html") and f.action in ("keep", "drop")]
-    except (ImportError, FileNotFoundError) as e:
-        pytest.skip(f"embedded sample not available: {e}")
-    if not files:
-        pytest.skip("embedded sample has no text/HTML files")
+    """The embedded sample's text and HTML files come out of the chain as its manifest says.
+    Every one of them decodes (undecodable files are the quarantine's, and expected as such)."""
+    files = [f for f in sample_files() if f.format in ("txt", "html") and f.action in ("keep", "drop")]
+    assert files, "the embedded sample has no text/HTML files to keep or drop"
     pairs, expect = [], {}
     for f in files:
-        try:
-            raw = decode_bytes(f.path.read_bytes()).text
-        except Exception:
-            continue  # decoding failures are the lead's quarantine, not the filters' business
+        raw = decode_bytes(f.path.read_bytes()).text
         text = extract_html(raw)[0] if f.format == "html" else raw
         pairs.append((f.file, normalize_japanese(text)))
         expect[f.file] = f.action
@@ -112,10 +110,9 @@ def test_embedded_sample_text_files():
     assert not wrong, wrong
 
 
+@pytest.mark.real_data
 def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
-    from datatrove.pipeline.readers import JsonlReader
-
-    edinet = _need(shared_real_dir() / "edinet-asr-html")
+    edinet = shared("real", "edinet-asr-html")
     inputs = tmp_path / "in"
     inputs.mkdir()
     docs = [{"id": n, "text": t, "metadata": {"source": n}} for n, t in chabsa[:20]]
@@ -128,8 +125,6 @@ def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
     assert edinet.exists()
     removed = tmp_path / "removed"
     out = tmp_path / "out"
-    from datatrove.pipeline.writers.jsonl import JsonlWriter
-
     LocalPipelineExecutor(
         [JsonlReader(str(inputs)), *quality_steps(QualityConfig(), removed), JsonlWriter(str(out))],
         tasks=1,
@@ -143,7 +138,8 @@ def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
     assert {d["id"] for d in kept} >= {n for n, _ in chabsa[:20]}
     assert all("quality" in d["metadata"] and "finance_score" in d["metadata"]["quality"] for d in kept)
     dropped = {d["id"]: d["metadata"]["filter_reason"] for sub in removed.iterdir() if sub.name != "line_clean" for d in read(sub)}
-    assert dropped["english"] == "not_japanese" and dropped["ads"] == "dup_lines"
+    # the advert repeated 8 times: the line cleaner keeps one copy, too short to be a document
+    assert dropped["english"] == "not_japanese" and dropped["ads"] == "too_short"
     assert dropped["S100ISA8-0000000.html"] == "too_short"
     blocks = read(removed / "line_clean")
     assert blocks and {b["metadata"]["filter_reason"] for b in blocks} >= {"table_residue"}
@@ -152,14 +148,10 @@ def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
     assert any("dropped_not_japanese" in s.get("stats", {}) for s in stats)
 
 
+@pytest.mark.real_data
 def test_word_classes_from_mecab_ids_agree_with_fugashi_pos(chabsa):
     """The analysis reads MeCab's part-of-speech id instead of fugashi's feature strings: on real
     prose both must give the same word class for every token."""
-    import numpy as np
-
-    from corpus.filters import analysis as A
-    from corpus.japanese import pos_tagger, tagger
-
     by_pos1 = {"名詞": A.NOUN, "代名詞": A.NOUN, "接頭辞": A.NOUN, "接尾辞": A.NOUN, "助詞": A.PARTICLE,
                "助動詞": A.AUX, "動詞": A.VERB, "形容詞": A.VERB, "補助記号": A.SYMBOL, "記号": A.SYMBOL}  # fmt: skip
     checked = 0

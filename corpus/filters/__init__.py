@@ -11,16 +11,18 @@ from corpus.filters.steps import (
     JapaneseLineCleaner,
     JapaneseScriptFilter,
     LengthFilter,
+    LineStartFilter,
     MojibakeFilter,
     NounRunFilter,
     PredicateEndFilter,
     RepetitionFilter,
+    ResidueFilter,
     SymbolDigitFilter,
 )
 
 __all__ = [
     "QualityConfig", "LineCleanConfig", "quality_steps", "JapaneseAnnotator", "JapaneseLineCleaner",
-    "MojibakeFilter", "JapaneseScriptFilter", "LengthFilter", "SymbolDigitFilter",
-    "FunctionWordFilter", "PredicateEndFilter", "NounRunFilter", "RepetitionFilter",
+    "MojibakeFilter", "JapaneseScriptFilter", "LengthFilter", "LineStartFilter", "SymbolDigitFilter",
+    "FunctionWordFilter", "PredicateEndFilter", "NounRunFilter", "RepetitionFilter", "ResidueFilter",
     "BoilerplateFilter", "FinanceDomainTagger",
 ]  # fmt: skip

@@ -1,210 +1,53 @@
-"""Configuration of the Japanese quality filters and the builder of their pipeline steps.
+"""The whole Japanese quality configuration (one sub-config per step) and the builder of the steps.
 
-Every threshold has its default next to the reason for it: a measurement on the shared real
-data (``../shared/data/real``: chABSA 有価証券報告書 sentences joined per company = prose that
-must be kept; EDINET 有価証券報告書 sections extracted with trafilatura = prose plus table
-residue) or the source it comes from. ``benchmarks/filters_thresholds.py`` prints those
-distributions again. Each filter has an ``enabled`` flag so it can be ablated.
+The thresholds and the measurements behind them live with each filter's config in
+``corpus.filters.thresholds`` (line cleaning: ``corpus.filters.line_clean``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from datatrove.pipeline.writers.jsonl import JsonlWriter
+
+from corpus.filters.steps import (
+    BoilerplateFilter,
+    FinanceDomainTagger,
+    FunctionWordFilter,
+    JapaneseAnnotator,
+    JapaneseLineCleaner,
+    JapaneseScriptFilter,
+    LengthFilter,
+    LineStartFilter,
+    MojibakeFilter,
+    NounRunFilter,
+    PredicateEndFilter,
+    RepetitionFilter,
+    ResidueFilter,
+    SymbolDigitFilter,
+)
 from corpus.filters.line_clean import LineCleanConfig
+from corpus.filters.thresholds import (
+    BoilerplateConfig,
+    DomainConfig,
+    FunctionWordConfig,
+    LengthConfig,
+    LineStartConfig,
+    MojibakeConfig,
+    NounRunConfig,
+    PredicateEndConfig,
+    RepetitionConfig,
+    ResidueConfig,
+    ScriptConfig,
+    SymbolDigitConfig,
+)
 
-
-# How the defaults were measured (benchmarks/filters_thresholds.py prints it again): every signal
-# computed by these steps, after line cleaning, on
-#   chABSA    230 documents, one per company: its 有価証券報告書 sentences, one per line, 「。」
-#             restored, normalised (corpus.normalize) — real financial prose that must be kept;
-#   EDINET    18 real 有価証券報告書 sections (edinet-asr-html) through corpus.html + normaliser:
-#             第2 事業の状況 (prose) and 第4 提出会社の状況 (table-heavy), 2 cover pages;
-#   Wikipedia 179 documents of 20 sentences (wikipedia-ner-ja): general prose, for the domain score.
-# Written as "chABSA min/median, EDINET prose sections min-max".
-
-
-def _help(text: str) -> dict:
-    return {"help": text}
-
-
-@dataclass
-class ScriptConfig:
-    """Non-Japanese pages: too few Japanese characters, or too little hiragana."""
-
-    enabled: bool = field(default=True, metadata=_help("run the Japanese-script filter"))
-    # Share of non-space characters that are hiragana/katakana/kanji. chABSA min 0.71 / median
-    # 0.84; EDINET sections 0.81-0.92; EDINET cover pages before cleaning (XBRL ids leaking into
-    # the text) 0.01; an English page ~0. 0.5 leaves room for number-heavy results prose.
-    min_japanese_ratio: float = field(
-        default=0.5, metadata=_help("drop below this share of hiragana/katakana/kanji")
-    )
-    # Share of hiragana: Japanese prose writes its particles and verb endings in hiragana.
-    # chABSA min 0.21 / median 0.31; EDINET 0.26-0.35; Wikipedia min 0.23. Chinese text, kanji or
-    # katakana keyword lists and tables ~0. 0.1.
-    min_hiragana_ratio: float = field(default=0.1, metadata=_help("drop below this share of hiragana"))
-
-
-@dataclass
-class MojibakeConfig:
-    """Wrong decodes: U+FFFD replacement characters and Latin-1/cp1252/cp932 mojibake."""
-
-    enabled: bool = field(default=True, metadata=_help("run the mojibake filter"))
-    # chABSA, EDINET, Wikipedia: no U+FFFD at all. Shift_JIS decoded as UTF-8 with
-    # errors="replace" has about one per Japanese character. 0.001 = one per 1000 characters.
-    max_replacement_ratio: float = field(
-        default=0.001, metadata=_help("drop above this share of U+FFFD replacement characters")
-    )
-    # chABSA max 0.0017 (accented Latin in foreign company names), EDINET 0. UTF-8 read as cp1252
-    # (「ã‚¢」) or as cp932 (「縺ゅ」) is 30-60% such characters. 0.01.
-    max_mojibake_ratio: float = field(
-        default=0.01, metadata=_help("drop above this share of mojibake characters")
-    )
-
-
-@dataclass
-class LengthConfig:
-    """Too short (or, optionally, too long) in characters and sentences."""
-
-    enabled: bool = field(default=True, metadata=_help("run the length filter"))
-    # Non-space characters. chABSA min 512; EDINET cover pages are 0 after line cleaning. 50 is
-    # about one sentence: it drops empty and near-empty leftovers, not short notices.
-    min_chars: int = field(default=50, metadata=_help("drop below this many non-space characters"))
-    # Sentences ending in 。!? or in a predicate. chABSA min 5; a page of headings and nouns has 0.
-    min_sentences: int = field(default=1, metadata=_help("drop below this many complete sentences"))
-    # No upper bound by default (EDINET sections reach 90k characters and are fine).
-    max_chars: int | None = field(
-        default=None, metadata=_help("drop above this many characters (none: no limit)")
-    )
-
-
-@dataclass
-class SymbolDigitConfig:
-    """Symbol and digit dumps (number tables, code, ASCII art)."""
-
-    enabled: bool = field(default=True, metadata=_help("run the symbol/digit filter"))
-    # Share of symbols (ASCII punctuation, arrows, box drawing, △■; not 、。「」). chABSA max 0.095
-    # / median 0.031; EDINET max 0.040 after cleaning; the EDINET sample instances with their
-    # placeholder dots (「……」) reach 0.87. 0.25.
-    max_symbol_ratio: float = field(default=0.25, metadata=_help("drop above this share of symbols"))
-    # Share of digits. chABSA max 0.147 / median 0.057 (results paragraphs); EDINET max 0.068;
-    # number dumps 0.5+. 0.35.
-    max_digit_ratio: float = field(default=0.35, metadata=_help("drop above this share of digits"))
-
-
-@dataclass
-class FunctionWordConfig:
-    """Too few function words (助詞・助動詞) per word: lists, tables, keyword stuffing."""
-
-    enabled: bool = field(default=True, metadata=_help("run the function-word filter"))
-    # Function words / words (MeCab tokens that are not symbols). chABSA min 0.194 / median 0.296
-    # (「売上高は前期比12.3%増の4,567億円となりました。」 alone is 0.29); EDINET 0.30-0.33;
-    # Wikipedia min 0.28; a table row or keyword list ~0-0.05. 0.12.
-    min_function_word_ratio: float = field(
-        default=0.12, metadata=_help("drop below this share of 助詞・助動詞 among words")
-    )
-
-
-@dataclass
-class PredicateEndConfig:
-    """Too few sentences ending in a predicate (動詞・助動詞・形容詞, with or without 。)."""
-
-    enabled: bool = field(default=True, metadata=_help("run the predicate-ending filter"))
-    # Share of sentences (split at 。!? and line ends; headings count) whose last word is a
-    # predicate. chABSA min 0.39 / median 0.85; EDINET 0.58-0.86; Wikipedia min 0.44; menus,
-    # lists and tables ~0. 0.2.
-    min_predicate_end_share: float = field(
-        default=0.2, metadata=_help("drop below this share of sentences ending in a predicate")
-    )
-
-
-@dataclass
-class NounRunConfig:
-    """Long runs of tokens with no predicate and no sentence end: number dumps, issuer lists."""
-
-    enabled: bool = field(default=True, metadata=_help("run the noun-run filter"))
-    # Longest run in MeCab tokens; it runs on across line breaks. chABSA max 306 (a company
-    # listing its stores by prefecture and city) / p99 116 / median 55; EDINET max 135 after
-    # cleaning (369 before the table-row rule); a flattened table or a list of issuers runs to
-    # thousands. 400.
-    max_noun_run: int = field(
-        default=400, metadata=_help("drop above this many tokens in a row without predicate or sentence end")
-    )
-
-
-@dataclass
-class RepetitionConfig:
-    """Repetition, Gopher-style (Rae et al. 2021, table A1) but on characters, since Japanese has
-    no spaces: duplicated lines and paragraphs, the most frequent character n-gram, and the share
-    of characters inside repeated character n-grams."""
-
-    enabled: bool = field(default=True, metadata=_help("run the repetition filter"))
-    # Gopher's defaults: 0.30 of lines / 0.20 of their characters duplicated, same for paragraphs.
-    # chABSA max 0.18 / 0.11; EDINET 第2 sections max 0.004. Two EDINET 第4 sections (SMFG FY2019
-    # and FY2023) repeat the same stock-option notes for 7 series, 0.42-0.45 of their lines, and
-    # are dropped as dup_lines.
-    max_dup_line_frac: float = field(default=0.3, metadata=_help("drop above this share of duplicated lines"))
-    max_dup_line_char_frac: float = field(
-        default=0.2, metadata=_help("drop above this share of characters in duplicated lines")
-    )
-    max_dup_para_frac: float = field(
-        default=0.3, metadata=_help("drop above this share of duplicated paragraphs")
-    )
-    max_dup_para_char_frac: float = field(
-        default=0.2, metadata=_help("drop above this share of characters in duplicated paragraphs")
-    )
-    # Characters covered by the most frequent character n-gram (Gopher: word 2-4-grams, 0.20-0.16;
-    # a word is ~2 characters). chABSA max 0.084 (n=4) and 0.148 (n=8); EDINET max 0.042 / 0.029.
-    top_ngram_sizes: tuple[int, ...] = field(
-        default=(4, 8), metadata=_help("character n-gram sizes for the most-frequent-n-gram check")
-    )
-    max_top_ngram_frac: tuple[float, ...] = field(
-        default=(0.15, 0.2), metadata=_help("per size: drop above this share of characters in the most frequent n-gram")
-    )
-    # Characters inside repeated character n-grams, first occurrence excluded (Gopher: word 5-10-
-    # grams, 0.15-0.10). Financial prose repeats its set phrases (「当連結会計年度における」,
-    # 「前年同期比」): chABSA max 0.385 (n=10) / 0.215 (n=20); EDINET max 0.534 / 0.427 without the
-    # two SMFG sections above. An advert repeated 5 times is ~0.8. 0.6 / 0.5.
-    dup_ngram_sizes: tuple[int, ...] = field(
-        default=(10, 20), metadata=_help("character n-gram sizes for the repeated-n-gram check")
-    )
-    max_dup_ngram_frac: tuple[float, ...] = field(
-        default=(0.6, 0.5), metadata=_help("per size: drop above this share of characters in repeated n-grams")
-    )
-
-
-@dataclass
-class BoilerplateConfig:
-    """Pages that are mostly site chrome: cookie banners, menus, copyright, login walls."""
-
-    enabled: bool = field(default=True, metadata=_help("run the boilerplate filter"))
-    # Boilerplate phrases (Cookie, 利用規約, ログイン, Copyright, お問い合わせ, …) per 1000
-    # characters of what the line cleaner left. chABSA max 0.60; EDINET 0; a cookie/login page
-    # 10+. 4.
-    max_phrases_per_1000_chars: float = field(
-        default=4.0, metadata=_help("drop above this many boilerplate phrases per 1000 characters")
-    )
-    # ... and at least this many phrases (one mention of 利用規約 in a short note is fine).
-    min_phrases: int = field(default=3, metadata=_help("... and with at least this many boilerplate phrases"))
-
-
-@dataclass
-class DomainConfig:
-    """Finance-domain score from a weighted lexicon (tags every document; drops only with
-    ``min_score``), for crawls that mix domains."""
-
-    enabled: bool = field(default=True, metadata=_help("run the finance-domain tagger"))
-    # TSV of ``term<TAB>weight``; None = the packaged corpus/filters/finance_lexicon.tsv.
-    lexicon_path: str | None = field(
-        default=None, metadata=_help("finance lexicon TSV (term<TAB>weight); none: the packaged one")
-    )
-    # Drop documents scoring below this (weighted lexicon hits per 1000 characters). None: tag
-    # only. chABSA min 35 / median 142; EDINET sections 85-152; Wikipedia (company articles
-    # included) median 10, max 36. 40 would separate these two sets.
-    min_score: float | None = field(
-        default=None, metadata=_help("drop below this finance score (none: tag only)")
-    )
+__all__ = [
+    "QualityConfig", "LineCleanConfig", "BoilerplateConfig", "DomainConfig", "FunctionWordConfig",
+    "LengthConfig", "LineStartConfig", "MojibakeConfig", "NounRunConfig", "PredicateEndConfig", "RepetitionConfig",
+    "ResidueConfig", "ScriptConfig", "SymbolDigitConfig", "validate", "quality_steps",
+]  # fmt: skip
 
 
 @dataclass
@@ -216,9 +59,11 @@ class QualityConfig:
     mojibake: MojibakeConfig = field(default_factory=MojibakeConfig)
     script: ScriptConfig = field(default_factory=ScriptConfig)
     length: LengthConfig = field(default_factory=LengthConfig)
+    residue: ResidueConfig = field(default_factory=ResidueConfig)
     symbol_digit: SymbolDigitConfig = field(default_factory=SymbolDigitConfig)
     function_words: FunctionWordConfig = field(default_factory=FunctionWordConfig)
     predicate_end: PredicateEndConfig = field(default_factory=PredicateEndConfig)
+    line_start: LineStartConfig = field(default_factory=LineStartConfig)
     noun_run: NounRunConfig = field(default_factory=NounRunConfig)
     repetition: RepetitionConfig = field(default_factory=RepetitionConfig)
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
@@ -227,8 +72,6 @@ class QualityConfig:
 
 def validate(cfg: QualityConfig) -> None:
     """Fail early, naming the field, on thresholds that cannot be meant."""
-    from dataclasses import fields
-
     for section in fields(cfg):
         sub = getattr(cfg, section.name)
         for f in fields(sub):
@@ -252,29 +95,28 @@ def validate(cfg: QualityConfig) -> None:
 def quality_steps(cfg: QualityConfig, removed_folder: str | Path | None = None) -> list:
     """The quality steps in order, each filter writing what it drops to ``removed/<slug>/``."""
     validate(cfg)
-    from datatrove.pipeline.writers.jsonl import JsonlWriter
-
-    from corpus.filters import steps as s
 
     def writer(slug: str):
         if removed_folder is None:
             return None
         return JsonlWriter(f"{removed_folder}/{slug}", output_filename="${rank}.jsonl.gz")
 
-    pipeline: list = [s.JapaneseAnnotator()]
+    pipeline: list = [JapaneseAnnotator()]
     if cfg.line_clean.enabled:
-        pipeline.append(s.JapaneseLineCleaner(cfg.line_clean, exclusion_writer=writer("line_clean")))
+        pipeline.append(JapaneseLineCleaner(cfg.line_clean, exclusion_writer=writer("line_clean")))
     filters = [
-        (cfg.mojibake, s.MojibakeFilter, "mojibake"),
-        (cfg.script, s.JapaneseScriptFilter, "script"),
-        (cfg.length, s.LengthFilter, "length"),
-        (cfg.symbol_digit, s.SymbolDigitFilter, "symbol_digit"),
-        (cfg.function_words, s.FunctionWordFilter, "function_words"),
-        (cfg.predicate_end, s.PredicateEndFilter, "predicate_end"),
-        (cfg.noun_run, s.NounRunFilter, "noun_run"),
-        (cfg.repetition, s.RepetitionFilter, "repetition"),
-        (cfg.boilerplate, s.BoilerplateFilter, "boilerplate"),
-        (cfg.domain, s.FinanceDomainTagger, "domain"),
+        (cfg.mojibake, MojibakeFilter, "mojibake"),
+        (cfg.script, JapaneseScriptFilter, "script"),
+        (cfg.length, LengthFilter, "length"),
+        (cfg.residue, ResidueFilter, "residue"),
+        (cfg.symbol_digit, SymbolDigitFilter, "symbol_digit"),
+        (cfg.function_words, FunctionWordFilter, "function_words"),
+        (cfg.predicate_end, PredicateEndFilter, "predicate_end"),
+        (cfg.line_start, LineStartFilter, "line_start"),
+        (cfg.noun_run, NounRunFilter, "noun_run"),
+        (cfg.repetition, RepetitionFilter, "repetition"),
+        (cfg.boilerplate, BoilerplateFilter, "boilerplate"),
+        (cfg.domain, FinanceDomainTagger, "domain"),
     ]
     for sub, cls, slug in filters:
         if sub.enabled:

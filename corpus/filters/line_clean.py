@@ -1,8 +1,9 @@
 """Line-level cleaning inside kept documents: drop table residue, TOC lines, keyword lists,
-navigation and boilerplate lines, keep the prose around them.
+navigation and boilerplate lines, PDF layout residue, template placeholders and bare URLs, keep
+the prose around them.
 
 Every rule spares a line that holds a predicate (動詞・助動詞・形容詞, from the document's one
-MeCab parse), except the boilerplate rule: table cells, TOC entries, keyword lists and menus
+MeCab parse), except the boilerplate, layout-residue, placeholder and URL rules: table cells, TOC entries, keyword lists and menus
 are nominal, while a prose line — however short or number-heavy, like
 「売上高は前期比12.3%増の4,567億円となりました。」 or 「該当事項はありません。」 — has a
 predicate. Headings (「(1)市場リスク」, 「第三条 (目的)」) have none but match none of the rules.
@@ -27,7 +28,21 @@ RE_TOC = re.compile(
     r"(?:\.{3,}|…{2,}|‥{2,}|・{3,}|･{3,}|·{3,}|-{4,}|―{2,}|─{2,}|_{3,})\s*(?:\d{1,4}|[ivxlcIVXLC]{1,6})\s*$"
 )
 # a table cell that is a number, with sign and unit: 「△1,234」「12.3%」「100株」「-」
-RE_NUMERIC_CELL = re.compile(r"^(?:[△▲+\-−]?[\d,.]+(?:%|円|千円|百万円|億円|株|千株|人|件|倍|年|月|日|期)?|[-―])$")
+RE_NUMERIC_CELL = re.compile(r"^(?:[△▲+\-−]?[\d,.]+(?:%|円|千円|百万円|億円|株|千株|人|件|倍|年|月|日|期|点)?|[-―])$")
+# Template placeholders: a long run of dots or 「・」 that ends the line or a table cell (the EDINET
+# sample instances write 「当社は、.......................。」 and 「(注)3.........」). Text after the run
+# makes it a leader instead: a glossary in chABSA writes 「VD..........ディテクタ(Voltage
+# Ditector)。」, a TOC 「事業の状況 ........ 12」. Ten: an ellipsis 「……」 is six dots after NFKC.
+RE_PLACEHOLDER = re.compile(r"[.・･…‥]{10,}[\s。、)」]*(?:\||$)")
+_PLACEHOLDER_KEYS = ("..........", "・・・・・・・・・・", "･･････････", "…………", "‥‥‥‥")
+# Layout residue of PDFs: furigana printed beside a kanji (「じよくそう」「くう」「ふん」), item
+# markers or page numbers left alone on a line (「(III)」「(3)」「(」「12」) and single characters
+# (the kanji under the furigana, 「褥」).
+RE_MARKER_ONLY = re.compile(r"^[(\[(]?\s*(?:\d{1,4}|[ivxlcIVXLC]{1,6}|[一二三四五六七八九十]{1,3})?\s*[)\])]?$")
+RE_HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f]+$")
+RE_HIRAGANA_CHAR = re.compile(r"[\u3041-\u309f]")
+LAYOUT_RESIDUE_MAX_CHARS = 6
+RE_URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
 RE_ITEM_SEPARATORS = re.compile(r"[、,/|・:;#\s]+")
 NAV_WORDS = (
     "ホーム|トップページ|トップ|トップへ戻る|ページの先頭へ|ページの先頭へ戻る|ページトップへ|ページトップ|先頭へ戻る|"
@@ -81,6 +96,24 @@ class LineCleanConfig:
     drop_duplicate_table_rows: bool = field(
         default=True, metadata=_help("remove repeated table rows (kept once)")
     )
+    drop_duplicate_lines: bool = field(
+        default=True, metadata=_help("remove repeated prose lines of at least duplicate_line_min_chars (kept once)")
+    )
+    # A sentence this long said twice in one document is a repetition, not emphasis: SMFG's 第4
+    # sections restate the same stock-option conditions for 7 series (0.45-0.52 of their lines)
+    # and were dropped whole as dup_lines; 告示 restate provisions per ward type. In chABSA, 7 of
+    # 6,119 sentences repeat a note of the same company. Headings and short captions
+    # (「(建設事業)」「該当事項はありません。」) may repeat and stay. 40.
+    duplicate_line_min_chars: int = field(
+        default=40, metadata=_help("prose lines at least this long are kept only once per document")
+    )
+    drop_layout_residue: bool = field(
+        default=True, metadata=_help("remove PDF furigana and lone item markers/page numbers (6 characters at most)")
+    )
+    drop_placeholders: bool = field(
+        default=True, metadata=_help("remove template lines with a run of 10+ placeholder dots")
+    )
+    drop_urls: bool = field(default=True, metadata=_help("remove lines that are a bare URL"))
     # A line without a predicate is table residue when digits+symbols make up at least this share
     # of its characters and hiragana less than ``table_max_hiragana``. 0.6: 「△1,234」 is 1.0,
     # 「4,567億円」 0.75, while headings with a year 「(2)2020年度の見通し」 are 0.54 and dates
@@ -126,13 +159,15 @@ def classify_line(
     particles: int,
     maybe_boilerplate: bool = True,
     maybe_nav: bool = True,
+    maybe_placeholder: bool = True,
 ) -> str | None:
     """Reason to drop one non-blank line, or None to keep it.
 
     ``counts``: the line's character-class counts (a row of ``char_class_counts``);
     ``predicates``/``particles``: how many 動詞・助動詞・形容詞 / 助詞 tokens the line has in the
-    document's one MeCab parse. ``maybe_boilerplate``/``maybe_nav``:
-    False when the whole document has no boilerplate / navigation word (skips those regexes).
+    document's one MeCab parse. ``maybe_boilerplate``/``maybe_nav``/``maybe_placeholder``:
+    False when the whole document has no boilerplate / navigation word / placeholder run
+    (skips those regexes).
     """
     chars = sum(counts) - counts[_SPACE] - counts[_NEWLINE]
     if chars <= 0:
@@ -141,6 +176,17 @@ def classify_line(
     if maybe_boilerplate and cfg.drop_boilerplate and chars <= cfg.boilerplate_max_chars:
         if RE_BOILERPLATE.search(stripped):
             return "boilerplate"
+    # checked before the predicate: MeCab reads furigana as words (「くう」 is 食う) and a
+    # placeholder sentence has its verb (「当社は、……を行っております。」)
+    if cfg.drop_layout_residue and chars <= LAYOUT_RESIDUE_MAX_CHARS:
+        lone_letter = chars == 1 and counts[_HIRA] + counts[_KATA] + counts[_KANJI] == 1  # not a lone 「。」
+        if lone_letter or RE_HIRAGANA_ONLY.match(stripped) or RE_MARKER_ONLY.match(stripped):
+            return "layout_residue"
+    if maybe_placeholder and cfg.drop_placeholders and RE_PLACEHOLDER.search(stripped):
+        if not (cfg.drop_toc and stripped[-1] in _PAGE_NUMBER_END and RE_TOC.search(stripped)):
+            return "placeholder"
+    if cfg.drop_urls and stripped[:1] in "hw" and RE_URL_LINE.match(stripped):
+        return "url"
     pipes = stripped.count("|") + stripped.count("\t")
     predicate = predicates > 0
     if predicate and pipes < 2:
@@ -153,8 +199,13 @@ def classify_line(
     if pipes >= 2:
         # A table row: its cells are residue unless one holds a sentence. A verb inside a cell
         # of a career history (「当社入社」「同社へ転籍」) does not make the row prose.
+        if cfg.drop_table_residue and stripped.startswith("| 【"):
+            return "table_residue"  # a cover-page form field: 【提出日】, 【発行予定期間】…
         if cfg.drop_table_residue and "。" not in stripped:
-            if not predicate or counts[_HIRA] / chars < cfg.table_row_min_hiragana:
+            # A cell of prose ends like a sentence, in kana (「…可能性があります」); a label cell
+            # with a verb inside ends in a noun (「…株式を発行する場合の発行価格」「…業務」).
+            sentence_cell = any(cell.strip()[-1:] in _KANA_END for cell in stripped.split("|"))
+            if not predicate or not sentence_cell or counts[_HIRA] / chars < cfg.table_row_min_hiragana:
                 return "table_residue"
         return None
     reason = _nominal_line_reason(stripped, chars, counts, cfg)
@@ -165,9 +216,11 @@ def classify_line(
 
 
 _SPACE, _NEWLINE, _HIRA = CHAR_INDEX["space"], CHAR_INDEX["newline"], CHAR_INDEX["hira"]
+_KATA, _KANJI = CHAR_INDEX["kata"], CHAR_INDEX["kanji"]
 
 
 _PAGE_NUMBER_END = frozenset("0123456789ivxlcIVXLC")
+_KANA_END = frozenset(chr(c) for c in range(0x3041, 0x3097))
 
 
 def _nominal_line_reason(stripped: str, chars: int, counts, cfg: LineCleanConfig) -> str | None:
@@ -185,11 +238,23 @@ def _nominal_line_reason(stripped: str, chars: int, counts, cfg: LineCleanConfig
         cells = stripped.split()
         if sum(1 for cell in cells if RE_NUMERIC_CELL.match(cell)) >= cfg.table_min_number_cells:
             return "table_residue"
+        if len(cells) == 1 and RE_NUMERIC_CELL.match(stripped):
+            return "table_residue"  # one number cell on its own line: 「282点」「△1,234」
     if cfg.drop_keyword_lists and hira_share < 0.2 and latin_share < 0.5 and not stripped.endswith("。"):
         items = _items(stripped)
         if len(items) >= cfg.keyword_min_items and sum(map(len, items)) / len(items) <= cfg.keyword_max_item_chars:
             return "keyword_list"
     return None
+
+
+# a prose cell at least this long stands for its row when rows are compared for repetition
+_PROSE_CELL_MIN_CHARS = 20
+
+
+def _row_key(row: str) -> str:
+    """What makes a table row a repetition: its longest cell when that is prose, else the row."""
+    cell = max((c.strip() for c in row.split("|")), key=len)
+    return cell if len(cell) >= _PROSE_CELL_MIN_CHARS and RE_HIRAGANA_CHAR.search(cell) else row.strip()
 
 
 def _items(line: str) -> list[str]:
@@ -221,6 +286,7 @@ class JapaneseLineCleaner(PipelineStep):
         cfg = self.config
         reasons: list[str | None] = []
         seen_rows: set[str] = set()
+        seen_lines: set[str] = set()
         counts = analysis.chars.tolist()
         ntok = analysis.ntok.tolist()
         predicates = analysis.per_line(IS_PREDICATE)
@@ -230,14 +296,34 @@ class JapaneseLineCleaner(PipelineStep):
         text = analysis.text
         maybe_boilerplate = any(key in text for key in _BOILERPLATE_KEYS)
         maybe_nav = any(word in text for word in _NAV_KEYS)
+        maybe_placeholder = any(key in text for key in _PLACEHOLDER_KEYS)
+        checks_prose = maybe_boilerplate or maybe_placeholder
+        dedup_lines = cfg.drop_duplicate_lines
+        min_dup = cfg.duplicate_line_min_chars
         for i, line in enumerate(analysis.lines):
-            if not ntok[i] or (not maybe_boilerplate and predicates[i] and "|" not in line and "\t" not in line):
-                reasons.append(None)  # blank, or prose: a line with a predicate and no table cells
+            if not ntok[i]:
+                reasons.append(None)  # blank
                 continue
-            reason = classify_line(line, counts[i], cfg, predicates[i], particles[i], maybe_boilerplate, maybe_nav)
-            if reason is None and cfg.drop_duplicate_table_rows and line.count("|") >= 2:
-                # the same row again (filings repeat whole stock-option tables per series, 「同左」)
+            if not checks_prose and predicates[i] and len(line) > LAYOUT_RESIDUE_MAX_CHARS and "|" not in line and (
+                "\t" not in line and not line.startswith("http")
+            ):
+                reason = None  # prose: a line with a predicate and no table cells
+            else:
+                reason = classify_line(
+                    line, counts[i], cfg, predicates[i], particles[i], maybe_boilerplate, maybe_nav, maybe_placeholder
+                )
+            if reason is None and dedup_lines and len(line) >= min_dup and "|" not in line:
+                # the same sentence again (stock-option conditions per series, provisions per ward
+                # type): kept once
                 key = line.strip()
+                reason = "duplicate_line" if key in seen_lines else None
+                seen_lines.add(key)
+            if reason is None and cfg.drop_duplicate_table_rows and line.count("|") >= 2:
+                # The same row again (filings repeat whole stock-option tables per series, 「同左」),
+                # or the same prose cell in another row: a cross-shareholding table gives the same
+                # holding rationale for each of dozens of stocks, a stock-option table the same
+                # condition for every series. Kept once.
+                key = _row_key(line)
                 reason = "duplicate_table_row" if key in seen_rows else None
                 seen_rows.add(key)
             reasons.append(reason)

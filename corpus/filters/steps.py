@@ -1,8 +1,9 @@
 """Document-level Japanese quality filters (datatrove ``BaseFilter``s).
 
-The morphology filters (script, length, symbol/digit, function words, predicate endings, noun
-runs) read the signals of the document's one MeCab parse (``corpus.filters.analysis``) — they
-never tokenize again. Repetition, mojibake-free decoding and boilerplate are character-level.
+The morphology filters (script, length, line-cleaning residue, symbol/digit, function words,
+predicate endings, line starts, noun runs) read the signals of the document's one MeCab parse
+(``corpus.filters.analysis``) — they never tokenize again. Repetition, mojibake-free decoding
+and boilerplate are character-level.
 Each filter returns ``(False, reason)`` on drop, so datatrove counts ``dropped_<reason>`` and,
 given an ``exclusion_writer``, writes the document with ``metadata["filter_reason"]``. All
 signals go to ``metadata["quality"]`` (plain numbers rounded to 4 decimals), for the stats and
@@ -21,15 +22,17 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from corpus.filters.annotate import JapaneseAnnotator, quality_signals
-from corpus.filters.config import (
+from corpus.filters.thresholds import (
     BoilerplateConfig,
     DomainConfig,
     FunctionWordConfig,
     LengthConfig,
+    LineStartConfig,
     MojibakeConfig,
     NounRunConfig,
     PredicateEndConfig,
     RepetitionConfig,
+    ResidueConfig,
     ScriptConfig,
     SymbolDigitConfig,
 )
@@ -37,8 +40,8 @@ from corpus.filters.line_clean import JapaneseLineCleaner
 
 __all__ = [
     "JapaneseAnnotator", "JapaneseLineCleaner", "MojibakeFilter", "JapaneseScriptFilter",
-    "LengthFilter", "SymbolDigitFilter", "FunctionWordFilter", "PredicateEndFilter",
-    "NounRunFilter", "RepetitionFilter", "BoilerplateFilter", "FinanceDomainTagger",
+    "LengthFilter", "ResidueFilter", "SymbolDigitFilter", "FunctionWordFilter", "PredicateEndFilter",
+    "LineStartFilter", "NounRunFilter", "RepetitionFilter", "BoilerplateFilter", "FinanceDomainTagger",
 ]  # fmt: skip
 
 
@@ -86,21 +89,22 @@ class MojibakeFilter(QualityFilter):
 
 
 class JapaneseScriptFilter(QualityFilter):
-    """Drops non-Japanese pages: too few hiragana/katakana/kanji among the characters (English
-    pages, XBRL/code dumps), or too little hiragana (Chinese text, kanji/katakana keyword lists,
-    tables). Japanese prose, even kanji-heavy financial prose, keeps its particles in hiragana."""
+    """Drops non-Japanese pages: too few hiragana/katakana/kanji (English pages, XBRL/code
+    dumps), or too little hiragana (Chinese text, kanji/katakana keyword lists, tables), both
+    counted among the characters that are not digits or symbols. Japanese prose, even kanji- and
+    number-heavy results prose, keeps its particles in hiragana between the figures."""
 
     name = "🇯🇵 Japanese script"
     config_class = ScriptConfig
-    signal_keys = ("japanese_ratio", "hiragana_ratio")
+    signal_keys = ("japanese_text_ratio", "hiragana_text_ratio")
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         q = self.signals(doc)
         if q["chars"] == 0:
             return True  # nothing left after line cleaning: the length filter's call (too_short)
-        if q["japanese_ratio"] < self.config.min_japanese_ratio:
+        if q["japanese_text_ratio"] < self.config.min_japanese_ratio:
             return False, "not_japanese"
-        if q["hiragana_ratio"] < self.config.min_hiragana_ratio:
+        if q["hiragana_text_ratio"] < self.config.min_hiragana_ratio:
             return False, "low_hiragana"
         return True
 
@@ -121,6 +125,37 @@ class LengthFilter(QualityFilter):
             return False, "too_few_sentences"
         if self.config.max_chars is not None and q["chars"] > self.config.max_chars:
             return False, "too_long"
+        return True
+
+
+class ResidueFilter(QualityFilter):
+    """Drops what is left of tables, forms and templates after line cleaning: documents that the
+    line cleaner took almost all of (a financial statement or a cover page leaves its captions and
+    stock phrases, 「前事業年度(自…至…)」「該当事項はありません。」), and documents left with
+    nothing but table rows (a cross-shareholding table keeps its rows of stock, number and
+    rationale). They read as text but are no document. Does nothing when the line cleaner did
+    not run (no ``removed_chars`` signal)."""
+
+    name = "🧹 Line-cleaning residue"
+    config_class = ResidueConfig
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        q = self.signals(doc)
+        removed = q.get("removed_chars")
+        if removed is None:
+            return True
+        share = _r(removed / max(removed + q["chars"], 1))
+        q["removed_share"] = share
+        self.stat_update("removed_share", value=share, unit="doc")
+        if share > self.config.max_removed_share:
+            return False, "mostly_removed"
+        if "|" in doc.text:
+            lines = [line for line in doc.text.split("\n") if line.strip()]
+            in_rows = sum(len(line) for line in lines if line.count("|") >= 2)
+            table_share = _r(in_rows / max(sum(map(len, lines)), 1))
+            q["table_share"] = table_share
+            if table_share > self.config.max_table_share:
+                return False, "only_table_rows"
         return True
 
 
@@ -173,18 +208,35 @@ class PredicateEndFilter(QualityFilter):
         return True
 
 
-class NounRunFilter(QualityFilter):
-    """Drops documents with a very long run of tokens without any predicate or sentence end:
-    number dumps, issuer lists, keyword walls. Noun-heavy prose breaks its runs with 。 and
-    verbs every few dozen tokens, so the threshold is far above prose."""
+class LineStartFilter(QualityFilter):
+    """Drops text whose lines begin mid-sentence, with a particle or an auxiliary: the columns of
+    a page read in the wrong order (a vertical PDF extracted without vertical detection) splice
+    pieces of different sentences into lines that look like prose one by one."""
 
-    name = "🧱 Noun runs"
-    config_class = NounRunConfig
-    signal_keys = ("max_noun_run",)
+    name = "🧩 Line starts"
+    config_class = LineStartConfig
+    signal_keys = ("particle_start_share",)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         q = self.signals(doc)
-        if q["max_noun_run"] > self.config.max_noun_run:
+        if q["lines"] >= self.config.min_lines and q["particle_start_share"] > self.config.max_particle_start_share:
+            return False, "broken_lines"
+        return True
+
+
+class NounRunFilter(QualityFilter):
+    """Drops documents with a very long run of tokens without any predicate or sentence end —
+    number dumps, issuer lists, keyword walls — when such runs make up much of the document.
+    Noun-heavy prose breaks its runs with 。 and verbs every few dozen tokens, so the length
+    threshold is far above prose; a long statute with one appendix list stays."""
+
+    name = "🧱 Noun runs"
+    config_class = NounRunConfig
+    signal_keys = ("max_noun_run", "list_run_share")
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        q = self.signals(doc)
+        if q["max_noun_run"] > self.config.max_noun_run and q["list_run_share"] > self.config.max_list_run_share:
             return False, "long_noun_run"
         return True
 
@@ -249,7 +301,8 @@ class RepetitionFilter(QualityFilter):
     """Drops repetitive documents, Gopher-style (Rae et al. 2021) on characters: duplicated lines
     or paragraphs (scraped menus, repeated ad copy), one character n-gram dominating, or much
     of the text inside repeated character n-grams. Japanese has no spaces, so n-grams are of
-    characters, not words."""
+    characters, not words. A long document that is otherwise clean prose gets a fixed slack on
+    every threshold: formal text repeats its set phrases and provisions."""
 
     name = "🔁 Repetition"
     config_class = RepetitionConfig
@@ -263,21 +316,32 @@ class RepetitionFilter(QualityFilter):
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         c = self.config
         rep = repetition_signals(doc.text, c.top_ngram_sizes, c.dup_ngram_sizes)
-        doc.metadata.setdefault("quality", {}).update(rep)
+        quality = doc.metadata.setdefault("quality", {})
+        quality.update(rep)
         self.stat_update("dup_line_frac", value=rep["dup_line_frac"], unit="doc")
-        if rep["dup_line_frac"] > c.max_dup_line_frac:
+        # A long document that is otherwise clean prose may repeat more: statutes restate their
+        # provisions for each ward type or series (several signals together, not one threshold).
+        q = quality_signals(doc)
+        slack = c.long_clean_slack if (
+            q["chars"] >= c.long_clean_min_chars
+            and q["predicate_end_share"] >= c.long_clean_min_predicate_end_share
+            and q["function_word_ratio"] >= c.long_clean_min_function_word_ratio
+        ) else 0.0  # fmt: skip
+        quality["repetition_slack"] = slack
+        if rep["dup_line_frac"] > c.max_dup_line_frac + slack:
             return False, "dup_lines"
-        if rep["dup_line_char_frac"] > c.max_dup_line_char_frac:
+        if rep["dup_line_char_frac"] > c.max_dup_line_char_frac + slack:
             return False, "dup_line_chars"
-        if rep["dup_para_frac"] > c.max_dup_para_frac:
+        if rep["dup_para_frac"] > c.max_dup_para_frac + slack:
             return False, "dup_paragraphs"
-        if rep["dup_para_char_frac"] > c.max_dup_para_char_frac:
+        if rep["dup_para_char_frac"] > c.max_dup_para_char_frac + slack:
             return False, "dup_paragraph_chars"
+        long_enough = len("".join(doc.text.split())) >= c.top_ngram_min_chars
         for n, limit in zip(c.top_ngram_sizes, c.max_top_ngram_frac):
-            if rep[f"top_{n}gram_frac"] > limit:
+            if long_enough and rep[f"top_{n}gram_frac"] > limit + slack:
                 return False, f"top_{n}gram"
         for n, limit in zip(c.dup_ngram_sizes, c.max_dup_ngram_frac):
-            if rep[f"dup_{n}gram_char_frac"] > limit:
+            if rep[f"dup_{n}gram_char_frac"] > limit + slack:
                 return False, f"dup_{n}gram"
         return True
 

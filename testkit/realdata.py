@@ -1,0 +1,77 @@
+"""The shared real documents as the quality steps receive them (tests and benchmarks only).
+
+Every text goes through the project's own extraction (corpus.decode, corpus.html, corpus.pdf)
+and normaliser (corpus.normalize), i.e. exactly what the quality steps see in a build. chABSA
+sentences (real 有価証券報告書 prose, stored without their final 「。」) are joined per company
+into one document, a sentence per line, with 「。」 restored.
+
+``source_text("mhlw-pdf/000602943.pdf", pages=6)`` is how the labelled filter evaluation set
+(tests/data/filters_eval) names its sources: a path under ``real/``, and for a PDF optionally
+the number of leading pages to read.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from corpus.decode import decode_bytes
+from corpus.html import extract_html
+from corpus.normalize import normalize_japanese
+from corpus.pdf import extract_pdfminer, repair_layout
+from testkit.shared import shared_real_dir
+
+__all__ = ["shared_real_dir", "chabsa_documents", "edinet_sections", "wikipedia_documents", "source_text"]
+
+
+def _chabsa_text(data: dict, add_period: bool) -> str:
+    sentences = [s["sentence"].strip() for s in data["sentences"] if s["sentence"].strip()]
+    if add_period:
+        sentences = [s if s.endswith(("。", "!", "?", "！", "？")) else s + "。" for s in sentences]
+    return normalize_japanese("\n".join(sentences))
+
+
+def chabsa_documents(add_period: bool = True) -> list[tuple[str, str]]:
+    """(company file stem, text) per chABSA file, sorted by file name."""
+    paths = sorted((shared_real_dir() / "chabsa-json").glob("*.json"))
+    return [(p.stem, _chabsa_text(json.loads(p.read_text(encoding="utf-8")), add_period)) for p in paths]
+
+
+def html_text(data: bytes) -> str:
+    """Decoded, extracted (trafilatura, tables included) and normalised HTML."""
+    return normalize_japanese(extract_html(decode_bytes(data).text, include_tables=True)[0])
+
+
+def edinet_sections(pattern: str = "edinet-asr-html/*.html") -> list[tuple[str, str]]:
+    """(file name, extracted + normalised text) for the HTML files under ``real/`` matching ``pattern``."""
+    return [(p.name, html_text(p.read_bytes())) for p in sorted(shared_real_dir().glob(pattern))]
+
+
+def wikipedia_documents(per_doc: int = 20) -> list[tuple[str, str]]:
+    """Japanese Wikipedia sentences (general, non-financial prose), ``per_doc`` to a document."""
+    path = shared_real_dir() / "wikipedia-ner-ja" / "ner_dev.json"
+    items = json.loads(path.read_text(encoding="utf-8"))
+    texts = [normalize_japanese(item["text"]) for item in items]
+    return [(f"wiki-{i // per_doc:04d}", "\n".join(texts[i : i + per_doc])) for i in range(0, len(texts), per_doc)]
+
+
+@lru_cache(maxsize=64)
+def source_text(source: str, pages: int = 0, vertical: bool = True) -> str:
+    """The text the quality steps would receive for the file ``real/<source>``.
+
+    PDFs: pdfminer.six (with vertical-text detection unless ``vertical`` is False) and the layout
+    repair of the PDF extractor (``pages`` > 0: only the first ``pages`` pages); HTML: decode + trafilatura; ``.txt``:
+    decode; chABSA ``.json``: the company document. Then the Japanese normaliser.
+    """
+    path = shared_real_dir() / source
+    data = path.read_bytes()
+    if path.suffix == ".pdf":
+        text, _ = repair_layout(extract_pdfminer(data, detect_vertical=vertical, max_pages=pages).pages)
+        return normalize_japanese(text)
+    if path.suffix in (".html", ".htm", ".xhtml"):
+        return html_text(data)
+    if path.suffix == ".json" and path.parent.name == "chabsa-json":
+        return _chabsa_text(json.loads(data.decode("utf-8")), add_period=True)
+    if path.suffix == ".txt":
+        return normalize_japanese(decode_bytes(data).text)
+    raise ValueError(f"no extraction for {source!r} (pdf, html/htm/xhtml, chabsa json, txt)")
