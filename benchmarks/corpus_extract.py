@@ -53,6 +53,7 @@ def main() -> None:
 
     from datatrove.utils.logging import logger
 
+    from corpus.config import ExtractConfig
     from corpus.extractors import HtmlExtractor, PdfExtractor
 
     logger.remove()  # datatrove's per-task logs would bury the figures
@@ -85,17 +86,17 @@ def main() -> None:
                 doc[i].get_textpage().get_text_bounded()
 
     raw_pdfium = timed(pdfium_raw, args.repeat)
-    step_pdfminer = timed(lambda: list(PdfExtractor("pdfminer").run(docs_for(pdfs, "pdf"))), args.repeat)
-    step_pdfium = timed(lambda: list(PdfExtractor("pypdfium2").run(docs_for(pdfs, "pdf"))), args.repeat)
+    step_pdfminer = timed(lambda: list(PdfExtractor(ExtractConfig(pdf_backend="pdfminer", timeout_s=0)).run(docs_for(pdfs, "pdf"))), args.repeat)
+    step_pdfium = timed(lambda: list(PdfExtractor(ExtractConfig(pdf_backend="pypdfium2", timeout_s=0)).run(docs_for(pdfs, "pdf"))), args.repeat)
 
     texts = [h.read_text(encoding="utf-8", errors="replace") for h in htmls]
     raw_traf = timed(lambda: [trafilatura.extract(t, include_tables=True) for t in texts], args.repeat)
-    step_html = timed(lambda: list(HtmlExtractor().run(docs_for(htmls, "html"))), args.repeat)
+    step_html = timed(lambda: list(HtmlExtractor(ExtractConfig(timeout_s=0)).run(docs_for(htmls, "html"))), args.repeat)
     # the per-document time limit (extract.timeout_s, on by default) runs each extraction in a
     # child process: its cost per document is the difference to the in-process steps above
-    limited_pdfminer = timed(lambda: list(PdfExtractor("pdfminer", timeout_s=120).run(docs_for(pdfs, "pdf"))), args.repeat)
-    limited_pdfium = timed(lambda: list(PdfExtractor("pypdfium2", timeout_s=120).run(docs_for(pdfs, "pdf"))), args.repeat)
-    limited_html = timed(lambda: list(HtmlExtractor(timeout_s=120).run(docs_for(htmls, "html"))), args.repeat)
+    limited_pdfminer = timed(lambda: list(PdfExtractor(ExtractConfig(pdf_backend="pdfminer", timeout_s=120)).run(docs_for(pdfs, "pdf"))), args.repeat)
+    limited_pdfium = timed(lambda: list(PdfExtractor(ExtractConfig(pdf_backend="pypdfium2", timeout_s=120)).run(docs_for(pdfs, "pdf"))), args.repeat)
+    limited_html = timed(lambda: list(HtmlExtractor(ExtractConfig(timeout_s=120)).run(docs_for(htmls, "html"))), args.repeat)
 
     print("\nPDF                          pages/s   step/raw")
     print(f"  raw pdfminer.six extract_text {pages / raw_pdfminer:8.1f}")

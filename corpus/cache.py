@@ -17,11 +17,12 @@ import hashlib
 import json
 import os
 import tempfile
-from importlib import metadata as _md
 from pathlib import Path
 
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
+
+from kinyu.runs import package_versions
 
 # set by the lookup on a miss and removed by the store step; never written out
 KEY_MARK = "_kinyu_cache_key"
@@ -55,13 +56,6 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("KINYU_CACHE_DIR", Path.home() / ".cache" / "kinyu" / "extract"))
 
 
-def _version(name: str) -> str:
-    try:
-        return _md.version(name)
-    except _md.PackageNotFoundError:
-        return "-"
-
-
 _CORPUS_DIR = Path(__file__).resolve().parent
 
 
@@ -79,7 +73,7 @@ def format_fingerprints(extract: dict) -> dict[str, str]:
     out = {}
     for fmt, (prefix, libraries, modules) in _FORMAT_DEPENDENCIES.items():
         settings = {k: v for k, v in extract.items() if prefix and k.startswith(prefix)}
-        versions = {name: _version(name) for name in ("kinyu", *libraries)}
+        versions = {name: v or "-" for name, v in package_versions(("kinyu", *libraries)).items()}
         blob = json.dumps({"format": fmt, "settings": settings, "versions": versions, "code": code_fingerprint(modules)}, sort_keys=True)
         out[fmt] = hashlib.sha256(blob.encode()).hexdigest()[:16]
     return out

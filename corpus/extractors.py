@@ -6,23 +6,25 @@ HTML extraction run under a per-document wall-clock limit (``corpus.limits``).
 
 from __future__ import annotations
 
-from importlib import metadata as _md
-
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from corpus.config import ExtractConfig
 from corpus.decode import decode_bytes
 from corpus.html import extract_html
 from corpus.limits import ExtractionError, TimeLimitedWorker
 from corpus.pdf import PdfError, extract_pdfium, extract_pdfminer, repair_layout
 from corpus.readers import quarantined
+from kinyu.runs import package_versions
 
 
-def _version(dist: str) -> str:
-    try:
-        return _md.version(dist)
-    except _md.PackageNotFoundError:
-        return "unknown"
+_VERSIONS = package_versions(("pdfminer.six", "pypdfium2", "trafilatura"))
+# metadata["extractor"]: which library (and version) made the text
+EXTRACTOR_NAMES = {
+    "pdfminer": f"pdfminer.six {_VERSIONS['pdfminer.six'] or 'unknown'}",
+    "pypdfium2": f"pypdfium2 {_VERSIONS['pypdfium2'] or 'unknown'}",
+    "html": f"trafilatura {_VERSIONS['trafilatura'] or 'unknown'}",
+}
 
 
 class FormatExtractor(PipelineStep):
@@ -89,37 +91,23 @@ class PdfExtractor(FormatExtractor):
     name = "📄 PDF"
     fmt = "pdf"
 
-    def __init__(
-        self,
-        backend: str = "pdfminer",
-        detect_vertical: bool = True,
-        join_lines: bool = True,
-        drop_running_lines: bool = True,
-        boxes_flow: float | None = None,
-        timeout_s: float = 0,
-        max_pages: int = 0,
-    ):
-        super().__init__(timeout_s)
-        if backend not in ("pdfminer", "pypdfium2"):
-            raise ValueError(f"unknown PDF backend {backend!r}: use pdfminer or pypdfium2")
-        self.backend = backend
-        self.detect_vertical = detect_vertical
-        self.join_lines = join_lines
-        self.drop_running_lines = drop_running_lines
-        self.boxes_flow = boxes_flow
-        self.max_pages = max_pages
+    def __init__(self, config: ExtractConfig | None = None):
+        self.config = config or ExtractConfig()
+        super().__init__(self.config.timeout_s)
+        if self.config.pdf_backend not in ("pdfminer", "pypdfium2"):
+            raise ValueError(f"unknown PDF backend {self.config.pdf_backend!r}: use pdfminer or pypdfium2")
 
     def extract(self, doc: Document, data: bytes) -> None:
         if not data:
             raise PdfError("empty", "0 bytes")
         if not data.lstrip()[:5].startswith(b"%PDF"):
             raise PdfError("corrupt", "no %PDF header")
-        if self.backend == "pdfminer":
-            result = self.limited(extract_pdfminer, data, self.detect_vertical, 0, self.boxes_flow, self.max_pages, progress=True)
-            doc.metadata["extractor"] = f"pdfminer.six {_version('pdfminer.six')}"
+        x = self.config
+        if x.pdf_backend == "pdfminer":
+            result = self.limited(extract_pdfminer, data, x.pdf_detect_vertical, 0, x.pdf_boxes_flow, x.pdf_max_pages, progress=True)
         else:
-            result = self.limited(extract_pdfium, data, 0, self.max_pages, progress=True)
-            doc.metadata["extractor"] = f"pypdfium2 {_version('pypdfium2')}"
+            result = self.limited(extract_pdfium, data, 0, x.pdf_max_pages, progress=True)
+        doc.metadata["extractor"] = EXTRACTOR_NAMES[x.pdf_backend]
         pages = result.pages
         empty_pages = sum(1 for p in pages if not p.strip())
         doc.metadata["pages"] = len(pages)
@@ -135,7 +123,7 @@ class PdfExtractor(FormatExtractor):
             raise PdfError("no_text", f"{len(pages)} page(s) without a text layer (scanned image? run OCR first)")
         if empty_pages:
             doc.metadata["pages_without_text"] = empty_pages
-        doc.text, repairs = repair_layout(pages, self.join_lines, self.drop_running_lines)
+        doc.text, repairs = repair_layout(pages, self.config.pdf_join_lines, self.config.pdf_drop_running_lines)
         doc.metadata.update(repairs)
 
 
@@ -149,17 +137,16 @@ class HtmlExtractor(FormatExtractor):
     name = "🌐 HTML"
     fmt = "html"
 
-    def __init__(self, include_tables: bool = True, favor_recall: bool = False, timeout_s: float = 0):
-        super().__init__(timeout_s)
-        self.include_tables = include_tables
-        self.favor_recall = favor_recall
+    def __init__(self, config: ExtractConfig | None = None):
+        self.config = config or ExtractConfig()
+        super().__init__(self.config.timeout_s)
 
     def extract(self, doc: Document, data: bytes) -> None:
         decoded = decode_bytes(data)
         doc.metadata["encoding"] = decoded.encoding
         doc.metadata["encoding_source"] = decoded.how
-        doc.text, info = self.limited(extract_html, decoded.text, self.include_tables, self.favor_recall)
-        doc.metadata["extractor"] = f"trafilatura {_version('trafilatura')}"
+        doc.text, info = self.limited(extract_html, decoded.text, self.config.html_include_tables, self.config.html_favor_recall)
+        doc.metadata["extractor"] = EXTRACTOR_NAMES["html"]
         doc.metadata.update(info)
 
 

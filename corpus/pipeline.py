@@ -127,16 +127,8 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
     steps = [
         RawFileReader(input_paths(cfg), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude)),
         *cache_lookup,
-        PdfExtractor(
-            x.pdf_backend,
-            x.pdf_detect_vertical,
-            x.pdf_join_lines,
-            x.pdf_drop_running_lines,
-            x.pdf_boxes_flow,
-            timeout_s=x.timeout_s,
-            max_pages=x.pdf_max_pages,
-        ),
-        HtmlExtractor(x.html_include_tables, x.html_favor_recall, timeout_s=x.timeout_s),
+        PdfExtractor(x),
+        HtmlExtractor(x),
         PlainTextDecoder(),
         *cache_store,
         QuarantineGate(JsonlWriter(str(run / "work" / "quarantine"), output_filename=JSONL_GZ)),

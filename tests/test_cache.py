@@ -61,7 +61,7 @@ def test_page_cap_is_part_of_the_pdf_key():
 
 def test_timeouts_are_not_cached(tmp_path):
     fingerprints = format_fingerprints(to_dict(ExtractConfig()))
-    slow = PdfExtractor(timeout_s=0.3)
+    slow = PdfExtractor(ExtractConfig(timeout_s=0.3))
     slow.extract = lambda doc, data: slow.limited(_sleep)  # an extraction that never finishes in time
     doc, _ = extract_through_cache(tmp_path / "cache", fingerprints, slow)
     assert doc.metadata["quarantine"]["reason"] == "timeout"

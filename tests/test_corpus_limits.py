@@ -14,6 +14,7 @@ import pytest
 from datatrove.data import Document, Media, MediaType
 
 from corpus.config import CorpusConfig
+from corpus.config import ExtractConfig
 from corpus.extractors import PdfExtractor
 from corpus.limits import ExtractionError, TimeLimitedWorker
 from corpus.pdf import PdfError
@@ -80,7 +81,7 @@ def pdf_doc(data: bytes, doc_id: str = "x.pdf") -> Document:
 @pytest.mark.parametrize("backend", ["pdfminer", "pypdfium2"])
 @pytest.mark.parametrize("timeout_s", [0, 30])
 def test_page_cap_quarantines_too_many_pages(backend, timeout_s):
-    step = PdfExtractor(backend, timeout_s=timeout_s, max_pages=2)
+    step = PdfExtractor(ExtractConfig(pdf_backend=backend, timeout_s=timeout_s, pdf_max_pages=2))
     short, long = pdf_doc(text_objects_pdf(20, pages=2), "short.pdf"), pdf_doc(text_objects_pdf(20, pages=3), "long.pdf")
     out = {d.id: d for d in step.run([short, long])}
     assert "quarantine" not in out["short.pdf"].metadata and out["short.pdf"].metadata["pages"] == 2

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from corpus.decode import decode_bytes
+from corpus.config import ExtractConfig
 from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from corpus.html import extract_html
 from corpus.normalize import normalize_japanese
@@ -121,7 +122,7 @@ def test_kangxi_radical_is_folded():
 
 @pytest.mark.parametrize("backend", ["pdfminer", "pypdfium2"])
 def test_encrypted_pdf_is_quarantined_with_reason(backend):
-    doc = run_extractor(PdfExtractor(backend=backend), shared("real", "pdf", "aes-256.pdf"), "pdf")
+    doc = run_extractor(PdfExtractor(ExtractConfig(pdf_backend=backend)), shared("real", "pdf", "aes-256.pdf"), "pdf")
     assert doc.metadata["quarantine"]["reason"] == "encrypted"
     assert doc.text == "" and doc.media == []
 
@@ -137,7 +138,7 @@ def test_corrupted_pdf_gives_partial_text_and_a_warning():
 def test_truncated_pdf_is_quarantined_as_corrupt(backend, tmp_path):
     truncated = tmp_path / "0000196301-truncated.pdf"
     truncated.write_bytes(shared("real", "mhlw-pdf", "0000196301.pdf").read_bytes()[:20_000])
-    doc = run_extractor(PdfExtractor(backend=backend), truncated, "pdf")
+    doc = run_extractor(PdfExtractor(ExtractConfig(pdf_backend=backend)), truncated, "pdf")
     assert doc.metadata["quarantine"]["reason"] in ("corrupt", "no_text"), doc.metadata["quarantine"]
     assert doc.metadata["quarantine"]["detail"]
     assert doc.text == "" and doc.media == []

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from datatrove.pipeline.writers.jsonl import JsonlWriter
 
+from corpus.gates import removed_writer
 from corpus.filters.steps import (
     BoilerplateFilter,
     FinanceDomainTagger,
@@ -97,9 +97,7 @@ def quality_steps(cfg: QualityConfig, removed_folder: str | Path | None = None) 
     validate(cfg)
 
     def writer(slug: str):
-        if removed_folder is None:
-            return None
-        return JsonlWriter(f"{removed_folder}/{slug}", output_filename="${rank}.jsonl.gz")
+        return None if removed_folder is None else removed_writer(removed_folder, slug)
 
     pipeline: list = [JapaneseAnnotator()]
     if cfg.line_clean.enabled:
