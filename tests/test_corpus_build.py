@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -145,8 +146,15 @@ def test_sigkill_mid_build_then_resume_equals_uninterrupted(sample_run, tmp_path
     out = tmp_path / "run"
     # killed right before the 60th document write: inside the second extract task, after the first finished
     cmd = [sys.executable, "-m", "testkit.crash", "60", "corpus", "build", *build_args(out, tmp_path / "cache", "--workers", "1")]
-    proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
-    assert proc.returncode == -signal.SIGKILL
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert proc.wait(timeout=600) == -signal.SIGKILL
+    finally:
+        # a crashed node takes its helper processes (datatrove's manager, extraction workers) with it
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     completions = out / "logs" / "extract" / "completions"
     assert len(list(completions.iterdir())) == 1, "the kill should land inside the second of two extract tasks"
     assert not (out / "docs").exists()
