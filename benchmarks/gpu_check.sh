@@ -42,9 +42,9 @@ EOF
 python -m kinyu.cli corpus build --output "$WORK/corpus" --tasks 2 --cache.dir "$WORK/cache" \
   --tokenize.tokenizer "$WORK/model" > "$WORK/corpus.log" 2>&1 || { tail -30 "$WORK/corpus.log"; exit 1; }
 
-train() {  # train OUT_DIR ZERO [extra flags]
+train() {  # train OUT_DIR ZERO [extra flags]; $KINYU runs kinyu (python -m testkit.crash ... for a planned kill)
   local out=$1 zero=$2; shift 2
-  python -m kinyu.cli train --config configs/train/tiny_cpu.yaml --model.path "$WORK/model" \
+  ${KINYU:-python -m kinyu.cli} train --config configs/train/tiny_cpu.yaml --model.path "$WORK/model" \
     --data.corpus_runs "$WORK/corpus" --data.seq_len 256 --run.out_dir "$out" --run.cpu_threads 0 \
     --schedule.micro_batch_size 4 --schedule.grad_accum_steps 2 --schedule.max_steps "$STEPS" \
     --schedule.warmup_steps 2 --optim.lr 1e-3 --optim.min_lr 1e-4 --checkpoint.every_steps "$EVERY" \
@@ -58,7 +58,7 @@ done
 
 echo "== 3. ZeRO-3 killed after checkpoint $EVERY, then resumed =="
 set +e
-KINYU_KILL_AFTER_CHECKPOINT=$EVERY train "$WORK/killed" 3
+KINYU="python -m testkit.crash checkpoint $EVERY" train "$WORK/killed" 3
 rc=$?
 set -e
 [[ $rc == 137 ]] || { echo "expected the run to kill itself (rc 137), got rc $rc"; exit 1; }

@@ -1,9 +1,10 @@
-"""Run ``kinyu`` and SIGKILL it right before its N-th document write: a crash at a known point.
+"""Run ``kinyu`` and SIGKILL it at a known point: a crash that lands the same way on every machine.
 
-    python -m testkit.crash N corpus build --output RUN ...
+    python -m testkit.crash write N       corpus build --output RUN ...   # right before the N-th document write
+    python -m testkit.crash checkpoint N  train --config FILE ...         # right after checkpoint N is complete
 
-With ``--workers 1`` datatrove runs the tasks in this process, so the kill lands at the same
-document on every machine, however loaded (no timing race with the build finishing first).
+No timing race with the job finishing first: with ``--workers 1`` datatrove runs the corpus
+tasks in this process, and training saves its checkpoints here too.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ import os
 import signal
 import sys
 
-from datatrove.pipeline.writers.disk_base import DiskWriter
-
 from kinyu.cli import main
 
 
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def crash_before_write(n: int) -> None:
+    from datatrove.pipeline.writers.disk_base import DiskWriter
+
     original = DiskWriter.write
     written = 0
 
@@ -25,12 +30,26 @@ def crash_before_write(n: int) -> None:
         nonlocal written
         written += 1
         if written >= n:
-            os.kill(os.getpid(), signal.SIGKILL)
+            _die()
         return original(self, document, rank, **kwargs)
 
     DiskWriter.write = write
 
 
+def crash_after_checkpoint(step: int) -> None:
+    import training.train  # loads torch: only for this mode
+
+    original = training.train.save_checkpoint
+
+    def save_checkpoint(engine, cfg, inputs, run_dir, at_step, state):
+        original(engine, cfg, inputs, run_dir, at_step, state)
+        if at_step == step:
+            _die()
+
+    training.train.save_checkpoint = save_checkpoint
+
+
 if __name__ == "__main__":
-    crash_before_write(int(sys.argv[1]))
-    sys.exit(main(sys.argv[2:]))
+    mode, n, *argv = sys.argv[1:]
+    {"write": crash_before_write, "checkpoint": crash_after_checkpoint}[mode](int(n))
+    sys.exit(main(argv))

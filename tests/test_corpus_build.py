@@ -145,7 +145,7 @@ def test_same_folder_with_other_config_is_refused(sample_run, capsys):
 def test_sigkill_mid_build_then_resume_equals_uninterrupted(sample_run, tmp_path):
     out = tmp_path / "run"
     # killed right before the 60th document write: inside the second extract task, after the first finished
-    cmd = [sys.executable, "-m", "testkit.crash", "60", "corpus", "build", *build_args(out, tmp_path / "cache", "--workers", "1")]
+    cmd = [sys.executable, "-m", "testkit.crash", "write", "60", "corpus", "build", *build_args(out, tmp_path / "cache", "--workers", "1")]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         assert proc.wait(timeout=600) == -signal.SIGKILL

@@ -105,28 +105,14 @@ def test_checkpoints_are_complete_atomic_and_pruned(shared_run):
 
 def test_hf_export_loads_and_matches_the_engine(shared_run):
     """Reload the DeepSpeed checkpoint into a fresh engine; the hf/ export gives the same logits."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from testkit.models import assert_export_matches_engine
 
-    from training.train import build_engine, check_inputs, latest_checkpoint, load_run_config
-
-    cfg = load_run_config(shared_run)
-    ckpt = latest_checkpoint(shared_run)
-    engine, *_ = build_engine(cfg, check_inputs(cfg, resume=True), 40, bf16=False, world=1)
-    engine.load_checkpoint(str(ckpt / "deepspeed"), tag=ckpt.name)
-    tok = AutoTokenizer.from_pretrained(ckpt / "hf")
-    ids = torch.tensor([tok.encode("日本銀行は政策金利を据え置いた。営業利益は増加しました。")])
-    hf = AutoModelForCausalLM.from_pretrained(ckpt / "hf").eval()
-    engine.eval()
-    with torch.no_grad():
-        torch.testing.assert_close(hf(input_ids=ids).logits, engine.module(input_ids=ids).logits, rtol=1e-5, atol=1e-5)
-    engine.destroy()
+    assert_export_matches_engine(shared_run, total_steps=40)
 
 
 def test_killed_run_resumes_bit_identical(shared_run, corpora, tmp_path):
     """SIGKILL a run after its first checkpoint, resume it: the same losses, no window repeated or skipped."""
     from kinyu.cli.train import main
-    from training.train import KILL_AFTER_CHECKPOINT_ENV
 
     fin, gen = corpora
     out = tmp_path / "killed"
@@ -135,9 +121,8 @@ def test_killed_run_resumes_bit_identical(shared_run, corpora, tmp_path):
     launcher_vars = {"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}
     # a fresh, launcher-free process: not the rendezvous this pytest process already holds
     # a fresh, launcher-free process that SIGKILLs itself right after checkpoint 10 is complete
-    env = {k: v for k, v in os.environ.items() if k not in launcher_vars} | {
-        "PYTHONPATH": str(REPO), KILL_AFTER_CHECKPOINT_ENV: "10"}
-    proc = subprocess.run([sys.executable, "-m", "kinyu.cli", "train", "--config", str(TINY), *flags],
+    env = {k: v for k, v in os.environ.items() if k not in launcher_vars} | {"PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "testkit.crash", "checkpoint", "10", "train", "--config", str(TINY), *flags],
                           cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-3000:]
     stopped_at = json.loads((out / "checkpoints" / "step_000010" / "state.json").read_text())["step"]

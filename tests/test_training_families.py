@@ -18,7 +18,7 @@ from _corpus_fixture import financial_texts, general_texts
 from corpus.tokenize import train_tokenizer
 from kinyu.cli import main as kinyu
 from kinyu.config import load_config
-from testkit.models import FAMILIES, build_tiny_model
+from testkit.models import FAMILIES, assert_export_matches_engine, build_tiny_model
 from training.config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,10 +83,7 @@ def test_a_model_whose_tokenizer_differs_from_the_shards_is_refused(sample, tmp_
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_family_trains_resumes_exports_and_evaluates(family, sample, tmp_path):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from training.train import build_engine, check_inputs, latest_checkpoint, load_run_config, run_training
+    from training.train import latest_checkpoint, run_training
 
     tokenizer, _, corpus = sample
     model_dir = build_tiny_model(tmp_path / "model", [], tokenizer_file=tokenizer, hidden_size=64,
@@ -109,22 +106,11 @@ def test_family_trains_resumes_exports_and_evaluates(family, sample, tmp_path):
         assert [r.get(key) for r in got] == [r.get(key) for r in ref], key
 
     # hf/ export: loads with AutoModelForCausalLM and gives the DeepSpeed checkpoint's logits
-    ckpt = latest_checkpoint(run)
-    cfg = load_run_config(run)
-    engine, *_ = build_engine(cfg, check_inputs(cfg, resume=True), 4, bf16=False, world=1)
-    engine.load_checkpoint(str(ckpt / "deepspeed"), tag=ckpt.name)
-    tok = AutoTokenizer.from_pretrained(ckpt / "hf")
-    ids = torch.tensor([tok.encode("日本銀行は政策金利を据え置いた。営業利益は増加しました。")])
-    hf = AutoModelForCausalLM.from_pretrained(ckpt / "hf").eval()
-    assert hf.config.model_type == family
-    engine.eval()
-    with torch.no_grad():
-        torch.testing.assert_close(hf(input_ids=ids).logits, engine.module(input_ids=ids).logits, rtol=1e-5, atol=1e-5)
-    engine.destroy()
+    assert assert_export_matches_engine(run, total_steps=4).config.model_type == family
 
     # kinyu eval: bits per character of the export on the corpus run's validation shards
     out = tmp_path / "eval.json"
-    assert kinyu(["eval", "--model", str(ckpt / "hf"), "--bpc-corpora", f"sample={corpus}", "--out", str(out)]) == 0
+    assert kinyu(["eval", "--model", str(latest_checkpoint(run) / "hf"), "--bpc-corpora", f"sample={corpus}", "--out", str(out)]) == 0
     bpc = json.loads(out.read_text())["bpc"]["sample"]
     assert bpc["documents"] > 0 and 0 < bpc["bits_per_character"] < 20
 

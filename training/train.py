@@ -24,7 +24,6 @@ import math
 import os
 import random
 import shutil
-import signal
 import socket
 import sys
 import time
@@ -55,8 +54,6 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.bin.index.json")
 PROBE_TEXTS = ["金融庁は有価証券報告書の記載内容の充実を求めている。", "営業利益は前年同期比12.5%増の3,456億円。",
                "The Bank of Japan kept its policy rate unchanged.", "<|endoftext|>"]
-# fault injection for the crash-and-resume test: SIGKILL this process once checkpoint N is complete
-KILL_AFTER_CHECKPOINT_ENV = "KINYU_KILL_AFTER_CHECKPOINT"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -531,8 +528,6 @@ def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, ste
             for old in done[:-keep]:
                 shutil.rmtree(old)
     dist.barrier()
-    if os.environ.get(KILL_AFTER_CHECKPOINT_ENV) == str(step):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def checkpoint_state(progress: Progress, order: MixedWindowOrder, global_batch: int, lr: float, last_step_lr: float,

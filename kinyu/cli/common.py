@@ -88,15 +88,17 @@ class Group:
     def main(self, argv: list[str] | None = None) -> int:
         argv = list(sys.argv[1:] if argv is None else argv)
         by_name = {c.name: c for c in self.commands}
-        if argv and argv[0] in by_name and argv[0]:
-            command, rest = by_name[argv[0]], argv[1:]
-        elif "" in by_name and not (argv and argv[0] in ("help",)):
+        first = argv[0] if argv else None
+        if first and first in by_name:
+            command, rest = by_name[first], argv[1:]
+        elif "" in by_name and first != "help":  # the group's default command takes the flags
             command, rest = by_name[""], argv
         else:
-            if argv and argv[0] not in ("-h", "--help", "help"):
-                print(f"{self.prog}: unknown command {argv[0]!r}\n", file=sys.stderr)
-            print(self.usage(), file=sys.stderr if argv[:1] not in (["-h"], ["--help"], ["help"]) else sys.stdout)
-            return 0 if argv[:1] in (["-h"], ["--help"], ["help"]) else 2
+            asked = first in ("-h", "--help", "help")
+            if first and not asked:
+                print(f"{self.prog}: unknown command {first!r}\n", file=sys.stderr)
+            print(self.usage(), file=sys.stdout if asked else sys.stderr)
+            return 0 if asked else 2
         prog = f"{self.prog} {command.name}".strip()
         parser = command.parser(prog)
         others = [c for c in self.commands if c.name and not command.name]
