@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from datatrove.executor import LocalPipelineExecutor, RayPipelineExecutor, SlurmPipelineExecutor
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.tokens import DocumentTokenizer
 from datatrove.pipeline.writers import JsonlWriter
+from datatrove.utils.stats import PipelineStats
 
 from corpus.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
 from corpus.config import CorpusConfig
@@ -33,10 +35,12 @@ from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from corpus.filters.config import quality_steps
 from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
 from corpus.normalize import JapaneseNormalizer
-from corpus.readers import list_input_files, read_jsonl_gz
+from corpus.readers import RawFileReader, list_input_files, read_jsonl_gz
 from corpus.run_reader import counter_total, drop_counts, signal_histograms
-from corpus.tokenize import copy_model_tokenizer, tokenizer_eos, tokenizer_sample, train_tokenizer
-from kinyu.config import ConfigError, dump_yaml, to_dict
+from corpus.sample import sample_dir
+from corpus.shards import list_shards
+from corpus.tokenize import copy_model_tokenizer, resolve_tokenizer_file, tokenizer_eos, tokenizer_sample, train_tokenizer
+from kinyu.config import ConfigError, dump_yaml, from_dict, to_dict
 from kinyu.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
 
 JSONL_GZ = "${rank}.jsonl.gz"
@@ -54,8 +58,6 @@ class Stage:
 
 
 def sample_inputs() -> list[str]:
-    from corpus.sample import sample_dir
-
     return [str(sample_dir())]
 
 
@@ -108,16 +110,12 @@ class RunFinalizer(PipelineStep):
         self.cfg_dict = cfg_dict
 
     def run(self, data, rank: int = 0, world_size: int = 1):
-        from kinyu.config import from_dict
-
         finalize_run(from_dict(CorpusConfig, self.cfg_dict))
         return
         yield
 
 
 def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
-    from corpus.readers import RawFileReader
-
     x = cfg.extract
     cache_lookup, cache_store = [], []
     if cfg.cache.enabled:
@@ -228,8 +226,6 @@ def make_executor(cfg: CorpusConfig, stage: Stage, run: Path, depends=None):
     e = cfg.executor
     workers = min(e.workers, stage.tasks)
     if e.kind == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
         return LocalPipelineExecutor(
             stage.pipeline,
             tasks=stage.tasks,
@@ -238,8 +234,6 @@ def make_executor(cfg: CorpusConfig, stage: Stage, run: Path, depends=None):
             depends=depends,
         )
     if e.kind == "ray":
-        from datatrove.executor import RayPipelineExecutor
-
         if e.ray_address is not None:
             connect_ray(e.ray_address)
         # unset: datatrove's first Ray call starts a local Ray in this process (or uses one already started)
@@ -251,8 +245,6 @@ def make_executor(cfg: CorpusConfig, stage: Stage, run: Path, depends=None):
             depends=depends,
             cpus_per_task=e.ray_cpus_per_task,
         )
-    from datatrove.executor import SlurmPipelineExecutor
-
     return SlurmPipelineExecutor(
         stage.pipeline,
         tasks=stage.tasks,
@@ -325,8 +317,6 @@ def build(cfg: CorpusConfig, overwrite: bool = False) -> Path:
     """Run every stage of the build; returns the run folder."""
     if cfg.tokenize.tokenizer is not None:
         # resolve early: a wrong path must fail before hours of extraction
-        from corpus.tokenize import resolve_tokenizer_file
-
         resolve_tokenizer_file(cfg.tokenize.tokenizer)
     for p in input_paths(cfg):
         if not Path(p).exists():
@@ -376,8 +366,6 @@ def merge_quarantine(run: Path) -> list[dict]:
 
 def merge_stats(run: Path) -> dict:
     """Merge each stage's per-task datatrove stats (all tasks, also those of an earlier, resumed run)."""
-    from datatrove.utils.stats import PipelineStats
-
     merged = {}
     for stage_dir in sorted((run / "logs").iterdir()) if (run / "logs").is_dir() else []:
         parts = sorted((stage_dir / "stats").glob("*.json"))
@@ -434,8 +422,6 @@ def finalize_run(cfg: CorpusConfig, timings: dict[str, float] | None = None) -> 
     for side in ("train", "validation"):
         folder = run / "tokens" / side
         if folder.is_dir():
-            from corpus.shards import list_shards
-
             try:
                 shards = list_shards(folder)
                 tokens[side] = {"files": len(shards), "tokens": sum(len(s) for s in shards), "documents": sum(s.num_docs for s in shards)}
