@@ -12,6 +12,9 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from charset_normalizer import from_bytes
+
+from corpus.japanese import count_japanese
 from corpus.limits import ExtractionError
 
 # A declared name maps to the codec that browsers really use for it.
@@ -83,8 +86,6 @@ def declared_encoding(data: bytes) -> str | None:
 
 
 def _japanese_score(text: str) -> float:
-    from corpus.japanese import count_japanese
-
     return count_japanese(text[:20000]) / max(1, min(len(text), 20000))
 
 
@@ -124,8 +125,6 @@ def decode_bytes(data: bytes) -> Decoded:
         # Japanese (kana/kanji rather than half-width katakana soup) is right.
         score, enc, text = max(candidates, key=lambda c: (c[0], c[1] == "cp932"))
         return Decoded(text, enc, "detected")
-    from charset_normalizer import from_bytes
-
     best = from_bytes(data).best()
     if best is not None and best.encoding:
         return Decoded(str(best), best.encoding, "detected")

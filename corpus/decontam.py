@@ -29,12 +29,15 @@ from pathlib import Path
 from typing import Iterable, Literal
 
 import numpy as np
+import openpyxl
 import regex
+from datasketch import MinHash, MinHashLSH
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from corpus.ngrams import ngram_hashes
+from corpus.normalize import normalize_japanese
 from kinyu.config import ConfigError
 
 
@@ -164,8 +167,6 @@ def _json_items(path: Path, task: str) -> Iterable[BenchmarkItem]:
 
 def _xlsx_items(path: Path, task: str) -> Iterable[BenchmarkItem]:
     """fin-harness cpa_audit layout: sheet 'data', question + statements ア–カ + choices 1–6."""
-    import openpyxl
-
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     ws = wb["data"] if "data" in wb.sheetnames else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
@@ -232,8 +233,6 @@ def match_form(text: str) -> str:
     The corpus normaliser (NFKC, ...), lowercase, then whitespace and punctuation removed: a
     copy whose commas were changed (、 vs ，) or whose line breaks moved still matches.
     """
-    from corpus.normalize import normalize_japanese
-
     return _RE_SPACE_PUNCT.sub("", normalize_japanese(text).lower())
 
 
@@ -241,8 +240,6 @@ class BenchmarkIndex:
     """The benchmark items' n-grams (sorted arrays) and a datasketch MinHash LSH of their lines."""
 
     def __init__(self, items: list[BenchmarkItem], cfg: DecontaminationConfig):
-        from datasketch import MinHashLSH
-
         self.cfg = cfg
         self._permutations = None
         self.items: list[BenchmarkItem] = []
@@ -286,8 +283,6 @@ class BenchmarkIndex:
         return len(self.items)
 
     def _minhash(self, shingles: np.ndarray):
-        from datasketch import MinHash
-
         if self._permutations is None:  # drawn once: datasketch draws them per MinHash otherwise
             self._permutations = MinHash(num_perm=self.cfg.lsh_num_perm, seed=self.cfg.seed).permutations
         m = MinHash(

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
+import trafilatura
+
 from corpus.limits import ExtractionError
 
 _RE_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
@@ -20,8 +23,6 @@ class HtmlError(ExtractionError):
 
 
 def _parse(html: str):
-    import lxml.html
-
     # lxml refuses str input that carries an encoding declaration; the text is decoded already
     html = _RE_XML_DECL.sub("", html.lstrip("\ufeff"), count=1)
     try:
@@ -61,8 +62,6 @@ def drop_hidden(tree) -> int:
 
 def extract_html(html: str, include_tables: bool = True, favor_recall: bool = False) -> tuple[str, dict]:
     """Decoded HTML -> main text (trafilatura), with what was removed as counters."""
-    import trafilatura
-
     tree = _parse(html)
     hidden = drop_hidden(tree)
     text = trafilatura.extract(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import threading
 
+import fugashi
+import unidic_lite
 from datatrove.utils.word_tokenizers import WordTokenizer
 
 HIRAGANA = "\u3041-\u309f"
@@ -48,8 +50,6 @@ def tagger():
     """A per-thread fugashi ``Tagger`` on unidic-lite (MeCab objects are not thread-safe)."""
     tg = getattr(_local, "tagger", None)
     if tg is None:
-        import fugashi
-
         tg = fugashi.Tagger()
         _local.tagger = tg
     return tg
@@ -68,9 +68,6 @@ def pos_tagger():
     """
     tg = getattr(_local, "pos_tagger", None)
     if tg is None:
-        import fugashi
-        import unidic_lite
-
         dicdir = unidic_lite.DICDIR
         # an empty output-format-type makes MeCab use -F instead of the dicrc's unidic format
         tg = fugashi.GenericTagger(
@@ -92,8 +89,6 @@ _LEFT_ID_POS1: list[str] = []
 def _left_id_pos1() -> list[str]:
     """pos1 of every left context id of unidic-lite (``left-id.def``)."""
     if not _LEFT_ID_POS1:
-        import unidic_lite
-
         with open(f"{unidic_lite.DICDIR}/left-id.def", encoding="utf-8") as f:
             _LEFT_ID_POS1.extend(line.split(" ", 1)[1].split(",", 1)[0] for line in f)
     return _LEFT_ID_POS1

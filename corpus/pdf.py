@@ -8,11 +8,18 @@ pypdfium2 is about 10x faster per page and is the choice for large crawls.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
+
+import pypdfium2 as pdfium
+from pdfminer.high_level import extract_pages
+from pdfminer.layout import LAParams, LTTextContainer
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
 
 from corpus.limits import ExtractionError
 
@@ -42,13 +49,6 @@ def extract_pdfminer(
 ) -> PdfText:
     """Pages of text (pdfminer.six). ``max_pages``: read only the first pages; ``page_limit``: a
     longer PDF raises ``too_many_pages``; ``progress(pages_done)`` is called after each page."""
-    import logging
-
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams, LTTextContainer
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
-
     warnings: list[str] = []
 
     class _Collect(logging.Handler):
@@ -89,8 +89,6 @@ def extract_pdfminer(
 
 def extract_pdfium(data: bytes, max_pages: int = 0, page_limit: int = 0, progress: Callable[[int], None] | None = None) -> PdfText:
     """Pages of text (pypdfium2); the arguments as for ``extract_pdfminer``."""
-    import pypdfium2 as pdfium
-
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as e:
