@@ -53,8 +53,8 @@ def main() -> None:
 
     from datatrove.utils.logging import logger
 
-    from corpus.config import ExtractConfig
-    from corpus.extractors import HtmlExtractor, PdfExtractor
+    from kinyu.corpus.config import ExtractConfig
+    from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor
 
     logger.remove()  # datatrove's per-task logs would bury the figures
 
@@ -64,7 +64,7 @@ def main() -> None:
         htmls = sorted((args.data / "edinet-asr-html").glob("*.html"))
         source = str(args.data)
     else:
-        from corpus.sample import sample_dir
+        from kinyu.corpus.sample import sample_dir
 
         pdfs = sorted(p for p in sample_dir().rglob("*.pdf"))
         htmls = sorted(p for p in sample_dir().rglob("*.htm*"))
@@ -118,9 +118,9 @@ def main() -> None:
     # the whole extract stage (read, extract, quarantine, normalise, quality filters), 1 vs 2 workers
     from datatrove.executor import LocalPipelineExecutor
 
-    from corpus.config import CorpusConfig
-    from corpus.pipeline import extract_stage
-    from kinyu.config import load_config
+    from kinyu.corpus.config import CorpusConfig
+    from kinyu.corpus.pipeline import extract_stage
+    from kinyu.base.config import load_config
 
     inputs = [str(p) for p in pdfs + htmls]
     times = {}

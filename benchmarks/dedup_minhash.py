@@ -46,8 +46,8 @@ from datatrove.pipeline.readers import JsonlReader  # noqa: E402
 from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 from datatrove.utils.text import ngrams, simplify_text  # noqa: E402
 
-from corpus.dedup import CharNgramTokenizer, DedupConfig, dedup_stages  # noqa: E402
-from corpus.ngrams import jaccard  # noqa: E402
+from kinyu.corpus.dedup import CharNgramTokenizer, DedupConfig, dedup_stages  # noqa: E402
+from kinyu.corpus.ngrams import jaccard  # noqa: E402
 from testkit.dedup_truth import (  # noqa: E402
     DIFFERENT_MAX,
     NEAR_DUPLICATE_MIN,
@@ -134,7 +134,7 @@ def labels_from_kept_ids(root: Path) -> dict[str, object]:
 
 def shingle_separation(docs, pairs) -> list[tuple[str, float, float, float]]:
     """Exact shingle Jaccard: min over must-merge pairs, max over different pairs, and the gap."""
-    from corpus.japanese import FugashiWordTokenizer
+    from kinyu.corpus.japanese import FugashiWordTokenizer
 
     must = [p for p in pairs if p.jaccard >= NEAR_DUPLICATE_MIN]
     different = [p for p in pairs if p.jaccard <= DIFFERENT_MAX]

@@ -29,9 +29,9 @@ import time
 
 from datatrove.data import Document
 
-from corpus.filters import QualityConfig, quality_steps
-from corpus.filters import analysis as analysis_module
-from corpus.japanese import tagger
+from kinyu.corpus.filters import QualityConfig, quality_steps
+from kinyu.corpus.filters import analysis as analysis_module
+from kinyu.corpus.japanese import tagger
 from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir
 
 

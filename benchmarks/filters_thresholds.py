@@ -17,9 +17,9 @@ from collections import Counter
 import numpy as np
 from datatrove.data import Document
 
-from corpus.filters import JapaneseLineCleaner, QualityConfig
+from kinyu.corpus.filters import JapaneseLineCleaner, QualityConfig
 from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir, source_text, wikipedia_documents
-from corpus.filters.steps import RE_BOILERPLATE_PHRASES, finance_score, repetition_signals
+from kinyu.corpus.filters.steps import RE_BOILERPLATE_PHRASES, finance_score, repetition_signals
 
 KEYS = (
     "chars", "complete_sentences", "japanese_ratio", "japanese_text_ratio", "hiragana_ratio", "hiragana_text_ratio",

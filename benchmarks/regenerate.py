@@ -36,14 +36,14 @@ def main() -> None:
     ap.add_argument("--change", default="quality.script.min_hiragana_ratio=0.15", help="the filter-only change, KEY=VALUE")
     args = ap.parse_args()
 
-    from corpus.config import CorpusConfig
-    from corpus.pipeline import build
-    from kinyu.config import load_config
+    from kinyu.corpus.config import CorpusConfig
+    from kinyu.corpus.pipeline import build
+    from kinyu.base.config import load_config
 
     if (args.data / "mhlw-pdf").is_dir():
         inputs = [str(args.data / "mhlw-pdf"), str(args.data / "edinet-asr-html"), str(args.data / "pdf"), str(args.data / "legacy-encoding-html")]
     else:
-        from corpus.sample import sample_dir
+        from kinyu.corpus.sample import sample_dir
 
         inputs = [str(sample_dir())]
     key, value = args.change.split("=", 1)

@@ -46,9 +46,9 @@ sys.path.insert(0, str(REPO))
 import psutil  # noqa: E402
 import yaml  # noqa: E402
 
-from corpus.config import CorpusConfig  # noqa: E402
-from corpus.ngrams import char_ngrams, jaccard  # noqa: E402
-from kinyu.config import from_dict  # noqa: E402
+from kinyu.corpus.config import CorpusConfig  # noqa: E402
+from kinyu.corpus.ngrams import char_ngrams, jaccard  # noqa: E402
+from kinyu.base.config import from_dict  # noqa: E402
 from testkit.shared import require_shared  # noqa: E402
 
 TARGET_TOKENS = 370e6
@@ -62,9 +62,9 @@ SERIAL_STAGES = {"exact_duplicates", "minhash_clusters", "tokenizer", "finalize"
 
 def sentence_pool(real: Path) -> list[str]:
     """Distinct real sentences: chABSA, EDINET 有報 sections (trafilatura), MHLW chapters (pdfium)."""
-    from corpus.decode import decode_bytes
-    from corpus.html import extract_html
-    from corpus.pdf import extract_pdfium, repair_layout
+    from kinyu.corpus.extract.decode import decode_bytes
+    from kinyu.corpus.extract.html import extract_html
+    from kinyu.corpus.extract.pdf import extract_pdfium, repair_layout
 
     texts = []
     for f in sorted((real / "chabsa-json").glob("*.json")):
@@ -240,7 +240,7 @@ def folder_bytes(path: Path) -> int:
 
 def run_stage(run: str, name: str) -> None:
     """(child process) Run one stage of the build whose config is RUN/config.yaml."""
-    from corpus.pipeline import build_stages, finalize_run, make_executor
+    from kinyu.corpus.pipeline import build_stages, finalize_run, make_executor
 
     cfg = from_dict(CorpusConfig, yaml.safe_load((Path(run) / "config.yaml").read_text(encoding="utf-8")))
 
@@ -256,7 +256,7 @@ def run_stage(run: str, name: str) -> None:
 
 
 def build_measured(truth: dict, run: Path, args, log) -> list[dict]:
-    from corpus.pipeline import build_stages, prepare_run
+    from kinyu.corpus.pipeline import build_stages, prepare_run
 
     cfg = CorpusConfig(output=str(run))
     cfg.input.paths = truth["inputs"]
@@ -293,7 +293,7 @@ def after_build_measured(run: Path, other: Path, args, log) -> list[dict]:
 
 def dedup_outcome(run: Path, truth: dict) -> dict:
     """Recall on the planted pairs (both documents reached dedup) and false merges."""
-    from corpus.readers import read_jsonl_gz
+    from kinyu.corpus.extract.readers import read_jsonl_gz
 
     kept_of = {}
     for step in ("exact_dedup", "minhash_dedup"):

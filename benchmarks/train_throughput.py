@@ -39,8 +39,8 @@ def synthetic_corpus_run(root: Path, vocab_size: int, n_tokens: int, seed: int =
     """A CORPUS_RUN with random documents (EOS-terminated) in datatrove's .ds/.index/.metadata format."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from corpus.tokenize import EOS_TOKEN, PAD_TOKEN, write_hf_tokenizer_files
-    from kinyu.runs import write_manifest
+    from kinyu.corpus.tokenize import EOS_TOKEN, PAD_TOKEN, write_hf_tokenizer_files
+    from kinyu.base.runs import write_manifest
 
     vocab = {EOS_TOKEN: 0, PAD_TOKEN: 1, **{f"t{i}": i for i in range(2, vocab_size)}}
     tok = Tokenizer(models.WordLevel(vocab, unk_token=EOS_TOKEN))
@@ -70,8 +70,8 @@ def loader_tokens_per_s(corpus_run: Path, seq_len: int, micro_batch: int, grad_a
     pinned host memory and the copy to the device on CUDA), as one process of one."""
     import torch
 
-    from training.config import ScheduleConfig
-    from training.data import MixedWindowOrder, PackedWindows, RankBatches
+    from kinyu.training.config import ScheduleConfig
+    from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches
 
     windows = PackedWindows.from_folders([corpus_run / "tokens" / "train"], seq_len)
     cuda = torch.cuda.is_available()
@@ -94,7 +94,7 @@ def planned_gib(cfg) -> float:
     """Per-GPU memory `kinyu train plan` predicts for ``cfg`` on this one GPU (model states + activations + reserve)."""
     import torch
 
-    from training.plan import RESERVE_BYTES, Cluster, gpu_bytes, model_shape
+    from kinyu.training.plan import RESERVE_BYTES, Cluster, gpu_bytes, model_shape
 
     props = torch.cuda.get_device_properties(0)
     states, _, acts = gpu_bytes(cfg, model_shape(cfg), Cluster(1, 1, props.total_memory, props.name))
@@ -124,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from kinyu.config import load_config
-    from training.config import TrainConfig
-    from training.train import run_training
+    from kinyu.base.config import load_config
+    from kinyu.training.config import TrainConfig
+    from kinyu.training.train import run_training
 
     hidden, layers, heads, kv, inter, vocab = PRESETS[args.preset]
     hidden, layers, heads = args.hidden or hidden, args.layers or layers, args.heads or heads

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -36,65 +36,45 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from corpus.ngrams import ngram_hashes
-from corpus.normalize import normalize_japanese
-from kinyu.config import ConfigError
+from kinyu.corpus.ngrams import ngram_hashes
+from kinyu.corpus.normalize import normalize_japanese
+from kinyu.base.config import option, validate
 
 
 @dataclass
 class DecontaminationConfig:
-    """Benchmark decontamination (``corpus.decontam``)."""
+    """Benchmark decontamination (``kinyu.corpus.decontam``)."""
 
-    enabled: bool = field(
-        default=False,
-        metadata={"help": "remove training text overlapping the benchmark data in benchmark_paths"},
-    )
-    benchmark_paths: list[str] = field(
-        default_factory=list,
-        metadata={"help": "benchmark folders/files: fin-harness task folders, chABSA json folder, .jsonl/.txt"},
-    )
-    ngram: int = field(default=13, metadata={"help": "characters per n-gram for overlap (13: the GPT-3 convention)"})
-    min_overlap: float = field(
-        default=0.5,
-        metadata={"help": "share of an item's distinct n-grams that must occur in a document to match"},
-    )
-    mode: Literal["paragraph", "document"] = field(
-        default="paragraph",
-        metadata={"help": "'paragraph': drop only the overlapping lines; 'document': drop the whole document"},
-    )
-    lsh_threshold: float = field(
-        default=0.6,
-        metadata={
-            "help": "Jaccard (char lsh_ngram-grams) of a line and an item for a near match; 0 disables. "
-            "On 5,262 lines of real 有報 sections 0.5 matched a section heading, 0.6 nothing spurious"
-        },
-    )
-    lsh_ngram: int = field(default=5, metadata={"help": "characters per shingle for near matches"})
-    lsh_num_perm: int = field(default=128, metadata={"help": "MinHash permutations of the LSH index"})
-    min_item_chars: int = field(
-        default=20,
-        metadata={"help": "ignore benchmark lines shorter than this (generic phrasing such as 「正しいものはどれか。」)"},
-    )
-    seed: int = field(default=1, metadata={"help": "MinHash seed"})
+    enabled: bool = option(False, "remove training text overlapping the benchmark data in benchmark_paths")
+    benchmark_paths: list[str] = option([], "benchmark folders/files: fin-harness task folders, chABSA json folder, .jsonl/.txt")
+    ngram: int = option(13, "characters per n-gram for overlap (13: the GPT-3 convention)")
+    min_overlap: float = option(0.5, "share of an item's distinct n-grams that must occur in a document to match")
+    mode: Literal["paragraph", "document"] = option("paragraph", "'paragraph': drop only the overlapping lines; 'document': drop the whole document")
+    lsh_threshold: float = option(0.6, "Jaccard (char lsh_ngram-grams) of a line and an item for a near match; 0 disables. "
+            "On 5,262 lines of real 有報 sections 0.5 matched a section heading, 0.6 nothing spurious")
+    lsh_ngram: int = option(5, "characters per shingle for near matches")
+    lsh_num_perm: int = option(128, "MinHash permutations of the LSH index")
+    min_item_chars: int = option(20, "ignore benchmark lines shorter than this (generic phrasing such as 「正しいものはどれか。」)")
+    seed: int = option(1, "MinHash seed")
 
-    def validate(self) -> None:
+    def problems(self) -> list[str]:
+        found = []
         if self.mode not in ("paragraph", "document"):
-            raise ConfigError(f"decontamination.mode must be 'paragraph' or 'document', got {self.mode!r}")
+            found.append(f"mode must be 'paragraph' or 'document', got {self.mode!r}")
         if self.ngram < 1 or self.lsh_ngram < 1:
-            raise ConfigError("decontamination.ngram and lsh_ngram must be >= 1")
+            found.append("ngram and lsh_ngram must be >= 1")
         if not 0.0 < self.min_overlap <= 1.0:
-            raise ConfigError(f"decontamination.min_overlap must be in (0, 1], got {self.min_overlap}")
+            found.append(f"min_overlap must be in (0, 1], got {self.min_overlap}")
         if not 0.0 <= self.lsh_threshold <= 1.0:
-            raise ConfigError(f"decontamination.lsh_threshold must be in [0, 1], got {self.lsh_threshold}")
+            found.append(f"lsh_threshold must be in [0, 1], got {self.lsh_threshold}")
         if self.enabled:
             if not self.benchmark_paths:
-                raise ConfigError(
-                    "decontamination.enabled is true but decontamination.benchmark_paths is empty: "
-                    "name the benchmark data folders (e.g. a fin-harness data dir and the chABSA json dir)"
-                )
+                found.append("enabled is true but benchmark_paths is empty: name the benchmark data folders "
+                             "(e.g. a fin-harness data dir and the chABSA json dir)")
             missing = [p for p in self.benchmark_paths if not Path(p).exists()]
             if missing:
-                raise ConfigError(f"decontamination.benchmark_paths not found: {missing}")
+                found.append(f"benchmark_paths not found: {missing}")
+        return found
 
 
 def fin_harness_benchmark_paths(fin_harness_dir: str | Path | None, chabsa_dir: str | Path | None = None) -> list[str]:
@@ -395,7 +375,7 @@ class BenchmarkDecontaminationFilter(PipelineStep):
 
     def __init__(self, cfg: DecontaminationConfig, exclusion_writer: DiskWriter | None = None, items: list[BenchmarkItem] | None = None):
         super().__init__()
-        cfg.validate()
+        validate(cfg, "decontamination")
         self.cfg = cfg
         self.exclusion_writer = exclusion_writer
         self._items = items

@@ -61,7 +61,7 @@ def pos_tagger():
 
     Same dictionary and options as ``tagger()``, so the same segmentation; only the output differs.
     The id names the token's full UniDic part of speech (``left-id.def`` in the dictionary, read by
-    ``corpus.filters.analysis``). Printing it costs MeCab nothing, while building fugashi nodes
+    ``kinyu.corpus.filters.analysis``). Printing it costs MeCab nothing, while building fugashi nodes
     and decoding their 26-field feature strings, or printing a feature field, costs more than the
     parse itself: this is what lets the quality filters run near the speed of plain
     tokenization (benchmarks/filters_speed.py).

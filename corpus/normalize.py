@@ -8,7 +8,7 @@ import unicodedata
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus.japanese import JAPANESE_OR_PUNCT
+from kinyu.corpus.japanese import JAPANESE_OR_PUNCT
 
 # Both pdfminer (letter-spaced and vertical text) and trafilatura (line wraps and split cells
 # in 有報 HTML: 65-190 per real section) put spaces between Japanese characters, where

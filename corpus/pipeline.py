@@ -4,7 +4,7 @@ Stages (each a datatrove pipeline run by the chosen executor; a finished task is
 so a killed build resumes where it stopped):
 
 1. ``extract``      read -> PDF/HTML/text extraction -> quarantine -> normalise -> quality filters
-2. dedup stages     exact dedup -> decontamination (``corpus.decontam``) -> MinHash (``corpus.dedup``) -> ``docs/``
+2. dedup stages     exact dedup -> decontamination (``kinyu.corpus.decontam``) -> MinHash (``kinyu.corpus.dedup``) -> ``docs/``
 3. ``tokenizer``    train a tokenizer on the training split (unless one is given)
 4. ``tokens_*``     train/validation split by id hash -> datatrove ``DocumentTokenizer`` shards
 5. ``finalize``     quarantine list, merged stats, accounting, manifest
@@ -27,21 +27,21 @@ from datatrove.pipeline.tokens import DocumentTokenizer
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.utils.stats import PipelineStats
 
-from corpus.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
-from corpus.config import CorpusConfig
-from corpus.decontam import decontamination_step
-from corpus.dedup import dedup_stages
-from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
-from corpus.filters.config import quality_steps
-from corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
-from corpus.normalize import JapaneseNormalizer
-from corpus.readers import RawFileReader, list_input_files, read_jsonl_gz
-from corpus.run_reader import counter_total, drop_counts, signal_histograms
-from corpus.sample import sample_dir
-from corpus.shards import list_shards
-from corpus.tokenize import copy_model_tokenizer, resolve_tokenizer_file, tokenizer_eos, tokenizer_sample, train_tokenizer
-from kinyu.config import ConfigError, dump_yaml, from_dict, to_dict
-from kinyu.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
+from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
+from kinyu.corpus.config import CorpusConfig
+from kinyu.corpus.decontam import decontamination_step
+from kinyu.corpus.dedup import dedup_stages
+from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
+from kinyu.corpus.filters.config import quality_steps
+from kinyu.corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
+from kinyu.corpus.normalize import JapaneseNormalizer
+from kinyu.corpus.extract.readers import RawFileReader, list_input_files, read_jsonl_gz
+from kinyu.corpus.reporting.run_reader import counter_total, drop_counts, signal_histograms
+from kinyu.corpus.sample import sample_dir
+from kinyu.corpus.shards import list_shards
+from kinyu.corpus.tokenize import copy_model_tokenizer, resolve_tokenizer_file, tokenizer_eos, tokenizer_sample, train_tokenizer
+from kinyu.base.config import ConfigError, dump_yaml, from_dict, to_dict
+from kinyu.base.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
 
 JSONL_GZ = "${rank}.jsonl.gz"
 
@@ -67,7 +67,7 @@ def input_paths(cfg: CorpusConfig) -> list[str]:
 
 class TokenizerTrainer(PipelineStep):
     """Train a byte-level BPE tokenizer on the documents it reads (the training split), or on a
-    bounded sample of them (``corpus.tokenize.tokenizer_sample``) when they exceed ``sample_chars``.
+    bounded sample of them (``kinyu.corpus.tokenize.tokenizer_sample``) when they exceed ``sample_chars``.
 
     A pipeline step, so that Slurm and Ray runs train it on a worker like every other stage.
     """
@@ -141,7 +141,6 @@ def extract_stage(cfg: CorpusConfig, run: Path) -> Stage:
 def build_stages(cfg: CorpusConfig) -> list[Stage]:
     run = Path(cfg.output)
     stages = [extract_stage(cfg, run)]
-    cfg.decontamination.validate()
     between = None
     if cfg.decontamination.enabled:
         # after exact dedup, so that each distinct text is checked once

@@ -7,7 +7,7 @@ first token conditioned on the BOS/EOS prefix. Dividing the summed negative log-
 tokenizers comparable: a model that splits text into more, easier tokens gains nothing.
 
 Texts come from:
-- a CORPUS_RUN's ``tokens/validation`` shards, read with :mod:`corpus.shards` and decoded
+- a CORPUS_RUN's ``tokens/validation`` shards, read with :mod:`kinyu.corpus.shards` and decoded
   back to text with the corpus tokenizer (EOS stripped), then re-tokenized by the evaluated
   model's own tokenizer;
 - any folder of ``*.txt`` / ``*.md`` files (one document per file), ``*.jsonl`` (``text``
@@ -25,9 +25,9 @@ from typing import Any, Iterable, Sequence
 
 from tokenizers import Tokenizer
 
-from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
-from corpus.tokenize import TokenizerError, tokenizer_eos
-from evaluation.harness import EvalError, load_lm
+from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
+from kinyu.corpus.tokenize import TokenizerError, tokenizer_eos
+from kinyu.evaluation.harness import EvalError, load_lm
 
 TEXT_SUFFIXES = (".txt", ".md")
 

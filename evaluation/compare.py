@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from evaluation.config import EvalConfig
-from evaluation.harness import EvalError, check_data, check_tasks, load_model, resolve_device, task_manager
+from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.harness import EvalError, check_data, check_tasks, load_model, resolve_device, task_manager
 
 
 def read_prompt_file(path: str | Path) -> list[dict[str, Any]]:

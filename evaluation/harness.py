@@ -20,8 +20,8 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from evaluation.tasks.data import TaskDataError, resolve_task_file
-from evaluation.tasks.metrics import leaderboard_average, leaderboard_score
+from kinyu.evaluation.tasks.data import TaskDataError, resolve_task_file
+from kinyu.evaluation.tasks.metrics import leaderboard_average, leaderboard_score
 
 TASKS = ("chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1")
 PROMPT_VERSIONS = (

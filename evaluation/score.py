@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.bpc import bits_per_character_lm, read_texts, text_sources
-from evaluation.config import EvalConfig
-from evaluation.harness import EvalError, check_data, check_tasks, evaluate_lm, free_device_memory, load_lm
+from kinyu.evaluation.bpc import bits_per_character_lm, read_texts, text_sources
+from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.harness import EvalError, check_data, check_tasks, evaluate_lm, free_device_memory, load_lm
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from kinyu.runs import atomic_write_bytes, atomic_write_json, atomic_write_text, package_versions, read_json
+from kinyu.base.runs import atomic_write_bytes, atomic_write_json, atomic_write_text, package_versions, read_json
 
-from evaluation.config import EvalConfig
-from evaluation.harness import EvalError
-from evaluation.score import plan_scoring, score_model
+from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.harness import EvalError
+from kinyu.evaluation.score import plan_scoring, score_model
 
 STEP_DIR = re.compile(r"^step_(\d+)$")
 

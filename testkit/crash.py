@@ -37,16 +37,16 @@ def crash_before_write(n: int) -> None:
 
 
 def crash_after_checkpoint(step: int) -> None:
-    import training.train  # loads torch: only for this mode
+    import kinyu.training.train  # loads torch: only for this mode
 
-    original = training.train.save_checkpoint
+    original = kinyu.training.train.save_checkpoint
 
     def save_checkpoint(engine, cfg, inputs, run_dir, at_step, state):
         original(engine, cfg, inputs, run_dir, at_step, state)
         if at_step == step:
             _die()
 
-    training.train.save_checkpoint = save_checkpoint
+    kinyu.training.train.save_checkpoint = save_checkpoint
 
 
 if __name__ == "__main__":

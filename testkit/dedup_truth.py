@@ -24,7 +24,7 @@ import trafilatura
 from pdfminer.high_level import extract_text
 from pdfminer.layout import LAParams
 
-from corpus.ngrams import char_ngrams, jaccard
+from kinyu.corpus.ngrams import char_ngrams, jaccard
 from testkit.shared import shared_data_dir
 
 # MHLW horizontal chapters: (2018, 2020) and (2020, 2022) revisions of the same chapter, plus

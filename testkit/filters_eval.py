@@ -23,7 +23,7 @@ from pathlib import Path
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-from corpus.filters import JapaneseLineCleaner, QualityConfig, quality_steps
+from kinyu.corpus.filters import JapaneseLineCleaner, QualityConfig, quality_steps
 from testkit.realdata import source_text
 
 SEGMENTS = Path(__file__).resolve().parents[1] / "tests" / "data" / "filters_eval" / "segments.jsonl"

@@ -2,7 +2,7 @@
 
 A randomly initialised (seeded) model of one of the families users bring (Llama, Qwen2,
 Mistral, GPT-NeoX as in rinna's Japanese models, Gemma) with a byte-level BPE tokenizer trained
-on the given texts by ``corpus.tokenize.train_tokenizer``, saved with ``save_pretrained`` so
+on the given texts by ``kinyu.corpus.tokenize.train_tokenizer``, saved with ``save_pretrained`` so
 that ``AutoModelForCausalLM`` / ``AutoTokenizer.from_pretrained(folder)`` load it like any
 Hugging Face checkpoint.
 """
@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-from corpus.tokenize import train_tokenizer, write_hf_tokenizer_files
+from kinyu.corpus.tokenize import train_tokenizer, write_hf_tokenizer_files
 
 # what each family needs beyond the shared sizes (hidden, layers, heads, MLP, positions, vocab)
 FAMILY_FIELDS: dict[str, dict[str, Any]] = {
@@ -73,7 +73,7 @@ def build_tiny_model(
 def assert_export_matches_engine(run: Path, total_steps: int) -> AutoModelForCausalLM:
     """Reload a training run's latest DeepSpeed checkpoint into a fresh engine and check that its
     ``hf/`` export (loaded with ``AutoModelForCausalLM``) gives the same logits. Returns the export."""
-    from training.train import build_engine, check_inputs, latest_checkpoint, load_run_config
+    from kinyu.training.train import build_engine, check_inputs, latest_checkpoint, load_run_config
 
     ckpt = latest_checkpoint(run)
     cfg = load_run_config(run)

@@ -1,7 +1,7 @@
 """The shared real documents as the quality steps receive them (tests and benchmarks only).
 
-Every text goes through the project's own extraction (corpus.decode, corpus.html, corpus.pdf)
-and normaliser (corpus.normalize), i.e. exactly what the quality steps see in a build. chABSA
+Every text goes through the project's own extraction (kinyu.corpus.extract.decode, kinyu.corpus.extract.html, kinyu.corpus.extract.pdf)
+and normaliser (kinyu.corpus.normalize), i.e. exactly what the quality steps see in a build. chABSA
 sentences (real 有価証券報告書 prose, stored without their final 「。」) are joined per company
 into one document, a sentence per line, with 「。」 restored.
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from corpus.decode import decode_bytes
-from corpus.html import extract_html
-from corpus.normalize import normalize_japanese
-from corpus.pdf import extract_pdfminer, repair_layout
+from kinyu.corpus.extract.decode import decode_bytes
+from kinyu.corpus.extract.html import extract_html
+from kinyu.corpus.normalize import normalize_japanese
+from kinyu.corpus.extract.pdf import extract_pdfminer, repair_layout
 from testkit.shared import shared_real_dir
 
 __all__ = ["shared_real_dir", "chabsa_documents", "edinet_sections", "wikipedia_documents", "source_text"]

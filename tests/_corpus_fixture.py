@@ -1,7 +1,7 @@
 """Build small CORPUS_RUN folders for the training tests (a plain helper module, not a conftest).
 
 The layout is the one ``kinyu corpus build`` writes (tokenizer/, tokens/train, tokens/validation,
-manifest.json), made with the same tools: ``corpus.tokenize.train_tokenizer`` and datatrove's
+manifest.json), made with the same tools: ``kinyu.corpus.tokenize.train_tokenizer`` and datatrove's
 ``DocumentTokenizer``. Once the real build is in place this module can call it instead.
 
 The texts are short Japanese financial sentences composed from templates (financial domain)
@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from corpus.tokenize import EOS_TOKEN, write_hf_tokenizer_files
+from kinyu.corpus.tokenize import EOS_TOKEN, write_hf_tokenizer_files
 
 COMPANIES = ["トヨタ自動車", "三菱UFJフィナンシャル・グループ", "ソニーグループ", "日立製作所", "野村ホールディングス",
              "三井住友トラスト", "任天堂", "キーエンス", "東京エレクトロン", "武田薬品工業", "みずほフィナンシャルグループ",
@@ -75,8 +75,8 @@ def build_corpus_run(
     """Write a CORPUS_RUN at ``run``; train a tokenizer on ``texts`` unless ``tokenizer_file`` is given."""
     import shutil
 
-    from corpus.tokenize import train_tokenizer
-    from kinyu.runs import sha256_file, write_manifest
+    from kinyu.corpus.tokenize import train_tokenizer
+    from kinyu.base.runs import sha256_file, write_manifest
 
     run = Path(run)
     tok_dir = run / "tokenizer"
@@ -101,7 +101,7 @@ def build_corpus_run(
 
 def build_financial_and_replay(root: Path, n_docs: int = 300) -> tuple[Path, Path]:
     """A financial CORPUS_RUN and a general-domain replay CORPUS_RUN sharing one tokenizer."""
-    from corpus.tokenize import train_tokenizer
+    from kinyu.corpus.tokenize import train_tokenizer
 
     root = Path(root)
     fin_texts, gen_texts = financial_texts(n_docs, seed=0), general_texts(n_docs // 2)

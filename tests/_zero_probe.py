@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from kinyu.config import load_config
-from training.config import TrainConfig
-from training.train import build_engine, check_inputs, start_processes
+from kinyu.base.config import load_config
+from kinyu.training.config import TrainConfig
+from kinyu.training.train import build_engine, check_inputs, start_processes
 
 
 def probe(engine, stage: int) -> dict:

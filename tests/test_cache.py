@@ -7,11 +7,11 @@ from pathlib import Path
 
 from datatrove.data import Document, Media, MediaType
 
-import corpus.cache as cache
-from corpus.cache import ExtractionCacheLookup, ExtractionCacheStore, format_fingerprints
-from corpus.config import ExtractConfig
-from corpus.extractors import PdfExtractor
-from kinyu.config import to_dict
+import kinyu.corpus.extract.cache as cache
+from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, format_fingerprints
+from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.extractors import PdfExtractor
+from kinyu.base.config import to_dict
 from testkit.pdfgen import text_objects_pdf
 
 PDF = text_objects_pdf(40, pages=2)
@@ -41,7 +41,7 @@ def test_edited_extraction_code_misses_the_cache(tmp_path, monkeypatch):
     warm, stats = extract_through_cache(tmp_path / "cache", format_fingerprints(settings))
     assert stats == {"hits": 1, "misses": 0} and warm.text == cold.text
 
-    # the same kinyu version with one edited line in corpus/pdf.py
+    # the same kinyu version with one edited line in corpus/extract/pdf.py
     edited = tmp_path / "corpus"
     shutil.copytree(Path(cache.__file__).parent, edited, ignore=shutil.ignore_patterns("__pycache__"))
     (edited / "pdf.py").write_text((edited / "pdf.py").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")

@@ -10,7 +10,7 @@ from typing import Literal
 import pytest
 import yaml
 
-from kinyu.config import ConfigError, add_config_arguments, commented_yaml, config_overrides, load_config
+from kinyu.base.config import ConfigError, add_config_arguments, commented_yaml, config_overrides, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,7 +64,7 @@ def test_commented_yaml_round_trips():
 
 
 def test_shipped_corpus_config_is_the_default_pipeline():
-    from corpus.config import CorpusConfig
+    from kinyu.corpus.config import CorpusConfig
 
     cfg = load_config(CorpusConfig, REPO / "configs" / "corpus.yaml")
     assert cfg == CorpusConfig()
@@ -72,14 +72,14 @@ def test_shipped_corpus_config_is_the_default_pipeline():
 
 @pytest.mark.parametrize("name", ["tiny_cpu.yaml", "nekomata14b_zero3.yaml"])
 def test_shipped_train_configs_load(name):
-    from training.config import TrainConfig
+    from kinyu.training.config import TrainConfig
 
     cfg = load_config(TrainConfig, REPO / "configs" / "train" / name)
     assert cfg.data.seq_len > 0
 
 
 def test_shipped_eval_config_loads():
-    from evaluation.config import EvalConfig
+    from kinyu.evaluation.config import EvalConfig
 
     cfg = load_config(EvalConfig, REPO / "configs" / "eval.yaml")
     assert cfg.tasks == ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1"]

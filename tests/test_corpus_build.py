@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.normalize import normalize_japanese
-from corpus.sample import load_manifest, sample_dir
-from corpus.shards import list_shards
+from kinyu.corpus.normalize import normalize_japanese
+from kinyu.corpus.sample import load_manifest, sample_dir
+from kinyu.corpus.shards import list_shards
 from testkit.shared import shared
 
 REPO = Path(__file__).resolve().parents[1]
@@ -257,8 +257,8 @@ def test_stats_json_compare_and_dedup_check(sample_run, tmp_path, capsys):
 
 
 def test_characters_removed_per_reason_in_stats_and_report(sample_run, tmp_path, capsys):
-    from corpus.report import build_report
-    from corpus.run_reader import removed_chars
+    from kinyu.corpus.reporting.html import build_report
+    from kinyu.corpus.reporting.run_reader import removed_chars
     from kinyu.cli import main
 
     # the figure is the length of what each step wrote to removed/<step>/, by reason
@@ -282,9 +282,9 @@ def test_characters_removed_per_reason_in_stats_and_report(sample_run, tmp_path,
 
 
 def test_resume_may_change_how_tasks_run_but_not_how_many(tmp_path):
-    from corpus.config import CorpusConfig
-    from corpus.pipeline import RunFolderError, prepare_run
-    from kinyu.config import load_config
+    from kinyu.corpus.config import CorpusConfig
+    from kinyu.corpus.pipeline import RunFolderError, prepare_run
+    from kinyu.base.config import load_config
 
     run = tmp_path / "run"
     prepare_run(load_config(CorpusConfig, None, {"output": str(run)}))

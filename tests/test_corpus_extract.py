@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.decode import DecodeError, decode_bytes
-from corpus.html import extract_html
-from corpus.normalize import normalize_japanese
-from corpus.pdf import join_wrapped_lines, remove_running_lines, repair_layout, undo_letter_spacing
-from corpus.readers import InputFile, shard_files, sniff_format
+from kinyu.corpus.extract.decode import DecodeError, decode_bytes
+from kinyu.corpus.extract.html import extract_html
+from kinyu.corpus.normalize import normalize_japanese
+from kinyu.corpus.extract.pdf import join_wrapped_lines, remove_running_lines, repair_layout, undo_letter_spacing
+from kinyu.corpus.extract.readers import InputFile, shard_files, sniff_format
 
 PROSE = "当連結会計年度における売上高は前期比12.3%増の4,567億円となりました。"
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from datatrove.data import Document, Media, MediaType
 
-from corpus.config import CorpusConfig
-from corpus.config import ExtractConfig
-from corpus.extractors import PdfExtractor
-from corpus.limits import ExtractionError, TimeLimitedWorker
-from corpus.pdf import PdfError
-from corpus.pipeline import build
-from corpus.sample import sample_dir
+from kinyu.corpus.config import CorpusConfig
+from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.extractors import PdfExtractor
+from kinyu.corpus.extract.limits import ExtractionError, TimeLimitedWorker
+from kinyu.corpus.extract.pdf import PdfError
+from kinyu.corpus.pipeline import build
+from kinyu.corpus.sample import sample_dir
 from testkit.pdfgen import text_objects_pdf
 
 

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from corpus.decode import decode_bytes
-from corpus.config import ExtractConfig
-from corpus.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
-from corpus.html import extract_html
-from corpus.normalize import normalize_japanese
-from corpus.pdf import extract_pdfminer, repair_layout
+from kinyu.corpus.extract.decode import decode_bytes
+from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
+from kinyu.corpus.extract.html import extract_html
+from kinyu.corpus.normalize import normalize_japanese
+from kinyu.corpus.extract.pdf import extract_pdfminer, repair_layout
 from testkit.shared import shared
 
 pytestmark = pytest.mark.real_data

@@ -8,8 +8,8 @@ import random
 from datatrove.data import Document
 from datatrove.pipeline.writers import JsonlWriter
 
-from corpus.dedup import ExactDedupSignatures, read_documents
-from corpus.tokenize import tokenizer_sample
+from kinyu.corpus.dedup import ExactDedupSignatures, read_documents
+from kinyu.corpus.tokenize import tokenizer_sample
 
 
 def docs(n: int, seed: int = 0) -> list[Document]:

@@ -1,4 +1,4 @@
-"""Benchmark decontamination (corpus.decontam): planted benchmark text must leave the corpus."""
+"""Benchmark decontamination (kinyu.corpus.decontam): planted benchmark text must leave the corpus."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from datatrove.data import Document
 from datatrove.pipeline.writers import JsonlWriter
 
-from corpus.decontam import (
+from kinyu.corpus.decontam import (
     BenchmarkDecontaminationFilter,
     BenchmarkIndex,
     DecontaminationConfig,
@@ -19,10 +19,11 @@ from corpus.decontam import (
     find_contamination,
     load_benchmark_items,
 )
-from corpus.dedup import DedupConfig, dedup_stages, run_stages_locally
-from corpus.gates import removed_writer
-from corpus.normalize import normalize_japanese
+from kinyu.corpus.dedup import DedupConfig, dedup_stages, run_stages_locally
+from kinyu.corpus.gates import removed_writer
+from kinyu.corpus.normalize import normalize_japanese
 from testkit.shared import shared_data_dir
+from kinyu.base.config import validate
 
 GOOD_1 = "当社は、資本効率の向上を経営の重要課題と位置付け、自己資本利益率の目標を定めております。"
 GOOD_2 = "また、株主還元については、安定的な配当の継続を基本方針とし、業績に応じた増配を検討いたします。"
@@ -191,12 +192,12 @@ def test_near_copy_is_found_by_lsh_and_short_items_ignored(tmp_path):
 
 def test_config_errors_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match="benchmark_paths is empty"):
-        DecontaminationConfig(enabled=True).validate()
+        validate(DecontaminationConfig(enabled=True))
     with pytest.raises(ValueError, match="not found"):
-        DecontaminationConfig(enabled=True, benchmark_paths=[str(tmp_path / "nope")]).validate()
+        validate(DecontaminationConfig(enabled=True, benchmark_paths=[str(tmp_path / "nope")]))
     with pytest.raises(ValueError, match="mode"):
-        DecontaminationConfig(mode="sentence").validate()
-    DecontaminationConfig().validate()  # disabled by default: nothing to check
+        validate(DecontaminationConfig(mode="sentence"))
+    validate(DecontaminationConfig())  # disabled by default: nothing to check
     with pytest.raises(ValueError, match="no benchmark items"):
         BenchmarkIndex([], DecontaminationConfig())
 

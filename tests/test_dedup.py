@@ -1,4 +1,4 @@
-"""Exact and MinHash dedup stages (corpus.dedup) on small synthetic corpora."""
+"""Exact and MinHash dedup stages (kinyu.corpus.dedup) on small synthetic corpora."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datatrove.data import Document
 from datatrove.pipeline.writers import JsonlWriter
 from rich.console import Console
 
-from corpus.dedup import (
+from kinyu.corpus.dedup import (
     CharNgramTokenizer,
     DedupConfig,
     JapaneseMinhashSignature,
@@ -179,9 +179,9 @@ def test_dedup_check_clusters_and_table():
 
 
 def test_configs_load_from_yaml_with_overrides(tmp_path):
-    from kinyu.config import ConfigError, load_config
+    from kinyu.base.config import ConfigError, load_config
 
-    from corpus.decontam import DecontaminationConfig
+    from kinyu.corpus.decontam import DecontaminationConfig
 
     path = tmp_path / "dedup.yaml"
     path.write_text("shingle: fugashi\nngram: 5\nnum_buckets: 20\n", encoding="utf-8")
@@ -197,7 +197,7 @@ def test_configs_load_from_yaml_with_overrides(tmp_path):
 
 
 def test_dedup_check_folder_reads_a_run_folder(tmp_path):
-    from corpus.dedup import dedup_check_folder
+    from kinyu.corpus.dedup import dedup_check_folder
 
     write_inputs(tmp_path / "docs", [[doc(PROSE * 3, "x", "x.pdf"), doc(OTHER, "y", "y.pdf")], [doc(near_copy(PROSE * 3, 5), "z", "z.pdf")]])
     clusters = dedup_check_folder(tmp_path / "docs", threshold=0.8)

@@ -16,7 +16,7 @@ import pytest
 from datatrove.data import Document
 from datatrove.pipeline.writers import JsonlWriter
 
-from corpus.dedup import DedupConfig, dedup_check, dedup_stages, run_stages_locally
+from kinyu.corpus.dedup import DedupConfig, dedup_check, dedup_stages, run_stages_locally
 from testkit.dedup_truth import load_ground_truth_docs, score_clusters, score_pairs
 from testkit.shared import shared_data_dir
 

@@ -21,7 +21,7 @@ def models(tmp_path_factory):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from evaluation.harness import set_offline
+    from kinyu.evaluation.harness import set_offline
     from testkit.models import build_tiny_model
 
     set_offline()
@@ -39,7 +39,7 @@ def models(tmp_path_factory):
 def test_uniform_model_has_known_bits_per_character(models):
     from transformers import AutoConfig, AutoTokenizer
 
-    from evaluation.bpc import bits_per_character
+    from kinyu.evaluation.bpc import bits_per_character
 
     tok = AutoTokenizer.from_pretrained(str(models["uniform"]))
     vocab = AutoConfig.from_pretrained(str(models["uniform"])).vocab_size
@@ -55,7 +55,7 @@ def test_random_model_matches_hand_computed_nll(models):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from evaluation.bpc import bits_per_character
+    from kinyu.evaluation.bpc import bits_per_character
 
     text = GENERAL_TEXTS[1]
     tok = AutoTokenizer.from_pretrained(str(models["random"]))
@@ -75,8 +75,8 @@ def test_corpus_run_validation_shards_decode_to_the_same_texts(models):
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.tokens import DocumentTokenizer
 
-    from corpus.tokenize import train_tokenizer
-    from evaluation.bpc import bits_per_character, corpus_validation_texts, read_texts, text_sources
+    from kinyu.corpus.tokenize import train_tokenizer
+    from kinyu.evaluation.bpc import bits_per_character, corpus_validation_texts, read_texts, text_sources
 
     run = models["root"] / "corpus_run"
     # the corpus tokenizer differs from the model's: text is re-tokenized by the evaluated model
@@ -97,8 +97,8 @@ def test_corpus_run_validation_shards_decode_to_the_same_texts(models):
 
 
 def test_text_folder_and_errors(models, tmp_path):
-    from evaluation.bpc import bits_per_character, folder_texts, read_texts, text_sources
-    from evaluation.harness import EvalError
+    from kinyu.evaluation.bpc import bits_per_character, folder_texts, read_texts, text_sources
+    from kinyu.evaluation.harness import EvalError
 
     (tmp_path / "general").mkdir()
     for i, t in enumerate(GENERAL_TEXTS):

@@ -110,8 +110,8 @@ def reference_tasks(fin, chabsa):
 
 @pytest.fixture(scope="module")
 def lm(fin_harness, tmp_path_factory):
-    from evaluation.harness import load_lm, set_offline
-    from evaluation.tasks.data import read_task_docs
+    from kinyu.evaluation.harness import load_lm, set_offline
+    from kinyu.evaluation.tasks.data import read_task_docs
     from testkit.models import build_tiny_model
 
     set_offline()
@@ -125,7 +125,7 @@ def test_kinyu_scores_equal_lm_eval_with_upstream_definitions(lm, fin_harness, c
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    from evaluation.harness import TASKS, evaluate_lm
+    from kinyu.evaluation.harness import TASKS, evaluate_lm
 
     ours = evaluate_lm(lm, TASKS, fin_harness, chabsa_dir, "default", LIMIT, log_samples=True)
     ref_run = simple_evaluate(model=lm, tasks=reference_tasks(fin_harness, chabsa_dir), task_manager=TaskManager(include_defaults=False),
@@ -153,7 +153,7 @@ def test_kinyu_scores_equal_lm_eval_with_upstream_definitions(lm, fin_harness, c
 
 
 def test_chabsa_f1_is_upstream_two_class_adjusted_macro_f1():
-    from evaluation.tasks.metrics import leaderboard_average, two_class_adjusted_macro_f1
+    from kinyu.evaluation.tasks.metrics import leaderboard_average, two_class_adjusted_macro_f1
 
     # gold -100 = neutral (not a choice): a third class never predicted, so x1.5 = mean of two F1s
     items = [(0, 0), (0, 1), (1, 1), (-100, 0), (1, 1)]

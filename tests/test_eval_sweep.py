@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from evaluation.config import EvalConfig
+from kinyu.evaluation.config import EvalConfig
 
 TEXTS = [
     "当社の売上高は前年同期比で増加し、営業利益は過去最高となりました。",
@@ -18,7 +18,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def train_run(tmp_path_factory):
-    from evaluation.harness import set_offline
+    from kinyu.evaluation.harness import set_offline
     from testkit.models import build_tiny_model
 
     set_offline()
@@ -44,7 +44,7 @@ def train_run(tmp_path_factory):
 
 
 def test_sweep_bpc_only_writes_outputs_and_resumes(train_run, tmp_path):
-    from evaluation.sweep import sweep
+    from kinyu.evaluation.sweep import sweep
 
     run, texts = train_run
     cfg = EvalConfig(out=str(tmp_path / "eval"), bpc_texts=[f"fin={texts / 'fin'}", f"general={texts / 'general'}"])
@@ -142,7 +142,7 @@ def test_cli_errors(train_run, tmp_path, capsys):
 
 @pytest.mark.real_data
 def test_python_api_evaluate_model(fin_harness, train_run):
-    from evaluation.harness import evaluate_model, results_table
+    from kinyu.evaluation.harness import evaluate_model, results_table
 
     run, _ = train_run
     res = evaluate_model(run / "checkpoints" / "step_000020" / "hf", ["cma_basics", "cpa_audit"], fin_harness, 3)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.harness import EvalError, check_data, check_model_dir, check_tasks, set_offline, task_manager
+from kinyu.evaluation.harness import EvalError, check_data, check_model_dir, check_tasks, set_offline, task_manager
 
 
 @pytest.fixture(scope="module")
@@ -172,9 +172,9 @@ def test_clear_errors(tmp_path):
 
 
 def test_configs_eval_yaml_loads_and_flags_override():
-    from kinyu.config import ConfigError, load_config
+    from kinyu.base.config import ConfigError, load_config
 
-    from evaluation.config import EvalConfig
+    from kinyu.evaluation.config import EvalConfig
 
     path = Path(__file__).resolve().parents[1] / "configs" / "eval.yaml"
     cfg = load_config(EvalConfig, path, {"limit": "5", "tasks": "fp2,chabsa"})

@@ -8,7 +8,7 @@ import pytest
 from datatrove.data import Document
 from datatrove.utils.word_tokenizers import load_word_tokenizer
 
-from corpus.filters import (
+from kinyu.corpus.filters import (
     BoilerplateFilter,
     FinanceDomainTagger,
     FunctionWordFilter,
@@ -24,9 +24,9 @@ from corpus.filters import (
     SymbolDigitFilter,
     quality_steps,
 )
-from corpus.filters.analysis import analyze_text, signals
-from corpus.filters.config import DomainConfig
-from corpus.japanese import FugashiWordTokenizer, parse_pos1, tagger
+from kinyu.corpus.filters.analysis import analyze_text, signals
+from kinyu.corpus.filters.config import DomainConfig
+from kinyu.corpus.japanese import FugashiWordTokenizer, parse_pos1, tagger
 
 # Real-style 有価証券報告書 prose: noun-heavy results, rules, short risk items. Must be kept.
 RESULTS = (

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from datatrove.data import Document
 
-from corpus.filters import JapaneseLineCleaner, QualityConfig
-from corpus.filters.analysis import analyze_text, signals
+from kinyu.corpus.filters import JapaneseLineCleaner, QualityConfig
+from kinyu.corpus.filters.analysis import analyze_text, signals
 from testkit.filters_eval import kinyu_document
 from testkit.realdata import source_text
 from testkit.shared import shared

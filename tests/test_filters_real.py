@@ -15,13 +15,13 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
-from corpus.decode import decode_bytes
-from corpus.filters import JapaneseLineCleaner, QualityConfig, quality_steps
-from corpus.filters import analysis as A
-from corpus.html import extract_html
-from corpus.japanese import pos_tagger, tagger
-from corpus.normalize import normalize_japanese
-from corpus.sample import sample_files
+from kinyu.corpus.extract.decode import decode_bytes
+from kinyu.corpus.filters import JapaneseLineCleaner, QualityConfig, quality_steps
+from kinyu.corpus.filters import analysis as A
+from kinyu.corpus.extract.html import extract_html
+from kinyu.corpus.japanese import pos_tagger, tagger
+from kinyu.corpus.normalize import normalize_japanese
+from kinyu.corpus.sample import sample_files
 from testkit.realdata import chabsa_documents, edinet_sections
 from testkit.shared import shared
 

@@ -1,18 +1,26 @@
-"""The layers point down: base (kinyu.config, kinyu.runs) <- stages (corpus <- training,
-evaluation) <- workflows (kinyu.workflows) <- the CLI (kinyu.cli); no module-level import cycle;
-no product module imports the test/benchmark helpers (testkit)."""
+"""The layers point down: base (kinyu.base) <- stages (kinyu.corpus <- kinyu.training, kinyu.evaluation)
+<- workflows (kinyu.workflows) <- the CLI (kinyu.cli); no module-level import cycle; no product
+module imports the test/benchmark helpers (testkit); and ``kinyu`` is the only import name.
+
+The stage folders (corpus/, training/, evaluation/) are mapped into the package by setup.py, so a
+file's import name is ``kinyu.<folder>.<...>`` (see ``PACKAGE_DIRS``)."""
 
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PRODUCT = ("kinyu", "corpus", "training", "evaluation")
+# import name -> folder, as setup.py maps them
+PACKAGE_DIRS = {"kinyu": "kinyu", "kinyu.corpus": "corpus", "kinyu.training": "training", "kinyu.evaluation": "evaluation"}
+STAGE_FOLDERS = ("corpus", "training", "evaluation")
 
 
 def _module(path: Path) -> str:
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    rel = path.relative_to(REPO)
+    name = next(n for n, folder in PACKAGE_DIRS.items() if rel.parts[0] == folder)
+    parts = name.split(".") + list(rel.with_suffix("").parts[1:])
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -31,19 +39,20 @@ def _imports(path: Path, module: str) -> set[str]:
     return out
 
 
+def _product_files() -> list[Path]:
+    return [p for folder in PACKAGE_DIRS.values() for p in (REPO / folder).rglob("*.py")]
+
+
 def _graph() -> dict[str, set[str]]:
-    files = {_module(p): p for root in PRODUCT for p in (REPO / root).rglob("*.py")}
+    files = {_module(p): p for p in _product_files()}
     return {m: {t for t in _imports(p, m) if t in files and t != m} for m, p in files.items()}
 
 
 def _layer(module: str) -> str:
-    if module.startswith("kinyu.cli"):
-        return "cli"
-    if module.startswith("kinyu.workflows"):
-        return "workflows"
-    if module.split(".")[0] == "kinyu":
-        return "base"
-    return module.split(".")[0]
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in ("cli", "workflows", *STAGE_FOLDERS):
+        return parts[1]
+    return "base"
 
 
 # what each layer may import (besides itself)
@@ -58,13 +67,21 @@ ALLOWED = {
 
 
 def test_imports_point_down():
+    graph = _graph()
+    assert {_layer(m) for m in graph} == set(ALLOWED), sorted({_layer(m) for m in graph})
     bad = [
         f"{m} ({_layer(m)}) imports {t} ({_layer(t)})"
-        for m, targets in _graph().items()
+        for m, targets in graph.items()
         for t in targets
         if _layer(t) != _layer(m) and _layer(t) not in ALLOWED[_layer(m)]
     ]
     assert not bad, "\n".join(bad)
+
+
+def test_base_layer_is_its_own_package():
+    # kinyu/ holds the base (kinyu.base), the workflows and the CLI: no loose modules beside them
+    loose = sorted(p.name for p in (REPO / "kinyu").glob("*.py") if p.name not in ("__init__.py",))
+    assert not loose, f"modules directly under kinyu/ (put them in kinyu/base/): {loose}"
 
 
 def test_no_module_import_cycle():
@@ -88,9 +105,30 @@ def test_no_module_import_cycle():
 def test_product_never_imports_testkit_or_benchmarks():
     bad = [
         f"{p.relative_to(REPO)} imports {name}"
-        for root in PRODUCT
-        for p in (REPO / root).rglob("*.py")
+        for p in _product_files()
         for name in _imports(p, _module(p))
         if name.split(".")[0] in ("testkit", "benchmarks", "tests")
     ]
+    assert not bad, "\n".join(bad)
+
+
+def _code_cells(notebook: Path) -> str:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def test_kinyu_is_the_only_import_name():
+    # from the repository root `import corpus` would still work (the folders are on sys.path there),
+    # but not from a wheel: every import of a stage goes through kinyu.
+    bad = []
+    sources = [p for folder in (*PACKAGE_DIRS.values(), "tests", "testkit", "benchmarks") for p in (REPO / folder).rglob("*.py")]
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            bad += [f"{path.relative_to(REPO)}: import {n}" for n in names if n.split(".")[0] in STAGE_FOLDERS]
+    for nb in (REPO / "notebooks").glob("*.ipynb"):
+        code = _code_cells(nb)
+        bad += [f"{nb.relative_to(REPO)}: {line.strip()}" for line in code.splitlines()
+                if line.strip().startswith(tuple(f"{kw} {s}" for kw in ("from", "import") for s in STAGE_FOLDERS))]
     assert not bad, "\n".join(bad)

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from corpus.japanese import count_japanese, japanese_ratio
-from corpus.sample import DROP_KINDS, MANIFEST_NAME, QUARANTINE_KINDS, load_manifest, sample_dir
+from kinyu.corpus.japanese import count_japanese, japanese_ratio
+from kinyu.corpus.sample import DROP_KINDS, MANIFEST_NAME, QUARANTINE_KINDS, load_manifest, sample_dir
 
 ENTRIES = load_manifest()
 BY_NAME = {e.file: e for e in ENTRIES}
@@ -55,7 +55,7 @@ def decoded(entry) -> str:
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory):
     pytest.importorskip("reportlab", reason="regenerating the sample corpus needs reportlab (kinyu[test])")
-    from corpus.sample import generate
+    from testkit.sample import generate
 
     out = tmp_path_factory.mktemp("sample")
     generate.write(out)
@@ -77,7 +77,7 @@ def test_regenerated_non_pdf_files_are_byte_identical(regenerated):
             assert gzip.decompress(new) == gzip.decompress(path.read_bytes()), path.name
             assert new[:10] == path.read_bytes()[:10], f"{path.name}: gzip header (mtime/flags) differs"
         else:
-            assert new == path.read_bytes(), f"{path.name} differs from a fresh `python -m corpus.sample.generate`"
+            assert new == path.read_bytes(), f"{path.name} differs from a fresh `python -m testkit.sample.generate`"
     old = json.loads((sample_dir() / MANIFEST_NAME).read_text(encoding="utf-8"))
     new = json.loads((regenerated / MANIFEST_NAME).read_text(encoding="utf-8"))
     old.pop("pdf_producer"), new.pop("pdf_producer")
@@ -111,7 +111,7 @@ def test_regenerated_pdfs_equal_the_committed_ones(regenerated):
 
 def test_generator_is_deterministic_within_one_process():
     pytest.importorskip("reportlab")
-    from corpus.sample import generate
+    from testkit.sample import generate
 
     first, _ = generate.build()
     second, _ = generate.build()
@@ -188,7 +188,7 @@ def test_pdf_extracts_japanese_with_pdfminer_and_pypdfium2(entry):
 
 
 def test_vertical_pdf_reads_in_order_with_detect_vertical():
-    from corpus.sample import texts
+    from testkit.sample import texts
 
     text = squash(pdfminer_text(BY_NAME[VERTICAL].path, detect_vertical=True))
     positions = [text.find(squash(para)) for _, para in texts.TATEGAKI_MESSAGE.blocks()]
@@ -319,7 +319,7 @@ def test_exact_duplicate_is_byte_identical():
 
 
 def test_near_duplicate_is_close_but_not_identical():
-    from corpus.sample.generate import jaccard
+    from testkit.sample.generate import jaccard
 
     near = BY_NAME["kessan_kaede_shoji_gaikyo_rev.txt"]
     a = BY_NAME[near.reason].path.read_text(encoding="utf-8")
@@ -330,7 +330,7 @@ def test_near_duplicate_is_close_but_not_identical():
 
 
 def test_mojibake_files_are_garbled():
-    from corpus.sample import texts
+    from testkit.sample import texts
 
     cp1252 = BY_NAME["mojibake_utf8_as_cp1252.txt"].path.read_text(encoding="utf-8")
     assert "æ" in cp1252 and count_japanese(cp1252) == 0

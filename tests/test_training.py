@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from _corpus_fixture import build_corpus_run, build_financial_and_replay, general_texts
-from kinyu.config import ConfigError, load_config
-from kinyu.runs import sha256_file
-from training.config import TrainConfig
+from kinyu.base.config import ConfigError, load_config
+from kinyu.base.runs import sha256_file
+from kinyu.training.config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "train" / "tiny_cpu.yaml"
@@ -50,7 +50,7 @@ def corpora(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def shared_run(corpora, tmp_path_factory):
-    from training.train import run_training
+    from kinyu.training.train import run_training
 
     fin, gen = corpora
     return run_training(tiny_cfg(fin, gen, tmp_path_factory.mktemp("runs") / "uninterrupted"))
@@ -152,7 +152,7 @@ def test_zero_stages_agree(corpora, tmp_path):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from training.train import run_training
+    from kinyu.training.train import run_training
 
     fin, gen = corpora
     curves, norms, exports = {}, {}, {}
@@ -179,7 +179,7 @@ def test_activation_checkpointing_recomputes_layers_in_backward(corpora, tmp_pat
     """With checkpointing on, every decoder layer runs its forward again during backward (and only then)."""
     import torch
 
-    from training.train import build_model, check_inputs
+    from kinyu.training.train import build_model, check_inputs
 
     fin, gen = corpora
     cfg = tiny_cfg(fin, gen, tmp_path / "unused", **{"model.activation_checkpointing": on})
@@ -200,7 +200,7 @@ def test_activation_checkpointing_recomputes_layers_in_backward(corpora, tmp_pat
 
 def test_continue_from_checkpoint_with_rewarm(shared_run, corpora, tmp_path):
     """A new stage from a kinyu hf/ export (ZeRO-3): warmup restarts from that run's LR floor."""
-    from training.train import run_training
+    from kinyu.training.train import run_training
 
     fin, gen = corpora
     hf = shared_run / "checkpoints" / "step_000040" / "hf"
@@ -222,7 +222,7 @@ def test_zero3_loads_a_checkpoint_into_shards(shared_run, corpora, tmp_path):
     """Under ZeRO-3 from_pretrained runs inside deepspeed.zero.Init: no rank materialises the full model."""
     import torch
 
-    from training.train import build_model, check_inputs, deepspeed_config
+    from kinyu.training.train import build_model, check_inputs, deepspeed_config
 
     fin, gen = corpora
     cfg = tiny_cfg(fin, gen, tmp_path / "unused", **{

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from _corpus_fixture import build_financial_and_replay
-from corpus.shards import list_shards
-from corpus.tokenize import EOS_TOKEN
-from training.data import MixedWindowOrder, PackedWindows
+from kinyu.corpus.shards import list_shards
+from kinyu.corpus.tokenize import EOS_TOKEN
+from kinyu.training.data import MixedWindowOrder, PackedWindows
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from _corpus_fixture import financial_texts, general_texts
-from corpus.tokenize import train_tokenizer
+from kinyu.corpus.tokenize import train_tokenizer
 from kinyu.cli import main as kinyu
-from kinyu.config import load_config
+from kinyu.base.config import load_config
 from testkit.models import FAMILIES, assert_export_matches_engine, build_tiny_model
-from training.config import TrainConfig
+from kinyu.training.config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "train" / "tiny_cpu.yaml"
@@ -55,8 +55,8 @@ def test_corpus_shards_are_made_with_the_model_tokenizer(sample, tmp_path):
     """``tokenize.tokenizer`` = a model folder: the corpus run's tokenizer is the model's, and training accepts it."""
     from tokenizers import Tokenizer
 
-    from corpus.shards import list_shards
-    from training.train import check_inputs
+    from kinyu.corpus.shards import list_shards
+    from kinyu.training.train import check_inputs
 
     _, model_dir, corpus = sample
     assert (corpus / "tokenizer" / "tokenizer.json").read_bytes() == (model_dir / "tokenizer.json").read_bytes()
@@ -83,7 +83,7 @@ def test_a_model_whose_tokenizer_differs_from_the_shards_is_refused(sample, tmp_
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_family_trains_resumes_exports_and_evaluates(family, sample, tmp_path):
-    from training.train import latest_checkpoint, run_training
+    from kinyu.training.train import latest_checkpoint, run_training
 
     tokenizer, _, corpus = sample
     model_dir = build_tiny_model(tmp_path / "model", [], tokenizer_file=tokenizer, hidden_size=64,

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from _corpus_fixture import build_financial_and_replay
-from kinyu.config import load_config
-from training.config import ScheduleConfig, TrainConfig
-from training.data import MixedWindowOrder, PackedWindows, RankBatches
+from kinyu.base.config import load_config
+from kinyu.training.config import ScheduleConfig, TrainConfig
+from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "train" / "tiny_cpu.yaml"
@@ -49,7 +49,7 @@ def test_read_ahead_batches_are_the_data_order(corpora, rank, world):
 
 
 def test_attention_kernel_per_device(monkeypatch):
-    from training import train
+    from kinyu.training import train
 
     assert train.attn_implementation("auto", cuda=False) is None  # CPU: transformers' default, as before
     assert train.attn_implementation("eager", cuda=False) == "eager"
@@ -60,7 +60,7 @@ def test_attention_kernel_per_device(monkeypatch):
 
 
 def test_configured_attention_kernel_reaches_the_model(corpora, tmp_path):
-    from training.train import build_model, check_inputs
+    from kinyu.training.train import build_model, check_inputs
 
     fin, _ = corpora
     for kernel in ("eager", "sdpa"):
@@ -71,7 +71,7 @@ def test_configured_attention_kernel_reaches_the_model(corpora, tmp_path):
 
 
 def test_fused_adam_and_bf16_on_gpu_torch_adamw_on_cpu(corpora, tmp_path):
-    from training.train import deepspeed_config
+    from kinyu.training.train import deepspeed_config
 
     fin, _ = corpora
     cfg = load_config(TrainConfig, TINY, {"data.corpus_runs": [str(fin)], "run.out_dir": str(tmp_path / "o")})
@@ -84,7 +84,7 @@ def test_fused_adam_and_bf16_on_gpu_torch_adamw_on_cpu(corpora, tmp_path):
 
 
 def test_compile_flag_compiles_the_engine(corpora, tmp_path):
-    from training.train import build_engine, check_inputs, start_processes
+    from kinyu.training.train import build_engine, check_inputs, start_processes
 
     fin, _ = corpora
     for on in (False, True):

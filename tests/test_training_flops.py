@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.flops import device_peak_flops, flops_per_token, matmul_parameters
+from kinyu.training.flops import device_peak_flops, flops_per_token, matmul_parameters
 
 
 @pytest.mark.parametrize("tied", [False, True])

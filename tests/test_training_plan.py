@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kinyu.cli import main as kinyu
-from kinyu.config import load_config
-from training.config import TrainConfig
+from kinyu.base.config import load_config
+from kinyu.training.config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 NEKOMATA = REPO / "configs" / "train" / "nekomata14b_zero3.yaml"
@@ -30,7 +30,7 @@ def _printed_gpu_gib(estimator, *args) -> list[float]:
 
 @pytest.fixture(scope="module")
 def nekomata():
-    from training.plan import model_shape
+    from kinyu.training.plan import model_shape
 
     cfg = load_config(TrainConfig, NEKOMATA, {"model.architecture": str(NEKOMATA_ARCH)})
     return cfg, model_shape(cfg)
@@ -49,7 +49,7 @@ def test_model_states_equal_deepspeed_estimators(nekomata, nodes, gpus):
     from deepspeed.runtime.zero.stage3 import estimate_zero3_model_states_mem_needs_all_cold
     from deepspeed.runtime.zero.stage_1_and_2 import estimate_zero2_model_states_mem_needs_all_cold
 
-    from training.plan import GiB, Cluster, model_states_bytes
+    from kinyu.training.plan import GiB, Cluster, model_states_bytes
 
     _, shape = nekomata
     cluster = Cluster(nodes=nodes, gpus_per_node=gpus)
@@ -71,7 +71,7 @@ def test_meta_device_counts_equal_deepspeeds_count_of_a_live_model(tmp_path):
     from deepspeed.runtime.zero.stage3 import estimate_zero3_model_states_mem_needs_all_live, model_to_params
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from training.plan import GiB, Cluster, model_shape, model_states_bytes
+    from kinyu.training.plan import GiB, Cluster, model_shape, model_states_bytes
 
     arch = tmp_path / "arch.json"
     arch.write_text(json.dumps({"model_type": "qwen2", "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
@@ -89,7 +89,7 @@ def test_meta_device_counts_equal_deepspeeds_count_of_a_live_model(tmp_path):
 def test_activations_follow_korthikanti_and_checkpointing_cuts_them():
     from transformers import LlamaConfig
 
-    from training.plan import activation_bytes
+    from kinyu.training.plan import activation_bytes
 
     c = LlamaConfig(hidden_size=64, num_hidden_layers=3, num_attention_heads=4, intermediate_size=160, vocab_size=100)
     s, b, h, a, inter, layers, v = 32, 2, 64, 4, 160, 3, 100
@@ -123,7 +123,7 @@ def test_plan_that_cannot_fit_says_so_and_exits_nonzero(capsys):
 
 
 def test_plan_suggests_changes_that_really_fit():
-    from training.plan import Cluster, make_plan
+    from kinyu.training.plan import Cluster, make_plan
 
     cfg = load_config(TrainConfig, NEKOMATA, {"deepspeed.zero_stage": 2, "model.activation_checkpointing": False,
                                               "schedule.micro_batch_size": 4})
@@ -138,7 +138,7 @@ def test_plan_suggests_changes_that_really_fit():
 
 def test_plan_counts_tokens_in_the_corpus_shards(tmp_path, capsys):
     from _corpus_fixture import build_corpus_run, financial_texts
-    from corpus.shards import list_shards
+    from kinyu.corpus.shards import list_shards
     run = build_corpus_run(tmp_path / "corpus", financial_texts(60), vocab_size=300)
     tokens = sum(len(s) for s in list_shards(run / "tokens" / "train"))
     rc = kinyu(["train", "plan", "--config", str(TINY), "--data.corpus_runs", str(run), "--gpu-mem", "16GB",
@@ -163,8 +163,8 @@ def test_train_refuses_a_config_that_cannot_fit_the_gpus_before_any_work(tmp_pat
     import torch
 
     from _corpus_fixture import build_corpus_run, financial_texts
-    from training.config import TrainInputError
-    from training.train import check_inputs
+    from kinyu.training.config import TrainInputError
+    from kinyu.training.train import check_inputs
 
     run = build_corpus_run(tmp_path / "corpus", financial_texts(60), vocab_size=300)
     cfg = load_config(TrainConfig, TINY, {"data.corpus_runs": [str(run)], "model.architecture": str(NEKOMATA_ARCH),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.report import SECTIONS
+from kinyu.corpus.reporting.html import SECTIONS
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_STEPS = 8
@@ -131,9 +131,9 @@ def _digest(run: Path) -> dict[str, str]:
 
 
 def test_filter_only_rebuild_hits_cache_and_equals_cold_build(tmp_path):
-    from corpus.config import CorpusConfig
-    from corpus.pipeline import build
-    from kinyu.config import load_config
+    from kinyu.corpus.config import CorpusConfig
+    from kinyu.corpus.pipeline import build
+    from kinyu.base.config import load_config
 
     def cfg(out, cache, **over):
         base = {"output": str(tmp_path / out), "cache.dir": str(tmp_path / cache), "executor.tasks": 2, "tokenize.enabled": False}
@@ -152,7 +152,7 @@ def test_filter_only_rebuild_hits_cache_and_equals_cold_build(tmp_path):
     pdf = build(cfg("pdfium", "cache", **{"extract.pdf_backend": "pypdfium2"}))
     stats = json.loads((pdf / "stats" / "extract.json").read_text())
     lookup = next(s for s in stats if "cache (lookup)" in s["name"])["stats"]
-    from corpus.sample import load_manifest
+    from kinyu.corpus.sample import load_manifest
 
     all_pdfs = [f for f in load_manifest() if f.file.endswith(".pdf")]
     assert lookup["misses"]["total"] == len(all_pdfs)
@@ -192,7 +192,7 @@ def test_ablation_trains_a_proxy_per_variant_and_is_resumable(tmp_path, monkeypa
 
 
 def test_ablation_refuses_a_bad_vary_before_any_build(tmp_path):
-    from kinyu.config import ConfigError
+    from kinyu.base.config import ConfigError
     from kinyu.workflows.ablation import AblationConfig, run_ablation
 
     with pytest.raises(ConfigError, match="KEY=V1,V2"):

@@ -24,8 +24,8 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from corpus.shards import TokenShard, list_shards
-from training.config import ScheduleConfig
+from kinyu.corpus.shards import TokenShard, list_shards
+from kinyu.training.config import ScheduleConfig
 
 
 def replay_before(i: int, ratio: Fraction) -> int:

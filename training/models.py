@@ -10,7 +10,7 @@ from pathlib import Path
 from transformers import AutoConfig
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
 
-from training.config import ModelConfig, TrainInputError
+from kinyu.training.config import ModelConfig, TrainInputError
 
 
 def load_model_config(model_dir: Path, trust_remote_code: bool = False):

@@ -17,7 +17,7 @@ Per-GPU memory = model states + activations + a fixed reserve:
 - the reserve (CUDA context, NCCL and DeepSpeed communication buckets, allocator slack) is an
   assumption, printed with the rest.
 
-Time = training FLOPs (``training.flops.flops_per_token`` × tokens) / (GPUs × bf16 peak × MFU).
+Time = training FLOPs (``kinyu.training.flops.flops_per_token`` × tokens) / (GPUs × bf16 peak × MFU).
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from deepspeed.runtime.zero.stage3 import estimate_zero3_model_states_mem_needs
 from deepspeed.runtime.zero.stage_1_and_2 import estimate_zero2_model_states_mem_needs
 from transformers import AutoModelForCausalLM
 
-from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
-from kinyu.config import ConfigError, set_field
-from training.config import TrainConfig, TrainInputError
-from training.data import replay_fraction, samples_for_epochs
-from training.flops import BF16_PEAK_FLOPS, device_peak_flops, flops_per_token
-from training.models import built_model_config, load_model_config
+from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
+from kinyu.base.config import ConfigError, set_field
+from kinyu.training.config import TrainConfig, TrainInputError
+from kinyu.training.data import replay_fraction, samples_for_epochs
+from kinyu.training.flops import BF16_PEAK_FLOPS, device_peak_flops, flops_per_token
+from kinyu.training.models import built_model_config, load_model_config
 
 GiB = 2**30
 RESERVE_BYTES = 3 * GiB
@@ -295,7 +295,7 @@ def render(plan: Plan) -> str:
         f"steps        {plan.steps:,} x {s.micro_batch_size * s.grad_accum_steps * c.gpus} windows "
         f"(micro {s.micro_batch_size} x accumulation {s.grad_accum_steps} x {c.gpus} GPUs) = "
         f"{plan.tokens_trained:,} tokens trained",
-        f"compute      {plan.flops_per_token / 1e9:.1f} GFLOP per token (training.flops), "
+        f"compute      {plan.flops_per_token / 1e9:.1f} GFLOP per token (kinyu.training.flops), "
         f"{plan.flops_per_token * plan.tokens_trained:.3g} FLOP in all",
     ]
     if plan.hours is not None:

@@ -41,13 +41,13 @@ from rich.console import Console
 from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from corpus.shards import ShardError, corpus_tokenizer_file, list_shards
-from kinyu.config import ConfigError, from_dict, to_dict
-from kinyu.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
-from training.config import TrainConfig, TrainInputError
-from training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
-from training.flops import device_peak_flops, flops_per_token, matmul_parameters
-from training.models import built_model_config, load_model_config, max_positions
+from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
+from kinyu.base.config import ConfigError, from_dict, to_dict, validate
+from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
+from kinyu.training.config import TrainConfig, TrainInputError
+from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
+from kinyu.training.flops import device_peak_flops, flops_per_token, matmul_parameters
+from kinyu.training.models import built_model_config, load_model_config, max_positions
 
 CHECKPOINT_PREFIX = "step_"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -100,7 +100,7 @@ def _vocab_mismatch(a: dict[str, int], b: dict[str, int]) -> str | None:
 
 def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
     """Check shards, tokenizers, model and run folder; raise a clear error before any work."""
-    cfg.validate()
+    validate(cfg)
     domain, replay = _check_corpus_runs(cfg)
     tok = _check_corpus_tokenizer(cfg, domain)
     _check_token_counts(cfg, domain, replay)
@@ -215,7 +215,7 @@ def _check_fits(cfg: TrainConfig) -> None:
     """On CUDA: refuse a config that `kinyu train plan` says cannot fit these GPUs (the same figures)."""
     if not (torch.cuda.is_available() and cfg.deepspeed.check_fit):
         return
-    from training.plan import Cluster, fit_problem  # imports DeepSpeed: the GPU path only, CUDA already detected
+    from kinyu.training.plan import Cluster, fit_problem  # imports DeepSpeed: the GPU path only, CUDA already detected
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     per_node = int(os.environ.get("LOCAL_WORLD_SIZE", str(max(1, min(world, torch.cuda.device_count())))))

@@ -6,11 +6,11 @@ The copy kept is always the smallest ``(metadata["source"], id)``, so the kept s
 depend on task count, worker count or input order.
 """
 
-from corpus.dedup.check import DuplicateCluster, char_shingles, dedup_check, dedup_check_folder, print_clusters, read_documents
-from corpus.dedup.config import CharNgramTokenizer, DedupConfig, doc_key, exact_dedup_text
-from corpus.dedup.exact import ExactDedupFilter, ExactDedupFindDuplicates, ExactDedupSignatures
-from corpus.dedup.minhash import JapaneseMinhashSignature, MinhashClusterKeepSmallest, MinhashDuplicateFilter
-from corpus.dedup.stages import dedup_stages, run_stages_locally
+from kinyu.corpus.dedup.check import DuplicateCluster, char_shingles, dedup_check, dedup_check_folder, print_clusters, read_documents
+from kinyu.corpus.dedup.config import CharNgramTokenizer, DedupConfig, doc_key, exact_dedup_text
+from kinyu.corpus.dedup.exact import ExactDedupFilter, ExactDedupFindDuplicates, ExactDedupSignatures
+from kinyu.corpus.dedup.minhash import JapaneseMinhashSignature, MinhashClusterKeepSmallest, MinhashDuplicateFilter
+from kinyu.corpus.dedup.stages import dedup_stages, run_stages_locally
 
 __all__ = [
     "DedupConfig",

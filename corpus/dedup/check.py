@@ -19,10 +19,10 @@ from datatrove.utils.text import simplify_text
 from rich.console import Console
 from rich.table import Table
 
-from corpus.dedup.config import CharNgramTokenizer
-from corpus.dedup.unionfind import UnionFind
-from corpus.ngrams import char_ngrams, jaccard
-from corpus.readers import read_jsonl_gz
+from kinyu.corpus.dedup.config import CharNgramTokenizer
+from kinyu.corpus.dedup.unionfind import UnionFind
+from kinyu.corpus.ngrams import char_ngrams, jaccard
+from kinyu.corpus.extract.readers import read_jsonl_gz
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from datatrove.data import Document
@@ -12,45 +12,33 @@ from datatrove.utils.hashing import HashConfig
 from datatrove.utils.text import TextNormConfig
 from datatrove.utils.word_tokenizers import WordTokenizer
 
-from corpus.japanese import FugashiWordTokenizer, JapaneseWordTokenizer
-from kinyu.config import ConfigError
+from kinyu.corpus.japanese import FugashiWordTokenizer, JapaneseWordTokenizer
+from kinyu.base.config import option
 
 
 @dataclass
 class DedupConfig:
-    """Exact and MinHash near-duplicate removal (``corpus.dedup``)."""
+    """Exact and MinHash near-duplicate removal (``kinyu.corpus.dedup``)."""
 
-    exact: bool = field(default=True, metadata={"help": "drop documents whose normalised text is identical to another's"})
-    minhash: bool = field(default=True, metadata={"help": "drop near-duplicates found with MinHash LSH"})
-    shingle: Literal["char", "fugashi"] = field(
-        default="char",
-        metadata={"help": "MinHash shingle units: 'char' (characters, measured best) or 'fugashi' (MeCab words)"},
-    )
-    ngram: int = field(
-        default=7,
-        metadata={"help": "units per shingle; char 7-grams separated the ground truth best among 3/4/5/7/9"},
-    )
-    num_buckets: int = field(
-        default=25,
-        metadata={"help": "LSH bands; 25x7 flags shingle Jaccard 0.8 with p=0.997 and 0.3 with p=0.005"},
-    )
-    hashes_per_bucket: int = field(default=7, metadata={"help": "MinHash values per band"})
-    seed: int = field(default=1, metadata={"help": "seed of the MinHash permutations (same on every worker)"})
-    simplify_text: bool = field(
-        default=True,
-        metadata={"help": "apply datatrove's simplify_text before shingling (lowercase, no punctuation, digits -> 0)"},
-    )
-    hash_precision: Literal[32, 64] = field(default=64, metadata={"help": "bits of each MinHash value"})
+    exact: bool = option(True, "drop documents whose normalised text is identical to another's")
+    minhash: bool = option(True, "drop near-duplicates found with MinHash LSH")
+    shingle: Literal["char", "fugashi"] = option("char", "MinHash shingle units: 'char' (characters, measured best) or 'fugashi' (MeCab words)")
+    ngram: int = option(7, "units per shingle; char 7-grams separated the ground truth best among 3/4/5/7/9")
+    num_buckets: int = option(25, "LSH bands; 25x7 flags shingle Jaccard 0.8 with p=0.997 and 0.3 with p=0.005")
+    hashes_per_bucket: int = option(7, "MinHash values per band")
+    seed: int = option(1, "seed of the MinHash permutations (same on every worker)")
+    simplify_text: bool = option(True, "apply datatrove's simplify_text before shingling (lowercase, no punctuation, digits -> 0)")
+    hash_precision: Literal[32, 64] = option(64, "bits of each MinHash value")
 
-    def validate(self) -> None:
+    def problems(self) -> list[str]:
+        found = []
         if self.ngram < 1:
-            raise ConfigError(f"dedup.ngram must be >= 1, got {self.ngram}")
+            found.append(f"ngram must be >= 1, got {self.ngram}")
         if self.num_buckets < 1 or self.hashes_per_bucket < 1:
-            raise ConfigError(
-                f"dedup.num_buckets and dedup.hashes_per_bucket must be >= 1, got {self.num_buckets}, {self.hashes_per_bucket}"
-            )
+            found.append(f"num_buckets and hashes_per_bucket must be >= 1, got {self.num_buckets}, {self.hashes_per_bucket}")
         if self.shingle not in ("char", "fugashi"):
-            raise ConfigError(f"dedup.shingle must be 'char' or 'fugashi', got {self.shingle!r}")
+            found.append(f"shingle must be 'char' or 'fugashi', got {self.shingle!r}")
+        return found
 
     def minhash_config(self) -> MinhashConfig:
         norm = TextNormConfig() if self.simplify_text else _NO_SIMPLIFY

@@ -14,8 +14,8 @@ from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.hashing import HashConfig, create_hash_func
 
-from corpus.dedup.config import doc_key, exact_dedup_text
-from corpus.dedup.marks import MarkedDuplicateFilter, read_jsonl
+from kinyu.corpus.dedup.config import doc_key, exact_dedup_text
+from kinyu.corpus.dedup.marks import MarkedDuplicateFilter, read_jsonl
 
 
 class ExactDedupSignatures(PipelineStep):

@@ -21,10 +21,10 @@ from datatrove.utils.hashing import create_hash_func
 from datatrove.utils.text import ngrams, simplify_text
 from datatrove.utils.word_tokenizers import WordTokenizer
 
-from corpus.dedup.config import CharNgramTokenizer, doc_key
-from corpus.dedup.marks import MarkedDuplicateFilter, read_jsonl
-from corpus.dedup.unionfind import UnionFind
-from corpus.ngrams import char_ngrams
+from kinyu.corpus.dedup.config import CharNgramTokenizer, doc_key
+from kinyu.corpus.dedup.marks import MarkedDuplicateFilter, read_jsonl
+from kinyu.corpus.dedup.unionfind import UnionFind
+from kinyu.corpus.ngrams import char_ngrams
 
 
 class JapaneseMinhashSignature(MinhashDedupSignature):

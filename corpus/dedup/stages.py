@@ -10,11 +10,12 @@ from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
-from corpus.dedup.config import DedupConfig
-from corpus.dedup.exact import ExactDedupFilter, ExactDedupFindDuplicates, ExactDedupSignatures
-from corpus.dedup.marks import RankFileJsonlReader
-from corpus.dedup.minhash import DocumentKeysWriter, JapaneseMinhashSignature, MinhashClusterKeepSmallest, MinhashDuplicateFilter
-from corpus.gates import removed_writer
+from kinyu.corpus.dedup.config import DedupConfig
+from kinyu.corpus.dedup.exact import ExactDedupFilter, ExactDedupFindDuplicates, ExactDedupSignatures
+from kinyu.corpus.dedup.marks import RankFileJsonlReader
+from kinyu.corpus.dedup.minhash import DocumentKeysWriter, JapaneseMinhashSignature, MinhashClusterKeepSmallest, MinhashDuplicateFilter
+from kinyu.corpus.gates import removed_writer
+from kinyu.base.config import validate
 
 Stages = list[tuple[str, list[PipelineStep], int]]
 
@@ -41,7 +42,7 @@ def dedup_stages(
     ``between``: ``(stage name used when exact dedup is off, steps)``. Run each stage with the
     same executor kind, each depending on the previous; work files stay under ``work_folder``.
     """
-    cfg.validate()
+    validate(cfg, "dedup")
     if tasks < 1:
         raise ValueError(f"tasks must be >= 1, got {tasks}")
     work = str(work_folder).rstrip("/")

@@ -1,9 +1,9 @@
 """Japanese quality filters: one MeCab parse per document, line cleaning, document filters and a
 finance-domain tagger, as datatrove steps. Build them with ``quality_steps(QualityConfig(), removed)``."""
 
-from corpus.filters.config import QualityConfig, quality_steps
-from corpus.filters.line_clean import LineCleanConfig
-from corpus.filters.steps import (
+from kinyu.corpus.filters.config import QualityConfig, quality_steps
+from kinyu.corpus.filters.line_clean import LineCleanConfig
+from kinyu.corpus.filters.steps import (
     BoilerplateFilter,
     FinanceDomainTagger,
     FunctionWordFilter,

@@ -1,7 +1,7 @@
 """One MeCab pass per document, kept per line so that line cleaning never forces a re-parse.
 
-``analyze_text`` parses every line of a document once (``corpus.japanese.pos_tagger``: the same
-unidic-lite dictionary as ``corpus.japanese.tagger``, printing only each token's part-of-speech
+``analyze_text`` parses every line of a document once (``kinyu.corpus.japanese.pos_tagger``: the same
+unidic-lite dictionary as ``kinyu.corpus.japanese.tagger``, printing only each token's part-of-speech
 id) and counts character classes for the whole text with numpy. ``signals`` turns that into the
 document signals every quality filter reads; ``TextAnalysis.subset`` gives the analysis of the
 kept lines after line cleaning, without touching MeCab again. The analysis is kept in a small
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import unidic_lite
 
-from corpus.japanese import pos_tagger
+from kinyu.corpus.japanese import pos_tagger
 
 # pos_tagger() prints, per token, MeCab's left context id (an int naming the token's full UniDic
 # part of speech, see left-id.def); printing it costs MeCab nothing, unlike a feature field.
@@ -122,7 +122,7 @@ _CLASS_OF = _class_table()
 def char_class_counts(text: str) -> np.ndarray:
     """Counts of each class of ``CHAR_CLASSES`` per line of ``text``: shape (lines, classes).
 
-    hira/kata/kanji: the scripts of corpus.japanese (々〆〇 count as kanji, and so do the CJK
+    hira/kata/kanji: the scripts of kinyu.corpus.japanese (々〆〇 count as kanji, and so do the CJK
     extensions beyond the BMP); digit: 0-9 and full-width digits; latin: A-Z a-z; space: space,
     tab, CR, U+3000; symbol: ASCII punctuation, Latin-1 signs and × ÷, U+2000-U+2BFF (general
     punctuation, arrows, maths, box drawing, △■, ①); Japanese punctuation (、。「」・ー) is prose,

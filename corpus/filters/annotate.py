@@ -1,7 +1,7 @@
 """The one MeCab pass: parse each document once and store its quality signals.
 
 Every morphology-based step after this one reads the parse attached here (see
-``corpus.filters.analysis``); none of them tokenizes again.
+``kinyu.corpus.filters.analysis``); none of them tokenizes again.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus.filters.analysis import TextAnalysis, get_analysis, set_analysis, signals
+from kinyu.corpus.filters.analysis import TextAnalysis, get_analysis, set_analysis, signals
 
 
 def update_quality(doc, analysis: TextAnalysis) -> dict:

@@ -1,7 +1,7 @@
 """The whole Japanese quality configuration (one sub-config per step) and the builder of the steps.
 
 The thresholds and the measurements behind them live with each filter's config in
-``corpus.filters.thresholds`` (line cleaning: ``corpus.filters.line_clean``).
+``kinyu.corpus.filters.thresholds`` (line cleaning: ``kinyu.corpus.filters.line_clean``).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 
-from corpus.gates import removed_writer
-from corpus.filters.steps import (
+from kinyu.base.config import validate
+from kinyu.corpus.gates import removed_writer
+from kinyu.corpus.filters.steps import (
     BoilerplateFilter,
     FinanceDomainTagger,
     FunctionWordFilter,
@@ -27,8 +28,8 @@ from corpus.filters.steps import (
     ResidueFilter,
     SymbolDigitFilter,
 )
-from corpus.filters.line_clean import LineCleanConfig
-from corpus.filters.thresholds import (
+from kinyu.corpus.filters.line_clean import LineCleanConfig
+from kinyu.corpus.filters.thresholds import (
     BoilerplateConfig,
     DomainConfig,
     FunctionWordConfig,
@@ -46,7 +47,7 @@ from corpus.filters.thresholds import (
 __all__ = [
     "QualityConfig", "LineCleanConfig", "BoilerplateConfig", "DomainConfig", "FunctionWordConfig",
     "LengthConfig", "LineStartConfig", "MojibakeConfig", "NounRunConfig", "PredicateEndConfig", "RepetitionConfig",
-    "ResidueConfig", "ScriptConfig", "SymbolDigitConfig", "validate", "quality_steps",
+    "ResidueConfig", "ScriptConfig", "SymbolDigitConfig", "quality_steps",
 ]  # fmt: skip
 
 
@@ -69,32 +70,36 @@ class QualityConfig:
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
     domain: DomainConfig = field(default_factory=DomainConfig)
 
-
-def validate(cfg: QualityConfig) -> None:
-    """Fail early, naming the field, on thresholds that cannot be meant."""
-    for section in fields(cfg):
-        sub = getattr(cfg, section.name)
-        for f in fields(sub):
-            value = getattr(sub, f.name)
-            where = f"quality.{section.name}.{f.name}"
-            values = value if isinstance(value, (tuple, list)) else (value,)
-            for v in values:
-                if isinstance(v, bool) or v is None or isinstance(v, str):
-                    continue
-                if v < 0:
-                    raise ValueError(f"{where} must not be negative, got {value!r}")
-                if any(k in f.name for k in ("ratio", "share", "frac", "hiragana")) and v > 1:
-                    raise ValueError(f"{where} is a share of characters/lines and must be in [0, 1], got {value!r}")
-    rep = cfg.repetition
-    if len(rep.top_ngram_sizes) != len(rep.max_top_ngram_frac) or len(rep.dup_ngram_sizes) != len(rep.max_dup_ngram_frac):
-        raise ValueError("quality.repetition: each n-gram size list needs a threshold list of the same length")
-    if any(n < 1 for n in rep.top_ngram_sizes + rep.dup_ngram_sizes):
-        raise ValueError("quality.repetition: n-gram sizes must be >= 1")
+    def problems(self) -> list[str]:
+        """Thresholds that cannot be meant: negative values, shares outside [0, 1], n-gram lists that
+        do not pair up."""
+        found = []
+        for section in fields(self):
+            sub = getattr(self, section.name)
+            for f in fields(sub):
+                value = getattr(sub, f.name)
+                where = f"{section.name}.{f.name}"
+                values = value if isinstance(value, (tuple, list)) else (value,)
+                for v in values:
+                    if isinstance(v, bool) or v is None or isinstance(v, str):
+                        continue
+                    if v < 0:
+                        found.append(f"{where} must not be negative, got {value!r}")
+                        break
+                    if any(k in f.name for k in ("ratio", "share", "frac", "hiragana")) and v > 1:
+                        found.append(f"{where} is a share of characters/lines and must be in [0, 1], got {value!r}")
+                        break
+        rep = self.repetition
+        if len(rep.top_ngram_sizes) != len(rep.max_top_ngram_frac) or len(rep.dup_ngram_sizes) != len(rep.max_dup_ngram_frac):
+            found.append("repetition: each n-gram size list needs a threshold list of the same length")
+        if any(n < 1 for n in rep.top_ngram_sizes + rep.dup_ngram_sizes):
+            found.append("repetition: n-gram sizes must be >= 1")
+        return found
 
 
 def quality_steps(cfg: QualityConfig, removed_folder: str | Path | None = None) -> list:
     """The quality steps in order, each filter writing what it drops to ``removed/<slug>/``."""
-    validate(cfg)
+    validate(cfg, "quality")
 
     def writer(slug: str):
         return None if removed_folder is None else removed_writer(removed_folder, slug)

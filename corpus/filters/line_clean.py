@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from corpus.filters.analysis import CHAR_INDEX, IS_PARTICLE, IS_PREDICATE, get_analysis, set_analysis, signals
-from corpus.filters.annotate import update_quality
+from kinyu.corpus.filters.analysis import CHAR_INDEX, IS_PARTICLE, IS_PREDICATE, get_analysis, set_analysis, signals
+from kinyu.corpus.filters.annotate import update_quality
+from kinyu.base.config import option
 
 # TOC: a dot/line leader, then a page number at the end of the line (「第2 事業の状況 ……… 12」;
 # NFKC turns … into ...).
@@ -67,9 +68,6 @@ RE_BOILERPLATE = re.compile(
 )
 
 
-def _help(text: str) -> dict:
-    return {"help": text}
-
 
 @dataclass
 class LineCleanConfig:
@@ -81,74 +79,46 @@ class LineCleanConfig:
     rows each.
     """
 
-    enabled: bool = field(default=True, metadata=_help("run the line cleaner"))
-    drop_table_residue: bool = field(
-        default=True, metadata=_help("remove table rows and number/unit residue lines")
-    )
-    drop_toc: bool = field(default=True, metadata=_help("remove dot-leader table-of-contents lines"))
-    drop_keyword_lists: bool = field(default=True, metadata=_help("remove keyword/issuer list lines"))
-    drop_navigation: bool = field(
-        default=True, metadata=_help("remove menus, breadcrumbs and navigation words")
-    )
-    drop_boilerplate: bool = field(
-        default=True, metadata=_help("remove short copyright/cookie/JavaScript/share lines")
-    )
-    drop_duplicate_table_rows: bool = field(
-        default=True, metadata=_help("remove repeated table rows (kept once)")
-    )
-    drop_duplicate_lines: bool = field(
-        default=True, metadata=_help("remove repeated prose lines of at least duplicate_line_min_chars (kept once)")
-    )
+    enabled: bool = option(True, "run the line cleaner")
+    drop_table_residue: bool = option(True, "remove table rows and number/unit residue lines")
+    drop_toc: bool = option(True, "remove dot-leader table-of-contents lines")
+    drop_keyword_lists: bool = option(True, "remove keyword/issuer list lines")
+    drop_navigation: bool = option(True, "remove menus, breadcrumbs and navigation words")
+    drop_boilerplate: bool = option(True, "remove short copyright/cookie/JavaScript/share lines")
+    drop_duplicate_table_rows: bool = option(True, "remove repeated table rows (kept once)")
+    drop_duplicate_lines: bool = option(True, "remove repeated prose lines of at least duplicate_line_min_chars (kept once)")
     # A sentence this long said twice in one document is a repetition, not emphasis: SMFG's 第4
     # sections restate the same stock-option conditions for 7 series (0.45-0.52 of their lines)
     # and were dropped whole as dup_lines; 告示 restate provisions per ward type. In chABSA, 7 of
     # 6,119 sentences repeat a note of the same company. Headings and short captions
     # (「(建設事業)」「該当事項はありません。」) may repeat and stay. 40.
-    duplicate_line_min_chars: int = field(
-        default=40, metadata=_help("prose lines at least this long are kept only once per document")
-    )
-    drop_layout_residue: bool = field(
-        default=True, metadata=_help("remove PDF furigana and lone item markers/page numbers (6 characters at most)")
-    )
-    drop_placeholders: bool = field(
-        default=True, metadata=_help("remove template lines with a run of 10+ placeholder dots")
-    )
-    drop_urls: bool = field(default=True, metadata=_help("remove lines that are a bare URL"))
+    duplicate_line_min_chars: int = option(40, "prose lines at least this long are kept only once per document")
+    drop_layout_residue: bool = option(True, "remove PDF furigana and lone item markers/page numbers (6 characters at most)")
+    drop_placeholders: bool = option(True, "remove template lines with a run of 10+ placeholder dots")
+    drop_urls: bool = option(True, "remove lines that are a bare URL")
     # A line without a predicate is table residue when digits+symbols make up at least this share
     # of its characters and hiragana less than ``table_max_hiragana``. 0.6: 「△1,234」 is 1.0,
     # 「4,567億円」 0.75, while headings with a year 「(2)2020年度の見通し」 are 0.54 and dates
     # 「2020年3月31日現在」 0.5 (kept as captions). In chABSA no line without a predicate reaches 0.6.
-    table_numeric_share: float = field(
-        default=0.6, metadata=_help("digits+symbols share above which a line without predicate is table residue")
-    )
+    table_numeric_share: float = option(0.6, "digits+symbols share above which a line without predicate is table residue")
     # ... or when at least this many of its space-separated cells are numbers (a table row
     # flattened with spaces: 「536,351,448 536,351,448 東京証券取引所市場第一部 100株」). A results
     # line without spaces, 「受注高1,443億71百万円(前連結会計年度比4.7%減)」, has none and stays.
-    table_min_number_cells: int = field(
-        default=3, metadata=_help("space-separated number cells that make a line a flattened table row")
-    )
+    table_min_number_cells: int = option(3, "space-separated number cells that make a line a flattened table row")
     # A table row (two or more | or tabs) is residue unless it holds 。, or a predicate with at
     # least this share of hiragana (a cell of prose). Career-history rows in EDINET 役員の状況
     # have a stray verb (「入社」「転籍」) but ~0.02 hiragana; prose cells ~0.25+.
-    table_row_min_hiragana: float = field(
-        default=0.15, metadata=_help("hiragana share a |-table row with a predicate needs to count as prose")
-    )
+    table_row_min_hiragana: float = option(0.15, "hiragana share a |-table row with a predicate needs to count as prose")
     # Prose has hiragana (particles, endings); table cells and lists hardly any. 0.1 = one kana
     # in ten characters; 「(1)2019年度から2021年度の3か年」 (0.2) stays.
-    table_max_hiragana: float = field(
-        default=0.1, metadata=_help("table residue lines have less hiragana than this share")
-    )
+    table_max_hiragana: float = option(0.1, "table residue lines have less hiragana than this share")
     # A line without a predicate split by 、,/|・ or spaces into at least this many items, of at
     # most ``keyword_max_item_chars`` characters on average, is a keyword/issuer list.
-    keyword_min_items: int = field(default=5, metadata=_help("items a keyword-list line has at least"))
-    keyword_max_item_chars: float = field(
-        default=8.0, metadata=_help("mean characters per item of a keyword-list line at most")
-    )
+    keyword_min_items: int = option(5, "items a keyword-list line has at least")
+    keyword_max_item_chars: float = option(8.0, "mean characters per item of a keyword-list line at most")
     # Boilerplate lines are only removed when shorter than this (a long line that mentions
     # cookies is a paragraph of a privacy policy, judged by the document-level filter).
-    boilerplate_max_chars: int = field(
-        default=200, metadata=_help("boilerplate lines are only removed below this length")
-    )
+    boilerplate_max_chars: int = option(200, "boilerplate lines are only removed below this length")
 
 
 def classify_line(

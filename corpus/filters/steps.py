@@ -2,7 +2,7 @@
 
 The morphology filters (script, length, line-cleaning residue, symbol/digit, function words,
 predicate endings, line starts, noun runs) read the signals of the document's one MeCab parse
-(``corpus.filters.analysis``) — they never tokenize again. Repetition, mojibake-free decoding
+(``kinyu.corpus.filters.analysis``) — they never tokenize again. Repetition, mojibake-free decoding
 and boilerplate are character-level.
 Each filter returns ``(False, reason)`` on drop, so datatrove counts ``dropped_<reason>`` and,
 given an ``exclusion_writer``, writes the document with ``metadata["filter_reason"]``. All
@@ -21,8 +21,8 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from corpus.filters.annotate import JapaneseAnnotator, quality_signals
-from corpus.filters.thresholds import (
+from kinyu.corpus.filters.annotate import JapaneseAnnotator, quality_signals
+from kinyu.corpus.filters.thresholds import (
     BoilerplateConfig,
     DomainConfig,
     FunctionWordConfig,
@@ -36,7 +36,7 @@ from corpus.filters.thresholds import (
     ScriptConfig,
     SymbolDigitConfig,
 )
-from corpus.filters.line_clean import JapaneseLineCleaner
+from kinyu.corpus.filters.line_clean import JapaneseLineCleaner
 
 __all__ = [
     "JapaneseAnnotator", "JapaneseLineCleaner", "MojibakeFilter", "JapaneseScriptFilter",

@@ -15,7 +15,7 @@ corpus pipeline is expected to do with it (``expect``):
 the general-domain bits-per-character set beside the financial validation split, so that
 evaluation can show forgetting (``general_dir()``).
 
-The files are made by ``python -m corpus.sample.generate`` (needs reportlab) and committed, so
+The files are made by ``python -m testkit.sample.generate`` (needs reportlab) and committed, so
 using them needs nothing beyond kinyu itself.
 """
 
@@ -37,7 +37,7 @@ def sample_dir() -> Path:
     if not (DATA_DIR / MANIFEST_NAME).is_file():
         raise FileNotFoundError(
             f"sample corpus missing: {DATA_DIR / MANIFEST_NAME} not found (is corpus/sample/data/* installed "
-            "as package data?); regenerate it with `python -m corpus.sample.generate`"
+            "as package data?); regenerate it with `python -m testkit.sample.generate`"
         )
     return DATA_DIR
 
@@ -115,7 +115,7 @@ def sample_files(action: str | None = None) -> list[SampleFile]:
 
 
 def __getattr__(name: str):
-    # SAMPLE_FILES is read on first use, so importing corpus.sample never touches the disk
+    # SAMPLE_FILES is read on first use, so importing kinyu.corpus.sample never touches the disk
     if name == "SAMPLE_FILES":
         return sample_files()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 A command group (``kinyu corpus``, ``kinyu train``, ``kinyu eval``) is a list of :class:`Command`;
 each command's parser has ``--config FILE`` plus one flag per config field
-(:func:`kinyu.config.add_config_arguments`), so the CLI maps one to one onto the config.
+(:func:`kinyu.base.config.add_config_arguments`), so the CLI maps one to one onto the config.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from kinyu.config import ConfigError, add_config_arguments, config_overrides, load_config
+from kinyu.base.config import ConfigError, add_config_arguments, config_overrides, load_config
 
 
 @dataclass
@@ -46,8 +46,10 @@ def config_parser(
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the examples' line breaks
     )
     if config_cls is not None:
-        where = f" (default: configs/{default_config.name} when present)" if default_config else ""
-        parser.add_argument("--config", type=Path, default=None, help=f"YAML config{where}; flags override its fields")
+        where = f" (default: the shipped configs/{default_config.name})" if default_config else ""
+        parser.add_argument("--config", type=Path, default=None,
+                            help=f"YAML config{where}; a shipped config also by name from any folder "
+                                 "(configs/train/tiny_cpu.yaml); flags override its fields")
         add_config_arguments(parser, config_cls, skip=skip)
     return parser
 
@@ -63,7 +65,7 @@ def load_command_config(cls: type, args: argparse.Namespace, default_config: Pat
         if value is not None:
             overrides[dotted] = value
     path = getattr(args, "config", None)
-    if path is None and default_config is not None and default_config.is_file():
+    if path is None:
         path = default_config
     return load_config(cls, path, overrides)
 

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 from kinyu.cli.common import Command, Group, config_parser, load_command_config
-from kinyu.config import commented_yaml
+from kinyu.base.config import commented_yaml, shipped_config
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "corpus.yaml"
+DEFAULT_CONFIG = shipped_config("corpus.yaml")  # configs/corpus.yaml, shipped inside the package
 
 BUILD_EPILOG = """\
 examples:
@@ -38,7 +38,7 @@ BUILD_SHORTCUTS = {"input": "input.paths", "output": "output", "workers": "execu
 
 
 def _corpus_config_cls():
-    from corpus.config import CorpusConfig
+    from kinyu.corpus.config import CorpusConfig
 
     return CorpusConfig
 
@@ -75,8 +75,8 @@ def build_parser(prog: str):
 def run_build(args) -> int:
     from rich.console import Console
 
-    from corpus.console import print_summary
-    from corpus.pipeline import build
+    from kinyu.corpus.reporting.console import print_summary
+    from kinyu.corpus.pipeline import build
 
     cfg = load_command_config(_corpus_config_cls(), args, DEFAULT_CONFIG, BUILD_SHORTCUTS)
     if args.print_config:
@@ -101,8 +101,8 @@ def tokenizer_parser(prog: str):
 
 
 def run_train_tokenizer(args) -> int:
-    from corpus.readers import read_jsonl_gz
-    from corpus.tokenize import train_tokenizer
+    from kinyu.corpus.extract.readers import read_jsonl_gz
+    from kinyu.corpus.tokenize import train_tokenizer
 
     run = _run_dir(args.run_dir)
     out = Path(args.out) if args.out else run / "tokenizer" / "tokenizer.json"
@@ -122,7 +122,7 @@ def stats_parser(prog: str):
 
 
 def run_stats(args) -> int:
-    from corpus.console import print_stats, stats_json
+    from kinyu.corpus.reporting.console import print_stats, stats_json
 
     run = _run_dir(args.run_dir)
     compare = _run_dir(args.compare) if args.compare else None
@@ -143,7 +143,7 @@ def report_parser(prog: str):
 
 
 def run_report(args) -> int:
-    from corpus.report import build_report
+    from kinyu.corpus.reporting.html import build_report
 
     out = build_report(_run_dir(args.run_dir), Path(args.out) if args.out else None, samples=args.samples)
     print(f"wrote {out}")
@@ -166,7 +166,7 @@ def dedup_check_parser(prog: str):
 
 
 def run_dedup_check(args) -> int:
-    from corpus.dedup import dedup_check_folder, print_clusters
+    from kinyu.corpus.dedup import dedup_check_folder, print_clusters
 
     run = _run_dir(args.run_dir)
     clusters = dedup_check_folder(run / "docs", threshold=args.threshold, sample=args.sample)
@@ -198,7 +198,7 @@ def ablate_parser(prog: str):
 def run_ablate(args) -> int:
     from kinyu.workflows.ablation import AblationConfig, ProxyConfig, run_ablation  # loads torch: only when used
 
-    config = args.config if args.config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    config = args.config if args.config is not None else DEFAULT_CONFIG
     proxy = None
     if args.proxy:
         proxy = ProxyConfig(train_config=args.proxy, eval_texts=args.eval_texts, data_dir=args.data_dir, chabsa_dir=args.chabsa_dir, limit=args.limit)
@@ -209,7 +209,7 @@ def run_ablate(args) -> int:
 
 
 def _user_errors():
-    from corpus.pipeline import RunFolderError
+    from kinyu.corpus.pipeline import RunFolderError
 
     return (RunFolderError,)
 

@@ -5,7 +5,7 @@
     kinyu eval sweep TRAIN_RUN [--out EVAL_OUT] [--data-dir DIR] [--bpc-corpora NAME=CORPUS_RUN] ...
     kinyu eval compare --models A B [--prompts FILE | --data-dir DIR] [--out FILE]
 
-Every field of ``configs/eval.yaml`` (:class:`evaluation.config.EvalConfig`) is a flag
+Every field of ``configs/eval.yaml`` (:class:`kinyu.evaluation.config.EvalConfig`) is a flag
 (``--data-dir`` or ``--data_dir``); ``--config FILE`` reads the YAML first.
 """
 
@@ -15,14 +15,14 @@ import argparse
 import dataclasses
 import json
 
-from evaluation.compare import compare_models
-from evaluation.config import EvalConfig
-from evaluation.harness import EvalError, check_model_dir, results_table, set_offline
-from evaluation.score import plan_scoring, score_model
-from evaluation.sweep import sweep
-from evaluation.tasks.data import TaskDataError
+from kinyu.evaluation.compare import compare_models
+from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.harness import EvalError, check_model_dir, results_table, set_offline
+from kinyu.evaluation.score import plan_scoring, score_model
+from kinyu.evaluation.sweep import sweep
+from kinyu.evaluation.tasks.data import TaskDataError
 from kinyu.cli.common import Command, Group, config_parser, load_command_config
-from kinyu.runs import atomic_write_text
+from kinyu.base.runs import atomic_write_text
 
 
 def _parser(prog: str, description: str, skip: tuple[str, ...] = ()) -> argparse.ArgumentParser:

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from kinyu.cli.common import Command, Group, config_parser
-from kinyu.config import ConfigError, config_overrides, dump_yaml, load_config, set_field
-from training.config import TrainConfig, TrainInputError
+from kinyu.base.config import ConfigError, config_overrides, dump_yaml, load_config, set_field, validate
+from kinyu.training.config import TrainConfig, TrainInputError
 
 
 def build_parser(prog: str = "kinyu train") -> argparse.ArgumentParser:
@@ -39,7 +39,7 @@ def build_parser(prog: str = "kinyu train") -> argparse.ArgumentParser:
 
 
 def run_train(args) -> int:
-    from training.train import load_run_config, run_training
+    from kinyu.training.train import load_run_config, run_training
 
     overrides = config_overrides(args)
     if args.resume:
@@ -49,7 +49,7 @@ def run_train(args) -> int:
         for key, value in overrides.items():
             set_field(cfg, key, value)
         set_field(cfg, "run.out_dir", args.resume)
-        cfg.validate()
+        validate(cfg)
     else:
         if not args.config and not overrides:
             raise ConfigError("give --config FILE.yaml (see configs/train/) or --resume TRAIN_RUN")
@@ -79,13 +79,13 @@ def plan_parser(prog: str = "kinyu train plan") -> argparse.ArgumentParser:
     parser.add_argument("--gpu-mem", default="80GB", help="memory of one GPU (GB = GiB, as DeepSpeed prints it)")
     parser.add_argument("--nodes", type=int, default=1)
     parser.add_argument("--gpus-per-node", type=int, default=8)
-    parser.add_argument("--gpu", default="A100", help="GPU name for the bf16 peak (training.flops table)")
+    parser.add_argument("--gpu", default="A100", help="GPU name for the bf16 peak (kinyu.training.flops table)")
     parser.add_argument("--mfu", type=float, default=None, help="model FLOPs utilisation for the time estimate (default 0.40, assumed)")
     return parser
 
 
 def run_plan(args) -> int:
-    from training.plan import ASSUMED_MFU, Cluster, make_plan, parse_bytes, parse_count, render
+    from kinyu.training.plan import ASSUMED_MFU, Cluster, make_plan, parse_bytes, parse_count, render
 
     if args.config is None:
         raise ConfigError("give --config FILE.yaml (see configs/train/)")

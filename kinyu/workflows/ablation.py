@@ -13,48 +13,48 @@ from __future__ import annotations
 import csv
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from corpus.config import CorpusConfig
-from corpus.pipeline import build
-from corpus.run_reader import kept_ids, load_summary, removed_reasons
-from corpus.sample import general_dir
-from evaluation.config import EvalConfig
-from evaluation.score import ScoringPlan, plan_scoring, score_model
-from kinyu.config import ConfigError, load_config, set_field
-from kinyu.runs import atomic_write_json, atomic_write_text, read_json
-from training.config import TrainConfig
-from training.train import latest_checkpoint, run_training
+from kinyu.corpus.config import CorpusConfig
+from kinyu.corpus.pipeline import build
+from kinyu.corpus.reporting.run_reader import kept_ids, load_summary, removed_reasons
+from kinyu.corpus.sample import general_dir
+from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.score import ScoringPlan, plan_scoring, score_model
+from kinyu.base.config import ConfigError, load_config, option, set_field
+from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json
+from kinyu.training.config import TrainConfig
+from kinyu.training.train import latest_checkpoint, run_training
 
 
 @dataclass
 class ProxyConfig:
     """The small model trained on every variant, and the fixed set all of them are scored on."""
 
-    train_config: Path = field(metadata={"help": "the proxy's training YAML (TrainConfig); its corpus_runs and out_dir are set per variant"})
-    eval_texts: Path | None = field(default=None, metadata={"help": "held-out financial text folder (default: the first variant's validation split)"})
-    data_dir: Path | None = field(default=None, metadata={"help": "fin-harness task data: also score the tasks"})
-    chabsa_dir: Path | None = field(default=None, metadata={"help": "chABSA json folder for the chabsa task"})
-    limit: int = field(default=20, metadata={"help": "items per task"})
+    train_config: Path = option(help="the proxy's training YAML (TrainConfig); its corpus_runs and out_dir are set per variant")
+    eval_texts: Path | None = option(None, "held-out financial text folder (default: the first variant's validation split)")
+    data_dir: Path | None = option(None, "fin-harness task data: also score the tasks")
+    chabsa_dir: Path | None = option(None, "chABSA json folder for the chabsa task")
+    limit: int = option(20, "items per task")
 
 
 @dataclass
 class AblationConfig:
-    vary: list[str] = field(metadata={"help": "KEY=V1,V2 per corpus config field; the variants are the cartesian product"})
-    out: Path = field(default=Path("runs/ablation"), metadata={"help": "output folder (variants/<name>/{corpus,train}, ablation.md/.csv/.png)"})
-    base_config: Path | None = field(default=None, metadata={"help": "corpus YAML every variant starts from (None: the defaults)"})
-    workers: int = field(default=1, metadata={"help": "corpus build workers"})
-    proxy: ProxyConfig | None = field(default=None, metadata={"help": "train and score a proxy model per variant (None: compare the corpora only)"})
+    vary: list[str] = option(help="KEY=V1,V2 per corpus config field; the variants are the cartesian product")
+    out: Path = option(Path("runs/ablation"), "output folder (variants/<name>/{corpus,train}, ablation.md/.csv/.png)")
+    base_config: Path | None = option(None, "corpus YAML every variant starts from (None: the defaults)")
+    workers: int = option(1, "corpus build workers")
+    proxy: ProxyConfig | None = option(None, "train and score a proxy model per variant (None: compare the corpora only)")
 
 
 @dataclass(frozen=True)
 class Variant:
     name: str
-    assign: dict[str, str] = field(default_factory=dict)  # corpus config field -> value
+    assign: dict[str, str] = option({})  # corpus config field -> value
 
 
 def parse_vary(items: list[str]) -> list[tuple[str, list[str]]]:

@@ -9,32 +9,29 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
-from corpus.config import CorpusConfig
-from corpus.pipeline import build
-from corpus.console import print_summary
-from corpus.report import build_report
-from corpus.sample import general_dir
-from evaluation.config import EvalConfig
-from evaluation.sweep import sweep
-from kinyu.config import load_config
-from training.config import TrainConfig
-from training.train import run_training
-
-REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-
+from kinyu.corpus.config import CorpusConfig
+from kinyu.corpus.pipeline import build
+from kinyu.corpus.reporting.console import print_summary
+from kinyu.corpus.reporting.html import build_report
+from kinyu.corpus.sample import general_dir
+from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.sweep import sweep
+from kinyu.base.config import load_config, option, shipped_config
+from kinyu.training.config import TrainConfig
+from kinyu.training.train import run_training
 
 @dataclass
 class DemoConfig:
-    out: str = field(default="runs/demo", metadata={"help": "folder for the three runs"})
-    data_dir: str | None = field(default=None, metadata={"help": "fin-harness task data (e.g. ../shared/data/fin-harness) to also score the tasks"})
-    chabsa_dir: str | None = field(default=None, metadata={"help": "chABSA json folder (e.g. ../shared/data/real/chabsa-json) for the chabsa task"})
-    limit: int = field(default=20, metadata={"help": "items per task when --data-dir is given"})
-    steps: int = field(default=40, metadata={"help": "training steps of the tiny model"})
+    out: str = option("runs/demo", "folder for the three runs")
+    data_dir: str | None = option(None, "fin-harness task data (e.g. ../shared/data/fin-harness) to also score the tasks")
+    chabsa_dir: str | None = option(None, "chABSA json folder (e.g. ../shared/data/real/chabsa-json) for the chabsa task")
+    limit: int = option(20, "items per task when --data-dir is given")
+    steps: int = option(40, "training steps of the tiny model")
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ def corpus_config(out: Path) -> CorpusConfig:
     # tiny model needs enough validation windows for a meaningful bits-per-character figure
     return load_config(
         CorpusConfig,
-        REPO_CONFIGS / "corpus.yaml" if (REPO_CONFIGS / "corpus.yaml").is_file() else None,
+        shipped_config("corpus.yaml"),
         {"output": str(out / "corpus"), "input.paths": [], "executor.workers": 2, "tokenize.vocab_size": 1000,
          "tokenize.validation_fraction": 0.1},
     )
@@ -61,7 +58,7 @@ def corpus_config(out: Path) -> CorpusConfig:
 def train_config(out: Path, corpus_run: Path, steps: int) -> TrainConfig:
     return load_config(
         TrainConfig,
-        REPO_CONFIGS / "train" / "tiny_cpu.yaml",
+        shipped_config("train/tiny_cpu.yaml"),
         {"data.corpus_runs": [str(corpus_run)], "run.out_dir": str(out / "train"), "schedule.max_steps": steps,
          "checkpoint.every_steps": max(1, steps // 2)},
     )

@@ -1,7 +1,7 @@
 """chabsa: local loader and upstream's 2-class adjusted macro-F1 (prompts are Jinja in the YAMLs)."""
 
-from evaluation.tasks.data import load_as_dataset
-from evaluation.tasks.metrics import two_class_adjusted_macro_f1
+from kinyu.evaluation.tasks.data import load_as_dataset
+from kinyu.evaluation.tasks.metrics import two_class_adjusted_macro_f1
 
 __all__ = ["load_dataset", "two_class_adjusted_macro_f1"]  # both named by the YAMLs
 

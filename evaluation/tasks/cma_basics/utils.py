@@ -1,7 +1,7 @@
 """cma_basics: upstream's prompt function names bound to our re-expressed prompts, and the local loader."""
 
-from evaluation.tasks import prompts as p
-from evaluation.tasks.data import load_as_dataset
+from kinyu.evaluation.tasks import prompts as p
+from kinyu.evaluation.tasks.data import load_as_dataset
 
 
 def load_dataset(**metadata):

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from kinyu.config import to_dict
+from kinyu.base.config import to_dict
 
 DEFAULT_PACKAGES = (
     "kinyu",

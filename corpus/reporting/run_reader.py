@@ -1,7 +1,7 @@
 """Reading a finished corpus run folder: step rows, drop reasons, removed samples and characters,
 signal histograms, duplicate clusters, kept ids and the difference between two runs.
 
-Rendering lives elsewhere (``corpus.console`` for the terminal, ``corpus.report`` for HTML).
+Rendering lives elsewhere (``kinyu.corpus.reporting.console`` for the terminal, ``kinyu.corpus.reporting.html`` for HTML).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.japanese import hiragana_ratio
-from corpus.readers import read_jsonl_gz
+from kinyu.corpus.japanese import hiragana_ratio
+from kinyu.corpus.extract.readers import read_jsonl_gz
 
 
 def _plain(name: str) -> str:

@@ -12,7 +12,7 @@ import re
 import lxml.html
 import trafilatura
 
-from corpus.limits import ExtractionError
+from kinyu.corpus.extract.limits import ExtractionError
 
 _RE_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
 _RE_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)

@@ -21,7 +21,7 @@ from pdfminer.layout import LAParams, LTTextContainer
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 
-from corpus.limits import ExtractionError
+from kinyu.corpus.extract.limits import ExtractionError
 
 
 class PdfError(ExtractionError):

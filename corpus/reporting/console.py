@@ -1,6 +1,6 @@
 """The terminal view of a corpus run (``kinyu corpus stats``, the summary after a build):
 rich tables of the funnel, drop reasons with the characters they removed, removed samples,
-duplicate clusters and a run comparison. Reading the run folder is ``corpus.run_reader``'s job."""
+duplicate clusters and a run comparison. Reading the run folder is ``kinyu.corpus.reporting.run_reader``'s job."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from corpus.run_reader import compare_runs, load_summary, near_dup_clusters, removed_chars, removed_samples, step_rows
+from kinyu.corpus.reporting.run_reader import compare_runs, load_summary, near_dup_clusters, removed_chars, removed_samples, step_rows
 
 
 def print_summary(run: Path, console: Console | None = None) -> None:

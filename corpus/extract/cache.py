@@ -22,7 +22,7 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from kinyu.runs import package_versions
+from kinyu.base.runs import package_versions
 
 # set by the lookup on a miss and removed by the store step; never written out
 KEY_MARK = "_kinyu_cache_key"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
-from corpus.japanese import count_japanese
-from corpus.limits import ExtractionError
+from kinyu.corpus.japanese import count_japanese
+from kinyu.corpus.extract.limits import ExtractionError
 
 # A declared name maps to the codec that browsers really use for it.
 _ALIASES = {

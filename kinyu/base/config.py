@@ -1,19 +1,24 @@
 """Typed YAML configs: plain dataclasses with defaults, loaded strictly, overridden from the CLI.
 
-Every stage has one config dataclass (litgpt style). ``load_config`` reads a YAML file into it
-and rejects unknown fields and wrong types at once, naming the field, so that a typo in a
-config never silently falls back to a default. ``add_config_arguments`` turns every leaf
-field into a CLI flag (``--optim.lr``), so the CLI maps one to one onto the config.
+Every stage has one config dataclass (litgpt style), each field declared with :func:`option`
+(its default and the help text that ``--help`` and the shipped YAML show). ``load_config`` reads
+a YAML file into it, applies the CLI overrides and checks every section (:func:`validate`), and
+reports every problem at once in one :class:`ConfigError`, naming each field, so that a typo
+never silently falls back to a default and a bad value fails before any work.
+``add_config_arguments`` turns every leaf field into a CLI flag (``--optim.lr``), so the CLI maps
+one to one onto the config. A section checks its own values in a ``problems()`` method that
+returns messages (field names relative to the section); :func:`validate` walks the sections.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.resources
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, Callable, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
@@ -21,7 +26,79 @@ T = TypeVar("T")
 
 
 class ConfigError(ValueError):
-    """A config file or override that does not fit its dataclass."""
+    """A config file, value or override that cannot be meant: every problem found, each naming its field."""
+
+    def __init__(self, problems: str | list[str], heading: str = "invalid config"):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        message = self.problems[0] if len(self.problems) == 1 else f"{heading}:\n  - " + "\n  - ".join(self.problems)
+        super().__init__(message)
+
+
+def option(default: Any = dataclasses.MISSING, help: str = "", *, factory: Callable[[], Any] | None = None) -> Any:
+    """A config field with its help text (``--help`` and the comments of the shipped YAML show it).
+
+    A list or dict default is copied per instance (``option([], "...")``); ``factory`` builds
+    any other mutable default.
+    """
+    metadata = {"help": help}
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda d=default: type(d)(d), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def problems(cfg: Any, where: str = "") -> list[str]:
+    """Every problem of ``cfg`` and its sections: each section's own ``problems()``, prefixed with its path."""
+    found: list[str] = []
+    own = getattr(cfg, "problems", None)
+    if callable(own):
+        prefix = f"{where}." if where else ""
+        found += [p if not prefix or p.startswith(prefix) else prefix + p for p in own()]
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            found += problems(value, f"{where}.{f.name}" if where else f.name)
+    return found
+
+
+def validate(cfg: Any, where: str = "") -> Any:
+    """Raise one ``ConfigError`` listing every problem of ``cfg`` (see :func:`problems`); return ``cfg``."""
+    found = problems(cfg, where)
+    if found:
+        raise ConfigError(found)
+    return cfg
+
+
+SHIPPED_PACKAGE = "kinyu.configs"
+
+
+def shipped_config(name: str) -> Path:
+    """A default config shipped inside the package (``configs/`` of the repository), e.g.
+    ``shipped_config("train/tiny_cpu.yaml")``; the same file from a checkout and from a wheel."""
+    path = Path(str(importlib.resources.files(SHIPPED_PACKAGE).joinpath(name)))
+    if not path.is_file():
+        raise ConfigError(f"no shipped config {name!r}; shipped: {', '.join(shipped_configs())}")
+    return path
+
+
+def shipped_configs() -> list[str]:
+    """The names of the shipped configs (``corpus.yaml``, ``train/tiny_cpu.yaml``, ...)."""
+    root = Path(str(importlib.resources.files(SHIPPED_PACKAGE)))
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.yaml"))
+
+
+def resolve_config_path(path: str | Path) -> Path:
+    """A ``--config`` argument as a file: the path itself when it exists, else the shipped config of
+    that name (``configs/train/tiny_cpu.yaml`` or ``train/tiny_cpu.yaml`` work from any folder)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    name = path.as_posix()
+    name = name[len("configs/"):] if name.startswith("configs/") else name
+    if name in shipped_configs():
+        return shipped_config(name)
+    raise ConfigError(f"config file not found: {path} (shipped configs, usable by name from any folder: {', '.join(shipped_configs())})")
 
 
 def _is_dataclass_type(tp: Any) -> bool:
@@ -132,19 +209,24 @@ def _field_types(cls: type) -> dict[str, Any]:
 
 
 def from_dict(cls: type[T], data: dict | None, where: str = "") -> T:
-    """Build dataclass ``cls`` from a mapping; unknown keys and wrong types raise ``ConfigError``."""
+    """Build dataclass ``cls`` from a mapping; unknown keys and wrong types raise one ``ConfigError``
+    that lists all of them."""
     data = dict(data or {})
     types_ = _field_types(cls)
+    found: list[str] = []
     unknown = sorted(set(data) - set(types_))
     if unknown:
         section = f"section '{where}'" if where else f"{cls.__name__}"
-        raise ConfigError(
-            f"unknown field(s) {unknown} in {section}; known fields: {sorted(types_)}"
-        )
+        found.append(f"unknown field(s) {unknown} in {section}; known fields: {sorted(types_)}")
     kwargs = {}
     for name, tp in types_.items():
         if name in data:
-            kwargs[name] = _coerce(data[name], tp, f"{where}.{name}" if where else name)
+            try:
+                kwargs[name] = _coerce(data[name], tp, f"{where}.{name}" if where else name)
+            except ConfigError as e:
+                found += e.problems
+    if found:
+        raise ConfigError(found)
     return cls(**kwargs)
 
 
@@ -176,12 +258,14 @@ def set_field(cfg: Any, dotted: str, value: Any) -> None:
 
 
 def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> T:
-    """Read YAML ``path`` (or the defaults) into ``cls`` and apply dotted overrides."""
+    """Read YAML ``path`` (or the defaults) into ``cls``, apply dotted overrides and check every section.
+
+    Every problem (unknown or mistyped fields in the file or the overrides, values a section's
+    ``problems()`` rejects) is reported at once in one ``ConfigError``.
+    """
     data: dict = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
+        path = resolve_config_path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as e:
@@ -191,13 +275,16 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[st
     try:
         cfg = from_dict(cls, data)
     except ConfigError as e:
-        raise ConfigError(f"{path}: {e}" if path else str(e)) from None
+        raise ConfigError([f"{path}: {p}" if path else p for p in e.problems]) from None
+    found = []
     for key, value in (overrides or {}).items():
-        set_field(cfg, key, value)
-    validate = getattr(cfg, "validate", None)
-    if callable(validate):
-        validate()
-    return cfg
+        try:
+            set_field(cfg, key, value)
+        except ConfigError as e:
+            found += e.problems
+    if found:
+        raise ConfigError(found)
+    return validate(cfg)
 
 
 def dump_yaml(cfg: Any) -> str:

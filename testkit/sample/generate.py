@@ -1,4 +1,4 @@
-"""Write kinyu's embedded sample corpus: ``python -m corpus.sample.generate [--out DIR]``.
+"""Write kinyu's embedded sample corpus: ``python -m testkit.sample.generate [--out DIR]``.
 
 The files under ``corpus/sample/data/`` are committed, so users need no reportlab; this script is
 how they are made and how a test proves they are unchanged. The output is byte-for-byte
@@ -27,9 +27,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.sample import texts as T
+from testkit.sample import texts as T
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "data"
+DEFAULT_OUT = Path(__file__).resolve().parents[2] / "corpus" / "sample" / "data"  # the committed sample
 MANIFEST_NAME = "MANIFEST.json"
 ENCRYPTED_USER_PASSWORD = "kinyu-sample"  # documented so tests can open the encrypted PDF on purpose
 NEAR_DUPLICATE_NGRAM = 5
@@ -870,7 +870,7 @@ def manifest_json(entries: list[Entry]) -> bytes:
     manifest = {
         "description": "kinyu sample corpus: fictional Japanese financial documents written for kinyu, "
         "plus the broken and off-topic files the pipeline must handle. Regenerate with "
-        "`python -m corpus.sample.generate`.",
+        "`python -m testkit.sample.generate`.",
         "pdf_producer": f"reportlab {reportlab_version}",
         "files": [e.as_json() for e in sorted(entries, key=lambda e: e.file)],
     }
@@ -898,7 +898,7 @@ def write(out: Path) -> dict[str, bytes]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m corpus.sample.generate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m testkit.sample.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     try:

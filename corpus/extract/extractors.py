@@ -1,7 +1,7 @@
 """Extraction steps: one per input format. Each fills ``doc.text`` for its format and passes
 every other document through untouched; a file it cannot read is marked for quarantine with a
 reason (the ``QuarantineGate`` then takes it out), so one bad file never stops a run. PDF and
-HTML extraction run under a per-document wall-clock limit (``corpus.limits``).
+HTML extraction run under a per-document wall-clock limit (``kinyu.corpus.extract.limits``).
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus.config import ExtractConfig
-from corpus.decode import decode_bytes
-from corpus.html import extract_html
-from corpus.limits import ExtractionError, TimeLimitedWorker
-from corpus.pdf import PdfError, extract_pdfium, extract_pdfminer, repair_layout
-from corpus.readers import quarantined
-from kinyu.runs import package_versions
+from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.decode import decode_bytes
+from kinyu.corpus.extract.html import extract_html
+from kinyu.corpus.extract.limits import ExtractionError, TimeLimitedWorker
+from kinyu.corpus.extract.pdf import PdfError, extract_pdfium, extract_pdfminer, repair_layout
+from kinyu.corpus.extract.readers import quarantined
+from kinyu.base.runs import package_versions
 
 
 _VERSIONS = package_versions(("pdfminer.six", "pypdfium2", "trafilatura"))

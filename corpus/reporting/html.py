@@ -20,8 +20,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display; before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
 
-from corpus.readers import read_jsonl_gz  # noqa: E402
-from corpus.run_reader import (  # noqa: E402
+from kinyu.corpus.extract.readers import read_jsonl_gz  # noqa: E402
+from kinyu.corpus.reporting.run_reader import (  # noqa: E402
     SIGNALS,
     load_summary,
     near_dup_clusters,
@@ -30,7 +30,7 @@ from corpus.run_reader import (  # noqa: E402
     signal_histograms,
     step_rows,
 )
-from kinyu.runs import atomic_write_text  # noqa: E402
+from kinyu.base.runs import atomic_write_text  # noqa: E402
 
 SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
 

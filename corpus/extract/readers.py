@@ -12,7 +12,7 @@ from pathlib import Path
 from datatrove.data import Document, DocumentsPipeline, Media, MediaType
 from datatrove.pipeline.readers.base import BaseReader
 
-from kinyu.runs import sha256_bytes, sha256_file
+from kinyu.base.runs import sha256_bytes, sha256_file
 
 PDF_EXT = (".pdf",)
 HTML_EXT = (".html", ".htm", ".xhtml", ".xht", ".shtml")
