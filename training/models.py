@@ -10,6 +10,7 @@ from pathlib import Path
 from transformers import AutoConfig
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
 
+from kinyu.base.config import ConfigError, resolve_config_path
 from kinyu.training.config import ModelConfig, TrainInputError
 
 
@@ -38,9 +39,10 @@ def check_causal_lm(config, where: str) -> None:
 def built_model_config(m: ModelConfig, vocab_size: int | None, eos_id: int | None = None, pad_id: int | None = None):
     """The config of a fresh model: a config.json file as written, or a model_type sized by the config's fields."""
     if m.architecture.endswith(".json"):
-        path = Path(m.architecture)
-        if not path.is_file():
-            raise TrainInputError(f"model.architecture: config file not found: {path}")
+        try:  # a path, or a shipped architecture by name (configs/train/models/llama-7b.json)
+            path = resolve_config_path(m.architecture, "model.architecture: config file")
+        except ConfigError as e:
+            raise TrainInputError(str(e)) from None
         # keys starting with "_" are notes (e.g. "_source"), not config fields
         fields = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if not k.startswith("_")}
         if "model_type" not in fields:

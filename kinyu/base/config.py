@@ -88,17 +88,19 @@ def shipped_configs() -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*.yaml"))
 
 
-def resolve_config_path(path: str | Path) -> Path:
-    """A ``--config`` argument as a file: the path itself when it exists, else the shipped config of
-    that name (``configs/train/tiny_cpu.yaml`` or ``train/tiny_cpu.yaml`` work from any folder)."""
+def resolve_config_path(path: str | Path, what: str = "config file") -> Path:
+    """A config file argument as a file: the path itself when it exists, else the shipped file of that
+    name (``configs/train/tiny_cpu.yaml``, ``train/tiny_cpu.yaml`` or ``configs/train/models/llama-7b.json``
+    work from any folder, as they do in a checkout)."""
     path = Path(path)
     if path.is_file():
         return path
     name = path.as_posix()
     name = name[len("configs/"):] if name.startswith("configs/") else name
-    if name in shipped_configs():
-        return shipped_config(name)
-    raise ConfigError(f"config file not found: {path} (shipped configs, usable by name from any folder: {', '.join(shipped_configs())})")
+    shipped = Path(str(importlib.resources.files(SHIPPED_PACKAGE).joinpath(name)))
+    if not path.is_absolute() and shipped.is_file():
+        return shipped
+    raise ConfigError(f"{what} not found: {path} (shipped configs, usable by name from any folder: {', '.join(shipped_configs())})")
 
 
 def _is_dataclass_type(tp: Any) -> bool:
