@@ -20,7 +20,7 @@ from kinyu.base.config import option
 class InputConfig:
     paths: list[str] = option([], "files and folders to read; empty = the embedded sample")
     max_file_mb: float = option(64.0, "larger files are quarantined unread (a 64 MB PDF is ~1000 pages)")
-    exclude: list[str] = option([".*", "MANIFEST.json", "MANIFEST.md", "*.tmp"], "file-name globs to skip while walking folders")
+    exclude: list[str] = option([".*", "MANIFEST.json", "MANIFEST.md", "*.tmp"], "file-name globs to skip while walking folders; a glob with a '/' matches the file's id (input root name/relative path)")
 
 
 @dataclass

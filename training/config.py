@@ -103,6 +103,9 @@ class CheckpointConfig:
     save_final: bool = option(True, "also write one after the last step (off only for throughput benchmarks)")
     keep_last: int = option(3, "keep only the newest K checkpoints (0 = keep all)")
     export_hf: bool = option(True, "also write a Hugging Face export (save_pretrained + tokenizer) under hf/")
+    resumable: bool = option(True, "write the DeepSpeed state (weights, optimiser, RNGs) that --resume needs under deepspeed/; "
+                                   "false = evaluation snapshots only (hf/ + state.json: a 100M model's optimiser state is "
+                                   "1.5 GB per checkpoint), and the run cannot be resumed")
 
 
 @dataclass

@@ -251,6 +251,10 @@ def _check_run_folder(cfg: TrainConfig, resume: bool) -> None:
     if resume:
         if not (ckpts / "latest").is_file():
             raise TrainInputError(f"--resume {out}: no checkpoints/latest; nothing to resume from")
+        latest = ckpts / (ckpts / "latest").read_text(encoding="utf-8").strip()
+        if not (latest / "deepspeed").is_dir():
+            raise TrainInputError(f"--resume {out}: {latest.name} holds no DeepSpeed state (written with "
+                                  "checkpoint.resumable=false); this run cannot be resumed, start it again")
     elif (ckpts / "latest").is_file() or (out / "metrics.jsonl").is_file():
         raise TrainInputError(f"run.out_dir {out} already holds a training run; use `kinyu train --resume {out}` "
                               "to continue it, or choose a new run.out_dir")
@@ -506,8 +510,9 @@ def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, ste
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
     dist.barrier()
-    engine.save_checkpoint(str(tmp / "deepspeed"), tag=name, client_state={"kinyu_state": state})
-    torch.save(_rng_state(), tmp / "deepspeed" / f"rng_state_rank{rank:05d}.pt")
+    if cfg.checkpoint.resumable:
+        engine.save_checkpoint(str(tmp / "deepspeed"), tag=name, client_state={"kinyu_state": state})
+        torch.save(_rng_state(), tmp / "deepspeed" / f"rng_state_rank{rank:05d}.pt")
     if cfg.checkpoint.export_hf:
         state_dict = consolidated_state_dict(engine, cfg.deepspeed.zero_stage)
         if rank == 0:

@@ -30,7 +30,11 @@ class InputFile:
 
 
 def list_input_files(paths: list[str], exclude: tuple[str, ...] = DEFAULT_EXCLUDE) -> list[InputFile]:
-    """Walk files and folders (recursively) into a sorted, de-duplicated list."""
+    """Walk files and folders (recursively) into a sorted, de-duplicated list.
+
+    An ``exclude`` glob matches a file's name; one with a ``/`` matches its id instead (input root
+    name/relative path, e.g. ``mhlw-pdf/0000196314.pdf``), as in .gitignore.
+    """
     out: dict[str, InputFile] = {}
     for raw in paths:
         root = Path(raw)
@@ -46,7 +50,7 @@ def list_input_files(paths: list[str], exclude: tuple[str, ...] = DEFAULT_EXCLUD
                     p = Path(dirpath) / fn
                     files.append((p, f"{root.name}/{p.relative_to(root).as_posix()}"))
         for p, doc_id in files:
-            if any(fnmatch.fnmatch(p.name, pat) for pat in exclude):
+            if any(fnmatch.fnmatch(doc_id if "/" in pat else p.name, pat) for pat in exclude):
                 continue
             key = str(p.resolve())
             if key not in out:

@@ -1,5 +1,5 @@
 """The one ``kinyu`` command: the top layer. Each group is a module of this package built with
-:mod:`kinyu.cli.common` (``corpus``, ``train``, ``eval``, ``demo``).
+:mod:`kinyu.cli.common` (``corpus``, ``train``, ``eval``, ``study``, ``demo``).
 
 Groups are imported when used, so that ``kinyu --help`` answers at once without loading torch.
 """
@@ -13,6 +13,7 @@ GROUPS = {
     "corpus": ("kinyu.cli.corpus", "build corpora: extract, normalise, filter, dedup, tokenize; stats, reports, ablations"),
     "train": ("kinyu.cli.train", "continual-pre-train a causal LM on corpus token shards with DeepSpeed; plan a job"),
     "eval": ("kinyu.cli.eval", "score checkpoints on the Japanese financial tasks and domain bits per character"),
+    "study": ("kinyu.cli.study", "studies with seeds and intervals: does continual pre-training on kinyu data help?"),
     "demo": ("kinyu.cli.demo", "the whole chain on the embedded sample, on CPU, in a few minutes"),
 }
 

@@ -1,0 +1,635 @@
+"""``kinyu study cpt``: the paper's continual-pre-training effect at proxy scale, with seeds and intervals.
+
+Hirano & Imajo (2024) continual-pre-trained a general Japanese model on a Japanese financial corpus
+and its financial scores rose. This study reruns that claim small enough to repeat on a laptop
+(and at ~100M parameters on one GPU), and asks what kinyu's data decisions change:
+
+1. **data**: a tokenizer and a kinyu corpus of general Japanese (``general_train``, e.g. the
+   livedoor news of ``../shared/data/general-ja/train``); the fixed evaluation sets, chosen before
+   any variant (``kinyu.workflows.eval_sets``: held-out financial documents taken out by document
+   before filtering, and held-out general text); the financial corpus built with the default
+   config over the remaining inputs, the same documents unfiltered and undeduplicated, and for the
+   planted-effect control their characters shuffled within each document.
+2. **base**: a model of ``model`` size pretrained from scratch on the general corpus, once per seed.
+3. **CPT**: from each seed's base, every variant continues for the same token budget with the
+   learning rate re-warmed from the base's final rate and re-decayed (Ibrahim et al. 2024, "Simple
+   and Scalable Strategies to Continually Pre-train LLMs"): the default corpus with 0, 5 and 25 %
+   general replay (drawn from the base's own training corpus), the unfiltered corpus, and controls:
+   ``repeat`` (the default variant again with another data order: an A/A test that must come out
+   within noise) and ``shuffled`` (characters shuffled: a planted effect that must come out beyond noise).
+4. **score**: every checkpoint's bits per character on both fixed sets (curves) and, with task
+   data, the five fin-harness tasks for the final models, through ``kinyu.evaluation.score``.
+5. **report**: ``report.md``, ``results.json``, ``curves.png``; every difference paired by seed with
+   its 95 % interval, "beyond noise" only when the interval excludes 0, and the minimal detectable
+   effect where it does not (``kinyu.workflows.stats``).
+
+Every stage leaves its outputs in the study folder and is skipped when they are there, so an
+interrupted study resumes (a training run cut short is started again: its snapshots hold no
+optimiser state, see ``checkpoint.resumable``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from kinyu.base.config import load_config, option, set_field, shipped_config, to_dict, dump_yaml
+from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, write_manifest
+from kinyu.corpus.config import CorpusConfig
+from kinyu.corpus.extract.readers import read_jsonl_gz
+from kinyu.corpus.pipeline import build
+from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.harness import TASKS
+from kinyu.evaluation.score import plan_scoring, score_model
+from kinyu.evaluation.tasks.chance import chance_levels
+from kinyu.training.config import TrainConfig
+from kinyu.training.train import latest_checkpoint, run_training
+from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig, build_eval_sets, unfiltered
+from kinyu.workflows.stats import near_chance, paired_difference, spread
+
+BASE = "base"
+REFERENCE = "cpt"  # the default corpus without replay: what the other CPT variants are compared with
+
+
+@dataclass
+class StudyModelConfig:
+    """The proxy model, built from config (nothing is downloaded)."""
+
+    architecture: str = option("llama", "a transformers model_type")
+    hidden_size: int = option(128, "hidden size")
+    num_layers: int = option(4, "transformer layers")
+    num_heads: int = option(4, "attention heads")
+    intermediate_size: int = option(512, "MLP inner size")
+    seq_len: int = option(256, "tokens per training window")
+
+
+@dataclass
+class PhaseConfig:
+    """One training phase (the base pretraining, or each CPT run): its token budget and schedule."""
+
+    tokens: int = option(1_000_000, "tokens each run of this phase trains on (replay included): the same budget for every variant")
+    lr: float = option(3e-3, "peak learning rate")
+    min_lr: float = option(3e-4, "the cosine's floor")
+    warmup_fraction: float = option(0.05, "share of the steps spent warming up (CPT: re-warming from the base's final rate)")
+    micro_batch_size: int = option(8, "windows per forward pass")
+    grad_accum_steps: int = option(1, "micro batches per optimiser step")
+    snapshots: int = option(4, "evaluated checkpoints per run, evenly spaced (the curves' points)")
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.tokens < 1 or self.micro_batch_size < 1 or self.grad_accum_steps < 1 or self.snapshots < 1:
+            found.append("tokens, micro_batch_size, grad_accum_steps and snapshots must be >= 1")
+        if not 0.0 <= self.warmup_fraction < 1.0:
+            found.append(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
+        if self.lr <= 0 or not 0 <= self.min_lr <= self.lr:
+            found.append(f"need 0 <= min_lr <= lr and lr > 0, got lr={self.lr}, min_lr={self.min_lr}")
+        return found
+
+
+@dataclass
+class CptStudyConfig:
+    out: str = option("runs/study-cpt", "the study folder (data/, eval_sets/, runs/, scores/, report.md)")
+    seeds: int = option(3, "seeds per setting: each seed is one base model and one run of every CPT variant from it")
+    finance_inputs: list[str] = option([], "financial input files/folders (raw PDF/HTML/text); the default config builds the corpus")
+    general_train: str = option("../shared/data/general-ja/train", "general Japanese text the base model is pretrained on (*.jsonl/*.txt)")
+    corpus_config: str | None = option(None, "corpus YAML for the financial corpus (empty = the shipped default)")
+    vocab_size: int = option(8000, "the tokenizer, trained on the general corpus (the base model's vocabulary, as in real CPT)")
+    eval_sets: EvalSetsConfig = option(factory=EvalSetsConfig)
+    model: StudyModelConfig = option(factory=StudyModelConfig)
+    base: PhaseConfig = option(factory=PhaseConfig)
+    cpt: PhaseConfig = option(factory=lambda: PhaseConfig(tokens=500_000, lr=1e-3, min_lr=1e-4, warmup_fraction=0.1))
+    replay_ratios: list[float] = option([0.0, 0.05, 0.25], "general replay shares of the CPT variants on the default corpus (0 = the reference 'cpt')")
+    unfiltered: bool = option(True, "also CPT on the same documents unfiltered and undeduplicated")
+    repeat_control: bool = option(True, "also the reference variant again with another data order (A/A: must be within noise)")
+    shuffled_control: bool = option(False, "also a planted effect: the default corpus with characters shuffled per document")
+    data_dir: str | None = option(None, "fin-harness task data: also score the tasks on the final models")
+    tasks: list[str] = option(list(TASKS), "the tasks scored (with data_dir/chabsa_dir)")
+    chabsa_dir: str | None = option(None, "chABSA json folder for the chabsa task")
+    task_limit: int | None = option(100, "items per task")
+    eval_batch_size: int = option(8, "scoring batch size")
+    eval_device: str = option("auto", "cpu, cuda or auto")
+    workers: int = option(2, "corpus build workers")
+    train: dict[str, Any] = option({}, "further training settings for every run, dotted TrainConfig fields "
+                                       "(e.g. {deepspeed.precision: bf16, optim.torch_adam: true, run.cpu_threads: 1})")
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.seeds < 1:
+            found.append("seeds must be >= 1 (3 or more for an interval)")
+        if not self.finance_inputs:
+            found.append("finance_inputs is empty: give the financial input folders")
+        missing = [p for p in [*self.finance_inputs, self.general_train] if not Path(p).exists()]
+        if missing:
+            found.append(f"inputs not found: {missing}")
+        if any(not 0.0 <= r < 1.0 for r in self.replay_ratios) or 0.0 not in self.replay_ratios:
+            found.append(f"replay_ratios must be in [0, 1) and include 0 (the reference), got {self.replay_ratios}")
+        unknown = sorted(set(self.train) - _train_fields())
+        if unknown:
+            found.append(f"train: unknown TrainConfig fields {unknown}")
+        return found
+
+
+def _train_fields() -> set[str]:
+    from kinyu.base.config import _leaf_fields
+
+    return {name for name, _, _ in _leaf_fields(TrainConfig)}
+
+
+# --------------------------------------------------------------------------------------------
+# the study folder
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    corpus: str  # data/<corpus>: fin_default | fin_raw | fin_shuffled
+    replay: float
+    order_offset: int = 0  # added to the seed for the data order only (the repeat control)
+
+
+def cpt_variants(cfg: CptStudyConfig) -> list[Variant]:
+    out = [Variant(REFERENCE if r == 0 else f"cpt_replay{round(r * 100)}", "fin_default", r) for r in sorted(cfg.replay_ratios)]
+    if cfg.unfiltered:
+        out.append(Variant("cpt_unfiltered", "fin_raw", 0.0))
+    if cfg.repeat_control:
+        out.append(Variant("cpt_repeat", "fin_default", 0.0, order_offset=1000))
+    if cfg.shuffled_control:
+        out.append(Variant("cpt_shuffled", "fin_shuffled", 0.0))
+    return out
+
+
+class Study:
+    """Paths of one study folder."""
+
+    def __init__(self, cfg: CptStudyConfig):
+        self.cfg, self.root = cfg, Path(cfg.out)
+        self.data, self.runs, self.scores = self.root / "data", self.root / "runs", self.root / "scores"
+
+    def corpus(self, name: str) -> Path:
+        return self.data / name
+
+    @property
+    def tokenizer(self) -> Path:
+        return self.corpus("general") / "tokenizer" / "tokenizer.json"
+
+    def run(self, name: str, seed: int) -> Path:
+        return self.runs / f"{name}_s{seed}"
+
+
+# --------------------------------------------------------------------------------------------
+# 1. data
+
+
+def _corpus_base(cfg: CptStudyConfig) -> CorpusConfig:
+    return load_config(CorpusConfig, cfg.corpus_config or shipped_config("corpus.yaml"))
+
+
+def _build_corpus(cfg: CorpusConfig, console: Console, title: str) -> Path:
+    out = Path(cfg.output)
+    if (out / "manifest.json").is_file():
+        return out
+    console.rule(f"[bold]corpus[/] {title}")
+    return build(cfg, overwrite=True)
+
+
+def prepare_data(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSets:
+    base = _corpus_base(cfg)
+    general = _corpus_overrides(base, {
+        "input.paths": [cfg.general_train], "output": str(study.corpus("general")), "tokenize.vocab_size": cfg.vocab_size,
+        "executor.workers": cfg.workers,
+    })
+    _build_corpus(general, console, "general (the base model's pretraining data, and its tokenizer)")
+
+    fin = _corpus_overrides(base, {"input.paths": list(cfg.finance_inputs), "executor.workers": cfg.workers})
+    sets = build_eval_sets(cfg.eval_sets, fin, study.root / "eval_sets", console, workers=cfg.workers)
+    shared = {"input.exclude": sets.exclude, "tokenize.tokenizer": str(study.tokenizer), "executor.workers": cfg.workers}
+    _build_corpus(_corpus_overrides(fin, {**shared, "output": str(study.corpus("fin_default"))}), console,
+                  "financial, the default config")
+    if cfg.unfiltered:
+        raw = unfiltered(fin)
+        _build_corpus(_corpus_overrides(raw, {**shared, "output": str(study.corpus("fin_raw"))}), console,
+                      "financial, the same documents unfiltered and undeduplicated")
+    if cfg.shuffled_control:
+        _build_shuffled(cfg, study, fin, console)
+    return sets
+
+
+def _corpus_overrides(cfg: CorpusConfig, overrides: dict) -> CorpusConfig:
+    import copy
+
+    cfg = copy.deepcopy(cfg)
+    for key, value in overrides.items():
+        set_field(cfg, key, value)
+    return cfg
+
+
+def _build_shuffled(cfg: CptStudyConfig, study: Study, fin: CorpusConfig, console: Console) -> None:
+    """The default corpus's documents with their characters shuffled (seeded): the same characters and
+    lengths, no language. Built as a kinyu corpus from a jsonl file of those texts, nothing filtered."""
+    out = study.corpus("fin_shuffled")
+    if (out / "manifest.json").is_file():
+        return
+    rng = random.Random(0)
+    rows = []
+    for rec in read_jsonl_gz(study.corpus("fin_default") / "docs"):
+        chars = list(rec["text"])
+        rng.shuffle(chars)
+        rows.append(json.dumps({"id": rec["id"], "text": "".join(chars)}, ensure_ascii=False))
+    source = study.data / "fin_shuffled_source" / "shuffled.jsonl"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(source, "\n".join(rows) + "\n")
+    shuffled = _corpus_overrides(unfiltered(fin), {
+        "input.paths": [str(source)], "input.exclude": list(fin.input.exclude), "output": str(out),
+        "tokenize.tokenizer": str(study.tokenizer), "executor.workers": cfg.workers,
+        "normalize.join_japanese_spaces": False,
+    })
+    _build_corpus(shuffled, console, "financial, characters shuffled (planted-effect control)")
+
+
+# --------------------------------------------------------------------------------------------
+# 2-3. training
+
+
+def _steps(phase: PhaseConfig, seq_len: int) -> int:
+    return max(1, math.ceil(phase.tokens / (phase.micro_batch_size * phase.grad_accum_steps * seq_len)))
+
+
+def train_config(cfg: CptStudyConfig, study: Study, name: str, seed: int, phase: PhaseConfig, corpus: str,
+                 replay: float = 0.0, model_path: Path | None = None, order_offset: int = 0) -> TrainConfig:
+    m = cfg.model
+    steps = _steps(phase, m.seq_len)
+    every = max(1, steps // phase.snapshots)
+    overrides: dict[str, Any] = {
+        "run.out_dir": str(study.run(name, seed)), "run.seed": 1000 * seed + order_offset, "run.name": f"study cpt: {name} seed {seed}",
+        "data.corpus_runs": [str(study.corpus(corpus))],
+        "data.replay_runs": [str(study.corpus("general"))] if replay > 0 else [],
+        "data.replay_ratio": replay, "data.seq_len": m.seq_len,
+        "model.path": str(model_path) if model_path else None,
+        "model.architecture": m.architecture, "model.hidden_size": m.hidden_size, "model.num_layers": m.num_layers,
+        "model.num_heads": m.num_heads, "model.intermediate_size": m.intermediate_size,
+        "model.max_position_embeddings": m.seq_len,
+        "optim.lr": phase.lr, "optim.min_lr": phase.min_lr,
+        "schedule.micro_batch_size": phase.micro_batch_size, "schedule.grad_accum_steps": phase.grad_accum_steps,
+        "schedule.max_steps": steps, "schedule.warmup_steps": int(steps * phase.warmup_fraction),
+        "schedule.rewarm_from_checkpoint": model_path is not None,
+        "checkpoint.every_steps": every, "checkpoint.keep_last": 0, "checkpoint.resumable": False,
+        "logging.every_steps": max(1, steps // 10), "logging.eval_every_steps": 0, "logging.tensorboard": False,
+        **cfg.train,
+    }
+    if model_path is not None:
+        # a CPT run's seed is the base's: the same initial weights; its data order follows seed + offset
+        overrides["run.seed"] = 1000 * seed + 1 + order_offset
+    return load_config(TrainConfig, shipped_config("train/tiny_cpu.yaml"), overrides)
+
+
+def _finished(run: Path, steps: int) -> bool:
+    try:
+        return read_json(latest_checkpoint(run) / "state.json")["step"] >= steps
+    except FileNotFoundError:
+        return False
+
+
+def train_run(tc: TrainConfig, console: Console) -> Path:
+    run = Path(tc.run.out_dir)
+    if _finished(run, tc.schedule.max_steps):
+        return run
+    shutil.rmtree(run, ignore_errors=True)  # an interrupted run starts again (its snapshots cannot resume)
+    console.rule(f"[bold]train[/] {run.name}")
+    return run_training(tc)
+
+
+def final_model(run: Path) -> Path:
+    return latest_checkpoint(run) / "hf"
+
+
+# --------------------------------------------------------------------------------------------
+# 4. scoring
+
+
+def _snapshots(run: Path) -> list[Path]:
+    return sorted(p for p in (run / "checkpoints").glob("step_*") if (p / "hf").is_dir())
+
+
+def score_run(run: Path, study: Study, eval_cfg: EvalConfig, plan, task_cfg: EvalConfig | None, task_plan, console: Console) -> dict:
+    """Bits per character of every snapshot (the curve) and the tasks of the final one; cached in scores/."""
+    out = study.scores / f"{run.name}.json"
+    if out.is_file():
+        return read_json(out)
+    console.print(f"scoring {run.name} ({len(_snapshots(run))} snapshots)")
+    curve = []
+    for snap in _snapshots(run):
+        state = read_json(snap / "state.json")
+        bpc = score_model(snap / "hf", eval_cfg, plan)["bpc"]
+        curve.append({"step": state["step"], "tokens": state["tokens_seen"], "replay_tokens": state["replay_tokens"],
+                      **{f"{k}_bpc": v["bits_per_character"] for k, v in bpc.items()}})
+    result: dict[str, Any] = {"run": run.name, "curve": curve, "final": curve[-1],
+                              "eval_sets": {name: _sha256_texts(path) for name, (_, path) in plan.sources.items()}}
+    if task_cfg is not None:
+        tasks = score_model(final_model(run), task_cfg, task_plan)["tasks"]
+        result["tasks"] = {t: r["score"] for t, r in tasks["tasks"].items()}
+        result["tasks_n"] = {t: r["n"] for t, r in tasks["tasks"].items()}
+        result["tasks_average"] = tasks["average"]
+    atomic_write_json(out, result)
+    return result
+
+
+def _sha256_texts(folder: str) -> str:
+    from kinyu.base.runs import sha256_file
+
+    return sha256_file(Path(folder) / "texts.jsonl")
+
+
+# --------------------------------------------------------------------------------------------
+# the study
+
+
+def run_study(cfg: CptStudyConfig, console: Console | None = None) -> Path:
+    """Run (or resume) every stage; returns the study folder with report.md, results.json, curves.png."""
+    console = console or Console()
+    study = Study(cfg)
+    study.root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(study.root / "study.yaml", dump_yaml(cfg))
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    sets = prepare_data(cfg, study, console)
+    timings["data"] = time.perf_counter() - t0
+
+    variants = cpt_variants(cfg)
+    for seed in range(cfg.seeds):
+        base_run = train_run(train_config(cfg, study, BASE, seed, cfg.base, "general"), console)
+        for v in variants:
+            train_run(train_config(cfg, study, v.name, seed, cfg.cpt, v.corpus, v.replay, final_model(base_run), v.order_offset),
+                      console)
+    timings["train"] = time.perf_counter() - t0 - sum(timings.values())
+
+    eval_cfg = EvalConfig(bpc_texts=sets.bpc_texts(),
+                          batch_size=cfg.eval_batch_size, device=cfg.eval_device)
+    plan = plan_scoring(eval_cfg)
+    task_cfg = task_plan = None
+    if cfg.data_dir or cfg.chabsa_dir:
+        task_cfg = EvalConfig(tasks=list(cfg.tasks), data_dir=cfg.data_dir, chabsa_dir=cfg.chabsa_dir, limit=cfg.task_limit,
+                              batch_size=cfg.eval_batch_size, device=cfg.eval_device)
+        task_plan = plan_scoring(task_cfg)
+    names = [BASE] + [v.name for v in variants]
+    scores = {name: [score_run(study.run(name, s), study, eval_cfg, plan, task_cfg, task_plan, console)
+                     for s in range(cfg.seeds)] for name in names}
+    timings["score"] = time.perf_counter() - t0 - sum(timings.values())
+
+    results = summarize(cfg, study, sets, variants, scores, task_cfg)
+    results["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
+    atomic_write_json(study.root / "results.json", results)
+    atomic_write_text(study.root / "report.md", render_report(results))
+    plot_curves(results, study.root / "curves.png")
+    write_manifest(study.root, "study-cpt", cfg, inputs=[{"role": "eval_sets", **{k: v for k, v in sets.manifest.items() if k != "key"}}],
+                   timings_s=results["timings_s"])
+    return study.root
+
+
+# --------------------------------------------------------------------------------------------
+# 5. numbers, table, curves
+
+
+METRIC_TITLES = {"finance_bpc": "held-out financial (as extracted)", "finance_kept_bpc": "held-out financial (after the default filters)",
+                 "general_bpc": "held-out general"}
+
+
+def _model_size(study: Study) -> dict:
+    cfg_file = final_model(study.run(BASE, 0)) / "config.json"
+    config = json.loads(cfg_file.read_text(encoding="utf-8"))
+    manifest = read_json(study.run(BASE, 0) / "manifest.json")
+    return {"architecture": config.get("model_type"), "hidden_size": config.get("hidden_size"),
+            "layers": config.get("num_hidden_layers"), "vocab_size": config.get("vocab_size"),
+            "device": manifest.get("device"), "precision": manifest.get("precision")}
+
+
+def _parameters(study: Study) -> int | None:
+    from safetensors import safe_open
+
+    total = 0
+    for f in final_model(study.run(BASE, 0)).glob("*.safetensors"):
+        with safe_open(str(f), "pt") as st:
+            for key in st.keys():
+                total += math.prod(st.get_slice(key).get_shape())
+    return total or None
+
+
+def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[Variant], scores: dict[str, list[dict]],
+              task_cfg: EvalConfig | None) -> dict:
+    metrics = [m for m in METRIC_TITLES if m in scores[BASE][0]["final"]]
+    finals = {name: {m: [s["final"][m] for s in runs] for m in metrics} for name, runs in scores.items()}
+    rows = {name: {m: _spread_dict(vals) for m, vals in per.items()} for name, per in finals.items()}
+    comparisons = []
+    for v in variants:
+        comparisons.append(_compare(BASE, v.name, finals, metrics))
+        if v.name != REFERENCE:
+            comparisons.append(_compare(REFERENCE, v.name, finals, metrics))
+    tasks = None
+    if task_cfg is not None:
+        chance = chance_levels(task_cfg.tasks, task_cfg.data_dir, task_cfg.chabsa_dir, task_cfg.limit)
+        tasks = {"chance": chance, "models": {}}
+        for name, runs in scores.items():
+            per_task = {}
+            for t in runs[0]["tasks"]:
+                vals = [r["tasks"][t] for r in runs]
+                s = spread(vals)
+                per_task[t] = {**_spread_dict(vals), "near_chance": near_chance(s.mean, chance[t], runs[0]["tasks_n"][t])}
+            tasks["models"][name] = {"per_task": per_task, "average": _spread_dict([r["tasks_average"] for r in runs])}
+        tasks["comparisons"] = [
+            {"a": BASE, "b": v.name, "metric": "tasks_average",
+             **_diff_dict(paired_difference([r["tasks_average"] for r in scores[BASE]], [r["tasks_average"] for r in scores[v.name]]))}
+            for v in variants
+        ]
+    corpora = {}
+    for name in ["general", "fin_default", "fin_raw", "fin_shuffled"]:
+        summary = study.corpus(name) / "stats" / "summary.json"
+        if summary.is_file():
+            s = read_json(summary)
+            corpora[name] = {"documents": s["accounting"]["kept"], "characters": s["accounting"]["kept_chars"],
+                             "train_tokens": s["tokens"].get("train", {}).get("tokens", 0)}
+    budget = {phase: {"tokens_per_run": scores[name][0]["final"]["tokens"], "steps": scores[name][0]["final"]["step"]}
+              for phase, name in (("base", BASE), ("cpt", REFERENCE))}
+    return {
+        "metrics": metrics, "seeds": cfg.seeds, "model": {**_model_size(study), "parameters": _parameters(study)},
+        "budget": budget, "corpora": corpora,
+        "eval_sets": {k: {kk: vv for kk, vv in v.items() if kk in ("documents", "characters", "sha256", "folder")}
+                      for k, v in sets.manifest.items() if k in ("finance", "finance_kept", "general")},
+        "eval_sets_dropped_near_copies": len(sets.manifest["finance"]["dropped_near_copies"]),
+        "variants": [{"name": v.name, "corpus": v.corpus, "replay": v.replay, "order_offset": v.order_offset} for v in variants],
+        "final": rows, "comparisons": comparisons, "tasks": tasks,
+        "curves": {name: [s["curve"] for s in runs] for name, runs in scores.items()},
+        "per_seed_final": finals, "config": to_dict(cfg),
+    }
+
+
+def _spread_dict(values: list[float]) -> dict:
+    s = spread(values)
+    return {"values": [round(v, 5) for v in values], "mean": s.mean, "sd": s.sd, "ci95": [s.low, s.high]}
+
+
+def _diff_dict(d) -> dict:
+    return {"mean": d.diff.mean, "ci95": [d.diff.low, d.diff.high], "sd": d.diff.sd, "verdict": d.verdict,
+            "min_detectable": d.min_detectable}
+
+
+def _compare(a: str, b: str, finals: dict, metrics: list[str]) -> dict:
+    return {"a": a, "b": b, "metrics": {m: _diff_dict(paired_difference(finals[a][m], finals[b][m])) for m in metrics}}
+
+
+def _fmt(d: dict, digits: int = 4) -> str:
+    lo, hi = d["ci95"]
+    return f"{d['mean']:.{digits}f} ± {d['sd']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def _fmt_diff(d: dict, digits: int = 4) -> str:
+    lo, hi = d["ci95"]
+    text = f"{d['mean']:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}] **{d['verdict']}**"
+    if d["verdict"] == "within noise" and d["min_detectable"] is not None:
+        text += f" (detectable: ≥ {d['min_detectable']:.{digits}f})"
+    return text
+
+
+WHAT = {
+    "cpt": "CPT on the default corpus, no replay",
+    "cpt_unfiltered": "CPT on the same documents, unfiltered and undeduplicated",
+    "cpt_repeat": "the `cpt` run again, another data order (A/A control)",
+    "cpt_shuffled": "CPT on the default corpus with characters shuffled (planted effect)",
+    BASE: "the general base model (before CPT)",
+}
+
+
+def _what(name: str) -> str:
+    if name.startswith("cpt_replay"):
+        return f"CPT on the default corpus, {name[len('cpt_replay'):]} % general replay"
+    return WHAT.get(name, name)
+
+
+def render_report(r: dict) -> str:
+    m, b = r["model"], r["budget"]
+    params = f"{r['model']['parameters'] / 1e6:.1f}M" if r["model"]["parameters"] else "?"
+    fin, kept, gen = r["eval_sets"]["finance"], r["eval_sets"]["finance_kept"], r["eval_sets"]["general"]
+    metrics = r["metrics"]
+    heads = {"finance_bpc": "finance", "finance_kept_bpc": "finance (kept)", "general_bpc": "general"}
+    lines = [
+        "# Continual pre-training at proxy scale (`kinyu study cpt`)", "",
+        f"- proxy: {m['architecture']}, {params} parameters ({m['layers']} layers, hidden {m['hidden_size']}, "
+        f"vocabulary {m['vocab_size']}), {m['precision']} on {m['device']}",
+        f"- seeds: {r['seeds']} per setting; a CPT run of seed s starts from the base model of seed s, and every comparison is paired by seed",
+        f"- budget: base {b['base']['tokens_per_run']:,} tokens ({b['base']['steps']} steps) of general text; every CPT variant "
+        f"{b['cpt']['tokens_per_run']:,} tokens ({b['cpt']['steps']} steps), replay included, LR re-warmed from the base's final "
+        "rate and re-decayed",
+        "- corpora: " + "; ".join(f"{k} {v['documents']} docs, {v['characters']:,} chars, {v['train_tokens']:,} train tokens"
+                                   for k, v in r["corpora"].items()),
+        f"- fixed evaluation sets, chosen before any variant was built: finance = {fin['documents']} held-out financial documents "
+        f"({fin['characters']:,} characters, held out by file before any filter; {r['eval_sets_dropped_near_copies']} with a near-copy "
+        f"among the training inputs dropped); finance (kept) = the part of those documents the default filters keep "
+        f"({kept['documents']} documents, {kept['characters']:,} characters); general = {gen['documents']} held-out general "
+        f"documents ({gen['characters']:,} characters)",
+        "- metric: bits per character (lower is better) of the final checkpoint; mean ± sd [95 % t interval] over seeds", "",
+        "## Final bits per character", "",
+        "| model | what | " + " | ".join(heads[m] for m in metrics) + " |", "|---" * (len(metrics) + 2) + "|",
+    ]
+    for name, row in r["final"].items():
+        lines.append(f"| {name} | {_what(name)} | " + " | ".join(_fmt(row[m]) for m in metrics) + " |")
+    lines += ["", "## Differences (B − A, paired by seed; 95 % interval)", "",
+              "Beyond noise = the interval excludes 0. Within noise: no difference at least as large as the detectable "
+              "one (paired t-test, alpha 0.05, power 0.8) was missed.", "",
+              "| A | B | " + " | ".join(heads[m] for m in metrics) + " |", "|---" * (len(metrics) + 2) + "|"]
+    for c in r["comparisons"]:
+        lines.append(f"| {c['a']} | {c['b']} | " + " | ".join(_fmt_diff(c["metrics"][m]) for m in metrics) + " |")
+    if r.get("tasks"):
+        t = r["tasks"]
+        names = list(t["chance"])
+        lines += ["", "## The five fin-harness tasks (final models, leaderboard scores ×100)", "",
+                  "Near chance = within two binomial standard errors of random guessing at this many items: such a score says "
+                  "nothing about the model at this size.", "",
+                  "| model | " + " | ".join(names) + " | average |", "|---" * (len(names) + 2) + "|",
+                  "| chance | " + " | ".join(f"{t['chance'][n]:.1f}" for n in names) + " | |"]
+        for name, row in t["models"].items():
+            cells = [f"{row['per_task'][n]['mean']:.1f} ± {row['per_task'][n]['sd']:.1f}" + (" (near chance)" if row["per_task"][n]["near_chance"] else "")
+                     for n in names]
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {row['average']['mean']:.1f} ± {row['average']['sd']:.1f} |")
+        lines += ["", "| A | B | task average |", "| --- | --- | --- |"]
+        lines += [f"| {c['a']} | {c['b']} | {_fmt_diff(c, 2)} |" for c in t["comparisons"]]
+    lines += ["", "## Reading it", ""] + conclusions(r) + ["", "![curves](curves.png)", ""]
+    return "\n".join(lines) + "\n"
+
+
+def conclusions(r: dict) -> list[str]:
+    """Plain sentences for the headline comparisons, each with its interval."""
+    out = []
+    by = {(c["a"], c["b"]): c["metrics"] for c in r["comparisons"]}
+
+    def say(a, b, metric, better, worse):
+        d = by.get((a, b), {}).get(metric)
+        if d is None:
+            return
+        lo, hi = d["ci95"]
+        if d["verdict"] != "beyond noise":
+            mde = f"; differences of {d['min_detectable']:.4f} or more would have been detected" if d["min_detectable"] else ""
+            out.append(f"- {b} vs {a}, {metric}: no measurable difference at this scale ({d['mean']:+.4f} [{lo:+.4f}, {hi:+.4f}]{mde}).")
+        else:
+            out.append(f"- {b} vs {a}, {metric}: {better if d['mean'] < 0 else worse} by {abs(d['mean']):.4f} bits/char "
+                       f"[{lo:+.4f}, {hi:+.4f}], beyond noise.")
+
+    say(BASE, REFERENCE, "finance_bpc", "CPT lowers held-out financial bits per character", "CPT raises held-out financial bits per character")
+    say(BASE, REFERENCE, "general_bpc", "CPT also lowers general bits per character (no forgetting)", "CPT forgets general text: general bits per character rise")
+    for c in r["comparisons"]:
+        if c["a"] == REFERENCE and c["b"].startswith("cpt_replay"):
+            say(REFERENCE, c["b"], "general_bpc", "replay lowers general bits per character (less forgetting)",
+                "replay raises general bits per character")
+            say(REFERENCE, c["b"], "finance_bpc", "replay also lowers financial bits per character", "replay costs financial bits per character")
+    say(REFERENCE, "cpt_unfiltered", "finance_bpc", "the unfiltered corpus scores lower than the default",
+        "kinyu's default filters and dedup lower financial bits per character")
+    say(REFERENCE, "cpt_unfiltered", "finance_kept_bpc", "on the text the filters keep, the unfiltered corpus scores lower",
+        "on the text the filters keep, kinyu's default corpus scores lower")
+    say(REFERENCE, "cpt_repeat", "finance_bpc", "the A/A control differs", "the A/A control differs")
+    say(REFERENCE, "cpt_shuffled", "finance_bpc", "the planted effect lowers", "the planted effect (shuffled characters) is detected")
+    return out
+
+
+def plot_curves(r: dict, path: Path) -> None:
+    import matplotlib  # heavy: imported when the plot is drawn
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    metrics = r["metrics"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4.2), squeeze=False)
+    base = r["per_seed_final"][BASE]
+    for ax, metric in zip(axes[0], metrics):
+        title = METRIC_TITLES[metric]
+        for name, curves in r["curves"].items():
+            if name == BASE:
+                continue
+            # the CPT curve starts at its base model (step 0); the band is mean ± sd over seeds
+            xs = [0] + [p["tokens"] for p in curves[0]]
+            ys = np.array([[base[metric][s]] + [p[metric] for p in c] for s, c in enumerate(curves)])
+            mean, sd = ys.mean(0), ys.std(0, ddof=1) if len(ys) > 1 else np.zeros(ys.shape[1])
+            line, = ax.plot(xs, mean, marker="o", ms=3, label=name)
+            ax.fill_between(xs, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
+        ax.set_title(f"{title} bits per character")
+        ax.set_xlabel("CPT tokens")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"CPT from the general base, {r['seeds']} seeds (band: ± 1 sd)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def table(results: dict) -> str:
+    """The headline table printed at the end of ``kinyu study cpt``."""
+    report = render_report(results)
+    start = report.index("## Final bits per character")
+    end = report.index("## Reading it")
+    return report[start:end] + "\n".join(conclusions(results))

@@ -1,0 +1,128 @@
+"""`kinyu study cpt --quick`: the continual-pre-training study at toy size, on the shared real data.
+
+What a user must be able to trust in its table: seeds really differ, every variant is scored on the
+same fixed sets (chosen before any variant, held out by document before any filter), every CPT
+variant gets the same token budget, a planted effect (characters shuffled) is reported beyond noise
+while an A/A repeat (another data order) is within noise, task scores carry their chance level, and a
+second run resumes without training again. The numbers themselves are not evidence at this size."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from testkit.shared import shared
+
+pytestmark = [pytest.mark.real_data, pytest.mark.slow]
+
+
+def _args(out: Path) -> list[str]:
+    real = shared("real")
+    return ["study", "cpt", "--quick", "--out", str(out),
+            "--finance-inputs", f"{real / 'edinet-asr-html'},{real / 'legacy-encoding-html'}",
+            "--general-train", str(shared("general-ja", "train", "sports-watch.jsonl")),
+            "--eval-sets.general-texts", str(shared("general-ja", "heldout")),
+            "--data-dir", str(shared("fin-harness")), "--chabsa-dir", str(real / "chabsa-json"),
+            "--tasks", "cma_basics,chabsa", "--task-limit", "10"]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    from kinyu.cli import main
+
+    out = tmp_path_factory.mktemp("study")
+    os.environ.setdefault("KINYU_CACHE_DIR", str(out / "cache"))
+    assert main(_args(out / "study")) == 0
+    return out / "study"
+
+
+@pytest.fixture(scope="module")
+def results(study):
+    return json.loads((study / "results.json").read_text(encoding="utf-8"))
+
+
+VARIANTS = ["cpt", "cpt_replay25", "cpt_unfiltered", "cpt_repeat", "cpt_shuffled"]
+
+
+def test_table_has_every_model_seed_and_comparison(study, results):
+    assert list(results["final"]) == ["base", *VARIANTS]
+    assert results["metrics"] == ["finance_bpc", "finance_kept_bpc", "general_bpc"]
+    for row in results["final"].values():
+        for m in results["metrics"]:
+            assert len(row[m]["values"]) == 3 and row[m]["ci95"][0] <= row[m]["mean"] <= row[m]["ci95"][1]
+    pairs = [(c["a"], c["b"]) for c in results["comparisons"]]
+    assert [p for p in pairs if p[0] == "base"] == [("base", v) for v in VARIANTS]
+    assert [p for p in pairs if p[0] == "cpt"] == [("cpt", v) for v in VARIANTS[1:]]
+    report = (study / "report.md").read_text(encoding="utf-8")
+    for heading in ("## Final bits per character", "## Differences", "## The five fin-harness tasks", "## Reading it"):
+        assert heading in report
+    assert (study / "curves.png").stat().st_size > 10_000
+
+
+def test_seeds_really_differ(study, results):
+    finance = results["per_seed_final"]["base"]["finance_bpc"]
+    assert len(set(finance)) == 3, finance
+    weights = [load_file(next((study / "runs" / f"base_s{s}" / "checkpoints").glob("step_*")) / "hf" / "model.safetensors")
+               for s in (0, 1)]
+    name = next(k for k in weights[0] if k.endswith("q_proj.weight"))
+    assert not torch.equal(weights[0][name], weights[1][name])
+    seeds = {json.loads((study / "runs" / f"cpt_s{s}" / "manifest.json").read_text())["config"]["run"]["seed"] for s in range(3)}
+    assert len(seeds) == 3
+
+
+def test_every_variant_is_scored_on_the_same_fixed_sets(study, results):
+    scored = {json.dumps(json.loads(p.read_text())["eval_sets"], sort_keys=True) for p in (study / "scores").glob("*.json")}
+    assert len(scored) == 1 and len(list((study / "scores").glob("*.json"))) == 3 * (1 + len(VARIANTS))
+    sets = json.loads((study / "eval_sets" / "manifest.json").read_text())
+    heldout = set(sets["finance"]["heldout_files"])
+    assert heldout and sets["finance"]["documents"] >= 1 and sets["general"]["documents"] == 40
+    # held out by document before any filter: no variant's corpus read a held-out file
+    for corpus in ("fin_default", "fin_raw"):
+        inputs = json.loads((study / "data" / corpus / "manifest.json").read_text())["inputs"]
+        assert inputs and not heldout & {i["id"] for i in inputs}
+
+
+def test_every_cpt_variant_gets_the_same_token_budget(results):
+    budgets = {name: {c[-1]["tokens"] for c in curves} for name, curves in results["curves"].items() if name != "base"}
+    assert len(set().union(*budgets.values())) == 1, budgets
+    replay = [c[-1]["replay_tokens"] / c[-1]["tokens"] for c in results["curves"]["cpt_replay25"]]
+    assert all(0.2 <= r <= 0.3 for r in replay), replay
+    assert all(c[-1]["replay_tokens"] == 0 for c in results["curves"]["cpt"])
+
+
+def _comparison(results, a, b):
+    return next(c for c in results["comparisons"] if (c["a"], c["b"]) == (a, b))["metrics"]
+
+
+def test_planted_effect_is_beyond_noise_and_the_repeat_within(results):
+    planted = _comparison(results, "cpt", "cpt_shuffled")["finance_bpc"]
+    assert planted["verdict"] == "beyond noise" and planted["mean"] > 0, planted
+    repeat = _comparison(results, "cpt", "cpt_repeat")
+    assert all(repeat[m]["verdict"] == "within noise" and repeat[m]["min_detectable"] > 0 for m in results["metrics"]), repeat
+    # and the paper's direction, at toy scale: CPT lowers held-out financial bits per character
+    assert _comparison(results, "base", "cpt")["finance_bpc"]["verdict"] == "beyond noise"
+    assert _comparison(results, "base", "cpt")["finance_bpc"]["mean"] < 0
+
+
+def test_task_scores_carry_their_chance_level(study, results):
+    tasks = results["tasks"]
+    assert set(tasks["chance"]) == {"cma_basics", "chabsa"} and 20 < tasks["chance"]["cma_basics"] < 40
+    assert all(isinstance(t["near_chance"], bool) for m in tasks["models"].values() for t in m["per_task"].values())
+    assert "| chance |" in (study / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_second_run_resumes_without_training_again(study, results):
+    from kinyu.cli import main
+
+    runs = sorted((study / "runs").iterdir())
+    before = {r.name: (r / "manifest.json").stat().st_mtime_ns for r in runs}
+    assert main(_args(study)) == 0
+    after = {r.name: (r / "manifest.json").stat().st_mtime_ns for r in runs}
+    assert before == after
+    again = json.loads((study / "results.json").read_text(encoding="utf-8"))
+    assert again["final"] == results["final"] and again["comparisons"] == results["comparisons"]
