@@ -7,6 +7,8 @@ bottleneck); on one H100, a ~1B Llama-style model at seq 2048, bf16, ZeRO-2 at >
     python benchmarks/train_throughput.py
     # the GPU goal (TinyLlama-shaped 1.1B, seq 2048, bf16, ZeRO-2)
     python benchmarks/train_throughput.py --preset 1b --steps 30 --micro-batch 4 --grad-accum 4 --precision bf16 --zero 2
+    # calibration for sizing studies: a ~130M Llama (GPT-2-small widths), seq 1024, torch's fused AdamW
+    python benchmarks/train_throughput.py --preset 100m --micro-batch 16 --grad-accum 2 --precision bf16 --zero 1 --optim torch-fused
 
 A synthetic CORPUS_RUN (random token shards in datatrove's format and a word-level tokenizer of
 the model's vocabulary size) is written to a temp folder unless --corpus-run is given; the
@@ -25,14 +27,31 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# the checkout last: an installed kinyu (pip install --target DIR, on PYTHONPATH) wins over the tree's folders
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 PRESETS = {
     # hidden, layers, heads, kv heads, intermediate, vocab
     "tiny": (64, 2, 4, 4, 256, 512),
     "small": (256, 4, 8, 8, 1024, 8000),
     "1b": (2048, 22, 32, 4, 5632, 32000),  # TinyLlama-1.1B shape
+    "100m": (768, 12, 12, 12, 2048, 32000),  # GPT-2-small widths, Llama blocks: 134M parameters (85M without embeddings)
 }
+DEFAULT_SEQ = {"1b": 2048, "100m": 1024}  # others: 128
+# --optim: which AdamW DeepSpeed steps (kinyu's optim.torch_adam; deepspeed.extra passes fused=True to torch)
+OPTIMIZERS = {
+    "default": {},  # kinyu's choice: DeepSpeed's FusedAdam on GPU (JIT-built with nvcc on first use), torch's on CPU
+    "deepspeed": {"optim.torch_adam": False},
+    "torch": {"optim.torch_adam": True},  # torch.optim.AdamW, its default implementation (foreach on CUDA)
+    "torch-fused": {"optim.torch_adam": True, "deepspeed.extra": {"optimizer": {"params": {"fused": True}}}},
+}
+
+
+def parameter_count(hidden: int, layers: int, heads: int, kv: int, inter: int, vocab: int) -> int:
+    """Parameters of a Llama block stack with untied embedding and LM head (RMSNorm weights included)."""
+    head_dim = hidden // heads
+    attention = hidden * hidden * 2 + hidden * kv * head_dim * 2
+    return 2 * vocab * hidden + layers * (attention + 3 * hidden * inter + 2 * hidden) + hidden
 
 
 def synthetic_corpus_run(root: Path, vocab_size: int, n_tokens: int, seed: int = 0) -> Path:
@@ -106,12 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
     p.add_argument("--hidden", type=int), p.add_argument("--layers", type=int), p.add_argument("--heads", type=int)
     p.add_argument("--kv-heads", type=int), p.add_argument("--intermediate", type=int), p.add_argument("--vocab", type=int)
-    p.add_argument("--seq-len", type=int, default=None, help="default 128 for tiny/small, 2048 for 1b")
+    p.add_argument("--seq-len", type=int, default=None, help="default 128 for tiny/small, 1024 for 100m, 2048 for 1b")
     p.add_argument("--micro-batch", type=int, default=4)
     p.add_argument("--grad-accum", type=int, default=1)
     p.add_argument("--zero", type=int, default=2, choices=[0, 1, 2, 3])
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--optim", choices=sorted(OPTIMIZERS), default="default",
+                   help="deepspeed = DeepSpeed's FusedAdam; torch / torch-fused = torch.optim.AdamW (foreach / fused=True)")
     p.add_argument("--activation-checkpointing", action="store_true")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (model.compile)")
     p.add_argument("--attn", default="auto", choices=["auto", "eager", "sdpa", "flash_attention_2"],
@@ -131,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     hidden, layers, heads, kv, inter, vocab = PRESETS[args.preset]
     hidden, layers, heads = args.hidden or hidden, args.layers or layers, args.heads or heads
     kv, inter, vocab = args.kv_heads or kv, args.intermediate or inter, args.vocab or vocab
-    seq = args.seq_len or (2048 if args.preset == "1b" else 128)
+    seq = args.seq_len or DEFAULT_SEQ.get(args.preset, 128)
     cuda = torch.cuda.is_available()
     global_batch = args.micro_batch * args.grad_accum
 
@@ -155,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             "checkpoint.every_steps": 10**9, "checkpoint.save_final": False, "checkpoint.export_hf": False,
             "logging.every_steps": 1, "logging.eval_every_steps": 0, "logging.tensorboard": False,
             "logging.peak_flops_per_device": args.peak_flops or (None if cuda else 1e11),
+            **OPTIMIZERS[args.optim],
         })
         start = time.perf_counter()
         run = run_training(cfg)
@@ -171,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         "zero_stage": args.zero, "compile": args.compile, "attn": args.attn, "model": {"hidden": hidden, "layers": layers, "heads": heads, "kv_heads": kv,
                                            "intermediate": inter, "vocab": vocab},
         "seq_len": seq, "global_batch_windows": global_batch, "steps": args.steps,
+        "params_m": parameter_count(hidden, layers, heads, kv, inter, vocab) / 1e6, "optim": args.optim,
         "loader_tokens_per_s": loader, "trainer_tokens_per_s": trainer,
+        "step_s_median": global_batch * seq / trainer,
         "loader_over_trainer": loader / trainer, "mfu_median": statistics.median(mfus) if mfus else None,
         "mfu_peak_flops_source": "--peak-flops" if args.peak_flops else ("GPU table" if cuda else "nominal 1e11 CPU"),
         "final_loss": rows[-1]["loss"], "wall_s_incl_startup": wall,
