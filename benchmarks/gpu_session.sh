@@ -26,7 +26,7 @@ rm -f "$OUT"/results.json "$OUT"/fused_adam_build.json "$OUT"/calib_100m_*.json 
 SITE="${SITE:-/tmp/site}"
 CPU="${KINYU_GPU_CHECK_ON_CPU:-0}"
 # on CPU (a dry run of this script) everything is slower, and DeepSpeed JIT-builds its CPU ops (g++) too
-if [[ $CPU == 1 ]]; then BUDGET="${KINYU_SESSION_BUDGET_S:-3600}" SCALE=10; else BUDGET="${KINYU_SESSION_BUDGET_S:-285}" SCALE=1; fi
+if [[ $CPU == 1 ]]; then BUDGET="${KINYU_SESSION_BUDGET_S:-3600}" SCALE=10; else BUDGET="${KINYU_SESSION_BUDGET_S:-330}" SCALE=1; fi
 FUSED_ADAM_MAX_S="${KINYU_FUSED_ADAM_MAX_S:-40}"
 T0=$(date +%s)
 DEADLINE=$((T0 + BUDGET))
@@ -103,7 +103,18 @@ if not kinyu.__file__.startswith(sys.argv[1]):
 EOF
 }
 
-export -f do_install do_versions
+do_study_smoke() {
+  local args=(--quick --out .gpu_study/quick --seeds 2 --replay-ratios 0,0.25 --unfiltered false --repeat-control false
+              --shuffled-control false)
+  if [[ $CPU != 1 ]]; then
+    args+=(--eval-device cuda --train '{deepspeed.precision: bf16, deepspeed.zero_stage: 0, optim.torch_adam: true, model.attn_implementation: sdpa}')
+  fi
+  python3 -m kinyu.cli study cpt "${args[@]}" 2>&1 | grep -v "it/s\]" || return 1
+  cp .gpu_study/quick/report.md "$OUT/study_smoke_report.md"
+  python3 -c 'import json; print("study smoke timings", json.load(open(".gpu_study/quick/results.json"))["timings_s"])'
+}
+
+export -f do_install do_versions do_study_smoke
 export ROOT OUT SITE CPU WORK
 
 fused_adam_figures() {  # "OK BUILD_S CACHED" of fused_adam_build.json, or "0 0 0"
@@ -160,18 +171,25 @@ session() {
   read -r ok build_s cached < <(fused_adam_figures)
   (( ok )) || clear_build_locks
   echo "FusedAdam: built ${ok}, ${build_s} s (cached before: ${cached}); $((SECONDS - jit_start)) s after its start"
-  if (( ok )); then
+  if (( ok )) && [[ "${KINYU_CALIB_FUSED_ADAM:-0}" == 1 ]]; then
     sstep "3b. calibration 100m, DeepSpeed FusedAdam" 90 python3 benchmarks/train_throughput.py "${calib[@]}" \
       --optim deepspeed --json "$OUT/calib_100m_fused_adam.json"
-    (( build_s <= FUSED_ADAM_MAX_S )) && torch_adam=0
   else
-    printf '%s\t%s\t%s\n' "3b. calibration 100m, DeepSpeed FusedAdam" "skipped (no FusedAdam)" 0 >> "$WORK/steps.tsv"
+    printf '%s\t%s\t%s\n' "3b. calibration 100m, DeepSpeed FusedAdam" "skipped (KINYU_CALIB_FUSED_ADAM=1 runs it)" 0 >> "$WORK/steps.tsv"
   fi
+  (( ok && build_s <= FUSED_ADAM_MAX_S )) && torch_adam=0
   echo "gpu_check's training steps use $( (( torch_adam )) && echo "torch's AdamW (FusedAdam: built ${ok}, ${build_s} s > ${FUSED_ADAM_MAX_S} s or failed)" || echo "DeepSpeed's FusedAdam")"
 
   KINYU_GPU_CHECK_INPUTS="${KINYU_GPU_CHECK_INPUTS:-.gpu_inputs}" KINYU_GPU_CHECK_PARALLEL="${KINYU_GPU_CHECK_PARALLEL:-1}" \
     KINYU_GPU_CHECK_DEADLINE=$((DEADLINE - 5)) KINYU_GPU_CHECK_TORCH_ADAM=$torch_adam OUT="$OUT/check" \
     sstep "4. gpu_check.sh" 600 bash benchmarks/gpu_check.sh
+
+  # 5. `kinyu study cpt` end to end on the GPU at toy size, from a folder whose data stage ran elsewhere
+  #    (bash benchmarks/gpu_study_inputs.sh configs/study/cpt_quick.yaml .gpu_study/quick): the path a real
+  #    study on this machine takes, without the corpus stack
+  if [[ -d .gpu_study/quick ]]; then
+    sstep "5. study smoke (kinyu study cpt, toy size)" 150 do_study_smoke
+  fi
 
   table
 }

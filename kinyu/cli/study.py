@@ -21,6 +21,7 @@ examples:
   kinyu study cpt                                   # configs/study/cpt_cpu.yaml: about 45 min on 2 CPU cores
   kinyu study cpt --quick                           # configs/study/cpt_quick.yaml: the same study in ~3 min (tests)
   kinyu study cpt --config configs/study/cpt_gpu_100m.yaml   # a ~100M-parameter proxy on one GPU
+  kinyu study cpt --config configs/study/cpt_gpu_100m.yaml --data-only   # corpora here, training on the GPU node
   kinyu study cpt --seeds 5 --data-dir ../shared/data/fin-harness --chabsa-dir ../shared/data/real/chabsa-json
 
 Paths in the shipped configs (../shared/data/...) are relative to the folder you run in.
@@ -36,6 +37,9 @@ def _study_config_cls():
 def cpt_parser(prog: str):
     p = config_parser(prog, DESCRIPTION, _study_config_cls(), epilog=EPILOG, default_config=shipped_config("study/cpt_cpu.yaml"))
     p.add_argument("--quick", action="store_true", help="the quick study (configs/study/cpt_quick.yaml) unless --config is given")
+    p.add_argument("--data-only", action="store_true",
+                   help="build the data stage (corpora, tokenizer, fixed evaluation sets) and stop; the same command "
+                        "without it trains and scores, also on a machine without the corpus stack (e.g. a GPU node)")
     return p
 
 
@@ -49,7 +53,10 @@ def run_cpt(args) -> int:
         raise ConfigError("--quick selects configs/study/cpt_quick.yaml: give either --quick or --config")
     default = shipped_config("study/cpt_quick.yaml" if args.quick else "study/cpt_cpu.yaml")
     cfg = load_command_config(_study_config_cls(), args, default)
-    out = run_study(cfg)
+    out = run_study(cfg, data_only=args.data_only)
+    if args.data_only:
+        print(f"data stage done: {out}/data, {out}/eval_sets; run the same command without --data-only to train and score")
+        return 0
     print(table(read_json(out / "results.json")))
     print(f"\nwrote {out}/report.md, results.json, curves.png")
     return 0

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import shutil
 import time
 from dataclasses import dataclass
@@ -41,18 +40,15 @@ from typing import Any
 
 from rich.console import Console
 
-from kinyu.base.config import load_config, option, set_field, shipped_config, to_dict, dump_yaml
+from kinyu.base.config import load_config, option, shipped_config, to_dict, dump_yaml
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, write_manifest
-from kinyu.corpus.config import CorpusConfig
-from kinyu.corpus.extract.readers import read_jsonl_gz
-from kinyu.corpus.pipeline import build
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.harness import TASKS
 from kinyu.evaluation.score import plan_scoring, score_model
 from kinyu.evaluation.tasks.chance import chance_levels
 from kinyu.training.config import TrainConfig
 from kinyu.training.train import latest_checkpoint, run_training
-from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig, build_eval_sets, unfiltered
+from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig
 from kinyu.workflows.stats import near_chance, paired_difference, spread
 
 BASE = "base"
@@ -126,9 +122,6 @@ class CptStudyConfig:
             found.append("seeds must be >= 1 (3 or more for an interval)")
         if not self.finance_inputs:
             found.append("finance_inputs is empty: give the financial input folders")
-        missing = [p for p in [*self.finance_inputs, self.general_train] if not Path(p).exists()]
-        if missing:
-            found.append(f"inputs not found: {missing}")
         if any(not 0.0 <= r < 1.0 for r in self.replay_ratios) or 0.0 not in self.replay_ratios:
             found.append(f"replay_ratios must be in [0, 1) and include 0 (the reference), got {self.replay_ratios}")
         unknown = sorted(set(self.train) - _train_fields())
@@ -188,70 +181,32 @@ class Study:
 # 1. data
 
 
-def _corpus_base(cfg: CptStudyConfig) -> CorpusConfig:
-    return load_config(CorpusConfig, cfg.corpus_config or shipped_config("corpus.yaml"))
+DATA_FIELDS = ("finance_inputs", "general_train", "corpus_config", "vocab_size", "eval_sets")
 
 
-def _build_corpus(cfg: CorpusConfig, console: Console, title: str) -> Path:
-    out = Path(cfg.output)
-    if (out / "manifest.json").is_file():
-        return out
-    console.rule(f"[bold]corpus[/] {title}")
-    return build(cfg, overwrite=True)
+def _data_key(cfg: CptStudyConfig) -> dict:
+    """What the data stage depends on: a study folder whose data was made with the same settings reuses it
+    without reading the inputs again (so a prepared folder can be trained on elsewhere, e.g. on a GPU machine)."""
+    return {k: to_dict(getattr(cfg, k)) for k in DATA_FIELDS}
 
 
 def prepare_data(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSets:
-    base = _corpus_base(cfg)
-    general = _corpus_overrides(base, {
-        "input.paths": [cfg.general_train], "output": str(study.corpus("general")), "tokenize.vocab_size": cfg.vocab_size,
-        "executor.workers": cfg.workers,
-    })
-    _build_corpus(general, console, "general (the base model's pretraining data, and its tokenizer)")
+    done = study.data / "manifest.json"
+    needed = ["general", "fin_default"] + (["fin_raw"] if cfg.unfiltered else []) + (["fin_shuffled"] if cfg.shuffled_control else [])
+    if done.is_file() and read_json(done)["key"] == _data_key(cfg) and all((study.corpus(n) / "manifest.json").is_file() for n in needed):
+        sets_dir = study.root / "eval_sets"
+        return EvalSets(sets_dir / "finance", sets_dir / "finance_kept", sets_dir / "general", read_json(done)["exclude"],
+                        read_json(sets_dir / "manifest.json"))
+    missing = [p for p in [*cfg.finance_inputs, cfg.general_train] if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"study inputs not found: {missing}")
+    # the corpus stack (datatrove, MeCab) loads only when the data stage runs: a prepared study folder
+    # trains and scores where it is not installed (a GPU machine)
+    from kinyu.workflows.cpt_data import prepare
 
-    fin = _corpus_overrides(base, {"input.paths": list(cfg.finance_inputs), "executor.workers": cfg.workers})
-    sets = build_eval_sets(cfg.eval_sets, fin, study.root / "eval_sets", console, workers=cfg.workers)
-    shared = {"input.exclude": sets.exclude, "tokenize.tokenizer": str(study.tokenizer), "executor.workers": cfg.workers}
-    _build_corpus(_corpus_overrides(fin, {**shared, "output": str(study.corpus("fin_default"))}), console,
-                  "financial, the default config")
-    if cfg.unfiltered:
-        raw = unfiltered(fin)
-        _build_corpus(_corpus_overrides(raw, {**shared, "output": str(study.corpus("fin_raw"))}), console,
-                      "financial, the same documents unfiltered and undeduplicated")
-    if cfg.shuffled_control:
-        _build_shuffled(cfg, study, fin, console)
+    sets = prepare(cfg, study, console)
+    atomic_write_json(done, {"key": _data_key(cfg), "exclude": sets.exclude})
     return sets
-
-
-def _corpus_overrides(cfg: CorpusConfig, overrides: dict) -> CorpusConfig:
-    import copy
-
-    cfg = copy.deepcopy(cfg)
-    for key, value in overrides.items():
-        set_field(cfg, key, value)
-    return cfg
-
-
-def _build_shuffled(cfg: CptStudyConfig, study: Study, fin: CorpusConfig, console: Console) -> None:
-    """The default corpus's documents with their characters shuffled (seeded): the same characters and
-    lengths, no language. Built as a kinyu corpus from a jsonl file of those texts, nothing filtered."""
-    out = study.corpus("fin_shuffled")
-    if (out / "manifest.json").is_file():
-        return
-    rng = random.Random(0)
-    rows = []
-    for rec in read_jsonl_gz(study.corpus("fin_default") / "docs"):
-        chars = list(rec["text"])
-        rng.shuffle(chars)
-        rows.append(json.dumps({"id": rec["id"], "text": "".join(chars)}, ensure_ascii=False))
-    source = study.data / "fin_shuffled_source" / "shuffled.jsonl"
-    source.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(source, "\n".join(rows) + "\n")
-    shuffled = _corpus_overrides(unfiltered(fin), {
-        "input.paths": [str(source)], "input.exclude": list(fin.input.exclude), "output": str(out),
-        "tokenize.tokenizer": str(study.tokenizer), "executor.workers": cfg.workers,
-        "normalize.join_japanese_spaces": False,
-    })
-    _build_corpus(shuffled, console, "financial, characters shuffled (planted-effect control)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,8 +306,9 @@ def _sha256_texts(folder: str) -> str:
 # the study
 
 
-def run_study(cfg: CptStudyConfig, console: Console | None = None) -> Path:
-    """Run (or resume) every stage; returns the study folder with report.md, results.json, curves.png."""
+def run_study(cfg: CptStudyConfig, console: Console | None = None, data_only: bool = False) -> Path:
+    """Run (or resume) every stage; returns the study folder with report.md, results.json, curves.png.
+    ``data_only``: stop after the data stage (the folder can then be trained and scored elsewhere)."""
     console = console or Console()
     study = Study(cfg)
     study.root.mkdir(parents=True, exist_ok=True)
@@ -362,17 +318,11 @@ def run_study(cfg: CptStudyConfig, console: Console | None = None) -> Path:
 
     sets = prepare_data(cfg, study, console)
     timings["data"] = time.perf_counter() - t0
+    if data_only:
+        return study.root
 
     variants = cpt_variants(cfg)
-    for seed in range(cfg.seeds):
-        base_run = train_run(train_config(cfg, study, BASE, seed, cfg.base, "general"), console)
-        for v in variants:
-            train_run(train_config(cfg, study, v.name, seed, cfg.cpt, v.corpus, v.replay, final_model(base_run), v.order_offset),
-                      console)
-    timings["train"] = time.perf_counter() - t0 - sum(timings.values())
-
-    eval_cfg = EvalConfig(bpc_texts=sets.bpc_texts(),
-                          batch_size=cfg.eval_batch_size, device=cfg.eval_device)
+    eval_cfg = EvalConfig(bpc_texts=sets.bpc_texts(), batch_size=cfg.eval_batch_size, device=cfg.eval_device)
     plan = plan_scoring(eval_cfg)
     task_cfg = task_plan = None
     if cfg.data_dir or cfg.chabsa_dir:
@@ -380,18 +330,36 @@ def run_study(cfg: CptStudyConfig, console: Console | None = None) -> Path:
                               batch_size=cfg.eval_batch_size, device=cfg.eval_device)
         task_plan = plan_scoring(task_cfg)
     names = [BASE] + [v.name for v in variants]
-    scores = {name: [score_run(study.run(name, s), study, eval_cfg, plan, task_cfg, task_plan, console)
-                     for s in range(cfg.seeds)] for name in names}
-    timings["score"] = time.perf_counter() - t0 - sum(timings.values())
+    scores: dict[str, list[dict]] = {name: [] for name in names}
+    timings.update(train=0.0, score=0.0)
+    # seed by seed: the base, its CPT variants, their scores; the report is rewritten after every seed,
+    # so a study stopped early (a lease running out) still leaves its completed seeds reported
+    for seed in range(cfg.seeds):
+        t = time.perf_counter()
+        base_run = train_run(train_config(cfg, study, BASE, seed, cfg.base, "general"), console)
+        for v in variants:
+            train_run(train_config(cfg, study, v.name, seed, cfg.cpt, v.corpus, v.replay, final_model(base_run), v.order_offset),
+                      console)
+        timings["train"] += time.perf_counter() - t
+        t = time.perf_counter()
+        for name in names:
+            scores[name].append(score_run(study.run(name, seed), study, eval_cfg, plan, task_cfg, task_plan, console))
+        timings["score"] += time.perf_counter() - t
+        write_results(cfg, study, sets, variants, scores, task_cfg, timings)
+    return study.root
 
+
+def write_results(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[Variant], scores: dict[str, list[dict]],
+                  task_cfg: EvalConfig | None, timings: dict[str, float]) -> dict:
+    """results.json, report.md, curves.png and the manifest for the seeds scored so far."""
     results = summarize(cfg, study, sets, variants, scores, task_cfg)
     results["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
     atomic_write_json(study.root / "results.json", results)
     atomic_write_text(study.root / "report.md", render_report(results))
     plot_curves(results, study.root / "curves.png")
     write_manifest(study.root, "study-cpt", cfg, inputs=[{"role": "eval_sets", **{k: v for k, v in sets.manifest.items() if k != "key"}}],
-                   timings_s=results["timings_s"])
-    return study.root
+                   timings_s=results["timings_s"], seeds_done=results["seeds"])
+    return results
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,7 +426,7 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
     budget = {phase: {"tokens_per_run": scores[name][0]["final"]["tokens"], "steps": scores[name][0]["final"]["step"]}
               for phase, name in (("base", BASE), ("cpt", REFERENCE))}
     return {
-        "metrics": metrics, "seeds": cfg.seeds, "model": {**_model_size(study), "parameters": _parameters(study)},
+        "metrics": metrics, "seeds": len(scores[BASE]), "seeds_planned": cfg.seeds, "model": {**_model_size(study), "parameters": _parameters(study)},
         "budget": budget, "corpora": corpora,
         "eval_sets": {k: {kk: vv for kk, vv in v.items() if kk in ("documents", "characters", "sha256", "folder")}
                       for k, v in sets.manifest.items() if k in ("finance", "finance_kept", "general")},
@@ -522,7 +490,8 @@ def render_report(r: dict) -> str:
         "# Continual pre-training at proxy scale (`kinyu study cpt`)", "",
         f"- proxy: {m['architecture']}, {params} parameters ({m['layers']} layers, hidden {m['hidden_size']}, "
         f"vocabulary {m['vocab_size']}), {m['precision']} on {m['device']}",
-        f"- seeds: {r['seeds']} per setting; a CPT run of seed s starts from the base model of seed s, and every comparison is paired by seed",
+        f"- seeds: {r['seeds']} per setting" + (f" (of {r['seeds_planned']} planned: the study stopped early)" if r["seeds"] < r["seeds_planned"] else "")
+        + "; a CPT run of seed s starts from the base model of seed s, and every comparison is paired by seed",
         f"- budget: base {b['base']['tokens_per_run']:,} tokens ({b['base']['steps']} steps) of general text; every CPT variant "
         f"{b['cpt']['tokens_per_run']:,} tokens ({b['cpt']['steps']} steps), replay included, LR re-warmed from the base's final "
         "rate and re-decayed",
@@ -614,7 +583,8 @@ def plot_curves(r: dict, path: Path) -> None:
             # the CPT curve starts at its base model (step 0); the band is mean ± sd over seeds
             xs = [0] + [p["tokens"] for p in curves[0]]
             ys = np.array([[base[metric][s]] + [p[metric] for p in c] for s, c in enumerate(curves)])
-            mean, sd = ys.mean(0), ys.std(0, ddof=1) if len(ys) > 1 else np.zeros(ys.shape[1])
+            mean = ys.mean(0)
+            sd = ys.std(0, ddof=1) if len(ys) > 1 else np.zeros(ys.shape[1])
             line, = ax.plot(xs, mean, marker="o", ms=3, label=name)
             ax.fill_between(xs, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
         ax.set_title(f"{title} bits per character")
