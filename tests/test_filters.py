@@ -10,6 +10,7 @@ from datatrove.utils.word_tokenizers import load_word_tokenizer
 
 from kinyu.corpus.filters import (
     BoilerplateFilter,
+    DomainConfig,
     FinanceDomainTagger,
     FunctionWordFilter,
     JapaneseAnnotator,
@@ -25,7 +26,6 @@ from kinyu.corpus.filters import (
     quality_steps,
 )
 from kinyu.corpus.filters.analysis import analyze_text, signals
-from kinyu.corpus.filters.config import DomainConfig
 from kinyu.corpus.japanese import FugashiWordTokenizer, parse_pos1, tagger
 
 # Real-style 有価証券報告書 prose: noun-heavy results, rules, short risk items. Must be kept.
