@@ -17,13 +17,15 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
+from kinyu.base.config import validate
 from kinyu.corpus.filters.annotate import quality_signals
 
 
 class QualityFilter(BaseFilter):
     """A filter configured by one config dataclass, reading ``metadata["quality"]`` signals.
 
-    The config must be a ``config_class`` (default: ``config_class()``).
+    The config must be a ``config_class`` (default: ``config_class()``); its own ``problems()``,
+    if it has any, are checked here, so a filter built by hand fails on a bad value as a build does.
     ``signal_keys``: the signals whose per-document values go to the step's stats.
     """
 
@@ -37,6 +39,7 @@ class QualityFilter(BaseFilter):
             raise TypeError(
                 f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(self.config).__name__}"
             )
+        validate(self.config)
 
     def signals(self, doc: Document) -> dict:
         quality = quality_signals(doc)

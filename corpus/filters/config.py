@@ -20,8 +20,8 @@ __all__ = ["QualityConfig", "quality_steps"]
 
 
 def _problems(self) -> list[str]:
-    """Thresholds that cannot be meant: negative values, shares outside [0, 1], n-gram lists that
-    do not pair up."""
+    """Thresholds that cannot be meant, in any section: negative values, shares outside [0, 1].
+    (A section's own checks are its ``problems()``.)"""
     found = []
     for section in fields(self):
         sub = getattr(self, section.name)
@@ -38,11 +38,6 @@ def _problems(self) -> list[str]:
                 if any(k in f.name for k in ("ratio", "share", "frac", "hiragana")) and v > 1:
                     found.append(f"{where} is a share of characters/lines and must be in [0, 1], got {value!r}")
                     break
-    rep = self.repetition
-    if len(rep.top_ngram_sizes) != len(rep.max_top_ngram_frac) or len(rep.dup_ngram_sizes) != len(rep.max_dup_ngram_frac):
-        found.append("repetition: each n-gram size list needs a threshold list of the same length")
-    if any(n < 1 for n in rep.top_ngram_sizes + rep.dup_ngram_sizes):
-        found.append("repetition: n-gram sizes must be >= 1")
     return found
 
 

@@ -63,6 +63,20 @@ class DomainConfig:
     # included) median 10, max 36. 40 would separate these two sets.
     min_score: float | None = option(None, "drop below this finance score (none: tag only)")
 
+    def lexicon(self) -> Path:
+        """The lexicon file: ``lexicon_path``, or the packaged one."""
+        return Path(self.lexicon_path) if self.lexicon_path else DEFAULT_LEXICON
+
+    def problems(self) -> list[str]:
+        """The lexicon must exist and read."""
+        path = self.lexicon()
+        if not path.is_file():
+            return [f"lexicon_path: finance lexicon not found: {path}"]
+        try:
+            load_lexicon(str(path))
+        except ValueError as e:
+            return [f"lexicon_path: {e}"]
+        return []
 
 class FinanceDomainTagger(QualityFilter):
     """Tags each document with a finance-domain score (``quality["finance_score"]``: weighted
@@ -74,11 +88,8 @@ class FinanceDomainTagger(QualityFilter):
     config_class = DomainConfig
 
     def __init__(self, config=None, exclusion_writer: DiskWriter | None = None):
-        super().__init__(config, exclusion_writer)
-        self.lexicon = Path(self.config.lexicon_path) if self.config.lexicon_path else DEFAULT_LEXICON
-        if not self.lexicon.is_file():
-            raise FileNotFoundError(f"finance lexicon not found: {self.lexicon}")
-        load_lexicon(str(self.lexicon))  # fail early on a malformed file
+        super().__init__(config, exclusion_writer)  # checks that the lexicon exists and reads
+        self.lexicon = self.config.lexicon()
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         score, terms = finance_score(doc.text, self.lexicon)

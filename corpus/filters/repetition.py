@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from datatrove.data import Document
-from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from kinyu.base.config import option
 from kinyu.corpus.filters.analysis import round4
@@ -66,6 +65,16 @@ class RepetitionConfig:
     long_clean_min_function_word_ratio: float = option(0.2, "... and whose function_word_ratio is at least this")
     long_clean_slack: float = option(0.1, "added to every share threshold for long, otherwise clean documents")
 
+    def problems(self) -> list[str]:
+        """Each n-gram size needs its threshold, and a size of at least 1."""
+        found = []
+        for sizes, limits in (("top_ngram_sizes", "max_top_ngram_frac"), ("dup_ngram_sizes", "max_dup_ngram_frac")):
+            n_sizes, n_limits = len(getattr(self, sizes)), len(getattr(self, limits))
+            if n_sizes != n_limits:
+                found.append(f"{limits}: one threshold per size of {sizes} (the same length), got {n_limits} for {n_sizes} sizes")
+            if any(n < 1 for n in getattr(self, sizes)):
+                found.append(f"{sizes}: n-gram sizes must be >= 1, got {list(getattr(self, sizes))}")
+        return found
 
 
 def _ngram_hashes(cp: np.ndarray, n: int) -> np.ndarray:
@@ -133,12 +142,6 @@ class RepetitionFilter(QualityFilter):
 
     name = "🔁 Repetition"
     config_class = RepetitionConfig
-
-    def __init__(self, config=None, exclusion_writer: DiskWriter | None = None):
-        super().__init__(config, exclusion_writer)
-        c = self.config
-        if len(c.top_ngram_sizes) != len(c.max_top_ngram_frac) or len(c.dup_ngram_sizes) != len(c.max_dup_ngram_frac):
-            raise ValueError("repetition: each n-gram size list needs a threshold list of the same length")
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         c = self.config
