@@ -37,7 +37,8 @@ checked for every section by ``QualityConfig``) and a step, usually a ``base.Qua
 with ``name``, ``config_class`` and a ``filter`` that returns ``(False, reason)`` on a drop. Then
 import it in ``registry.py`` and add ``(slug, StepClass)`` to ``FILTERS`` where it runs. Nothing
 else: ``quality.<slug>`` appears in the config, in configs/corpus.yaml (regenerate it with
-``kinyu corpus build --print-config``), as ``--quality.<slug>.<field>`` flags and in the pipeline.
+``kinyu corpus build --print-config``), as ``--quality.<slug>.<field>`` flags and in the pipeline
+(tests/test_filters_registry.py registers a throwaway filter and builds with it).
 """
 
 from kinyu.corpus.filters.annotate import JapaneseAnnotator

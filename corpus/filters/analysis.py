@@ -7,6 +7,10 @@ document signals every quality filter reads; ``TextAnalysis.subset`` gives the a
 kept lines after line cleaning, without touching MeCab again. The analysis is kept in a small
 per-thread cache keyed by the text (``get_analysis``), so a step that changed the text in
 between costs a fresh parse, never a wrong answer.
+
+Shared by every filter rather than split into the filters' files: one parse and one character
+pass serve them all (see ``kinyu.corpus.filters``). A signal that only one filter needs and that
+this pass does not give is computed in that filter's file.
 """
 
 from __future__ import annotations
