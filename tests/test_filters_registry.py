@@ -9,13 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-import kinyu.corpus.filters as filters
+from kinyu.corpus import filters
 from kinyu.corpus.filters import JapaneseAnnotator, QualityConfig, quality_steps
 from kinyu.corpus.filters.registry import FILTERS
 
@@ -116,7 +115,7 @@ def test_a_filter_registered_in_one_place_is_in_the_config_the_flags_and_the_bui
 
     def kinyu(*args: str) -> subprocess.CompletedProcess:
         cmd = [sys.executable, str(tmp_path / "register.py"), "corpus", "build", *args]
-        return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False)
 
     help_text = kinyu("--help").stdout
     assert "--quality.shouting.max_exclamations" in help_text and "drop above this many exclamation marks (default: 3)" in help_text
