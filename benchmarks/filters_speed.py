@@ -35,6 +35,10 @@ from kinyu.corpus.japanese import tagger
 from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir
 
 
+# the steps left out of "morphology filters": they work on characters, not on the MeCab parse
+CHARACTER_LEVEL = ("mojibake", "repetition", "boilerplate", "domain")
+
+
 def load_texts(max_chars: int) -> tuple[list[str], str]:
     real = shared_real_dir()
     texts: list[str] = []
@@ -76,10 +80,10 @@ def main(argv=None) -> None:
     chars = sum(map(len, texts))
     tag = tagger()
     full = quality_steps(QualityConfig(), None)
-    morph_names = {"JapaneseAnnotator", "JapaneseLineCleaner", "JapaneseScriptFilter", "LengthFilter",
-                   "SymbolDigitFilter", "FunctionWordFilter", "PredicateEndFilter", "LineStartFilter", "NounRunFilter",
-                   "ResidueFilter"}  # fmt: skip
-    morph = [s for s in full if type(s).__name__ in morph_names]
+    morph_cfg = QualityConfig()
+    for slug in CHARACTER_LEVEL:
+        getattr(morph_cfg, slug).enabled = False
+    morph = quality_steps(morph_cfg, None)
     candidates = {
         "fugashi tagger(text)": lambda: [tag(t) for t in texts],
         "fugashi surfaces": lambda: [[w.surface for w in tag(t)] for t in texts],

@@ -1,5 +1,5 @@
 """Distributions of the quality signals on the shared real data: the measurement behind every
-default threshold in corpus/filters/thresholds.py (line cleaning: corpus/filters/line_clean.py).
+default threshold, which stands in its filter's file corpus/filters/<slug>.py.
 
 For each set — chABSA (230 company documents of real 有価証券報告書 sentences: must be kept),
 EDINET 有価証券報告書 sections (edinet-asr-html, through the project's extraction and
@@ -18,8 +18,11 @@ import numpy as np
 from datatrove.data import Document
 
 from kinyu.corpus.filters import JapaneseLineCleaner, QualityConfig
+from kinyu.corpus.filters.boilerplate import boilerplate_density
+from kinyu.corpus.filters.domain import finance_score
+from kinyu.corpus.filters.repetition import repetition_signals
+from kinyu.corpus.filters.residue import removed_share, table_share
 from testkit.realdata import chabsa_documents, edinet_sections, shared_real_dir, source_text, wikipedia_documents
-from kinyu.corpus.filters.steps import RE_BOILERPLATE_PHRASES, finance_score, repetition_signals
 
 KEYS = (
     "chars", "complete_sentences", "japanese_ratio", "japanese_text_ratio", "hiragana_ratio", "hiragana_text_ratio",
@@ -36,10 +39,9 @@ def measure(text: str, cfg: QualityConfig) -> tuple[dict, list]:
     q = dict(doc.metadata["quality"])
     q.update(repetition_signals(doc.text, cfg.repetition.top_ngram_sizes, cfg.repetition.dup_ngram_sizes))
     q["finance_score"] = finance_score(doc.text)[0]
-    q["boilerplate_per_1000"] = len(RE_BOILERPLATE_PHRASES.findall(doc.text)) * 1000 / max(len(doc.text), 1)
-    q["removed_share"] = q["removed_chars"] / max(q["removed_chars"] + q["chars"], 1)
-    lines = [line for line in doc.text.split("\n") if line.strip()]
-    q["table_share"] = sum(len(line) for line in lines if line.count("|") >= 2) / max(sum(map(len, lines)), 1)
+    q["boilerplate_per_1000"] = boilerplate_density(doc.text)[1]
+    q["removed_share"] = removed_share(q)
+    q["table_share"] = table_share(doc.text)
     return q, blocks
 
 

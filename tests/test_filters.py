@@ -8,8 +8,10 @@ import pytest
 from datatrove.data import Document
 from datatrove.utils.word_tokenizers import load_word_tokenizer
 
+from kinyu.base.config import ConfigError, load_config
 from kinyu.corpus.filters import (
     BoilerplateFilter,
+    DomainConfig,
     FinanceDomainTagger,
     FunctionWordFilter,
     JapaneseAnnotator,
@@ -20,12 +22,12 @@ from kinyu.corpus.filters import (
     NounRunFilter,
     PredicateEndFilter,
     QualityConfig,
+    RepetitionConfig,
     RepetitionFilter,
     SymbolDigitFilter,
     quality_steps,
 )
 from kinyu.corpus.filters.analysis import analyze_text, signals
-from kinyu.corpus.filters.config import DomainConfig
 from kinyu.corpus.japanese import FugashiWordTokenizer, parse_pos1, tagger
 
 # Real-style 有価証券報告書 prose: noun-heavy results, rules, short risk items. Must be kept.
@@ -232,10 +234,13 @@ def test_finance_domain_tagger_tags_and_optionally_drops():
 def test_bad_lexicon_fails_early(tmp_path):
     bad = tmp_path / "lex.tsv"
     bad.write_text("売上高\tmany\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="not a number"):
+    with pytest.raises(ConfigError, match="not a number"):
         FinanceDomainTagger(DomainConfig(lexicon_path=str(bad)))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ConfigError, match="lexicon not found"):
         FinanceDomainTagger(DomainConfig(lexicon_path=str(tmp_path / "missing.tsv")))
+    # a config naming a missing lexicon fails when it is loaded, naming the field
+    with pytest.raises(ConfigError, match=r"domain\.lexicon_path: finance lexicon not found"):
+        load_config(QualityConfig, None, {"domain.lexicon_path": str(tmp_path / "missing.tsv")})
 
 
 def test_wrong_config_type_is_refused():
@@ -326,5 +331,7 @@ def test_impossible_thresholds_fail_early_naming_the_field():
         quality_steps(cfg, None)
     cfg = QualityConfig()
     cfg.repetition.dup_ngram_sizes = (10, 20, 30)
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ConfigError, match=r"quality\.repetition\.max_dup_ngram_frac: .*same length"):
         quality_steps(cfg, None)
+    with pytest.raises(ConfigError, match="same length"):  # a filter built by hand checks its config too
+        RepetitionFilter(RepetitionConfig(dup_ngram_sizes=(10, 20, 30)))

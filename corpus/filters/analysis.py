@@ -7,6 +7,10 @@ document signals every quality filter reads; ``TextAnalysis.subset`` gives the a
 kept lines after line cleaning, without touching MeCab again. The analysis is kept in a small
 per-thread cache keyed by the text (``get_analysis``), so a step that changed the text in
 between costs a fresh parse, never a wrong answer.
+
+Shared by every filter rather than split into the filters' files: one parse and one character
+pass serve them all (see ``kinyu.corpus.filters``). A signal that only one filter needs and that
+this pass does not give is computed in that filter's file.
 """
 
 from __future__ import annotations
@@ -293,7 +297,8 @@ def set_analysis(doc, analysis: TextAnalysis) -> None:
         cache.popitem(last=False)
 
 
-def _r(x: float) -> float:
+def round4(x: float) -> float:
+    """A signal as stored in ``metadata["quality"]``: a plain float, 4 decimals (byte-stable metadata)."""
     return round(float(x), 4)
 
 
@@ -328,20 +333,20 @@ def signals(analysis: TextAnalysis) -> dict:
         "lines": lines,
         "sentences": t["sentences"],
         "complete_sentences": t["complete_sentences"],
-        "japanese_ratio": _r((c["hira"] + c["kata"] + c["kanji"]) / div),
-        "hiragana_ratio": _r(c["hira"] / div),
-        "japanese_text_ratio": _r((c["hira"] + c["kata"] + c["kanji"]) / words_chars),
-        "hiragana_text_ratio": _r(c["hira"] / words_chars),
-        "digit_ratio": _r(c["digit"] / div),
-        "symbol_ratio": _r((c["symbol"] + c["replacement"] + c["mojibake"]) / div),
-        "latin_ratio": _r(c["latin"] / div),
-        "replacement_ratio": _r(c["replacement"] / div),
-        "mojibake_ratio": _r(c["mojibake"] / div),
+        "japanese_ratio": round4((c["hira"] + c["kata"] + c["kanji"]) / div),
+        "hiragana_ratio": round4(c["hira"] / div),
+        "japanese_text_ratio": round4((c["hira"] + c["kata"] + c["kanji"]) / words_chars),
+        "hiragana_text_ratio": round4(c["hira"] / words_chars),
+        "digit_ratio": round4(c["digit"] / div),
+        "symbol_ratio": round4((c["symbol"] + c["replacement"] + c["mojibake"]) / div),
+        "latin_ratio": round4(c["latin"] / div),
+        "replacement_ratio": round4(c["replacement"] / div),
+        "mojibake_ratio": round4(c["mojibake"] / div),
         "words": t["words"],
-        "function_word_ratio": _r(t["func"] / t["words"]) if t["words"] else 0.0,
-        "predicate_end_share": _r(t["complete_sentences"] / t["sentences"]) if t["sentences"] else 0.0,
+        "function_word_ratio": round4(t["func"] / t["words"]) if t["words"] else 0.0,
+        "predicate_end_share": round4(t["complete_sentences"] / t["sentences"]) if t["sentences"] else 0.0,
         "max_noun_run": t["max_run"],
-        "list_run_share": _r(t["list_run_tokens"] / t["tokens"]) if t["tokens"] else 0.0,
-        "particle_start_share": _r(t["particle_starts"] / lines) if lines else 0.0,
+        "list_run_share": round4(t["list_run_tokens"] / t["tokens"]) if t["tokens"] else 0.0,
+        "particle_start_share": round4(t["particle_starts"] / lines) if lines else 0.0,
     }
     return dict(analysis.cached_signals)

@@ -244,6 +244,7 @@ class JapaneseLineCleaner(PipelineStep):
 
     name = "✂ Japanese line cleaner"
     type = "✂️ - FORMAT"
+    config_class = LineCleanConfig
 
     def __init__(self, config: LineCleanConfig | None = None, exclusion_writer: DiskWriter | None = None):
         super().__init__()

@@ -30,7 +30,7 @@ inputs), stats/, tokenizer/, tokens/{train,validation}/, manifest.json.
 CONFIG_HEADER = """\
 # kinyu corpus build: the default pipeline (written by `kinyu corpus build --print-config`).
 # Every field is also a flag: `kinyu corpus build --quality.script.min_hiragana_ratio 0.05`.
-# Thresholds say where their defaults come from in corpus/filters/thresholds.py and corpus/dedup/config.py.
+# Thresholds say where their defaults come from in corpus/filters/<slug>.py and corpus/dedup/config.py.
 """
 
 # the short flags of the build command, mapped onto their config fields
