@@ -29,7 +29,7 @@ Paths in the shipped configs (../shared/data/...) are relative to the folder you
 
 
 def _study_config_cls():
-    from kinyu.workflows.cpt_study import CptStudyConfig  # loads torch: only when used
+    from kinyu.workflows.cpt_config import CptStudyConfig  # loads torch: only when used
 
     return CptStudyConfig
 

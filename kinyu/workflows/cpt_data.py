@@ -16,7 +16,7 @@ from kinyu.base.runs import atomic_write_text
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.extract.readers import read_jsonl_gz
 from kinyu.corpus.pipeline import build
-from kinyu.workflows.cpt_study import CptStudyConfig, Study
+from kinyu.workflows.cpt_config import CptStudyConfig, Study
 from kinyu.workflows.eval_sets import EvalSets
 from kinyu.workflows.heldout import build_eval_sets, unfiltered
 

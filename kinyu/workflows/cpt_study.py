@@ -34,151 +34,22 @@ import json
 import math
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from kinyu.base.config import load_config, option, shipped_config, to_dict, dump_yaml
+from kinyu.base.config import load_config, shipped_config, to_dict, dump_yaml
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, write_manifest
 from kinyu.evaluation.config import EvalConfig
-from kinyu.evaluation.harness import TASKS
 from kinyu.evaluation.score import plan_scoring, score_model
 from kinyu.evaluation.tasks.chance import chance_levels
 from kinyu.training.config import TrainConfig
 from kinyu.training.train import latest_checkpoint, run_training
-from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig
+from kinyu.workflows.eval_sets import EvalSets
 from kinyu.workflows.stats import near_chance, paired_difference, spread
 
-BASE = "base"
-REFERENCE = "cpt"  # the default corpus without replay: what the other CPT variants are compared with
-
-
-@dataclass
-class StudyModelConfig:
-    """The proxy model, built from config (nothing is downloaded)."""
-
-    architecture: str = option("llama", "a transformers model_type")
-    hidden_size: int = option(128, "hidden size")
-    num_layers: int = option(4, "transformer layers")
-    num_heads: int = option(4, "attention heads")
-    intermediate_size: int = option(512, "MLP inner size")
-    seq_len: int = option(256, "tokens per training window")
-
-
-@dataclass
-class PhaseConfig:
-    """One training phase (the base pretraining, or each CPT run): its token budget and schedule."""
-
-    tokens: int = option(1_000_000, "tokens each run of this phase trains on (replay included): the same budget for every variant")
-    lr: float = option(3e-3, "peak learning rate")
-    min_lr: float = option(3e-4, "the cosine's floor")
-    warmup_fraction: float = option(0.05, "share of the steps spent warming up (CPT: re-warming from the base's final rate)")
-    micro_batch_size: int = option(8, "windows per forward pass")
-    grad_accum_steps: int = option(1, "micro batches per optimiser step")
-    snapshots: int = option(4, "evaluated checkpoints per run, evenly spaced (the curves' points)")
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.tokens < 1 or self.micro_batch_size < 1 or self.grad_accum_steps < 1 or self.snapshots < 1:
-            found.append("tokens, micro_batch_size, grad_accum_steps and snapshots must be >= 1")
-        if not 0.0 <= self.warmup_fraction < 1.0:
-            found.append(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
-        if self.lr <= 0 or not 0 <= self.min_lr <= self.lr:
-            found.append(f"need 0 <= min_lr <= lr and lr > 0, got lr={self.lr}, min_lr={self.min_lr}")
-        return found
-
-
-@dataclass
-class CptStudyConfig:
-    out: str = option("runs/study-cpt", "the study folder (data/, eval_sets/, runs/, scores/, report.md)")
-    seeds: int = option(3, "seeds per setting: each seed is one base model and one run of every CPT variant from it")
-    finance_inputs: list[str] = option([], "financial input files/folders (raw PDF/HTML/text); the default config builds the corpus")
-    general_train: str = option("../shared/data/general-ja/train", "general Japanese text the base model is pretrained on (*.jsonl/*.txt)")
-    corpus_config: str | None = option(None, "corpus YAML for the financial corpus (empty = the shipped default)")
-    vocab_size: int = option(8000, "the tokenizer, trained on the general corpus (the base model's vocabulary, as in real CPT)")
-    eval_sets: EvalSetsConfig = option(factory=EvalSetsConfig)
-    model: StudyModelConfig = option(factory=StudyModelConfig)
-    base: PhaseConfig = option(factory=PhaseConfig)
-    cpt: PhaseConfig = option(factory=lambda: PhaseConfig(tokens=500_000, lr=1e-3, min_lr=1e-4, warmup_fraction=0.1))
-    replay_ratios: list[float] = option([0.0, 0.05, 0.25], "general replay shares of the CPT variants on the default corpus (0 = the reference 'cpt')")
-    unfiltered: bool = option(True, "also CPT on the same documents unfiltered and undeduplicated")
-    repeat_control: bool = option(True, "also the reference variant again with another data order (A/A: must be within noise)")
-    shuffled_control: bool = option(False, "also a planted effect: the default corpus with characters shuffled per document")
-    data_dir: str | None = option(None, "fin-harness task data: also score the tasks on the final models")
-    tasks: list[str] = option(list(TASKS), "the tasks scored (with data_dir/chabsa_dir)")
-    chabsa_dir: str | None = option(None, "chABSA json folder for the chabsa task")
-    task_limit: int | None = option(100, "items per task")
-    eval_batch_size: int = option(8, "scoring batch size")
-    eval_device: str = option("auto", "cpu, cuda or auto")
-    workers: int = option(2, "corpus build workers")
-    train: dict[str, Any] = option({}, "further training settings for every run, dotted TrainConfig fields "
-                                       "(e.g. {deepspeed.precision: bf16, optim.torch_adam: true, run.cpu_threads: 1})")
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.seeds < 1:
-            found.append("seeds must be >= 1 (3 or more for an interval)")
-        if not self.finance_inputs:
-            found.append("finance_inputs is empty: give the financial input folders")
-        if any(not 0.0 <= r < 1.0 for r in self.replay_ratios) or 0.0 not in self.replay_ratios:
-            found.append(f"replay_ratios must be in [0, 1) and include 0 (the reference), got {self.replay_ratios}")
-        unknown = sorted(set(self.train) - _train_fields())
-        if unknown:
-            found.append(f"train: unknown TrainConfig fields {unknown}")
-        return found
-
-
-def _train_fields() -> set[str]:
-    from kinyu.base.config import _leaf_fields
-
-    return {name for name, _, _ in _leaf_fields(TrainConfig)}
-
-
-# --------------------------------------------------------------------------------------------
-# the study folder
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    corpus: str  # data/<corpus>: fin_default | fin_raw | fin_shuffled
-    replay: float
-    order_offset: int = 0  # added to the seed for the data order only (the repeat control)
-
-
-def cpt_variants(cfg: CptStudyConfig) -> list[Variant]:
-    out = [Variant(REFERENCE if r == 0 else f"cpt_replay{round(r * 100)}", "fin_default", r) for r in sorted(cfg.replay_ratios)]
-    if cfg.unfiltered:
-        out.append(Variant("cpt_unfiltered", "fin_raw", 0.0))
-    if cfg.repeat_control:
-        out.append(Variant("cpt_repeat", "fin_default", 0.0, order_offset=1000))
-    if cfg.shuffled_control:
-        out.append(Variant("cpt_shuffled", "fin_shuffled", 0.0))
-    return out
-
-
-class Study:
-    """Paths of one study folder."""
-
-    def __init__(self, cfg: CptStudyConfig):
-        self.cfg, self.root = cfg, Path(cfg.out)
-        self.data, self.runs, self.scores = self.root / "data", self.root / "runs", self.root / "scores"
-
-    def corpus(self, name: str) -> Path:
-        return self.data / name
-
-    @property
-    def tokenizer(self) -> Path:
-        return self.corpus("general") / "tokenizer" / "tokenizer.json"
-
-    def run(self, name: str, seed: int) -> Path:
-        return self.runs / f"{name}_s{seed}"
-
-
-# --------------------------------------------------------------------------------------------
-# 1. data
+from kinyu.workflows.cpt_config import BASE, REFERENCE, CptStudyConfig, PhaseConfig, Study, Variant, cpt_variants
 
 
 DATA_FIELDS = ("finance_inputs", "general_train", "corpus_config", "vocab_size", "eval_sets")
@@ -542,7 +413,9 @@ def conclusions(r: dict) -> list[str]:
         if d is None:
             return
         lo, hi = d["ci95"]
-        if d["verdict"] != "beyond noise":
+        if d["verdict"].startswith("1 seed"):
+            out.append(f"- {b} vs {a}, {metric}: {d['mean']:+.4f} from one seed; no interval, so no verdict (use --seeds 3 or more).")
+        elif d["verdict"] != "beyond noise":
             mde = f"; differences of {d['min_detectable']:.4f} or more would have been detected" if d["min_detectable"] else ""
             out.append(f"- {b} vs {a}, {metric}: no measurable difference at this scale ({d['mean']:+.4f} [{lo:+.4f}, {hi:+.4f}]{mde}).")
         else:
