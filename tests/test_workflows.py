@@ -159,7 +159,7 @@ def test_filter_only_rebuild_hits_cache_and_equals_cold_build(tmp_path):
     assert lookup["hits"]["total"] > 30
 
 
-def test_ablation_trains_a_proxy_per_variant_and_is_resumable(tmp_path, monkeypatch):
+def test_ablation_trains_seeded_proxies_on_fixed_sets_and_is_resumable(tmp_path, monkeypatch):
     import csv
 
     import yaml
@@ -174,7 +174,8 @@ def test_ablation_trains_a_proxy_per_variant_and_is_resumable(tmp_path, monkeypa
     proxy["logging"]["tensorboard"] = False
     (tmp_path / "proxy.yaml").write_text(yaml.safe_dump(proxy))
     out = tmp_path / "ablation"
-    argv = ["corpus", "ablate", "--vary", "quality.script.min_hiragana_ratio=0.05,0.3", "--proxy", str(tmp_path / "proxy.yaml"), "--out", str(out)]
+    argv = ["corpus", "ablate", "--vary", "quality.script.min_hiragana_ratio=0.05,0.3", "--proxy", str(tmp_path / "proxy.yaml"),
+            "--proxy.seeds", "2", "--out", str(out)]
     assert main(argv) == 0
     rows = list(csv.DictReader((out / "ablation.csv").open(encoding="utf-8")))
     assert [r["quality.script.min_hiragana_ratio"] for r in rows] == ["0.05", "0.3"]
@@ -182,13 +183,27 @@ def test_ablation_trains_a_proxy_per_variant_and_is_resumable(tmp_path, monkeypa
     assert int(strict["kept_docs"]) < int(loose["kept_docs"])
     assert int(strict["removed_but_kept_elsewhere"]) > 0 and "script" in strict["examples"]
     for r in rows:
-        assert float(r["finance_bpc"]) > 0 and float(r["general_bpc"]) > 0
-        assert r["proxy_steps"] == "4"
+        for m in ("finance_bpc", "finance_kept_bpc", "general_bpc"):
+            assert float(r[f"{m}_ci95_low"]) <= float(r[f"{m}_mean"]) <= float(r[f"{m}_ci95_high"]) and float(r[f"{m}_sd"]) > 0
+        assert r["proxy_steps"] == "4" and float(r["epochs"]) > 0
+    # every variant trains on the same tokens, whatever it removed
+    assert loose["proxy_tokens"] == strict["proxy_tokens"]
+    assert strict["finance_bpc_diff_verdict"] in ("within noise", "beyond noise")
+    md = (out / "ablation.md").read_text()
+    assert "## Proxies" in md and "95 % t interval" in md and "Difference to" in md and "seeds: 2 per variant" in md
+    # seeds differ; the fixed sets were chosen before the variants and left out of every variant's inputs
+    seeds = [json.loads((out / "variants" / loose["variant"] / f"proxy_s{s}.json").read_text()) for s in (0, 1)]
+    assert seeds[0]["finance_bpc"] != seeds[1]["finance_bpc"]
+    heldout = set(json.loads((out / "eval_sets" / "manifest.json").read_text())["finance"]["heldout_files"])
+    assert heldout
+    for r in rows:
+        inputs = {i["id"] for i in json.loads((out / "variants" / r["variant"] / "corpus" / "manifest.json").read_text())["inputs"]}
+        assert inputs and not heldout & inputs
     assert (out / "ablation.png").stat().st_size > 1000
-    assert "finance_bpc" in (out / "ablation.md").read_text()
-    stamps = {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy.json")}
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy_s*.json")}
+    assert len(stamps) == 4
     assert main(argv) == 0  # nothing is rebuilt, retrained or rescored
-    assert {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy.json")} == stamps
+    assert {p: p.stat().st_mtime_ns for p in out.glob("variants/*/proxy_s*.json")} == stamps
 
 
 def test_ablation_refuses_a_bad_vary_before_any_build(tmp_path):

@@ -1,17 +1,28 @@
-"""``kinyu corpus ablate``: one corpus per filter setting, and optionally one proxy model each.
+"""``kinyu corpus ablate``: one corpus per filter setting, and optionally proxy models trained on each.
 
 Each variant is the base config with ``--vary KEY=V1,V2`` applied (the cartesian product of all
 ``--vary``). Corpora are built through the extraction cache, so only the filters re-run. With a
-proxy, the same small model is trained on every variant for the same number of steps and scored
-on one fixed evaluation set (bits per character on held-out financial and on general text, plus
-the tasks when a data dir is given): the table then answers "does this setting make a better
-model?", not only "how much did it remove?". Variants already built, trained or scored are not redone.
+proxy, the table answers "does this setting make a better model?", not only "how much did it remove?":
+
+- the **fixed evaluation sets** are chosen before any variant is built (``kinyu.workflows.eval_sets``):
+  held-out financial documents, taken out of every variant's inputs by document before any filter
+  runs, as extracted and as the base config's filters keep them; held-out general text; the tasks
+  when task data is given (with their chance level: a tiny proxy is near it);
+- every variant's proxy trains on the **same number of tokens** (``schedule.max_steps`` of the proxy,
+  or ``proxy.tokens``), whatever the variant removed; the table says how many epochs that is;
+- every variant is trained with ``proxy.seeds`` seeds (initialisation and data order; the corpus is
+  the same), and each metric is reported as mean, sd and 95 % interval; the difference to the
+  baseline variant is paired by seed and called "beyond noise" only when its interval excludes 0,
+  else "within noise" with the smallest difference this setup could detect (``kinyu.workflows.stats``).
+
+Variants already built, trained or scored are not redone.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,24 +33,33 @@ from rich.console import Console
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.pipeline import build
 from kinyu.corpus.reporting.run_reader import kept_ids, load_summary, removed_reasons
-from kinyu.corpus.sample import general_dir
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.score import ScoringPlan, plan_scoring, score_model
-from kinyu.base.config import ConfigError, load_config, option, set_field
+from kinyu.base.config import ConfigError, load_config, option, set_field, validate
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json
 from kinyu.training.config import TrainConfig
+from kinyu.evaluation.tasks.chance import chance_levels
 from kinyu.training.train import latest_checkpoint, run_training
+from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig
+from kinyu.workflows.heldout import build_eval_sets
+from kinyu.workflows.stats import difference_cell, difference_dict, near_chance, spread, spread_cell, spread_dict
 
 
 @dataclass
 class ProxyConfig:
-    """The small model trained on every variant, and the fixed set all of them are scored on."""
+    """The small model trained on every variant, and the fixed sets all of them are scored on."""
 
-    train_config: Path = option(help="the proxy's training YAML (TrainConfig); its corpus_runs and out_dir are set per variant")
-    eval_texts: Path | None = option(None, "held-out financial text folder (default: the first variant's validation split)")
+    train_config: Path = option(help="the proxy's training YAML (TrainConfig); its corpus_runs, out_dir and seed are set per run")
+    seeds: int = option(3, "runs per variant, seeds 0..N-1 (initialisation and data order; the corpus stays the same)")
+    tokens: int | None = option(None, "tokens every proxy trains on (empty = the proxy YAML's schedule.max_steps)")
+    eval_sets: EvalSetsConfig = option(factory=EvalSetsConfig)
+    eval_texts: Path | None = option(None, "one more fixed financial text folder to score on (besides the held-out sets)")
     data_dir: Path | None = option(None, "fin-harness task data: also score the tasks")
     chabsa_dir: Path | None = option(None, "chABSA json folder for the chabsa task")
     limit: int = option(20, "items per task")
+
+    def problems(self) -> list[str]:
+        return [] if self.seeds >= 1 else ["seeds must be >= 1 (3 or more for an interval)"]
 
 
 @dataclass
@@ -48,7 +68,8 @@ class AblationConfig:
     out: Path = option(Path("runs/ablation"), "output folder (variants/<name>/{corpus,train}, ablation.md/.csv/.png)")
     base_config: Path | None = option(None, "corpus YAML every variant starts from (None: the defaults)")
     workers: int = option(1, "corpus build workers")
-    proxy: ProxyConfig | None = option(None, "train and score a proxy model per variant (None: compare the corpora only)")
+    proxy: ProxyConfig | None = option(None, "train and score proxy models per variant (None: compare the corpora only)")
+    baseline: str | None = option(None, "the variant the others are compared with (default: the first)")
 
 
 @dataclass(frozen=True)
@@ -85,25 +106,39 @@ def variants(base_config: Path | None, vary: list[tuple[str, list[str]]]) -> lis
 
 
 def run_ablation(config: AblationConfig, console: Console | None = None) -> Path:
-    """Build every variant's corpus (and train + score its proxy); write ablation.csv/.md/.png into ``config.out``."""
+    """Build every variant's corpus (and train + score its proxies); write ablation.csv/.md/.png into ``config.out``."""
     console = console or Console()
     out = Path(config.out)
     plan = variants(config.base_config, parse_vary(config.vary))
-    runs = {variant.name: build_variant(config, variant, console) for variant in plan}
+    if config.proxy is not None:
+        validate(config.proxy, "proxy")
+        proxy_train_config(config.proxy, out, out, 0)  # the proxy YAML loads and fixes a token budget: before any build
+    baseline = config.baseline or plan[0].name
+    if baseline not in {v.name for v in plan}:
+        raise ConfigError(f"baseline {baseline!r} is not a variant; variants: {[v.name for v in plan]}")
+    sets = None
+    if config.proxy is not None:
+        # chosen before any variant is built: their files are left out of every variant's inputs
+        base_cfg = load_config(CorpusConfig, config.base_config, {"executor.workers": config.workers})
+        sets = build_eval_sets(config.proxy.eval_sets, base_cfg, out / "eval_sets", console, workers=config.workers)
+    runs = {variant.name: build_variant(config, variant, console, sets) for variant in plan}
     rows = [corpus_row(variant, runs[variant.name]) for variant in plan]
     add_lost_documents(rows, runs)
+    result = {"rows": rows}
     if config.proxy is not None:
-        add_proxy_scores(config.proxy, out, rows, runs, console)
-    _write_outputs(out, rows, proxy=config.proxy is not None)
+        result = add_proxy_scores(config.proxy, out, rows, runs, sets, baseline, console)
+    _write_outputs(out, result, config.proxy, sets, baseline)
     return out
 
 
-def build_variant(config: AblationConfig, variant: Variant, console: Console) -> Path:
-    """The variant's corpus run, built unless already there."""
+def build_variant(config: AblationConfig, variant: Variant, console: Console, sets: EvalSets | None = None) -> Path:
+    """The variant's corpus run, built unless already there (without the held-out files, when there are fixed sets)."""
     run = Path(config.out) / "variants" / variant.name / "corpus"
     if not (run / "manifest.json").is_file():
         console.rule(f"[bold]corpus[/] {variant.name}")
         overrides = {**variant.assign, "output": str(run), "executor.workers": config.workers}
+        if sets is not None:
+            overrides["input.exclude"] = sets.exclude
         build(load_config(CorpusConfig, config.base_config, overrides))
     return run
 
@@ -127,86 +162,183 @@ def add_lost_documents(rows: list[dict[str, Any]], runs: dict[str, Path]) -> Non
         row["examples"] = "; ".join(f"{i} ({reasons.get(i, '?')})" for i in lost[:3])
 
 
-def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], runs: dict[str, Path], console: Console) -> None:
-    """Train and score the proxy of every variant not yet scored (``proxy.json`` per variant)."""
-    eval_cfg = proxy_eval_config(proxy, next(iter(runs.values())))
-    scoring = None  # read the fixed texts once, and only when some proxy still needs scoring
-    for row in rows:
-        vdir = out / "variants" / row["variant"]
-        if not (vdir / "proxy.json").is_file():
-            scoring = scoring or plan_scoring(eval_cfg)
-            train_dir = train_proxy(proxy, runs[row["variant"]], vdir / "train", console)
-            atomic_write_json(vdir / "proxy.json", score_proxy(train_dir, eval_cfg, scoring))
-        row.update(read_json(vdir / "proxy.json"))
-
-
-def proxy_eval_config(proxy: ProxyConfig, first_run: Path) -> EvalConfig:
-    """The same texts for every variant: the first variant's validation split (the split is by
-    document id, so those documents are in no variant's training data) or ``eval_texts``, and general text."""
-    if proxy.eval_texts:
-        corpora, texts = [], [f"finance_bpc={proxy.eval_texts}"]
-    else:
-        corpora, texts = [f"finance_bpc={first_run}"], []
+def proxy_eval_config(proxy: ProxyConfig, sets: EvalSets) -> EvalConfig:
+    """The same sets for every variant and seed: the held-out financial documents (as extracted and as
+    the base config keeps them), general text, ``eval_texts`` if given, and the tasks with task data."""
+    texts = sets.bpc_texts() + ([f"finance_given={proxy.eval_texts}"] if proxy.eval_texts else [])
     return EvalConfig(
         data_dir=str(proxy.data_dir) if proxy.data_dir else None,
         chabsa_dir=str(proxy.chabsa_dir) if proxy.chabsa_dir else None,
         limit=proxy.limit,
-        bpc_corpora=corpora,
-        bpc_texts=texts + [f"general_bpc={general_dir()}"],
+        bpc_texts=texts,
     )
 
 
-def train_proxy(proxy: ProxyConfig, corpus_run: Path, train_dir: Path, console: Console) -> Path:
-    """Train (or finish training) the proxy model on one variant's corpus; its run folder."""
+def proxy_train_config(proxy: ProxyConfig, corpus_run: Path, train_dir: Path, seed: int) -> TrainConfig:
     cfg = load_config(TrainConfig, proxy.train_config, {"data.corpus_runs": [str(corpus_run)], "run.out_dir": str(train_dir)})
+    set_field(cfg, "run.seed", cfg.run.seed + 1000 * seed)
+    if proxy.tokens is not None:
+        window_tokens = cfg.schedule.micro_batch_size * cfg.schedule.grad_accum_steps * cfg.data.seq_len
+        set_field(cfg, "schedule.max_steps", max(1, math.ceil(proxy.tokens / window_tokens)))
+    if cfg.schedule.max_steps is None:
+        raise ConfigError(f"{proxy.train_config}: set schedule.max_steps (or --proxy.tokens) so that every variant's proxy "
+                          "trains on the same number of tokens, whatever the variant removed")
+    return cfg
+
+
+def train_proxy(cfg: TrainConfig, console: Console) -> Path:
+    """Train (or finish training) one proxy run; its run folder."""
+    train_dir = Path(cfg.run.out_dir)
     try:
         step = read_json(latest_checkpoint(train_dir) / "state.json")["step"]
     except FileNotFoundError:
         step = None
-    if step is None or cfg.schedule.max_steps is None or step < cfg.schedule.max_steps:
-        console.rule(f"[bold]proxy training[/] {corpus_run.parent.name}")
+    if step is None or step < cfg.schedule.max_steps:
+        console.rule(f"[bold]proxy training[/] {train_dir.parent.name} seed {cfg.run.seed}")
         run_training(cfg, resume=step is not None)
     return train_dir
 
 
 def score_proxy(train_dir: Path, eval_cfg: EvalConfig, scoring: ScoringPlan) -> dict[str, Any]:
-    """The latest checkpoint's steps, tokens, bits per character per fixed set and task average."""
+    """The latest checkpoint's steps, tokens, bits per character per fixed set and task scores."""
     ckpt = latest_checkpoint(train_dir)
     state = read_json(ckpt / "state.json")
     scores = score_model(ckpt / "hf", eval_cfg, scoring)
     result: dict[str, Any] = {"proxy_steps": state["step"], "proxy_tokens": state["tokens_seen"]}
     for name, r in scores["bpc"].items():
-        result[name] = round(r["bits_per_character"], 4)
-    if scores.get("tasks", {}).get("average") is not None:
-        result["tasks_average"] = round(float(scores["tasks"]["average"]), 2)
+        result[f"{name}_bpc"] = r["bits_per_character"]
+    if scores.get("tasks"):
+        result["tasks"] = {t: r["score"] for t, r in scores["tasks"]["tasks"].items()}
+        result["tasks_n"] = {t: r["n"] for t, r in scores["tasks"]["tasks"].items()}
+        result["tasks_average"] = float(scores["tasks"]["average"])
     return result
 
 
-def _write_outputs(out: Path, rows: list[dict[str, Any]], proxy: bool) -> None:
-    cols = list(dict.fromkeys(k for r in rows for k in r))
+def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], runs: dict[str, Path], sets: EvalSets,
+                     baseline: str, console: Console) -> dict[str, Any]:
+    """Train and score every variant's proxies not yet scored (``variants/<name>/proxy_s<seed>.json``);
+    the per-variant spreads and the paired differences to the baseline."""
+    eval_cfg = proxy_eval_config(proxy, sets)
+    scoring = None  # read the fixed texts once, and only when some proxy still needs scoring
+    per_seed: dict[str, list[dict]] = {}
+    for row in rows:
+        name = row["variant"]
+        vdir = out / "variants" / name
+        per_seed[name] = []
+        for seed in range(proxy.seeds):
+            path = vdir / f"proxy_s{seed}.json"
+            if not path.is_file():
+                scoring = scoring or plan_scoring(eval_cfg)
+                cfg = proxy_train_config(proxy, runs[name], vdir / f"train_s{seed}", seed)
+                atomic_write_json(path, score_proxy(train_proxy(cfg, console), eval_cfg, scoring))
+            per_seed[name].append(read_json(path))
+    metrics = [k for k in per_seed[baseline][0] if k.endswith("_bpc")] + (["tasks_average"] if "tasks_average" in per_seed[baseline][0] else [])
+    chance = None
+    if "tasks" in per_seed[baseline][0]:
+        chance = chance_levels(list(per_seed[baseline][0]["tasks"]), eval_cfg.data_dir, eval_cfg.chabsa_dir, eval_cfg.limit)
+    for row in rows:
+        seeds = per_seed[row["variant"]]
+        tokens = seeds[0]["proxy_tokens"]
+        row.update(proxy_steps=seeds[0]["proxy_steps"], proxy_tokens=tokens,
+                   epochs=round(tokens / row["train_tokens"], 2) if row["train_tokens"] else None)
+        row["spread"] = {m: spread_dict([s[m] for s in seeds]) for m in metrics}
+        row["vs_baseline"] = {m: difference_dict([s[m] for s in per_seed[baseline]], [s[m] for s in seeds]) for m in metrics}
+        if chance is not None:
+            row["tasks"] = {t: {**spread_dict([s["tasks"][t] for s in seeds]),
+                                "near_chance": near_chance(spread([s["tasks"][t] for s in seeds]).mean, chance[t], seeds[0]["tasks_n"][t])}
+                            for t in chance}
+    return {"rows": rows, "metrics": metrics, "chance": chance, "per_seed": per_seed}
+
+
+def _proxy_size(out: Path, rows: list[dict[str, Any]]) -> str:
+    from safetensors import safe_open
+
+    hf = latest_checkpoint(out / "variants" / rows[0]["variant"] / "train_s0") / "hf"
+    total = 0
+    for f in hf.glob("*.safetensors"):
+        with safe_open(str(f), "pt") as st:
+            total += sum(math.prod(st.get_slice(k).get_shape()) for k in st.keys())
+    config = read_json(hf / "config.json")
+    return f"{config.get('model_type')}, {total / 1e6:.2f}M parameters ({config.get('num_hidden_layers')} layers, hidden {config.get('hidden_size')})"
+
+
+def _write_outputs(out: Path, result: dict[str, Any], proxy: ProxyConfig | None, sets: EvalSets | None, baseline: str) -> None:
+    rows = result["rows"]
+    flat = []
+    for r in rows:
+        row = {k: v for k, v in r.items() if k not in ("spread", "vs_baseline", "tasks")}
+        for m, d in r.get("spread", {}).items():
+            row.update({f"{m}_mean": round(d["mean"], 5), f"{m}_sd": round(d["sd"], 5),
+                        f"{m}_ci95_low": round(d["ci95"][0], 5), f"{m}_ci95_high": round(d["ci95"][1], 5)})
+        for m, d in r.get("vs_baseline", {}).items():
+            row.update({f"{m}_diff": round(d["mean"], 5), f"{m}_diff_verdict": d["verdict"]})
+        flat.append(row)
+    cols = list(dict.fromkeys(k for r in flat for k in r))
     with open(out / "ablation.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=cols)
         w.writeheader()
-        w.writerows(rows)
-    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    md += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
-    note = (
-        "\nLower bits per character is better; every proxy saw the same number of steps and was scored on the same texts.\n"
-        if proxy
-        else "\nRun with --proxy CONFIG to also train and score a small model per variant.\n"
-    )
-    atomic_write_text(out / "ablation.md", "# kinyu corpus ablation\n\n" + "\n".join(md) + "\n" + note)
+        w.writerows(flat)
+    corpus_cols = [c for c in cols if not c.startswith(tuple(result.get("metrics", ()))) and c not in ("examples",)]
+    md = ["# kinyu corpus ablation", "", "## Corpora", "", "| " + " | ".join(corpus_cols) + " |", "|" + "---|" * len(corpus_cols)]
+    md += ["| " + " | ".join(str(r.get(c, "")) for c in corpus_cols) + " |" for r in flat]
+    if proxy is None:
+        md += ["", "Run with --proxy CONFIG to also train and score a small model per variant."]
+    else:
+        metrics = result["metrics"]
+        m = sets.manifest
+        md += ["", "## Proxies", "",
+               f"- proxy: {_proxy_size(out, rows)}, from `{proxy.train_config}`",
+               f"- budget: every proxy trains on {rows[0]['proxy_tokens']:,} tokens ({rows[0]['proxy_steps']} steps), whatever its "
+               "variant removed (see `epochs` above)",
+               f"- seeds: {proxy.seeds} per variant (initialisation and data order); differences paired by seed against `{baseline}`",
+               f"- fixed evaluation sets, chosen before any variant was built: finance = {m['finance']['documents']} held-out financial "
+               f"documents ({m['finance']['characters']:,} characters; held out by file before any filter, "
+               f"{len(m['finance']['dropped_near_copies'])} with a near-copy in the inputs dropped); finance_kept = the part the "
+               f"base config's filters keep ({m['finance_kept']['characters']:,} characters); general = {m['general']['documents']} "
+               f"documents ({m['general']['characters']:,} characters)"
+               + (f"; finance_given = {proxy.eval_texts}" if proxy.eval_texts else ""),
+               "- bits per character: lower is better; mean ± sd [95 % t interval] over seeds", "",
+               "| variant | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
+        md += [f"| {r['variant']} | " + " | ".join(spread_cell(r["spread"][k], 2 if k == "tasks_average" else 4) for k in metrics) + " |"
+               for r in rows]
+        md += ["", f"### Difference to `{baseline}` (paired by seed; beyond noise = the 95 % interval excludes 0)", "",
+               "| variant | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
+        md += [f"| {r['variant']} | " + " | ".join(difference_cell(r["vs_baseline"][k], 2 if k == "tasks_average" else 4) for k in metrics) + " |"
+               for r in rows if r["variant"] != baseline]
+        if result.get("chance"):
+            tasks = list(result["chance"])
+            md += ["", "### Tasks (leaderboard score ×100; near chance = within two binomial standard errors of random guessing)", "",
+                   "| variant | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|",
+                   "| chance | " + " | ".join(f"{result['chance'][t]:.1f}" for t in tasks) + " |"]
+            md += [f"| {r['variant']} | " + " | ".join(f"{r['tasks'][t]['mean']:.1f} ± {r['tasks'][t]['sd']:.1f}"
+                                                     + (" (near chance)" if r["tasks"][t]["near_chance"] else "") for t in tasks) + " |"
+                   for r in rows]
+        atomic_write_json(out / "ablation.json", result)
+    atomic_write_text(out / "ablation.md", "\n".join(md) + "\n")
+    _plot(out, rows, result.get("metrics", []))
 
+
+def _plot(out: Path, rows: list[dict[str, Any]], metrics: list[str]) -> None:
     import matplotlib  # heavy: imported only when the chart is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = [r["variant"] for r in rows]
-    panels = [("kept_chars", "kept characters")] + ([("finance_bpc", "finance bits/char"), ("general_bpc", "general bits/char")] if proxy else [])
+    panels = [("kept_chars", "kept characters")] + [(m, m.replace("_", " ")) for m in metrics]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 0.5 * len(rows) + 1.8), squeeze=False)
     for ax, (key, title) in zip(axes[0], panels):
-        ax.barh(names, [r.get(key, 0) or 0 for r in rows], color="#1565c0")
+        if key == "kept_chars":
+            ax.barh(names, [r.get(key, 0) or 0 for r in rows], color="#1565c0")
+        else:
+            means = [r["spread"][key]["mean"] for r in rows]
+            err = [[r["spread"][key]["mean"] - r["spread"][key]["ci95"][0] for r in rows],
+                   [r["spread"][key]["ci95"][1] - r["spread"][key]["mean"] for r in rows]]
+            ax.barh(names, means, xerr=err, color="#1565c0", ecolor="#333", capsize=4)
+            lo = min(r["spread"][key]["ci95"][0] for r in rows)
+            hi = max(r["spread"][key]["ci95"][1] for r in rows)
+            ax.set_xlim(lo - 0.1 * (hi - lo + 1e-9), hi + 0.1 * (hi - lo + 1e-9))
+            title += " (95 % interval)"
         ax.set_title(title)
         ax.invert_yaxis()
     fig.tight_layout()

@@ -47,7 +47,7 @@ from kinyu.evaluation.tasks.chance import chance_levels
 from kinyu.training.config import TrainConfig
 from kinyu.training.train import latest_checkpoint, run_training
 from kinyu.workflows.eval_sets import EvalSets
-from kinyu.workflows.stats import near_chance, paired_difference, spread
+from kinyu.workflows.stats import difference_cell, difference_dict, near_chance, spread, spread_cell, spread_dict
 
 from kinyu.workflows.cpt_config import BASE, REFERENCE, CptStudyConfig, PhaseConfig, Study, Variant, cpt_variants
 
@@ -265,7 +265,7 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
               task_cfg: EvalConfig | None) -> dict:
     metrics = [m for m in METRIC_TITLES if m in scores[BASE][0]["final"]]
     finals = {name: {m: [s["final"][m] for s in runs] for m in metrics} for name, runs in scores.items()}
-    rows = {name: {m: _spread_dict(vals) for m, vals in per.items()} for name, per in finals.items()}
+    rows = {name: {m: spread_dict(vals) for m, vals in per.items()} for name, per in finals.items()}
     comparisons = []
     for v in variants:
         comparisons.append(_compare(BASE, v.name, finals, metrics))
@@ -280,11 +280,11 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
             for t in runs[0]["tasks"]:
                 vals = [r["tasks"][t] for r in runs]
                 s = spread(vals)
-                per_task[t] = {**_spread_dict(vals), "near_chance": near_chance(s.mean, chance[t], runs[0]["tasks_n"][t])}
-            tasks["models"][name] = {"per_task": per_task, "average": _spread_dict([r["tasks_average"] for r in runs])}
+                per_task[t] = {**spread_dict(vals), "near_chance": near_chance(s.mean, chance[t], runs[0]["tasks_n"][t])}
+            tasks["models"][name] = {"per_task": per_task, "average": spread_dict([r["tasks_average"] for r in runs])}
         tasks["comparisons"] = [
             {"a": BASE, "b": v.name, "metric": "tasks_average",
-             **_diff_dict(paired_difference([r["tasks_average"] for r in scores[BASE]], [r["tasks_average"] for r in scores[v.name]]))}
+             **difference_dict([r["tasks_average"] for r in scores[BASE]], [r["tasks_average"] for r in scores[v.name]])}
             for v in variants
         ]
     corpora = {}
@@ -309,31 +309,8 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
     }
 
 
-def _spread_dict(values: list[float]) -> dict:
-    s = spread(values)
-    return {"values": [round(v, 5) for v in values], "mean": s.mean, "sd": s.sd, "ci95": [s.low, s.high]}
-
-
-def _diff_dict(d) -> dict:
-    return {"mean": d.diff.mean, "ci95": [d.diff.low, d.diff.high], "sd": d.diff.sd, "verdict": d.verdict,
-            "min_detectable": d.min_detectable}
-
-
 def _compare(a: str, b: str, finals: dict, metrics: list[str]) -> dict:
-    return {"a": a, "b": b, "metrics": {m: _diff_dict(paired_difference(finals[a][m], finals[b][m])) for m in metrics}}
-
-
-def _fmt(d: dict, digits: int = 4) -> str:
-    lo, hi = d["ci95"]
-    return f"{d['mean']:.{digits}f} ± {d['sd']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
-
-
-def _fmt_diff(d: dict, digits: int = 4) -> str:
-    lo, hi = d["ci95"]
-    text = f"{d['mean']:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}] **{d['verdict']}**"
-    if d["verdict"] == "within noise" and d["min_detectable"] is not None:
-        text += f" (detectable: ≥ {d['min_detectable']:.{digits}f})"
-    return text
+    return {"a": a, "b": b, "metrics": {m: difference_dict(finals[a][m], finals[b][m]) for m in metrics}}
 
 
 WHAT = {
@@ -378,13 +355,13 @@ def render_report(r: dict) -> str:
         "| model | what | " + " | ".join(heads[m] for m in metrics) + " |", "|---" * (len(metrics) + 2) + "|",
     ]
     for name, row in r["final"].items():
-        lines.append(f"| {name} | {_what(name)} | " + " | ".join(_fmt(row[m]) for m in metrics) + " |")
+        lines.append(f"| {name} | {_what(name)} | " + " | ".join(spread_cell(row[m]) for m in metrics) + " |")
     lines += ["", "## Differences (B − A, paired by seed; 95 % interval)", "",
               "Beyond noise = the interval excludes 0. Within noise: no difference at least as large as the detectable "
               "one (paired t-test, alpha 0.05, power 0.8) was missed.", "",
               "| A | B | " + " | ".join(heads[m] for m in metrics) + " |", "|---" * (len(metrics) + 2) + "|"]
     for c in r["comparisons"]:
-        lines.append(f"| {c['a']} | {c['b']} | " + " | ".join(_fmt_diff(c["metrics"][m]) for m in metrics) + " |")
+        lines.append(f"| {c['a']} | {c['b']} | " + " | ".join(difference_cell(c["metrics"][m]) for m in metrics) + " |")
     if r.get("tasks"):
         t = r["tasks"]
         names = list(t["chance"])
@@ -398,7 +375,7 @@ def render_report(r: dict) -> str:
                      for n in names]
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {row['average']['mean']:.1f} ± {row['average']['sd']:.1f} |")
         lines += ["", "| A | B | task average |", "| --- | --- | --- |"]
-        lines += [f"| {c['a']} | {c['b']} | {_fmt_diff(c, 2)} |" for c in t["comparisons"]]
+        lines += [f"| {c['a']} | {c['b']} | {difference_cell(c, 2)} |" for c in t["comparisons"]]
     lines += ["", "## Reading it", ""] + conclusions(r) + ["", "![curves](curves.png)", ""]
     return "\n".join(lines) + "\n"
 

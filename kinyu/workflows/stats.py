@@ -101,3 +101,36 @@ def near_chance(mean: float, chance: float, items: int) -> bool:
     c = chance / 100.0
     se = 100.0 * math.sqrt(max(c * (1 - c), 1e-12) / max(items, 1))
     return abs(mean - chance) <= 2 * se
+
+
+# --------------------------------------------------------------------------------------------
+# the same numbers as plain dicts (results.json) and table cells (markdown)
+
+
+def spread_dict(values: Sequence[float]) -> dict:
+    s = spread(values)
+    return {"values": [round(float(v), 5) for v in values], "mean": s.mean, "sd": s.sd, "ci95": [s.low, s.high]}
+
+
+def difference_dict(a: Sequence[float], b: Sequence[float]) -> dict:
+    """``b - a`` paired by seed, as a plain dict: mean, 95 % interval, sd, verdict, minimal detectable effect."""
+    d = paired_difference(a, b)
+    return {"mean": d.diff.mean, "ci95": [d.diff.low, d.diff.high], "sd": d.diff.sd, "verdict": d.verdict,
+            "min_detectable": d.min_detectable}
+
+
+def spread_cell(d: dict, digits: int = 4) -> str:
+    lo, hi = d["ci95"]
+    if len(d.get("values", ())) == 1:
+        return f"{d['mean']:.{digits}f} (1 seed)"
+    return f"{d['mean']:.{digits}f} ± {d['sd']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def difference_cell(d: dict, digits: int = 4) -> str:
+    lo, hi = d["ci95"]
+    if d["verdict"].startswith("1 seed"):
+        return f"{d['mean']:+.{digits}f} (1 seed: no interval)"
+    text = f"{d['mean']:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}] **{d['verdict']}**"
+    if d["verdict"] == "within noise" and d["min_detectable"] is not None:
+        text += f" (detectable: ≥ {d['min_detectable']:.{digits}f})"
+    return text
