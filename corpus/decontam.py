@@ -29,16 +29,16 @@ from pathlib import Path
 from typing import Iterable, Literal
 
 import numpy as np
-import openpyxl
 import regex
 from datasketch import MinHash, MinHashLSH
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
+from kinyu.base.benchmarks import CHABSA, cell_text, read_json_file, read_xlsx_rows, task_folders
+from kinyu.base.config import option, validate
 from kinyu.corpus.ngrams import ngram_hashes
 from kinyu.corpus.normalize import normalize_japanese
-from kinyu.base.config import option, validate
 
 
 @dataclass
@@ -84,7 +84,7 @@ def fin_harness_benchmark_paths(fin_harness_dir: str | Path | None, chabsa_dir: 
         root = Path(fin_harness_dir)
         if not root.is_dir():
             raise FileNotFoundError(f"fin-harness data dir not found: {root}")
-        paths += [str(p) for p in sorted(root.iterdir()) if p.is_dir()]
+        paths += [str(p) for p in task_folders(root)]
     if chabsa_dir is not None:
         if not Path(chabsa_dir).is_dir():
             raise FileNotFoundError(f"chABSA dir not found: {chabsa_dir}")
@@ -129,15 +129,11 @@ def _record_items(task: str, key, record: dict) -> Iterable[BenchmarkItem]:
 
 
 def _json_items(path: Path, task: str) -> Iterable[BenchmarkItem]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if isinstance(data, dict) and isinstance(data.get("sentences"), list):  # chABSA
-        doc = (data.get("header") or {}).get("document_id") or path.stem.split("_")[0]
-        for si, s in enumerate(data["sentences"]):
-            yield from _field_items(f"chabsa:{doc}:{s.get('sentence_id', si)}", "sentence", s.get("sentence"))
+    kind, records = read_json_file(path)
+    if kind == CHABSA:
+        for s in records:
+            yield from _field_items(f"chabsa:{s['document_id']}:{s['sentence_id']}", "sentence", s["sentence"])
         return
-    records = data.get("data") if isinstance(data, dict) else data
-    if not isinstance(records, list):
-        raise ValueError(f"{path}: no list of benchmark records ('data' list or top-level list)")
     for i, rec in enumerate(records):
         if isinstance(rec, dict):
             yield from _record_items(task, i, rec)
@@ -145,24 +141,16 @@ def _json_items(path: Path, task: str) -> Iterable[BenchmarkItem]:
             yield from _field_items(f"{task}:{i}", "text", rec)
 
 
+_XLSX_KEYS = ("key", "q_no", "a_no", "abnormal_flg")  # cpa_audit's row keys and answer: not text
+
+
 def _xlsx_items(path: Path, task: str) -> Iterable[BenchmarkItem]:
     """fin-harness cpa_audit layout: sheet 'data', question + statements ア–カ + choices 1–6."""
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    ws = wb["data"] if "data" in wb.sheetnames else wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-
-    def label(v) -> str:  # openpyxl reads 1 as 1.0
-        return str(int(v)) if isinstance(v, float) and v.is_integer() else ("" if v is None else str(v))
-
-    header = [label(h) for h in next(rows, [])]
-    for ri, row in enumerate(rows):
-        rec = dict(zip(header, row))
-        key = f"{label(rec.get('key'))}-{label(rec.get('q_no', ri))}"
+    for ri, rec in enumerate(read_xlsx_rows(path)):
+        key = f"{cell_text(rec.get('key'))}-{cell_text(rec.get('q_no', ri))}"
         for col, value in rec.items():
-            if col in ("key", "q_no", "a_no", "abnormal_flg"):
-                continue
-            yield from _field_items(f"{task}:{key}", col, value if isinstance(value, str) else None)
-    wb.close()
+            if col not in _XLSX_KEYS:
+                yield from _field_items(f"{task}:{key}", col, value if isinstance(value, str) else None)
 
 
 def load_benchmark_items(paths: Iterable[str | Path]) -> list[BenchmarkItem]:

@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from kinyu.base.benchmarks import TASK_FILES, TASKS
 from kinyu.base.config import option
 
-from kinyu.evaluation.harness import PROMPT_VERSIONS, TASKS
+from kinyu.evaluation.harness import PROMPT_VERSIONS
 
+_TASK_FOLDERS = ", ".join(sorted({rel.split("/")[0] + "/" for rel in TASK_FILES.values()}))
 
 
 @dataclass
 class EvalConfig:
     model: str | None = option(None, "local HF model directory to score (kinyu eval)")
     tasks: list[str] = option(factory=lambda: list(TASKS), help="tasks, comma separated")
-    data_dir: str | None = option(None, "folder with the fin-harness task data (cma_basics/, cpa/, fp2/, security_sales_1/)")
+    data_dir: str | None = option(None, f"folder with the fin-harness task data ({_TASK_FOLDERS})")
     chabsa_dir: str | None = option(None, "folder of chABSA *.json; default: DATA_DIR/chabsa, DATA_DIR/chabsa-json or DATA_DIR/../real/chabsa-json")
     prompt_version: str = option("default", "default, a version such as 1.0-0.2, or all (best per model)")
     limit: int | None = option(None, "score only the first N items of each task")

@@ -20,10 +20,9 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from kinyu.evaluation.tasks.data import TaskDataError, resolve_task_file
+from kinyu.base.benchmarks import TASKS, TaskDataError, resolve_task_file
 from kinyu.evaluation.tasks.metrics import leaderboard_average, leaderboard_score
 
-TASKS = ("chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1")
 PROMPT_VERSIONS = (
     "default",
     "1.0-0.1",

@@ -20,8 +20,8 @@ from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.harness import EvalError, check_model_dir, results_table, set_offline
 from kinyu.evaluation.score import plan_scoring, score_model
 from kinyu.evaluation.sweep import sweep
-from kinyu.evaluation.tasks.data import TaskDataError
 from kinyu.cli.common import Command, Group, config_parser, load_command_config
+from kinyu.base.benchmarks import TaskDataError
 from kinyu.base.runs import atomic_write_text
 
 
