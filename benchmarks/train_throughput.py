@@ -58,19 +58,21 @@ def synthetic_corpus_run(root: Path, vocab_size: int, n_tokens: int, seed: int =
     """A CORPUS_RUN with random documents (EOS-terminated) in datatrove's .ds/.index/.metadata format."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from kinyu.corpus.tokenize import EOS_TOKEN, PAD_TOKEN, write_hf_tokenizer_files
+    from kinyu.base.layout import TOKEN_SPLITS, CorpusRun
     from kinyu.base.runs import write_manifest
+    from kinyu.corpus.tokenize import EOS_TOKEN, PAD_TOKEN, write_hf_tokenizer_files
 
     vocab = {EOS_TOKEN: 0, PAD_TOKEN: 1, **{f"t{i}": i for i in range(2, vocab_size)}}
     tok = Tokenizer(models.WordLevel(vocab, unk_token=EOS_TOKEN))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    (root / "tokenizer").mkdir(parents=True, exist_ok=True)
-    tok.save(str(root / "tokenizer" / "tokenizer.json"))
-    write_hf_tokenizer_files(root / "tokenizer")
+    run = CorpusRun(root)
+    run.tokenizer_dir.mkdir(parents=True, exist_ok=True)
+    tok.save(str(run.tokenizer_file))
+    write_hf_tokenizer_files(run.tokenizer_dir)
     rng = np.random.default_rng(seed)
     dtype = np.uint16 if vocab_size < 65536 else np.uint32
-    for split, count in (("train", n_tokens), ("validation", max(4096, n_tokens // 50))):
-        folder = root / "tokens" / split
+    for split, count in zip(TOKEN_SPLITS, (n_tokens, max(4096, n_tokens // 50))):
+        folder = run.tokens(split)
         folder.mkdir(parents=True, exist_ok=True)
         tokens = rng.integers(2, vocab_size, size=count, dtype=np.int64)
         ends = np.cumsum(rng.integers(200, 2000, size=count // 200 + 1))
@@ -92,7 +94,9 @@ def loader_tokens_per_s(corpus_run: Path, seq_len: int, micro_batch: int, grad_a
     from kinyu.training.config import ScheduleConfig
     from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches
 
-    windows = PackedWindows.from_folders([corpus_run / "tokens" / "train"], seq_len)
+    from kinyu.base.layout import CorpusRun
+
+    windows = PackedWindows.from_folders([CorpusRun(corpus_run).tokens("train")], seq_len)
     cuda = torch.cuda.is_available()
     device = torch.device("cuda") if cuda else torch.device("cpu")
     schedule = ScheduleConfig(micro_batch_size=micro_batch, grad_accum_steps=grad_accum)
@@ -146,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from kinyu.base.config import load_config
+    from kinyu.base.layout import TrainRun
     from kinyu.training.config import TrainConfig
     from kinyu.training.train import run_training
 
@@ -181,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         run = run_training(cfg)
         wall = time.perf_counter() - start
-        rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-        manifest = json.loads((run / "manifest.json").read_text())
+        rows = [json.loads(line) for line in TrainRun(run).metrics.read_text().splitlines()]
+        manifest = json.loads(TrainRun(run).manifest.read_text())
         planned = planned_gib(cfg) if cuda and args.precision != "fp32" else None
 
     steady = rows[min(3, len(rows) - 1):]  # skip warm-up steps (allocator, first kernels)

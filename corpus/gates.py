@@ -11,10 +11,12 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
+from kinyu.base.layout import RANK_FILE
+
 
 def removed_writer(removed_folder: str | Path, step: str) -> JsonlWriter:
     """The exclusion writer of one step: ``<removed_folder>/<step>/${rank}.jsonl.gz``."""
-    return JsonlWriter(f"{str(removed_folder).rstrip('/')}/{step}", output_filename="${rank}.jsonl.gz")
+    return JsonlWriter(f"{str(removed_folder).rstrip('/')}/{step}", output_filename=RANK_FILE)
 
 
 class QuarantineGate(BaseFilter):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kinyu.base.layout import CorpusRun
+
 
 class ShardError(ValueError):
     """A token shard folder that is missing, empty or inconsistent."""
@@ -86,7 +88,7 @@ def list_shards(folder: str | Path) -> list[TokenShard]:
 
 def corpus_tokenizer_file(corpus_run: str | Path) -> Path:
     """The tokenizer.json a corpus run's shards were made with."""
-    path = Path(corpus_run) / "tokenizer" / "tokenizer.json"
+    path = CorpusRun(corpus_run).tokenizer_file
     if not path.is_file():
         raise ShardError(f"{corpus_run}: no tokenizer/tokenizer.json (was this folder made by `kinyu corpus build`?)")
     return path

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Sequence
 
 from tokenizers import Tokenizer
 
+from kinyu.base.layout import CorpusRun
 from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
 from kinyu.corpus.tokenize import TokenizerError, tokenizer_eos
 from kinyu.evaluation.harness import EvalError, load_lm
@@ -34,10 +35,10 @@ TEXT_SUFFIXES = (".txt", ".md")
 
 def corpus_validation_texts(corpus_run: str | Path, max_docs: int | None = None) -> list[str]:
     """Documents of a corpus run's validation shards, decoded with the corpus tokenizer."""
-    run = Path(corpus_run)
+    run = CorpusRun(corpus_run)
     try:
-        tok_file = corpus_tokenizer_file(run)
-        shards = list_shards(run / "tokens" / "validation")
+        tok_file = corpus_tokenizer_file(run.path)
+        shards = list_shards(run.tokens("validation"))
     except ShardError as e:
         raise EvalError(str(e)) from None
     tokenizer = Tokenizer.from_file(str(tok_file))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kinyu.base.benchmarks import TASKS, TaskDataError, resolve_task_file
+from kinyu.base.layout import resolve_checkpoint_path
 from kinyu.evaluation.tasks.metrics import leaderboard_average, leaderboard_score
 
 PROMPT_VERSIONS = (
@@ -77,7 +78,8 @@ def check_data(tasks: Sequence[str], data_dir=None, chabsa_dir=None) -> dict[str
 
 
 def check_model_dir(model_dir: str | Path) -> Path:
-    path = Path(model_dir)
+    """The model folder to load (a ``TRAIN_RUN/checkpoints/latest/...`` path resolved to the checkpoint it names)."""
+    path = resolve_checkpoint_path(model_dir)
     if not path.is_dir():
         raise EvalError(f"model directory not found: {path}")
     if not (path / "config.json").is_file():

@@ -1,7 +1,7 @@
 """Score every checkpoint of a training run and chart each metric against tokens seen.
 
-Reads ``TRAIN_RUN/checkpoints/step_NNNNNN/{hf/, state.json}`` (the trainer's contract) and
-writes into EVAL_OUT (default ``TRAIN_RUN/eval``):
+Reads ``TRAIN_RUN/checkpoints/step_NNNNNN/{hf/, state.json}`` (the trainer's contract,
+``kinyu.base.layout.TrainRun``) and writes into EVAL_OUT (default ``TRAIN_RUN/eval``):
 
 - ``scores/step_NNNNNN.json``: one checkpoint's scores and the settings that made them. A
   checkpoint whose file exists with the same settings is skipped, so an interrupted or
@@ -16,43 +16,39 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from kinyu.base.layout import TrainRun
 from kinyu.base.runs import atomic_write_bytes, atomic_write_json, atomic_write_text, package_versions, read_json
 
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.harness import EvalError
 from kinyu.evaluation.score import plan_scoring, score_model
 
-STEP_DIR = re.compile(r"^step_(\d+)$")
-
-
 def list_checkpoints(train_run: str | Path) -> list[dict[str, Any]]:
     """Complete HF exports of a training run (``hf/config.json`` present), by step."""
-    root = Path(train_run) / "checkpoints"
-    if not root.is_dir():
+    run = TrainRun(train_run)
+    if not run.checkpoints.is_dir():
         raise EvalError(f"{train_run}: no checkpoints/ folder (is this a TRAIN_RUN written by `kinyu train`?)")
     found = []
-    for d in sorted(root.iterdir()):
-        m = STEP_DIR.match(d.name)
-        if not m or not (d / "hf" / "config.json").is_file():
+    for ckpt in run.list_checkpoints():
+        if not (ckpt.hf / "config.json").is_file():
             continue
-        state = read_json(d / "state.json") if (d / "state.json").is_file() else {}
+        state = read_json(ckpt.state) if ckpt.state.is_file() else {}
         found.append(
             {
-                "checkpoint": d.name,
-                "hf": str(d / "hf"),
-                "step": int(state.get("step", int(m.group(1)))),
+                "checkpoint": ckpt.name,
+                "hf": str(ckpt.hf),
+                "step": int(state.get("step", ckpt.step)),
                 "tokens_seen": int(state.get("tokens_seen", 0)),
                 "epoch": state.get("epoch"),
             }
         )
     if not found:
-        raise EvalError(f"{root}: no complete checkpoints (step_*/hf/config.json)")
+        raise EvalError(f"{run.checkpoints}: no complete checkpoints (step_*/hf/config.json)")
     return sorted(found, key=lambda c: c["step"])
 
 
@@ -115,7 +111,7 @@ def sweep(train_run: str | Path, cfg: EvalConfig, progress: bool = True) -> Path
     """Score every checkpoint of ``train_run`` not yet scored with ``cfg``'s settings into
     ``cfg.out`` (default ``TRAIN_RUN/eval``); write the tables and plots."""
     checkpoints = list_checkpoints(train_run)
-    out_dir = Path(cfg.out) if cfg.out else Path(train_run) / "eval"
+    out_dir = Path(cfg.out) if cfg.out else TrainRun(train_run).eval
     plan = plan_scoring(cfg)
     settings = {
         "tasks": plan.tasks,

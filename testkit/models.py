@@ -73,16 +73,17 @@ def build_tiny_model(
 def assert_export_matches_engine(run: Path, total_steps: int) -> AutoModelForCausalLM:
     """Reload a training run's latest DeepSpeed checkpoint into a fresh engine and check that its
     ``hf/`` export (loaded with ``AutoModelForCausalLM``) gives the same logits. Returns the export."""
-    from kinyu.training.train import build_engine, check_inputs, latest_checkpoint, load_run_config
+    from kinyu.base.layout import latest_checkpoint
+    from kinyu.training.train import build_engine, check_inputs, load_run_config
 
     ckpt = latest_checkpoint(run)
     cfg = load_run_config(run)
     engine, *_ = build_engine(cfg, check_inputs(cfg, resume=True), total_steps, bf16=False, world=1)
     try:
-        engine.load_checkpoint(str(ckpt / "deepspeed"), tag=ckpt.name)
-        tok = AutoTokenizer.from_pretrained(ckpt / "hf")
+        engine.load_checkpoint(str(ckpt.deepspeed), tag=ckpt.name)
+        tok = AutoTokenizer.from_pretrained(ckpt.hf)
         ids = torch.tensor([tok.encode("日本銀行は政策金利を据え置いた。営業利益は増加しました。")])
-        hf = AutoModelForCausalLM.from_pretrained(ckpt / "hf").eval()
+        hf = AutoModelForCausalLM.from_pretrained(ckpt.hf).eval()
         engine.eval()
         with torch.no_grad():
             torch.testing.assert_close(hf(input_ids=ids).logits, engine.module(input_ids=ids).logits, rtol=1e-5, atol=1e-5)

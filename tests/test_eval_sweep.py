@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from kinyu.base.layout import TrainRun
 from kinyu.evaluation.config import EvalConfig
 
 TEXTS = [
@@ -22,19 +23,20 @@ def train_run(tmp_path_factory):
     from testkit.models import build_tiny_model
 
     set_offline()
-    run = tmp_path_factory.mktemp("train") / "run"
+    layout = TrainRun(tmp_path_factory.mktemp("train") / "run")
     first = None
     for step, seed in ((10, 1), (20, 2)):
-        ckpt = run / "checkpoints" / f"step_{step:06d}"
-        build_tiny_model(ckpt / "hf", TEXTS, seed=seed, vocab_size=300, max_position_embeddings=256,
+        ckpt = layout.checkpoint(step)
+        build_tiny_model(ckpt.hf, TEXTS, seed=seed, vocab_size=300, max_position_embeddings=256,
                          tokenizer_file=None if first is None else first / "tokenizer.json")
-        first = first or ckpt / "hf"
-        (ckpt / "deepspeed").mkdir()
-        (ckpt / "state.json").write_text(json.dumps({"step": step, "tokens_seen": step * 4096, "epoch": 0}))
-    (run / "checkpoints" / "step_000030").mkdir()  # an unfinished checkpoint: no hf/, skipped
-    (run / "checkpoints" / "latest").write_text("step_000020")
-    (run / "manifest.json").write_text("{}")
-    (run / "metrics.jsonl").write_text("")
+        first = first or ckpt.hf
+        ckpt.deepspeed.mkdir()
+        ckpt.state.write_text(json.dumps({"step": step, "tokens_seen": step * 4096, "epoch": 0}))
+    layout.checkpoint(30).path.mkdir()  # an unfinished checkpoint: no hf/, skipped
+    layout.set_latest(layout.checkpoint(20))
+    layout.manifest.write_text("{}")
+    layout.metrics.write_text("")
+    run = layout.path
     texts = tmp_path_factory.mktemp("texts")
     for name, body in (("fin", TEXTS[:3]), ("general", ["今日は晴れて、子どもたちが公園で遊んでいた。"])):
         (texts / name).mkdir()
@@ -116,6 +118,18 @@ def test_cli_compare(fin_harness, train_run, tmp_path):
     assert main(["compare", "--models", str(a), str(b), "--prompts", str(prompts), "--compare-max-new-tokens", "3",
                  "--out", str(out)]) == 0
     assert "| 2 | p.txt | 株価が |" in out.read_text()
+
+
+def test_cli_eval_takes_the_latest_pointer_as_a_model_path(train_run, tmp_path):
+    from kinyu.cli.eval import main
+
+    run, texts = train_run
+    scores = {}
+    for name, model in (("latest", run / "checkpoints" / "latest" / "hf"), ("named", TrainRun(run).checkpoint(20).hf)):
+        out = tmp_path / f"{name}.json"
+        assert main(["--model", str(model), "--bpc-texts", f"fin={texts / 'fin'}", "--out", str(out)]) == 0
+        scores[name] = json.loads(out.read_text())["bpc"]["fin"]["bits_per_character"]
+    assert scores["latest"] == scores["named"] > 0
 
 
 def test_cli_errors(train_run, tmp_path, capsys):

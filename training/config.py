@@ -8,9 +8,11 @@ CLI flag (``--optim.lr 5e-7``). ``validate`` checks what can be checked without 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from kinyu.base.config import option
+from kinyu.base.layout import resolve_checkpoint_path
 
 
 class TrainInputError(ValueError):
@@ -22,7 +24,8 @@ class TrainInputError(ValueError):
 class ModelConfig:
     """Which causal LM to train: a local Hugging Face checkpoint directory or an architecture to build."""
 
-    path: str | None = option(None, "local Hugging Face checkpoint directory (AutoModelForCausalLM); nothing is downloaded. "
+    path: str | None = option(None, "local Hugging Face checkpoint directory (AutoModelForCausalLM; a kinyu run's "
+                                "TRAIN_RUN/checkpoints/latest/hf too); nothing is downloaded. "
                                 "Leave empty to build a fresh model from the fields below")
     trust_remote_code: bool = option(False, "allow the checkpoint's own modelling code (e.g. Qwen-based nekomata); off by default")
     architecture: str = option("llama", "a fresh model's architecture when path is empty: a model_type (AutoConfig.for_model, "
@@ -41,6 +44,10 @@ class ModelConfig:
         "auto", "attention kernel; auto = flash_attention_2 if installed, else PyTorch SDPA, on CUDA; transformers' "
                 "default on CPU")
     compile: bool = option(False, "torch.compile the model (GPU: faster steps after a compile of a minute or more)")
+
+    def model_dir(self) -> Path | None:
+        """``path`` as a folder, a ``checkpoints/latest`` in it resolved to the checkpoint it names; None: a fresh model."""
+        return resolve_checkpoint_path(self.path) if self.path else None
 
 
 @dataclass

@@ -25,15 +25,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import torch
 from deepspeed.runtime.zero.stage3 import estimate_zero3_model_states_mem_needs
 from deepspeed.runtime.zero.stage_1_and_2 import estimate_zero2_model_states_mem_needs
 from transformers import AutoModelForCausalLM
 
-from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
 from kinyu.base.config import ConfigError, set_field
+from kinyu.base.layout import CorpusRun
+from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
 from kinyu.training.config import TrainConfig, TrainInputError
 from kinyu.training.data import replay_fraction, samples_for_epochs
 from kinyu.training.flops import BF16_PEAK_FLOPS, device_peak_flops, flops_per_token
@@ -108,8 +108,9 @@ class Plan:
 def model_shape(cfg: TrainConfig) -> ModelShape:
     """Parameter counts of the configured model, built on the meta device (no weights, no memory)."""
     m = cfg.model
-    if m.path and (Path(m.path) / "config.json").is_file():
-        config, name = load_model_config(Path(m.path), m.trust_remote_code), f"{m.path}/config.json"
+    model_dir = m.model_dir()
+    if model_dir and (model_dir / "config.json").is_file():
+        config, name = load_model_config(model_dir, m.trust_remote_code), f"{model_dir}/config.json"
     elif m.architecture.endswith(".json"):
         config, name = built_model_config(m, None), m.architecture
     elif m.path:
@@ -180,7 +181,7 @@ def gpu_bytes(cfg: TrainConfig, shape: ModelShape, cluster: Cluster) -> tuple[in
 def corpus_tokens(cfg: TrainConfig) -> int:
     """Training tokens in the domain CORPUS_RUNs' shards (their lengths come from the shard files, nothing is read)."""
     try:
-        return sum(len(s) for run in cfg.data.corpus_runs for s in list_shards(Path(run) / "tokens" / "train"))
+        return sum(len(s) for run in cfg.data.corpus_runs for s in list_shards(CorpusRun(run).tokens("train")))
     except ShardError as e:
         raise TrainInputError(f"{e}; give --tokens (e.g. --tokens 370M) to plan before the corpus is built") from None
 

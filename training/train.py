@@ -7,7 +7,7 @@ functions beside it. The same code runs on one CPU process (tests, demo), one GP
 under ``deepspeed --hostfile`` or ``torchrun --nnodes``: every process runs this file; rank 0
 alone writes the run folder's shared files.
 
-TRAIN_RUN layout (the evaluation package reads it):
+TRAIN_RUN layout (``kinyu.base.layout.TrainRun``; the evaluation package reads it):
     manifest.json                  config as resolved, versions, input CORPUS_RUNs + manifest hashes
     metrics.jsonl                  one line per logged step (validation lines add val_loss)
     tensorboard/
@@ -41,15 +41,15 @@ from rich.console import Console
 from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
 from kinyu.base.config import ConfigError, from_dict, to_dict, validate
+from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
+from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
 from kinyu.training.config import TrainConfig, TrainInputError
 from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
 from kinyu.training.flops import device_peak_flops, flops_per_token, matmul_parameters
 from kinyu.training.models import built_model_config, load_model_config, max_positions
 
-CHECKPOINT_PREFIX = "step_"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.bin.index.json")
 PROBE_TEXTS = ["金融庁は有価証券報告書の記載内容の充実を求めている。", "営業利益は前年同期比12.5%増の3,456億円。",
@@ -118,8 +118,8 @@ def _check_corpus_runs(cfg: TrainConfig) -> tuple[list[Path], list[Path]]:
         for run in runs:
             if not Path(run).is_dir():
                 raise TrainInputError(f"{role}: CORPUS_RUN folder not found: {run}")
-    domain = [Path(r) / "tokens" / "train" for r in cfg.data.corpus_runs]
-    replay = [Path(r) / "tokens" / "train" for r in cfg.data.replay_runs]
+    domain = [CorpusRun(r).tokens("train") for r in cfg.data.corpus_runs]
+    replay = [CorpusRun(r).tokens("train") for r in cfg.data.replay_runs]
     try:
         for folder in domain + replay:
             list_shards(folder)
@@ -165,7 +165,7 @@ def _check_model(cfg: TrainConfig, tok: CorpusTokenizer) -> tuple[Any, Path, flo
         if cfg.schedule.rewarm_from_checkpoint:
             raise TrainInputError("schedule.rewarm_from_checkpoint needs model.path (a kinyu checkpoint's hf/ folder)")
         return built_model_config(m, len(tok.vocab), tok.eos_id, tok.pad_id), tokenizer_src, None
-    model_dir = Path(m.path)
+    model_dir = m.model_dir()
     model_config = load_model_config(model_dir, m.trust_remote_code)
     if not any(p for pattern in WEIGHT_PATTERNS for p in model_dir.glob(pattern)):
         raise TrainInputError(f"model.path: {model_dir} holds a config.json but no weights (*.safetensors or *.bin); "
@@ -181,7 +181,7 @@ def _check_model(cfg: TrainConfig, tok: CorpusTokenizer) -> tuple[Any, Path, flo
     if model_vocab is not None and len(tok.vocab) > model_vocab:
         raise TrainInputError(f"tokenizer has {len(tok.vocab)} tokens but model {model_dir} only {model_vocab} embeddings")
     if cfg.schedule.rewarm_from_checkpoint:
-        state_file = model_dir.parent / "state.json"
+        state_file = Checkpoint(model_dir.parent).state
         if not state_file.is_file():
             raise TrainInputError(f"schedule.rewarm_from_checkpoint: {state_file} not found; model.path must be a "
                                   "kinyu checkpoint's hf/ folder to re-warm from its final learning rate")
@@ -235,7 +235,7 @@ def _check_fits(cfg: TrainConfig) -> None:
 
 
 def _check_validation(cfg: TrainConfig) -> list[Path]:
-    val = [Path(r) / "tokens" / "validation" for r in cfg.data.corpus_runs]
+    val = [CorpusRun(r).tokens("validation") for r in cfg.data.corpus_runs]
     if cfg.logging.eval_every_steps <= 0:
         return val
     have = [f for f in val if f.is_dir() and any(f.glob("*.ds"))]
@@ -246,17 +246,16 @@ def _check_validation(cfg: TrainConfig) -> list[Path]:
 
 
 def _check_run_folder(cfg: TrainConfig, resume: bool) -> None:
-    out = Path(cfg.run.out_dir)
-    ckpts = out / "checkpoints"
+    out = TrainRun(cfg.run.out_dir)
     if resume:
-        if not (ckpts / "latest").is_file():
-            raise TrainInputError(f"--resume {out}: no checkpoints/latest; nothing to resume from")
-        latest = ckpts / (ckpts / "latest").read_text(encoding="utf-8").strip()
-        if not (latest / "deepspeed").is_dir():
-            raise TrainInputError(f"--resume {out}: {latest.name} holds no DeepSpeed state (written with "
+        if not out.has_checkpoint():
+            raise TrainInputError(f"--resume {out.path}: no checkpoints/latest; nothing to resume from")
+        latest = out.latest()
+        if not latest.deepspeed.is_dir():
+            raise TrainInputError(f"--resume {out.path}: {latest.name} holds no DeepSpeed state (written with "
                                   "checkpoint.resumable=false); this run cannot be resumed, start it again")
-    elif (ckpts / "latest").is_file() or (out / "metrics.jsonl").is_file():
-        raise TrainInputError(f"run.out_dir {out} already holds a training run; use `kinyu train --resume {out}` "
+    elif out.has_checkpoint() or out.metrics.is_file():
+        raise TrainInputError(f"run.out_dir {out.path} already holds a training run; use `kinyu train --resume {out.path}` "
                               "to continue it, or choose a new run.out_dir")
 
 
@@ -423,7 +422,7 @@ def build_model(cfg: TrainConfig, inputs: Inputs, dtype, ds_config: dict | None 
         if hook is not None:
             hf_deepspeed.set_hf_deepspeed_config(hook)
         try:
-            model = AutoModelForCausalLM.from_pretrained(cfg.model.path, dtype=dtype, local_files_only=True,
+            model = AutoModelForCausalLM.from_pretrained(cfg.model.model_dir(), dtype=dtype, local_files_only=True,
                                                          trust_remote_code=cfg.model.trust_remote_code, **kwargs)
         finally:
             if hook is not None:
@@ -487,10 +486,6 @@ class Progress:
     replay_tokens: int = 0
 
 
-def checkpoint_name(step: int) -> str:
-    return f"{CHECKPOINT_PREFIX}{step:06d}"
-
-
 def consolidated_state_dict(engine, zero_stage: int) -> dict | None:
     """Full weights on rank 0 (ZeRO-3 gathers them layer by layer); None on other ranks."""
     if zero_stage == 3:
@@ -503,35 +498,34 @@ def consolidated_state_dict(engine, zero_stage: int) -> dict | None:
 def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, step: int, state: dict) -> None:
     """Write checkpoints/step_NNNNNN via a temp folder + rename, then the ``latest`` pointer."""
     rank = dist.get_rank()
-    root = run_dir / "checkpoints"
-    name = checkpoint_name(step)
-    tmp, final = root / f".tmp_{name}", root / name
+    run = TrainRun(run_dir)
+    final = run.checkpoint(step)
+    tmp = Checkpoint(run.staging(step))
     if rank == 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        shutil.rmtree(tmp.path, ignore_errors=True)
+        tmp.path.mkdir(parents=True)
     dist.barrier()
     if cfg.checkpoint.resumable:
-        engine.save_checkpoint(str(tmp / "deepspeed"), tag=name, client_state={"kinyu_state": state})
-        torch.save(_rng_state(), tmp / "deepspeed" / f"rng_state_rank{rank:05d}.pt")
+        engine.save_checkpoint(str(tmp.deepspeed), tag=final.name, client_state={"kinyu_state": state})
+        torch.save(_rng_state(), tmp.deepspeed / f"rng_state_rank{rank:05d}.pt")
     if cfg.checkpoint.export_hf:
         state_dict = consolidated_state_dict(engine, cfg.deepspeed.zero_stage)
         if rank == 0:
-            engine.module.save_pretrained(tmp / "hf", state_dict=state_dict, safe_serialization=True)
+            engine.module.save_pretrained(tmp.hf, state_dict=state_dict, safe_serialization=True)
             for f in TOKENIZER_FILES:
                 if (inputs.tokenizer_src / f).is_file():
-                    shutil.copyfile(inputs.tokenizer_src / f, tmp / "hf" / f)
+                    shutil.copyfile(inputs.tokenizer_src / f, tmp.hf / f)
     dist.barrier()
     if rank == 0:
-        atomic_write_json(tmp / "state.json", state)
-        if final.exists():  # a half-finished attempt before a crash never got the pointer; replace it
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-        atomic_write_text(root / "latest", name + "\n")
+        atomic_write_json(tmp.state, state)
+        if final.path.exists():  # a half-finished attempt before a crash never got the pointer; replace it
+            shutil.rmtree(final.path)
+        os.replace(tmp.path, final.path)
+        run.set_latest(final)
         keep = cfg.checkpoint.keep_last
         if keep > 0:
-            done = sorted(p for p in root.glob(f"{CHECKPOINT_PREFIX}*") if p.is_dir())
-            for old in done[:-keep]:
-                shutil.rmtree(old)
+            for old in run.list_checkpoints()[:-keep]:
+                shutil.rmtree(old.path)
     dist.barrier()
 
 
@@ -542,36 +536,32 @@ def checkpoint_state(progress: Progress, order: MixedWindowOrder, global_batch: 
             "last_step_lr": last_step_lr, "total_steps": total_steps, "seed": seed}
 
 
-def latest_checkpoint(run_dir: Path) -> Path:
-    name = (run_dir / "checkpoints" / "latest").read_text(encoding="utf-8").strip()
-    return run_dir / "checkpoints" / name
-
-
 def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, run_dir: Path, global_batch: int) -> Progress:
     """Load the latest checkpoint (weights, optimiser, schedule, RNGs); drop what was logged after it."""
-    ckpt = latest_checkpoint(run_dir)
-    load_path, client = engine.load_checkpoint(str(ckpt / "deepspeed"), tag=ckpt.name)
+    run = TrainRun(run_dir)
+    ckpt = run.latest()
+    load_path, client = engine.load_checkpoint(str(ckpt.deepspeed), tag=ckpt.name)
     if load_path is None:
-        raise TrainInputError(f"DeepSpeed could not load {ckpt / 'deepspeed'}")
+        raise TrainInputError(f"DeepSpeed could not load {ckpt.deepspeed}")
     state = client["kinyu_state"]
     if state["global_batch"] != global_batch:
         raise TrainInputError(
-            f"{ckpt} was written with a global batch of {state['global_batch']} windows, this launch has "
+            f"{ckpt.path} was written with a global batch of {state['global_batch']} windows, this launch has "
             f"{global_batch} (micro batch x accumulation x {procs.world} processes); resume with the same world size "
             "and batch settings, so that the data position and the ZeRO shards fit")
-    rng_file = ckpt / "deepspeed" / f"rng_state_rank{procs.rank:05d}.pt"
+    rng_file = ckpt.deepspeed / f"rng_state_rank{procs.rank:05d}.pt"
     if rng_file.is_file():
         _set_rng_state(torch.load(rng_file, weights_only=False))
     progress = Progress(state["step"], state["tokens_seen"], state["replay_tokens"])
     if procs.rank == 0:
-        for leftover in (run_dir / "checkpoints").glob(".tmp_*"):  # a save the stop interrupted
+        for leftover in run.staged():  # a save the stop interrupted
             shutil.rmtree(leftover, ignore_errors=True)
-        _truncate_jsonl(run_dir / "metrics.jsonl", progress.step)
-        _truncate_jsonl(run_dir / "data_order.jsonl", progress.step)
-        manifest = read_json(run_dir / "manifest.json")
+        _truncate_jsonl(run.metrics, progress.step)
+        _truncate_jsonl(run.data_order, progress.step)
+        manifest = read_json(run.manifest)
         manifest.setdefault("resumes", []).append({"from_checkpoint": ckpt.name, "unix": time.time(),
                                                    "world_size": procs.world, "config": to_dict(cfg)})
-        atomic_write_json(run_dir / "manifest.json", manifest)
+        atomic_write_json(run.manifest, manifest)
     dist.barrier()
     return progress
 
@@ -614,14 +604,14 @@ class RunLog:
     """metrics.jsonl, TensorBoard, the console line and (optionally) data_order.jsonl; written by rank 0 only."""
 
     def __init__(self, cfg: TrainConfig, run_dir: Path, rank: int, total_steps: int, start_step: int = 0):
-        self.run_dir, self.total_steps, self.active = run_dir, total_steps, rank == 0
+        self.run, self.total_steps, self.active = TrainRun(run_dir), total_steps, rank == 0
         self.console = Console(highlight=False, soft_wrap=True)
         self.data_order = cfg.logging.data_order and self.active
         self.writer = None
         if self.active and cfg.logging.tensorboard:
             from torch.utils.tensorboard import SummaryWriter  # optional: only for TensorBoard output
 
-            self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=start_step + 1 if start_step else None)
+            self.writer = SummaryWriter(str(self.run.tensorboard), purge_step=start_step + 1 if start_step else None)
         self.interval_start, self.interval_tokens = time.perf_counter(), 0
 
     def print(self, text: str) -> None:
@@ -641,13 +631,13 @@ class RunLog:
     def windows(self, step: int, order: MixedWindowOrder, first: int, count: int) -> None:
         if self.data_order:
             ids = [list(order.locate(i)) for i in range(first, first + count)]
-            with open(self.run_dir / "data_order.jsonl", "a", encoding="utf-8") as f:
+            with open(self.run.data_order, "a", encoding="utf-8") as f:
                 f.write(json.dumps({"step": step, "samples": [first, first + count], "windows": ids}) + "\n")
 
     def record(self, record: dict) -> None:
         if not self.active:
             return
-        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+        with open(self.run.metrics, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
         if self.writer is not None:
             for key, value in record.items():
@@ -679,19 +669,17 @@ def _grad_norm(module) -> float | None:
 def _manifest_inputs(cfg: TrainConfig) -> list[dict]:
     entries = []
     for role, runs in (("domain", cfg.data.corpus_runs), ("replay", cfg.data.replay_runs)):
-        for run in runs:
-            run = Path(run)
-            manifest = run / "manifest.json"
+        for run in map(CorpusRun, runs):
             entries.append({
                 "role": role,
-                "corpus_run": str(run.resolve()),
-                "manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
-                "tokenizer_sha256": sha256_file(run / "tokenizer" / "tokenizer.json"),
+                "corpus_run": str(run.path.resolve()),
+                "manifest_sha256": sha256_file(run.manifest) if run.manifest.is_file() else None,
+                "tokenizer_sha256": sha256_file(run.tokenizer_file),
                 "shards": [{"file": s.path.name, "tokens": len(s), "documents": s.num_docs}
-                           for s in list_shards(run / "tokens" / "train")],
+                           for s in list_shards(run.tokens("train"))],
             })
     if cfg.model.path:
-        model_dir = Path(cfg.model.path)
+        model_dir = cfg.model.model_dir()
         # hashing tens of GB of weights would take minutes: hash the config, list the weight files
         entries.append({
             "role": "model",
@@ -769,7 +757,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
     progress = resume_from_checkpoint(engine, cfg, procs, run_dir, global_batch) if resume else Progress()
     log = RunLog(cfg, run_dir, procs.rank, total_steps, progress.step)
     if resume:
-        log.print(f"[bold]resumed[/] from {latest_checkpoint(run_dir)} at step {progress.step} "
+        log.print(f"[bold]resumed[/] from {TrainRun(run_dir).latest().path} at step {progress.step} "
                   f"({progress.tokens_seen:,} tokens)")
     log.print(_banner(cfg, procs, n_params, total_steps, global_batch, order))
     peak = cfg.logging.peak_flops_per_device or (device_peak_flops(procs.device_name) if procs.cuda else None)
@@ -817,7 +805,7 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
 
 def load_run_config(run_dir: str | Path) -> TrainConfig:
     """The resolved config a TRAIN_RUN was started with (from its manifest)."""
-    manifest = Path(run_dir) / "manifest.json"
+    manifest = TrainRun(run_dir).manifest
     if not manifest.is_file():
         raise TrainInputError(f"{run_dir}: no manifest.json; is this a TRAIN_RUN folder?")
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from kinyu.base.layout import CorpusRun
 from kinyu.corpus.reporting.run_reader import compare_runs, load_summary, near_dup_clusters, removed_chars, removed_samples, step_rows
 
 
@@ -34,7 +35,7 @@ def print_summary(run: Path, console: Console | None = None) -> None:
     )
     for side, t in summary.get("tokens", {}).items():
         console.print(f"tokens/{side}: {t['tokens']:,} tokens in {t['documents']} docs, {t['files']} shard(s)")
-    q = run / "quarantine.jsonl"
+    q = CorpusRun(run).quarantine
     if q.is_file() and q.stat().st_size:
         reasons = Counter(json.loads(line)["reason"] for line in q.read_text(encoding="utf-8").splitlines() if line.strip())
         console.print("quarantine: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()) + f"  (see {q})")

@@ -30,6 +30,7 @@ from kinyu.corpus.reporting.run_reader import (  # noqa: E402
     signal_histograms,
     step_rows,
 )
+from kinyu.base.layout import CorpusRun  # noqa: E402
 from kinyu.base.runs import atomic_write_text  # noqa: E402
 
 SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
@@ -76,7 +77,7 @@ def _table(headers: list[str], rows: list[list], num_cols: set[int] = frozenset(
 
 def _histograms(run: Path) -> str:
     """Plots of ``stats/histograms.json`` (written by the build, in one streaming pass)."""
-    path = run / "stats" / "histograms.json"
+    path = CorpusRun(run).histograms
     histograms = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else signal_histograms(run)
     imgs = []
     for label in SIGNALS:
@@ -151,7 +152,7 @@ def _reasons(summary: dict, chars: dict[str, dict[str, int]]) -> str:
 
 
 def _samples(run: Path, n: int) -> str:
-    kept = [rec for _, rec in zip(range(n * 3), read_jsonl_gz(run / "docs"))]
+    kept = [rec for _, rec in zip(range(n * 3), read_jsonl_gz(CorpusRun(run).docs))]
     parts = ["<h3>kept (first documents)</h3>"]
     parts.append(_table(["id", "text"], [[r["id"], " ".join(r["text"].split())[:300]] for r in kept]).replace("<td class=\"\">", '<td class="snip">'))
     for step, reasons in removed_samples(run, n).items():
@@ -163,9 +164,10 @@ def _samples(run: Path, n: int) -> str:
 
 def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     run = Path(run)
-    out = Path(out) if out else run / "report.html"
+    layout = CorpusRun(run)
+    out = Path(out) if out else layout.report
     summary = load_summary(run)
-    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(layout.manifest.read_text(encoding="utf-8"))
     acc = summary["accounting"]
     status = '<span class="ok">balanced</span>' if acc["balanced"] else '<span class="bad">NOT balanced</span>'
     tokens = summary.get("tokens", {})
@@ -179,8 +181,8 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     shown, note = _first_rows(clusters)
     dup_html = _table(["kind", "kept", "removed"], [[c["kind"], c["kept"], ", ".join(c["removed"])] for c in shown]) + note if clusters else "<p>no duplicates found</p>"
     q_rows, q_total = [], 0
-    if (run / "quarantine.jsonl").is_file():
-        with open(run / "quarantine.jsonl", encoding="utf-8") as f:
+    if layout.quarantine.is_file():
+        with open(layout.quarantine, encoding="utf-8") as f:
             for line in f:
                 if line.strip():
                     q_total += 1

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kinyu.corpus.japanese import hiragana_ratio
+from kinyu.base.layout import CorpusRun
 from kinyu.corpus.extract.readers import read_jsonl_gz
+from kinyu.corpus.japanese import hiragana_ratio
 
 
 def _plain(name: str) -> str:
@@ -63,8 +64,7 @@ def removed_chars(run: Path) -> dict[str, dict[str, int]]:
     eats a large document (or many lines) shows at once.
     """
     out: dict[str, dict[str, int]] = {}
-    removed = run / "removed"
-    for step_dir in sorted(p for p in removed.iterdir() if p.is_dir()) if removed.is_dir() else []:
+    for step_dir in CorpusRun(run).removed_steps():
         chars: dict[str, int] = defaultdict(int)
         for rec in read_jsonl_gz(step_dir):
             chars[rec.get("metadata", {}).get("filter_reason", "?")] += len(rec.get("text", ""))
@@ -86,11 +86,10 @@ def doc_signals(rec: dict) -> dict[str, float]:
 def _document_records(run: Path, side: str):
     """The kept records (``docs/``) or the removed documents (``removed/*/``, line blocks excluded)."""
     if side == "kept":
-        yield from read_jsonl_gz(run / "docs")
+        yield from read_jsonl_gz(CorpusRun(run).docs)
         return
-    if (run / "removed").is_dir():
-        for step_dir in sorted(p for p in (run / "removed").iterdir() if p.is_dir()):
-            yield from (r for r in read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {}))
+    for step_dir in CorpusRun(run).removed_steps():
+        yield from (r for r in read_jsonl_gz(step_dir) if "parent_id" not in r.get("metadata", {}))
 
 
 def signal_histograms(run: Path, bins: int = 20) -> dict:
@@ -151,7 +150,7 @@ def _row_chunks(path: Path, width: int):
 
 
 def load_summary(run: Path) -> dict:
-    path = run / "stats" / "summary.json"
+    path = CorpusRun(run).summary
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: is {run} a finished corpus run?")
     return json.loads(path.read_text(encoding="utf-8"))
@@ -159,12 +158,12 @@ def load_summary(run: Path) -> dict:
 
 def step_rows(run: Path) -> list[dict]:
     """One row per pipeline step that forwards or drops documents, in pipeline order."""
-    summary_file = run / "stats" / "summary.json"
-    order = json.loads(summary_file.read_text(encoding="utf-8")).get("stages", []) if summary_file.is_file() else []
-    order += sorted(p.stem for p in (run / "stats").glob("*.json") if p.stem not in order and p.stem not in ("summary", "histograms"))
+    layout = CorpusRun(run)
+    order = json.loads(layout.summary.read_text(encoding="utf-8")).get("stages", []) if layout.summary.is_file() else []
+    order += [stage for stage in layout.stats_stages() if stage not in order]
     rows = []
     for stage in order:
-        path = run / "stats" / f"{stage}.json"
+        path = layout.stage_stats(stage)
         if not path.is_file():
             continue
         for step in json.loads(path.read_text(encoding="utf-8")):
@@ -194,8 +193,7 @@ def step_rows(run: Path) -> list[dict]:
 def removed_samples(run: Path, per_reason: int) -> dict[str, dict[str, list[str]]]:
     """``{step: {reason: [snippet, ...]}}`` from ``removed/<step>/``, in file order."""
     out: dict[str, dict[str, list[str]]] = {}
-    removed = run / "removed"
-    for step_dir in sorted(p for p in removed.iterdir() if p.is_dir()) if removed.is_dir() else []:
+    for step_dir in CorpusRun(run).removed_steps():
         by_reason: dict[str, list[str]] = defaultdict(list)
         for rec in read_jsonl_gz(step_dir):
             reason = rec.get("metadata", {}).get("filter_reason", "?")
@@ -210,7 +208,7 @@ def near_dup_clusters(run: Path) -> list[dict]:
     """Documents removed as near-duplicates, grouped by the document that was kept."""
     clusters: dict[str, list[str]] = defaultdict(list)
     for sub in ("minhash_dedup", "exact_dedup"):
-        for rec in read_jsonl_gz(run / "removed" / sub):
+        for rec in read_jsonl_gz(CorpusRun(run).removed / sub):
             meta = rec.get("metadata", {})
             kept = meta.get("kept_id") or meta.get("duplicate_of") or meta.get("cluster_id") or "?"
             clusters[f"{sub}:{kept}"].append(rec.get("id"))
@@ -218,22 +216,21 @@ def near_dup_clusters(run: Path) -> list[dict]:
 
 
 def kept_ids(run: Path) -> set[str]:
-    return {rec["id"] for rec in read_jsonl_gz(run / "docs")}
+    return {rec["id"] for rec in read_jsonl_gz(CorpusRun(run).docs)}
 
 
 def removed_reasons(run: Path, only: set[str] | None = None) -> dict[str, str]:
     """Document id -> ``"<removed step>:<reason>"`` or ``"quarantine:<reason>"`` (``only``: just those ids)."""
     out = {}
-    removed = run / "removed"
-    for step_dir in sorted(p for p in removed.iterdir() if p.is_dir()) if removed.is_dir() else []:
+    layout = CorpusRun(run)
+    for step_dir in layout.removed_steps():
         for rec in read_jsonl_gz(step_dir):
             if "parent_id" in rec.get("metadata", {}):
                 continue  # a removed line block, not a document
             if only is None or rec["id"] in only:
                 out[rec["id"]] = f"{step_dir.name}:{rec.get('metadata', {}).get('filter_reason', '?')}"
-    q = run / "quarantine.jsonl"
-    if q.is_file():
-        with open(q, encoding="utf-8") as f:
+    if layout.quarantine.is_file():
+        with open(layout.quarantine, encoding="utf-8") as f:
             for line in f:
                 if line.strip():
                     row = json.loads(line)
@@ -248,12 +245,12 @@ def _id_hash(doc_id: str) -> int:
 
 def _kept_id_hashes(run: Path) -> np.ndarray:
     """Sorted 64-bit hashes of the kept ids: 8 bytes per document instead of a set of strings."""
-    return np.unique(np.fromiter((_id_hash(rec["id"]) for rec in read_jsonl_gz(run / "docs")), dtype=np.uint64))
+    return np.unique(np.fromiter((_id_hash(rec["id"]) for rec in read_jsonl_gz(CorpusRun(run).docs)), dtype=np.uint64))
 
 
 def _kept_ids_with_hashes(run: Path, hashes: np.ndarray) -> list[str]:
     wanted = set(hashes.tolist())
-    return sorted(rec["id"] for rec in read_jsonl_gz(run / "docs") if _id_hash(rec["id"]) in wanted)
+    return sorted(rec["id"] for rec in read_jsonl_gz(CorpusRun(run).docs) if _id_hash(rec["id"]) in wanted)
 
 
 def compare_runs(a: Path, b: Path) -> dict:

@@ -20,6 +20,8 @@ from typing import Any, Iterable
 
 from kinyu.base.config import to_dict
 
+MANIFEST = "manifest.json"  # every run folder's own record (kinyu.base.layout names the rest)
+
 DEFAULT_PACKAGES = (
     "kinyu",
     "datatrove",
@@ -114,6 +116,6 @@ def write_manifest(
         "inputs": inputs or [],
         **extra,
     }
-    path = run_dir / "manifest.json"
+    path = run_dir / MANIFEST
     atomic_write_json(path, manifest)
     return path

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from kinyu.cli.common import Command, Group, config_parser
 from kinyu.base.config import ConfigError, config_overrides, dump_yaml, load_config, set_field, validate
+from kinyu.base.layout import TrainRun
 from kinyu.training.config import TrainConfig, TrainInputError
 
 
@@ -54,7 +54,7 @@ def run_train(args) -> int:
         if not args.config and not overrides:
             raise ConfigError("give --config FILE.yaml (see configs/train/) or --resume TRAIN_RUN")
         cfg = load_config(TrainConfig, args.config, overrides)
-        if args.auto_resume and (Path(cfg.run.out_dir) / "checkpoints" / "latest").is_file():
+        if args.auto_resume and TrainRun(cfg.run.out_dir).has_checkpoint():
             args.resume = cfg.run.out_dir
             print(f"kinyu train: {cfg.run.out_dir} holds a checkpoint; resuming it", file=sys.stderr)
             cfg = load_run_config(cfg.run.out_dir)

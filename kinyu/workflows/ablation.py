@@ -36,10 +36,11 @@ from kinyu.corpus.reporting.run_reader import kept_ids, load_summary, removed_re
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.score import ScoringPlan, plan_scoring, score_model
 from kinyu.base.config import ConfigError, load_config, option, set_field, validate
+from kinyu.base.layout import CorpusRun, latest_checkpoint
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json
 from kinyu.training.config import TrainConfig
 from kinyu.evaluation.tasks.chance import chance_levels
-from kinyu.training.train import latest_checkpoint, run_training
+from kinyu.training.train import run_training
 from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig
 from kinyu.workflows.heldout import build_eval_sets
 from kinyu.workflows.stats import difference_cell, difference_dict, near_chance, spread, spread_cell, spread_dict
@@ -134,7 +135,7 @@ def run_ablation(config: AblationConfig, console: Console | None = None) -> Path
 def build_variant(config: AblationConfig, variant: Variant, console: Console, sets: EvalSets | None = None) -> Path:
     """The variant's corpus run, built unless already there (without the held-out files, when there are fixed sets)."""
     run = Path(config.out) / "variants" / variant.name / "corpus"
-    if not (run / "manifest.json").is_file():
+    if not CorpusRun(run).manifest.is_file():
         console.rule(f"[bold]corpus[/] {variant.name}")
         overrides = {**variant.assign, "output": str(run), "executor.workers": config.workers}
         if sets is not None:
@@ -190,7 +191,7 @@ def train_proxy(cfg: TrainConfig, console: Console) -> Path:
     """Train (or finish training) one proxy run; its run folder."""
     train_dir = Path(cfg.run.out_dir)
     try:
-        step = read_json(latest_checkpoint(train_dir) / "state.json")["step"]
+        step = read_json(latest_checkpoint(train_dir).state)["step"]
     except FileNotFoundError:
         step = None
     if step is None or step < cfg.schedule.max_steps:
@@ -202,8 +203,8 @@ def train_proxy(cfg: TrainConfig, console: Console) -> Path:
 def score_proxy(train_dir: Path, eval_cfg: EvalConfig, scoring: ScoringPlan) -> dict[str, Any]:
     """The latest checkpoint's steps, tokens, bits per character per fixed set and task scores."""
     ckpt = latest_checkpoint(train_dir)
-    state = read_json(ckpt / "state.json")
-    scores = score_model(ckpt / "hf", eval_cfg, scoring)
+    state = read_json(ckpt.state)
+    scores = score_model(ckpt.hf, eval_cfg, scoring)
     result: dict[str, Any] = {"proxy_steps": state["step"], "proxy_tokens": state["tokens_seen"]}
     for name, r in scores["bpc"].items():
         result[f"{name}_bpc"] = r["bits_per_character"]
@@ -253,7 +254,7 @@ def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], 
 def _proxy_size(out: Path, rows: list[dict[str, Any]]) -> str:
     from safetensors import safe_open
 
-    hf = latest_checkpoint(out / "variants" / rows[0]["variant"] / "train_s0") / "hf"
+    hf = latest_checkpoint(out / "variants" / rows[0]["variant"] / "train_s0").hf
     total = 0
     for f in hf.glob("*.safetensors"):
         with safe_open(str(f), "pt") as st:
