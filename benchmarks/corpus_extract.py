@@ -119,6 +119,7 @@ def main() -> None:
     from datatrove.executor import LocalPipelineExecutor
 
     from kinyu.corpus.config import CorpusConfig
+    from kinyu.base.layout import CorpusRun
     from kinyu.corpus.pipeline import extract_stage
     from kinyu.base.config import load_config
 
@@ -130,7 +131,7 @@ def main() -> None:
             tmp = Path(tempfile.mkdtemp(prefix="kinyu-bench-"))
             # the extraction cache off: every run must really extract
             cfg = load_config(CorpusConfig, None, {"input.paths": inputs, "output": str(tmp / "run"), "executor.tasks": args.tasks, "cache.enabled": False})
-            stage = extract_stage(cfg, tmp / "run")
+            stage = extract_stage(cfg, CorpusRun(tmp / "run"))
             ex = LocalPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=workers, logging_dir=str(tmp / "logs"))
             t0 = time.perf_counter()
             ex.run()

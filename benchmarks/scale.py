@@ -46,6 +46,7 @@ sys.path.insert(0, str(REPO))
 import psutil  # noqa: E402
 import yaml  # noqa: E402
 
+from kinyu.base.layout import CorpusRun  # noqa: E402
 from kinyu.corpus.config import CorpusConfig  # noqa: E402
 from kinyu.corpus.ngrams import char_ngrams, jaccard  # noqa: E402
 from kinyu.base.config import from_dict  # noqa: E402
@@ -240,23 +241,27 @@ def folder_bytes(path: Path) -> int:
 
 def run_stage(run: str, name: str) -> None:
     """(child process) Run one stage of the build whose config is RUN/config.yaml."""
-    from kinyu.corpus.pipeline import build_stages, finalize_run, make_executor
+    from kinyu.corpus.executors import make_executor
+    from kinyu.corpus.finalize import finalize_run
+    from kinyu.corpus.pipeline import build_stages
 
-    cfg = from_dict(CorpusConfig, yaml.safe_load((Path(run) / "config.yaml").read_text(encoding="utf-8")))
+    cfg = from_dict(CorpusConfig, yaml.safe_load(CorpusRun(run).config.read_text(encoding="utf-8")))
+    stages = build_stages(cfg)
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     start_cpu = usage.ru_utime + usage.ru_stime  # the interpreter's start-up and imports, not the stage
     t0 = time.perf_counter()
     if name == "finalize":
-        finalize_run(cfg)
+        finalize_run(cfg, [s.name for s in stages])
     else:
-        stage = next(s for s in build_stages(cfg) if s.name == name)
-        make_executor(cfg, stage, Path(run)).run()
+        stage = next(s for s in stages if s.name == name)
+        make_executor(cfg, stage, CorpusRun(run)).run()
     print(json.dumps({"wall": time.perf_counter() - t0, "start_cpu": start_cpu}))
 
 
 def build_measured(truth: dict, run: Path, args, log) -> list[dict]:
-    from kinyu.corpus.pipeline import build_stages, prepare_run
+    from kinyu.corpus.pipeline import build_stages
+    from kinyu.corpus.run_folder import prepare_run
 
     cfg = CorpusConfig(output=str(run))
     cfg.input.paths = truth["inputs"]
@@ -295,11 +300,12 @@ def dedup_outcome(run: Path, truth: dict) -> dict:
     """Recall on the planted pairs (both documents reached dedup) and false merges."""
     from kinyu.corpus.extract.readers import read_jsonl_gz
 
+    layout = CorpusRun(run)
     kept_of = {}
     for step in ("exact_dedup", "minhash_dedup"):
-        for rec in read_jsonl_gz(run / "removed" / step):
+        for rec in read_jsonl_gz(layout.removed / step):
             kept_of[rec["id"]] = rec["metadata"]["kept_id"]
-    kept = {rec["id"] for rec in read_jsonl_gz(run / "docs")}
+    kept = {rec["id"] for rec in read_jsonl_gz(layout.docs)}
 
     def root(doc_id: str) -> str:
         while doc_id in kept_of:
@@ -318,7 +324,7 @@ def dedup_outcome(run: Path, truth: dict) -> dict:
     out["false_merges"] = sum(group.get(doc, doc) != group.get(root(doc), root(doc)) for doc in kept_of)
     junk_kept = sum(j in kept for j in truth["junk"])
     out["junk_kept"] = f"{junk_kept}/{len(truth['junk'])}"
-    summary = json.loads((run / "stats" / "summary.json").read_text())
+    summary = json.loads(layout.summary.read_text())
     out["balanced"] = summary["accounting"]["balanced"]
     out["tokens"] = sum(t["tokens"] for t in summary["tokens"].values())
     out["kept_chars"] = summary["accounting"]["kept_chars"]

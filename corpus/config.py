@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from kinyu.base.config import option
 from kinyu.corpus.decontam import DecontaminationConfig
 from kinyu.corpus.dedup import DedupConfig
 from kinyu.corpus.filters.config import QualityConfig
-from kinyu.base.config import option
-
+from kinyu.corpus.sample import sample_dir
 
 
 @dataclass
@@ -21,6 +21,10 @@ class InputConfig:
     paths: list[str] = option([], "files and folders to read; empty = the embedded sample")
     max_file_mb: float = option(64.0, "larger files are quarantined unread (a 64 MB PDF is ~1000 pages)")
     exclude: list[str] = option([".*", "MANIFEST.json", "MANIFEST.md", "*.tmp"], "file-name globs to skip while walking folders; a glob with a '/' matches the file's id (input root name/relative path)")
+
+    def resolved_paths(self) -> list[str]:
+        """What the build reads: ``paths``, or the embedded sample when none are given."""
+        return list(self.paths) or [str(sample_dir())]
 
 
 @dataclass

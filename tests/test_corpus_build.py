@@ -283,7 +283,7 @@ def test_characters_removed_per_reason_in_stats_and_report(sample_run, tmp_path,
 
 def test_resume_may_change_how_tasks_run_but_not_how_many(tmp_path):
     from kinyu.corpus.config import CorpusConfig
-    from kinyu.corpus.pipeline import RunFolderError, prepare_run
+    from kinyu.corpus.run_folder import RunFolderError, prepare_run
     from kinyu.base.config import load_config
 
     run = tmp_path / "run"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kinyu.cli.common import Command, Group, config_parser, load_command_config
 from kinyu.base.config import commented_yaml, shipped_config
+from kinyu.base.layout import CorpusRun
+from kinyu.cli.common import Command, Group, config_parser, load_command_config
 
 DEFAULT_CONFIG = shipped_config("corpus.yaml")  # configs/corpus.yaml, shipped inside the package
 
@@ -44,10 +45,10 @@ def _corpus_config_cls():
 
 
 def _run_dir(path: str) -> Path:
-    run = Path(path)
-    if not (run / "docs").is_dir():
-        raise FileNotFoundError(f"{run}/docs not found: is {run} a corpus run? (build it with `kinyu corpus build`)")
-    return run
+    run = CorpusRun(path)
+    if not run.docs.is_dir():
+        raise FileNotFoundError(f"{run.docs} not found: is {run.path} a corpus run? (build it with `kinyu corpus build`)")
+    return run.path
 
 
 def build_parser(prog: str):
@@ -86,7 +87,7 @@ def run_build(args) -> int:
     console.print(f"[bold]kinyu corpus build[/] -> {cfg.output}  (executor={cfg.executor.kind}, tasks={cfg.executor.tasks}, workers={cfg.executor.workers})")
     run = build(cfg, overwrite=args.overwrite)
     if cfg.executor.kind == "slurm":
-        console.print(f"Slurm jobs submitted; scripts under {run}/logs/*/launch_script.slurm")
+        console.print(f"Slurm jobs submitted; scripts under {CorpusRun(run).logs}/*/launch_script.slurm")
         return 0
     print_summary(run)
     return 0
@@ -104,9 +105,9 @@ def run_train_tokenizer(args) -> int:
     from kinyu.corpus.extract.readers import read_jsonl_gz
     from kinyu.corpus.tokenize import train_tokenizer
 
-    run = _run_dir(args.run_dir)
-    out = Path(args.out) if args.out else run / "tokenizer" / "tokenizer.json"
-    train_tokenizer((r["text"] for r in read_jsonl_gz(run / "docs")), out, vocab_size=args.vocab_size)
+    run = CorpusRun(_run_dir(args.run_dir))
+    out = Path(args.out) if args.out else run.tokenizer_file
+    train_tokenizer((r["text"] for r in read_jsonl_gz(run.docs)), out, vocab_size=args.vocab_size)
     print(f"wrote {out}")
     return 0
 
@@ -168,8 +169,8 @@ def dedup_check_parser(prog: str):
 def run_dedup_check(args) -> int:
     from kinyu.corpus.dedup import dedup_check_folder, print_clusters
 
-    run = _run_dir(args.run_dir)
-    clusters = dedup_check_folder(run / "docs", threshold=args.threshold, sample=args.sample)
+    run = CorpusRun(_run_dir(args.run_dir))
+    clusters = dedup_check_folder(run.docs, threshold=args.threshold, sample=args.sample)
     print_clusters(clusters)
     if not clusters:
         print(f"no near-duplicate clusters at Jaccard >= {args.threshold} among the kept documents")
@@ -227,7 +228,7 @@ def run_ablate(args) -> int:
 
 
 def _user_errors():
-    from kinyu.corpus.pipeline import RunFolderError
+    from kinyu.corpus.run_folder import RunFolderError
 
     return (RunFolderError,)
 
