@@ -4,8 +4,8 @@ Stages (each a datatrove pipeline run by the chosen executor, ``kinyu.corpus.exe
 finished task is never redone, so a killed build resumes where it stopped):
 
 1. ``extract``          read -> PDF/HTML/text extraction -> quarantine -> normalise -> quality filters
-2. dedup stages         exact dedup -> decontamination (``kinyu.corpus.decontam``) -> MinHash
-                        (``kinyu.corpus.dedup``) -> ``docs/``
+2. document passes      exact dedup -> decontamination -> MinHash (``kinyu.corpus.dedup``,
+                        ``kinyu.corpus.decontam``) -> ``docs/``
 3. ``tokenizer``        train a tokenizer on the training split (unless one is given)
 4. ``tokens_*``         train/validation split by id hash -> token shards (``kinyu.corpus.tokens``)
 5. ``finalize``         quarantine list, merged stats, accounting, manifest (``kinyu.corpus.finalize``)
@@ -25,7 +25,7 @@ from kinyu.base.config import ConfigError, to_dict
 from kinyu.base.layout import RANK_FILE, TOKEN_SPLITS, CorpusRun
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.decontam import decontamination_step
-from kinyu.corpus.dedup import dedup_stages
+from kinyu.corpus.dedup.stages import chain, dedup_passes, filter_pass
 from kinyu.corpus.executors import Stage, make_executor
 from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
 from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
@@ -63,14 +63,16 @@ def extract_stage(cfg: CorpusConfig, run: CorpusRun) -> Stage:
 
 
 def document_stages(cfg: CorpusConfig, run: CorpusRun) -> list[Stage]:
-    """The dedup stages, with decontamination after exact dedup, so that each distinct text is checked once."""
-    between = None
+    """Exact dedup, decontamination, MinHash: in this order, so that decontamination checks each
+    distinct text once and MinHash never keeps a copy whose twin was a benchmark's."""
+    tasks = cfg.executor.tasks
+    exact, minhash = dedup_passes(cfg.dedup, str(run.work / "dedup"), str(run.removed), tasks)
+    decontamination = None
     if cfg.decontamination.enabled:
         step = decontamination_step(cfg.decontamination, exclusion_writer=removed_writer(run.removed, "decontamination"))
-        between = ("decontamination", [step])
-    stages = dedup_stages(cfg.dedup, input_folder=str(run.work / "filtered"), output_folder=str(run.docs),
-                          work_folder=str(run.work / "dedup"), removed_folder=str(run.removed), tasks=cfg.executor.tasks,
-                          between=between)
+        decontamination = filter_pass("decontamination", [step], tasks)
+    passes = [p for p in (exact, decontamination, minhash) if p is not None]
+    stages = chain(passes, str(run.work / "filtered"), str(run.docs), str(run.work), tasks)
     return [Stage(name, steps, n) for name, steps, n in stages]
 
 

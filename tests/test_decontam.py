@@ -19,7 +19,8 @@ from kinyu.corpus.decontam import (
     find_contamination,
     load_benchmark_items,
 )
-from kinyu.corpus.dedup import DedupConfig, dedup_stages, run_stages_locally
+from kinyu.corpus.dedup import run_stages_locally
+from kinyu.corpus.dedup.stages import chain, filter_pass
 from kinyu.corpus.gates import removed_writer
 from kinyu.corpus.normalize import normalize_japanese
 from testkit.shared import shared_data_dir
@@ -87,11 +88,8 @@ def test_planted_benchmark_text_is_removed_paragraph_mode(planted, tmp_path):
             w.write(d, 0)
     decon = DecontaminationConfig(enabled=True, benchmark_paths=planted["paths"], mode="paragraph")
     step = decontamination_step(decon, exclusion_writer=removed_writer(tmp_path / "removed", "decontamination"))
-    stages = dedup_stages(
-        DedupConfig(exact=False, minhash=False),
-        str(tmp_path / "in"), str(tmp_path / "out"), str(tmp_path / "work"), str(tmp_path / "removed"), tasks=1,
-        between=("decontamination", [step]),
-    )
+    stages = chain([filter_pass("decontamination", [step], tasks=1)], str(tmp_path / "in"), str(tmp_path / "out"),
+                   str(tmp_path / "work"), tasks=1)
     run_stages_locally(stages, str(tmp_path / "logs"))
 
     out = {r["id"]: r for r in read_folder(tmp_path / "out")}
@@ -214,3 +212,32 @@ def test_paragraph_mode_keeps_blank_line_paragraph_layout(tmp_path):
     assert [d.id for d in out] == ["d"]  # a document with nothing left is dropped whole
     assert out[0].text == f"{GOOD_1}\n\n{GOOD_2}"
     assert out[0].metadata["benchmark_items"] == ["mytask:2:context"]
+
+
+def test_the_pipeline_runs_decontamination_as_a_stage_between_exact_dedup_and_minhash(tmp_path):
+    from kinyu.base.config import load_config
+    from kinyu.corpus.config import CorpusConfig
+    from kinyu.corpus.dedup.marks import RankFileJsonlReader
+    from kinyu.corpus.pipeline import build_stages
+
+    bench = small_benchmark(tmp_path)
+    run = tmp_path / "run"
+
+    def stages(**over):
+        cfg = load_config(CorpusConfig, None, {"output": str(run), "decontamination.enabled": True,
+                                               "decontamination.benchmark_paths": [str(bench)], **over})
+        return {s.name: s for s in build_stages(cfg)}
+
+    both = stages()
+    assert list(both)[1:9] == ["exact_signatures", "exact_duplicates", "exact_filter", "decontamination",
+                               "minhash_signatures", "minhash_buckets", "minhash_clusters", "minhash_filter"]
+    reader, step, writer = both["decontamination"].pipeline
+    # it reads what exact dedup kept, by rank, and MinHash reads what it kept
+    assert isinstance(reader, RankFileJsonlReader) and reader.data_folder.path == str(run / "work" / "exact_filter")
+    assert isinstance(step, BenchmarkDecontaminationFilter) and writer.output_folder.path == str(run / "work" / "decontamination")
+    assert both["minhash_signatures"].pipeline[0].data_folder.path == str(run / "work" / "decontamination")
+    assert not any(isinstance(s, BenchmarkDecontaminationFilter) for s in both["exact_filter"].pipeline)
+    # without exact dedup it reads the filtered documents; without MinHash it writes docs/
+    assert list(stages(**{"dedup.exact": False}))[1:3] == ["decontamination", "minhash_signatures"]
+    alone = stages(**{"dedup.exact": False, "dedup.minhash": False})["decontamination"].pipeline
+    assert alone[0].data_folder.path == str(run / "work" / "filtered") and alone[-1].output_folder.path == str(run / "docs")
