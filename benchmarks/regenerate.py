@@ -10,22 +10,18 @@ and checks that the warm output equals a cold build with the new setting byte fo
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # testkit
+
+from testkit.outputs import output_digest  # noqa: E402
 
 
-def digest(run: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for part in ("docs", "removed", "tokens")
-        for p in sorted((run / part).rglob("*"))
-        if p.is_file()
-    }
 
 
 def main() -> None:
@@ -63,7 +59,7 @@ def main() -> None:
         _, cold = run("cold", "cache")
         warm_run, warm = run("warm", "cache", **{key: value})
         cold_new, cold2 = run("cold_new", "cache2", **{key: value})
-        same = digest(warm_run) == digest(cold_new)
+        same = output_digest(warm_run) == output_digest(cold_new)
         print(f"inputs: {', '.join(inputs)}")
         print(f"cold build                     {cold:7.1f} s")
         print(f"rebuild after {args.change}: {warm:7.1f} s   ratio {warm / cold:.2f}  (goal <= 0.2)")

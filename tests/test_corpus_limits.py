@@ -3,7 +3,6 @@ slow PDF quarantined as ``timeout`` while the rest of the build stays byte-ident
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from kinyu.corpus.extract.pdf import PdfError
 from kinyu.corpus.pipeline import build
 from kinyu.corpus.sample import sample_dir
 from testkit.pdfgen import text_objects_pdf
+from testkit.outputs import output_digest
 
 
 def stuck_in_c() -> None:
@@ -89,13 +89,6 @@ def test_page_cap_quarantines_too_many_pages(backend, timeout_s):
     assert "more than 2 pages" in out["long.pdf"].metadata["quarantine"]["detail"]
 
 
-def digest(run: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for part in ("docs", "removed", "tokens")
-        for p in sorted((run / part).rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.mark.slow
@@ -124,4 +117,4 @@ def test_slow_pdf_times_out_and_the_rest_of_the_build_is_unchanged(tmp_path):
     summary = json.loads((with_slow / "stats" / "summary.json").read_text())
     assert summary["accounting"]["balanced"]
     assert summary["accounting"]["quarantined"] == json.loads((without / "stats" / "summary.json").read_text())["accounting"]["quarantined"] + 1
-    assert digest(with_slow) == digest(without)
+    assert output_digest(with_slow) == output_digest(without)

@@ -3,7 +3,6 @@ ablations with proxy training."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from kinyu.corpus.reporting.html import SECTIONS
+from testkit.outputs import output_digest
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_STEPS = 8
@@ -121,13 +121,6 @@ def test_notebooks_run_top_to_bottom(demo_out, notebook, env, monkeypatch):
     assert code[-1].source.count("assert ") >= 4
 
 
-def _digest(run: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for part in ("docs", "removed", "tokens")
-        for p in sorted((run / part).rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_filter_only_rebuild_hits_cache_and_equals_cold_build(tmp_path):
@@ -143,7 +136,7 @@ def test_filter_only_rebuild_hits_cache_and_equals_cold_build(tmp_path):
     build(cfg("warm_first", "cache"))  # fills the cache
     warm = build(cfg("warm", "cache", **change))
     cold = build(cfg("cold", "empty_cache", **change))
-    assert _digest(warm) == _digest(cold)
+    assert output_digest(warm) == output_digest(cold)
     stats = json.loads((warm / "stats" / "extract.json").read_text())
     lookup = next(s for s in stats if "cache (lookup)" in s["name"])["stats"]
     assert "misses" not in lookup and lookup["hits"]["total"] > 40
