@@ -35,7 +35,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from kinyu.base.benchmarks import CHABSA, cell_text, read_json_file, read_xlsx_rows, task_folders
+from kinyu.base.benchmarks import CHABSA, cell_text, read_json_file, read_xlsx_rows, task_folders, task_of_file
 from kinyu.base.config import option, validate
 from kinyu.corpus.ngrams import ngram_hashes
 from kinyu.corpus.normalize import normalize_japanese
@@ -46,7 +46,7 @@ class DecontaminationConfig:
     """Benchmark decontamination (``kinyu.corpus.decontam``)."""
 
     enabled: bool = option(False, "remove training text overlapping the benchmark data in benchmark_paths")
-    benchmark_paths: list[str] = option([], "benchmark folders/files: fin-harness task folders, chABSA json folder, .jsonl/.txt")
+    benchmark_paths: list[str] = option([], "benchmark folders/files: a fin-harness data dir (or its task folders), chABSA json folder, .jsonl/.txt")
     ngram: int = option(13, "characters per n-gram for overlap (13: the GPT-3 convention)")
     min_overlap: float = option(0.5, "share of an item's distinct n-grams that must occur in a document to match")
     mode: Literal["paragraph", "document"] = option("paragraph", "'paragraph': drop only the overlapping lines; 'document': drop the whole document")
@@ -162,7 +162,8 @@ def load_benchmark_items(paths: Iterable[str | Path]) -> list[BenchmarkItem]:
             raise FileNotFoundError(f"benchmark path not found: {p}")
         files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
         for f in files:
-            task = (p.name if p.is_dir() else f.parent.name) or f.stem
+            # a fin-harness file is named by its task, also when the whole data dir is given
+            task = task_of_file(f) or (p.name if p.is_dir() else f.parent.name) or f.stem
             suffix = f.suffix.lower()
             if suffix == ".json":
                 items += _json_items(f, task)
@@ -172,7 +173,7 @@ def load_benchmark_items(paths: Iterable[str | Path]) -> list[BenchmarkItem]:
                         rec = json.loads(line)
                         items += _record_items(task, i, rec) if isinstance(rec, dict) else _field_items(f"{task}:{i}", "text", rec)
             elif suffix == ".xlsx":
-                items += _xlsx_items(f, f.stem.lower())
+                items += _xlsx_items(f, task_of_file(f) or f.stem.lower())
             elif suffix == ".txt":
                 for i, line in enumerate(f.read_text(encoding="utf-8").splitlines()):
                     items += _field_items(f"{task}:{f.stem}:{i}", "text", line)

@@ -121,3 +121,12 @@ def test_readers_return_plain_records(tmp_path):
 def test_real_benchmarks_same_items_for_evaluation_and_decontamination(fin_harness, chabsa_dir):
     check_same_items(fin_harness, chabsa_dir)
     assert [len(read_task_docs(t, fin_harness, chabsa_dir)) for t in ("cpa_audit", "chabsa")] == [398, 7723]
+
+
+def test_a_fin_harness_data_dir_gives_the_items_of_its_task_folders(tmp_path):
+    root = fake_fin_harness(tmp_path / "fin")
+    whole = load_benchmark_items([root])
+    by_task = load_benchmark_items(fin_harness_benchmark_paths(root, root / "chabsa"))
+    # each task's items keep their task's name (the three data.json tasks number their items alike)
+    assert len(whole) == len(by_task) and set(whole) == set(by_task)
+    assert {i.item_id.split(":")[0] for i in whole} == set(TASKS)
