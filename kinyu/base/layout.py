@@ -43,6 +43,11 @@ STAGING_PREFIX = ".tmp_"  # a checkpoint being written; renamed to its name when
 _CHECKPOINT_NAME = re.compile(rf"^{CHECKPOINT_PREFIX}(\d+)$")
 
 
+def _below(*parts: str) -> property:
+    """A fixed path below the folder: ``run.docs`` is ``run.path / "docs"``."""
+    return property(lambda self: self.path.joinpath(*parts), doc="/".join(parts))
+
+
 @dataclass(frozen=True)
 class _Folder:
     path: Path
@@ -52,43 +57,29 @@ class _Folder:
 
 
 @dataclass(frozen=True)
-class _Run(_Folder):
-    @property
-    def manifest(self) -> Path:
-        return self.path / MANIFEST
-
-
-@dataclass(frozen=True)
-class CorpusRun(_Run):
+class CorpusRun(_Folder):
     """The folder ``kinyu corpus build`` writes."""
 
-    @property
-    def config(self) -> Path:
-        return self.path / "config.yaml"
-
-    @property
-    def report(self) -> Path:
-        return self.path / "report.html"
-
-    @property
-    def docs(self) -> Path:
-        return self.path / "docs"
-
-    @property
-    def removed(self) -> Path:
-        return self.path / "removed"
+    manifest = _below(MANIFEST)
+    config = _below("config.yaml")
+    report = _below("report.html")
+    docs = _below("docs")
+    removed = _below("removed")
+    quarantine = _below("quarantine.jsonl")
+    stats = _below("stats")
+    summary = _below("stats", "summary.json")
+    histograms = _below("stats", "histograms.json")
+    logs = _below("logs")
+    tokenizer_dir = _below("tokenizer")
+    tokenizer_file = _below(CORPUS_TOKENIZER)
+    tokens_dir = _below("tokens")
+    work = _below("work")
+    # the extract stage's quarantined inputs, per task (merged into quarantine.jsonl at the end)
+    quarantine_parts = _below("work", "quarantine")
 
     def removed_steps(self) -> list[Path]:
         """``removed/<step>/`` folders, by name."""
         return sorted(p for p in self.removed.iterdir() if p.is_dir()) if self.removed.is_dir() else []
-
-    @property
-    def quarantine(self) -> Path:
-        return self.path / "quarantine.jsonl"
-
-    @property
-    def stats(self) -> Path:
-        return self.path / "stats"
 
     def stage_stats(self, stage: str) -> Path:
         return self.stats / f"{stage}.json"
@@ -98,32 +89,8 @@ class CorpusRun(_Run):
         reserved = {self.summary.stem, self.histograms.stem}
         return sorted(p.stem for p in self.stats.glob("*.json") if p.stem not in reserved)
 
-    @property
-    def summary(self) -> Path:
-        return self.stats / "summary.json"
-
-    @property
-    def histograms(self) -> Path:
-        return self.stats / "histograms.json"
-
-    @property
-    def logs(self) -> Path:
-        return self.path / "logs"
-
     def stage_logs(self, stage: str) -> Path:
         return self.logs / stage
-
-    @property
-    def tokenizer_dir(self) -> Path:
-        return self.path / "tokenizer"
-
-    @property
-    def tokenizer_file(self) -> Path:
-        return self.path / CORPUS_TOKENIZER
-
-    @property
-    def tokens_dir(self) -> Path:
-        return self.path / "tokens"
 
     def tokens(self, split: str) -> Path:
         """``tokens/train`` or ``tokens/validation``."""
@@ -139,19 +106,14 @@ class CorpusRun(_Run):
         """The folders that are the build's result (what must not change when only the code around it does)."""
         return [self.docs, self.removed, self.tokens_dir]
 
-    @property
-    def work(self) -> Path:
-        return self.path / "work"
-
-    @property
-    def quarantine_parts(self) -> Path:
-        """The extract stage's quarantined inputs, per task (merged into ``quarantine.jsonl`` at the end)."""
-        return self.work / "quarantine"
-
 
 @dataclass(frozen=True)
 class Checkpoint(_Folder):
     """One checkpoint folder ``checkpoints/step_NNNNNN``."""
+
+    hf = _below("hf")
+    deepspeed = _below("deepspeed")
+    state = _below("state.json")
 
     @property
     def name(self) -> str:
@@ -163,18 +125,6 @@ class Checkpoint(_Folder):
         if step is None:
             raise ValueError(f"{self.path}: not a checkpoint folder name ({CHECKPOINT_PREFIX}NNNNNN)")
         return step
-
-    @property
-    def hf(self) -> Path:
-        return self.path / "hf"
-
-    @property
-    def deepspeed(self) -> Path:
-        return self.path / "deepspeed"
-
-    @property
-    def state(self) -> Path:
-        return self.path / "state.json"
 
 
 def checkpoint_name(step: int) -> str:
@@ -191,32 +141,16 @@ def checkpoint_step(name: str) -> int | None:
 
 
 @dataclass(frozen=True)
-class TrainRun(_Run):
+class TrainRun(_Folder):
     """The folder ``kinyu train`` writes."""
 
-    @property
-    def metrics(self) -> Path:
-        return self.path / "metrics.jsonl"
-
-    @property
-    def data_order(self) -> Path:
-        return self.path / "data_order.jsonl"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.path / "tensorboard"
-
-    @property
-    def eval(self) -> Path:
-        return self.path / "eval"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.path / CHECKPOINTS
-
-    @property
-    def latest_file(self) -> Path:
-        return self.checkpoints / LATEST
+    manifest = _below(MANIFEST)
+    metrics = _below("metrics.jsonl")
+    checkpoints = _below(CHECKPOINTS)
+    latest_file = _below(CHECKPOINTS, LATEST)
+    data_order = _below("data_order.jsonl")
+    tensorboard = _below("tensorboard")
+    eval = _below("eval")  # the default EVAL_OUT of `kinyu eval sweep`
 
     def checkpoint(self, step: int) -> Checkpoint:
         return Checkpoint(self.checkpoints / checkpoint_name(step))
