@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from kinyu.corpus.decontam import (
 from kinyu.corpus.dedup import run_stages_locally
 from kinyu.corpus.dedup.stages import chain, filter_pass
 from kinyu.corpus.gates import removed_writer
+from kinyu.corpus.extract.readers import read_jsonl_gz
 from kinyu.corpus.normalize import normalize_japanese
 from testkit.shared import shared_data_dir
 from kinyu.base.config import validate
@@ -58,11 +58,7 @@ def planted():
 
 
 def read_folder(folder: Path) -> list[dict]:
-    rows = []
-    for f in sorted(folder.glob("*.jsonl.gz")):
-        with gzip.open(f, "rt", encoding="utf-8") as fh:
-            rows += [json.loads(line) for line in fh]
-    return rows
+    return list(read_jsonl_gz(folder))
 
 
 @pytest.mark.real_data

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from kinyu.corpus.dedup import (
     print_clusters,
     run_stages_locally,
 )
+from kinyu.corpus.extract.readers import read_jsonl_gz
 
 PROSE = (
     "当社グループは、経営理念に基づき持続的な成長と企業価値の向上を目指しております。"
@@ -42,11 +41,7 @@ def write_inputs(folder: Path, files: list[list[Document]]) -> None:
 
 
 def read_folder(folder: Path) -> list[dict]:
-    rows = []
-    for f in sorted(folder.glob("*.jsonl.gz")):
-        with gzip.open(f, "rt", encoding="utf-8") as fh:
-            rows += [json.loads(line) for line in fh]
-    return rows
+    return list(read_jsonl_gz(folder))
 
 
 def doc(text: str, doc_id: str, source: str) -> Document:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kinyu.base.benchmarks import CHABSA, read_json_file, read_xlsx_rows, resolve_task_file
+from kinyu.base.benchmarks import CHABSA, TASKS, read_json_file, read_xlsx_rows, resolve_task_file
 from kinyu.base.benchmarks import read_chabsa as read_chabsa_sentences
 
 
@@ -111,3 +111,14 @@ def load_as_dataset(task: str, **metadata: Any):
 
     docs = read_task_docs(task, metadata.get("data_dir"), metadata.get("chabsa_dir"))
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+
+
+def dataset_loader(task: str):
+    """``task``'s ``custom_dataset`` hook, which its YAMLs name ``utils.load_dataset``."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}")
+
+    def load_dataset(**metadata: Any):
+        return load_as_dataset(task, **metadata)
+
+    return load_dataset

@@ -1,11 +1,10 @@
 """cma_basics: upstream's prompt function names bound to our re-expressed prompts, and the local loader."""
 
 from kinyu.evaluation.tasks import prompts as p
-from kinyu.evaluation.tasks.data import load_as_dataset
+from kinyu.evaluation.tasks.data import dataset_loader
 
 
-def load_dataset(**metadata):
-    return load_as_dataset("cma_basics", **metadata)
+load_dataset = dataset_loader("cma_basics")
 
 
 doc_to_text_00 = p.text_lettered_00

@@ -2,10 +2,8 @@
 
 from kinyu.evaluation.tasks import prompts as p
 from kinyu.evaluation.tasks.cma_basics.utils import *  # noqa: F401,F403  (the doc_to_* names the YAMLs reference)
-from kinyu.evaluation.tasks.data import load_as_dataset
+from kinyu.evaluation.tasks.data import dataset_loader
 
 doc_to_text_06 = p.text_llama2_cpa_06
 
-
-def load_dataset(**metadata):
-    return load_as_dataset("cpa_audit", **metadata)
+load_dataset = dataset_loader("cpa_audit")

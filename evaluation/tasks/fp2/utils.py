@@ -1,11 +1,10 @@
 """fp2: upstream's prompt function names bound to our re-expressed prompts, and the local loader."""
 
 from kinyu.evaluation.tasks import prompts as p
-from kinyu.evaluation.tasks.data import load_as_dataset
+from kinyu.evaluation.tasks.data import dataset_loader
 
 
-def load_dataset(**metadata):
-    return load_as_dataset("fp2", **metadata)
+load_dataset = dataset_loader("fp2")
 
 
 doc_to_text_00 = p.fp2_text_00
