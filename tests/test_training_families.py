@@ -83,7 +83,8 @@ def test_a_model_whose_tokenizer_differs_from_the_shards_is_refused(sample, tmp_
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_family_trains_resumes_exports_and_evaluates(family, sample, tmp_path):
-    from kinyu.training.train import latest_checkpoint, run_training
+    from kinyu.base.layout import TrainRun
+    from kinyu.training.train import run_training
 
     tokenizer, _, corpus = sample
     model_dir = build_tiny_model(tmp_path / "model", [], tokenizer_file=tokenizer, hidden_size=64,
@@ -98,8 +99,8 @@ def test_family_trains_resumes_exports_and_evaluates(family, sample, tmp_path):
     # what a crash right after checkpoint 2 leaves behind; the resumed run must retrace the same steps
     crashed = tmp_path / "crashed"
     shutil.copytree(run, crashed)
-    shutil.rmtree(crashed / "checkpoints" / "step_000004")
-    (crashed / "checkpoints" / "latest").write_text("step_000002\n")
+    shutil.rmtree(TrainRun(crashed).checkpoint(4).path)
+    TrainRun(crashed).set_latest(TrainRun(crashed).checkpoint(2))
     assert kinyu(["train", "--resume", str(crashed)]) == 0
     got = read_metrics(crashed)
     for key in ("step", "loss", "lr", "grad_norm", "val_loss"):
@@ -108,9 +109,9 @@ def test_family_trains_resumes_exports_and_evaluates(family, sample, tmp_path):
     # hf/ export: loads with AutoModelForCausalLM and gives the DeepSpeed checkpoint's logits
     assert assert_export_matches_engine(run, total_steps=4).config.model_type == family
 
-    # kinyu eval: bits per character of the export on the corpus run's validation shards
+    # kinyu eval: bits per character of the export on the corpus run's validation shards (issue 20: through latest)
     out = tmp_path / "eval.json"
-    assert kinyu(["eval", "--model", str(latest_checkpoint(run) / "hf"), "--bpc-corpora", f"sample={corpus}", "--out", str(out)]) == 0
+    assert kinyu(["eval", "--model", str(TrainRun(run).latest_file / "hf"), "--bpc-corpora", f"sample={corpus}", "--out", str(out)]) == 0
     bpc = json.loads(out.read_text())["bpc"]["sample"]
     assert bpc["documents"] > 0 and 0 < bpc["bits_per_character"] < 20
 
