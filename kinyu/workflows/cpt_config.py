@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kinyu.base.benchmarks import TASKS
 from kinyu.base.config import option
-from kinyu.evaluation.harness import TASKS
+from kinyu.base.layout import CorpusRun
 from kinyu.training.config import TrainConfig
 from kinyu.workflows.eval_sets import EvalSetsConfig
 
@@ -132,7 +133,7 @@ class Study:
 
     @property
     def tokenizer(self) -> Path:
-        return self.corpus("general") / "tokenizer" / "tokenizer.json"
+        return CorpusRun(self.corpus("general")).tokenizer_file
 
     def run(self, name: str, seed: int) -> Path:
         return self.runs / f"{name}_s{seed}"

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from kinyu.base.config import load_config, set_field, shipped_config
+from kinyu.base.layout import CorpusRun
 from kinyu.base.runs import atomic_write_text
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.extract.readers import read_jsonl_gz
@@ -27,7 +28,7 @@ def _corpus_base(cfg: CptStudyConfig) -> CorpusConfig:
 
 def _build_corpus(cfg: CorpusConfig, console: Console, title: str) -> Path:
     out = Path(cfg.output)
-    if (out / "manifest.json").is_file():
+    if CorpusRun(out).manifest.is_file():
         return out
     console.rule(f"[bold]corpus[/] {title}")
     return build(cfg, overwrite=True)
@@ -66,11 +67,11 @@ def _build_shuffled(cfg: CptStudyConfig, study: Study, fin: CorpusConfig, consol
     """The default corpus's documents with their characters shuffled (seeded): the same characters and
     lengths, no language. Built as a kinyu corpus from a jsonl file of those texts, nothing filtered."""
     out = study.corpus("fin_shuffled")
-    if (out / "manifest.json").is_file():
+    if CorpusRun(out).manifest.is_file():
         return
     rng = random.Random(0)
     rows = []
-    for rec in read_jsonl_gz(study.corpus("fin_default") / "docs"):
+    for rec in read_jsonl_gz(CorpusRun(study.corpus("fin_default")).docs):
         chars = list(rec["text"])
         rng.shuffle(chars)
         rows.append(json.dumps({"id": rec["id"], "text": "".join(chars)}, ensure_ascii=False))

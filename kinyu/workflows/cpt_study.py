@@ -40,12 +40,13 @@ from typing import Any
 from rich.console import Console
 
 from kinyu.base.config import load_config, shipped_config, to_dict, dump_yaml
+from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun, latest_checkpoint
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, write_manifest
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.score import plan_scoring, score_model
 from kinyu.evaluation.tasks.chance import chance_levels
 from kinyu.training.config import TrainConfig
-from kinyu.training.train import latest_checkpoint, run_training
+from kinyu.training.train import run_training
 from kinyu.workflows.eval_sets import EvalSets
 from kinyu.workflows.stats import difference_cell, difference_dict, near_chance, spread, spread_cell, spread_dict
 
@@ -64,7 +65,7 @@ def _data_key(cfg: CptStudyConfig) -> dict:
 def prepare_data(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSets:
     done = study.data / "manifest.json"
     needed = ["general", "fin_default"] + (["fin_raw"] if cfg.unfiltered else []) + (["fin_shuffled"] if cfg.shuffled_control else [])
-    if done.is_file() and read_json(done)["key"] == _data_key(cfg) and all((study.corpus(n) / "manifest.json").is_file() for n in needed):
+    if done.is_file() and read_json(done)["key"] == _data_key(cfg) and all(CorpusRun(study.corpus(n)).manifest.is_file() for n in needed):
         sets_dir = study.root / "eval_sets"
         return EvalSets(sets_dir / "finance", sets_dir / "finance_kept", sets_dir / "general", read_json(done)["exclude"],
                         read_json(sets_dir / "manifest.json"))
@@ -118,7 +119,7 @@ def train_config(cfg: CptStudyConfig, study: Study, name: str, seed: int, phase:
 
 def _finished(run: Path, steps: int) -> bool:
     try:
-        return read_json(latest_checkpoint(run) / "state.json")["step"] >= steps
+        return read_json(latest_checkpoint(run).state)["step"] >= steps
     except FileNotFoundError:
         return False
 
@@ -133,15 +134,15 @@ def train_run(tc: TrainConfig, console: Console) -> Path:
 
 
 def final_model(run: Path) -> Path:
-    return latest_checkpoint(run) / "hf"
+    return latest_checkpoint(run).hf
 
 
 # --------------------------------------------------------------------------------------------
 # 4. scoring
 
 
-def _snapshots(run: Path) -> list[Path]:
-    return sorted(p for p in (run / "checkpoints").glob("step_*") if (p / "hf").is_dir())
+def _snapshots(run: Path) -> list[Checkpoint]:
+    return [c for c in TrainRun(run).list_checkpoints() if c.hf.is_dir()]
 
 
 def score_run(run: Path, study: Study, eval_cfg: EvalConfig, plan, task_cfg: EvalConfig | None, task_plan, console: Console) -> dict:
@@ -152,8 +153,8 @@ def score_run(run: Path, study: Study, eval_cfg: EvalConfig, plan, task_cfg: Eva
     console.print(f"scoring {run.name} ({len(_snapshots(run))} snapshots)")
     curve = []
     for snap in _snapshots(run):
-        state = read_json(snap / "state.json")
-        bpc = score_model(snap / "hf", eval_cfg, plan)["bpc"]
+        state = read_json(snap.state)
+        bpc = score_model(snap.hf, eval_cfg, plan)["bpc"]
         curve.append({"step": state["step"], "tokens": state["tokens_seen"], "replay_tokens": state["replay_tokens"],
                       **{f"{k}_bpc": v["bits_per_character"] for k, v in bpc.items()}})
     result: dict[str, Any] = {"run": run.name, "curve": curve, "final": curve[-1],
@@ -244,7 +245,7 @@ METRIC_TITLES = {"finance_bpc": "held-out financial (as extracted)", "finance_ke
 def _model_size(study: Study) -> dict:
     cfg_file = final_model(study.run(BASE, 0)) / "config.json"
     config = json.loads(cfg_file.read_text(encoding="utf-8"))
-    manifest = read_json(study.run(BASE, 0) / "manifest.json")
+    manifest = read_json(TrainRun(study.run(BASE, 0)).manifest)
     return {"architecture": config.get("model_type"), "hidden_size": config.get("hidden_size"),
             "layers": config.get("num_hidden_layers"), "vocab_size": config.get("vocab_size"),
             "device": manifest.get("device"), "precision": manifest.get("precision")}
@@ -289,7 +290,7 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
         ]
     corpora = {}
     for name in ["general", "fin_default", "fin_raw", "fin_shuffled"]:
-        summary = study.corpus(name) / "stats" / "summary.json"
+        summary = CorpusRun(study.corpus(name)).summary
         if summary.is_file():
             s = read_json(summary)
             corpora[name] = {"documents": s["accounting"]["kept"], "characters": s["accounting"]["kept_chars"],
