@@ -307,16 +307,17 @@ def test_evaluation_snapshots_hold_no_optimiser_state_and_cannot_resume(corpora,
     from safetensors.torch import load_file
 
     from kinyu.training.config import TrainInputError
-    from kinyu.training.train import latest_checkpoint, run_training
+    from kinyu.base.layout import latest_checkpoint
+    from kinyu.training.train import run_training
 
     fin, gen = corpora
     more = {"schedule.max_steps": 4, "checkpoint.every_steps": 2, "logging.eval_every_steps": 0, "logging.tensorboard": False}
     full = run_training(tiny_cfg(fin, gen, tmp_path / "full", **more))
     snap = run_training(tiny_cfg(fin, gen, tmp_path / "snap", **more, **{"checkpoint.resumable": False}))
     ckpt = latest_checkpoint(snap)
-    assert (ckpt / "hf" / "model.safetensors").is_file() and (ckpt / "state.json").is_file()
-    assert not (ckpt / "deepspeed").exists() and (latest_checkpoint(full) / "deepspeed").is_dir()
-    a, b = load_file(latest_checkpoint(full) / "hf" / "model.safetensors"), load_file(ckpt / "hf" / "model.safetensors")
+    assert (ckpt.hf / "model.safetensors").is_file() and ckpt.state.is_file()
+    assert not ckpt.deepspeed.exists() and latest_checkpoint(full).deepspeed.is_dir()
+    a, b = load_file(latest_checkpoint(full).hf / "model.safetensors"), load_file(ckpt.hf / "model.safetensors")
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
     with pytest.raises(TrainInputError, match="cannot be resumed"):
         run_training(tiny_cfg(fin, gen, tmp_path / "snap", **more, **{"checkpoint.resumable": False}), resume=True)
