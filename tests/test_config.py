@@ -68,6 +68,20 @@ def test_shipped_corpus_config_is_the_default_pipeline():
 
     cfg = load_config(CorpusConfig, REPO / "configs" / "corpus.yaml")
     assert cfg == CorpusConfig()
+    # and it is, comment for comment, what `kinyu corpus build --print-config` writes: the field help in
+    # the code and the readable copy cannot drift apart
+    from kinyu.base.config import commented_yaml
+    from kinyu.cli.corpus import CONFIG_HEADER
+
+    assert (REPO / "configs" / "corpus.yaml").read_text(encoding="utf-8") == CONFIG_HEADER + commented_yaml(CorpusConfig()) + "\n"
+
+
+@pytest.mark.parametrize("name", ["study/cpt_quick.yaml", "study/cpt_cpu.yaml", "study/cpt_gpu_100m.yaml"])
+def test_shipped_study_configs_load(name):
+    from kinyu.workflows.cpt_config import CptStudyConfig
+
+    cfg = load_config(CptStudyConfig, REPO / "configs" / name)
+    assert cfg.seeds >= 3 and cfg.replay_ratios[0] == 0.0
 
 
 @pytest.mark.parametrize("name", ["tiny_cpu.yaml", "nekomata14b_zero3.yaml"])
