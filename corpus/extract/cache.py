@@ -30,6 +30,7 @@ KEY_MARK = "_kinyu_cache_key"
 # the metadata that extraction and normalisation add (what a hit must restore)
 _EXTRACTED_FIELDS = (
     "extractor",
+    "extract_fallback",
     "pages",
     "pages_without_text",
     "extract_warnings",

@@ -6,6 +6,8 @@ HTML extraction run under a per-document wall-clock limit (``kinyu.corpus.extrac
 
 from __future__ import annotations
 
+import time
+
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
@@ -13,12 +15,14 @@ from kinyu.corpus.config import ExtractConfig
 from kinyu.corpus.extract.decode import decode_bytes
 from kinyu.corpus.extract.html import extract_html
 from kinyu.corpus.extract.limits import ExtractionError, TimeLimitedWorker
-from kinyu.corpus.extract.pdf import PdfError, extract_pdfium, extract_pdfminer, repair_layout
+from kinyu.corpus.extract.pdf import PdfError, PdfText, extract_pdfium, extract_pdfminer, repair_layout
 from kinyu.corpus.extract.readers import quarantined
 from kinyu.base.runs import package_versions
 
 
 _VERSIONS = package_versions(("pdfminer.six", "pypdfium2", "trafilatura"))
+# a pypdfium2 failure with these reasons is the document's, not pypdfium2's: no pdfminer.six retry
+NO_FALLBACK = ("timeout", "too_many_pages")
 # metadata["extractor"]: which library (and version) made the text
 EXTRACTOR_NAMES = {
     "pdfminer": f"pdfminer.six {_VERSIONS['pdfminer.six'] or 'unknown'}",
@@ -41,14 +45,15 @@ class FormatExtractor(PipelineStep):
     def extract(self, doc: Document, data: bytes) -> None:
         raise NotImplementedError
 
-    def limited(self, fn, *args, progress: bool = False):
+    def limited(self, fn, *args, progress: bool = False, timeout_s: float | None = None):
         """``fn(*args)`` under the per-document limit (a killable child process); in this
-        process when ``timeout_s`` is 0. ``fn`` must be a module-level function."""
+        process when ``timeout_s`` is 0. ``fn`` must be a module-level function. ``timeout_s``:
+        what is left of the document's limit (a second attempt at the same document)."""
         if not self.timeout_s:
             return fn(*args)
         if self._worker is None:
             self._worker = TimeLimitedWorker(self.timeout_s)
-        return self._worker.call(fn, *args, progress=progress)
+        return self._worker.call(fn, *args, progress=progress, timeout_s=timeout_s)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         try:
@@ -79,13 +84,20 @@ class FormatExtractor(PipelineStep):
 
 
 class PdfExtractor(FormatExtractor):
-    """PDF -> text with pdfminer.six (default; reads vertical text) or pypdfium2 (fast).
+    """PDF -> text with pdfminer.six or pypdfium2 (``extract.pdf_backend``).
 
-    Then Japanese layout repair: running headers/footers and page numbers removed, hard-wrapped
-    lines re-joined without spaces, letter-spacing undone. Encrypted and corrupt files are
-    quarantined; a PDF whose pages carry no text layer (a scan) is quarantined as ``no_text``, one
-    with more than ``max_pages`` pages (0: no cap) as ``too_many_pages``, one whose extraction
-    takes more than ``timeout_s`` seconds (0: no limit) as ``timeout``.
+    pypdfium2 reads the characters and their boxes; pdfminer.six's layout analysis, ported to
+    them (``kinyu.corpus.extract.pdf_layout``), makes the lines and their reading order, vertical
+    (縦書き) columns right to left included. Where pypdfium2 fails on a file (it cannot open or
+    read it, it crashes, or it leaves out text objects it cannot measure) the document is read
+    again with pdfminer.six, within what is left of the time limit; ``metadata["extractor"]``
+    names the library that made the text and ``metadata["extract_fallback"]`` says why
+    pypdfium2's was not used. Then one Japanese layout repair for both: running
+    headers/footers and page numbers removed, hard-wrapped lines re-joined without spaces,
+    letter-spacing undone. Encrypted and corrupt files are quarantined; a PDF whose pages
+    carry no text layer (a scan) is quarantined as ``no_text``, one with more than
+    ``max_pages`` pages (0: no cap) as ``too_many_pages``, one whose extraction takes more
+    than ``timeout_s`` seconds (0: no limit) as ``timeout``.
     """
 
     name = "📄 PDF"
@@ -97,21 +109,60 @@ class PdfExtractor(FormatExtractor):
         if self.config.pdf_backend not in ("pdfminer", "pypdfium2"):
             raise ValueError(f"unknown PDF backend {self.config.pdf_backend!r}: use pdfminer or pypdfium2")
 
+    def _pdfminer(self, data: bytes, timeout_s: float | None = None) -> PdfText:
+        x = self.config
+        return self.limited(
+            extract_pdfminer, data, x.pdf_detect_vertical, 0, x.pdf_boxes_flow, x.pdf_max_pages, progress=True, timeout_s=timeout_s
+        )
+
+    def read_pages(self, data: bytes) -> tuple[PdfText, str, str | None]:
+        """The pages' text, the backend that made it, and why pypdfium2's was not used (if so)."""
+        x = self.config
+        if x.pdf_backend == "pdfminer":
+            return self._pdfminer(data), "pdfminer", None
+        start = time.monotonic()
+        try:
+            result = self.limited(extract_pdfium, data, 0, x.pdf_max_pages, x.pdf_detect_vertical, progress=True)
+        except ExtractionError as e:
+            if e.reason in NO_FALLBACK or not x.pdf_fallback:
+                raise
+            why = f"{e.reason}: {e.detail}"
+        except Exception as e:  # a pypdfium2 error on one file
+            if not x.pdf_fallback:
+                raise
+            why = f"{type(e).__name__}: {e}"
+        else:
+            if result.incomplete is None:
+                return result, "pypdfium2", None
+            if not x.pdf_fallback:
+                result.warnings.append(result.incomplete)
+                return result, "pypdfium2", None
+            why = f"incomplete: {result.incomplete}"
+        why = f"pypdfium2 {why}"[:300]
+        left = None
+        if self.timeout_s:
+            left = self.timeout_s - (time.monotonic() - start)
+            if left <= 0:
+                raise PdfError("timeout", f"stopped after {self.timeout_s:g} s (extract.timeout_s); {why}")
+        try:
+            return self._pdfminer(data, left), "pdfminer", why
+        except ExtractionError as e:
+            raise type(e)(e.reason, f"{e.detail} (after {why})"[:500]) from None
+
     def extract(self, doc: Document, data: bytes) -> None:
         if not data:
             raise PdfError("empty", "0 bytes")
         if not data.lstrip()[:5].startswith(b"%PDF"):
             raise PdfError("corrupt", "no %PDF header")
-        x = self.config
-        if x.pdf_backend == "pdfminer":
-            result = self.limited(extract_pdfminer, data, x.pdf_detect_vertical, 0, x.pdf_boxes_flow, x.pdf_max_pages, progress=True)
-        else:
-            result = self.limited(extract_pdfium, data, 0, x.pdf_max_pages, progress=True)
-        doc.metadata["extractor"] = EXTRACTOR_NAMES[x.pdf_backend]
+        result, backend, fallback = self.read_pages(data)
+        doc.metadata["extractor"] = EXTRACTOR_NAMES[backend]
+        if fallback:
+            doc.metadata["extract_fallback"] = fallback
         pages = result.pages
         empty_pages = sum(1 for p in pages if not p.strip())
         doc.metadata["pages"] = len(pages)
         self.stat_update("pages", value=len(pages))
+        self.stat_update(f"pages_{backend}", value=len(pages))
         if result.warnings:
             doc.metadata["extract_warnings"] = sorted(set(result.warnings))[:5]
         truncated = b"%%EOF" not in data[-2048:]

@@ -78,7 +78,9 @@ class TimeLimitedWorker:
             self._proc.join()
         self._proc = self._conn = None
 
-    def call(self, fn: Callable, *args, progress: bool = False):
+    def call(self, fn: Callable, *args, progress: bool = False, timeout_s: float | None = None):
+        """``fn(*args)`` in the child; ``timeout_s`` (default: the worker's) limits this call."""
+        limit = self.timeout_s if timeout_s is None else timeout_s
         if self._proc is None or not self._proc.is_alive():
             self.close()
             self._start()
@@ -86,7 +88,7 @@ class TimeLimitedWorker:
         self._conn.send((fn, args, progress))
         pages = 0
         while True:
-            left = self.timeout_s - (time.monotonic() - start)
+            left = limit - (time.monotonic() - start)
             try:
                 ready = left > 0 and self._conn.poll(left)
                 message = self._conn.recv() if ready else None
