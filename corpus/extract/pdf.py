@@ -118,7 +118,7 @@ class _Pdfium:
         self.count_chars = fn("FPDFText_CountChars", i, vp)
         self.unicode = fn("FPDFText_GetUnicode", c.c_uint, vp, i)
         self.is_generated = fn("FPDFText_IsGenerated", i, vp, i)
-        self.loose_box = fn("FPDFText_GetLooseCharBox", c.c_int, vp, i, c.POINTER(pdfium_c.FS_RECTF))
+        self.loose_box = fn("FPDFText_GetLooseCharBox", c.c_int, vp, i, vp)  # FS_RECTF*
         self.text_object = fn("FPDFText_GetTextObject", vp, vp, i)
         self.origin = fn("FPDFText_GetCharOrigin", i, vp, i, d, d)
         self.count_objects = fn("FPDFPage_CountObjects", i, vp)
@@ -239,52 +239,67 @@ def pdfium_page_chars(page: "pdfium.PdfPage", textpage: "pdfium.PdfTextPage") ->
     global _PDFIUM
     api = _PDFIUM = _PDFIUM or _Pdfium()
     tp = ctypes.cast(textpage.raw, ctypes.c_void_p).value
-    rect, size, m = pdfium_c.FS_RECTF(), ctypes.c_float(), pdfium_c.FS_MATRIX()
-    box = ctypes.byref(rect)
+    rect, size, m = (ctypes.c_float * 4)(), ctypes.c_float(), pdfium_c.FS_MATRIX()  # rect: FS_RECTF
+    box = ctypes.addressof(rect)
     unicode, is_generated, loose_box, text_object = api.unicode, api.is_generated, api.loose_box, api.text_object
     ems: dict[int, tuple[float | None, float | None]] = {}  # text object -> its em (x, y)
-    rows = []  # [text object, char index, text, x0, y0, x1, y1, em_x, em_y]
+    rows: list[tuple] = []  # (text object, char index, text, x0, y0, x1, y1)
+    vertical: list[int] = []  # rows in vertical runs
+    obj0 = prev = None
+    em_x = em_y = None
     for k in range(api.count_chars(tp)):
         u = unicode(tp, k)
-        if u in (0x20, 0x0D, 0x0A, 0x02) and is_generated(tp, k) == 1:
-            continue  # pdfium's own spaces and line breaks: the layout analysis decides those
-        if u == 0x02:  # pdfium's mark for a hyphen that ends a line
-            u = 0x2D
-        elif u == 0 or u >= 0xFFFE:  # no Unicode for the glyph
+        if u <= 0x20:
+            if u in (0x20, 0x0D, 0x0A, 0x02) and is_generated(tp, k) == 1:
+                continue  # pdfium's own spaces and line breaks: the layout analysis decides those
+            if u == 0x02:  # pdfium's mark for a hyphen that ends a line
+                u = 0x2D
+            elif u == 0:  # no Unicode for the glyph
+                continue
+        elif u >= 0xFFFE:
             continue
         loose_box(tp, k, box)
+        x0, top, x1, y0 = rect[:]
         obj = text_object(tp, k)
-        em = ems.get(obj)
-        if em is None:
-            em = ems[obj] = _em_size(api, obj, size, m)
-        y0 = rect.bottom
-        rows.append([obj, k, chr(u), rect.left, y0, rect.right, y0 + em[1] if em[1] else rect.top, em[0], em[1]])
+        if obj != obj0:
+            em = ems.get(obj)
+            if em is None:
+                em = ems[obj] = _em_size(api, obj, size, m)
+            em_x, em_y = em
+            obj0, prev = obj, None
+        row = (obj, k, chr(u), x0, y0, x1, y0 + em_y if em_y else top)
+        if prev is not None and em_x is not None:
+            # a vertical run: the glyph right below the previous one of its text object
+            h = max(row[6] - y0, prev[6] - prev[4])
+            if h > 0 and abs(x0 - prev[3]) < 0.1 * h and row[6] < prev[6] - 0.3 * h:
+                if not vertical or vertical[-1] != len(rows) - 1:
+                    vertical.append(len(rows) - 1)
+                vertical.append(len(rows))
+        rows.append(row)
+        prev = row
+    if vertical:
+        _em_boxes_of_vertical_runs(api, tp, rows, vertical, ems)
     order, blanks, lost = _stream_order(api, ctypes.cast(page.raw, ctypes.c_void_p).value, set(ems))
-    last = len(order) + len(blanks) + 2
-    for position, (x0, y0, x1, y1) in blanks:
-        rows.append([position, -1, " ", x0, y0, x1, y1, None, None])
-    rows.sort(key=lambda row: (order.get(row[0], last) if row[1] >= 0 else row[0], row[1]))
-    _em_boxes_of_vertical_runs(api, tp, rows)
-    to_page, page_box = _rotated(page.get_rotation(), page.get_mediabox())
+    last = float("inf")  # characters of an object not in the page's list (if any) go last
+    keys = [order.get(row[0], last) for row in rows]
+    if blanks or any(a > b for a, b in zip(keys, keys[1:])):
+        rows = [(position, -1, " ", *box_) for position, box_ in blanks] + rows
+        keys = [position for position, _ in blanks] + keys
+        rows = [row for _, _, row in sorted(zip(keys, [row[1] for row in rows], rows), key=lambda t: (t[0], t[1]))]
+    rotation, mediabox = page.get_rotation(), page.get_mediabox()
+    to_page, page_box = _rotated(rotation, mediabox)
+    if rotation == 0 and mediabox[0] == 0 and mediabox[1] == 0:
+        return [row[2:] for row in rows], page_box, lost
     return [(row[2], *to_page(row[3], row[4], row[5], row[6])) for row in rows], page_box, lost
 
 
-def _em_boxes_of_vertical_runs(api: _Pdfium, tp: int, rows: list[list]) -> None:
-    vertical = set()
-    for j in range(1, len(rows)):
-        a, b = rows[j - 1], rows[j]
-        if a[0] != b[0] or a[7] is None:
-            continue
-        h = max(a[6] - a[4], b[6] - b[4])
-        if h > 0 and abs(b[3] - a[3]) < 0.1 * h and b[6] < a[6] - 0.3 * h:
-            vertical.update((j - 1, j))
-    if not vertical:
-        return
+def _em_boxes_of_vertical_runs(api: _Pdfium, tp: int, rows: list[tuple], vertical: list[int], ems: dict) -> None:
     x, y = ctypes.c_double(), ctypes.c_double()
     for j in vertical:
-        row = rows[j]
-        if api.origin(tp, row[1], x, y):
-            row[3], row[4], row[5], row[6] = x.value, y.value, x.value + row[7], y.value + row[8]
+        obj, k, text = rows[j][:3]
+        em_x, em_y = ems[obj]
+        if api.origin(tp, k, x, y):
+            rows[j] = (obj, k, text, x.value, y.value, x.value + em_x, y.value + em_y)
 
 
 def extract_pdfium(
