@@ -48,6 +48,7 @@ class Segment:
     misdecode: str | None = None
     text: str = field(default="", repr=False)
     line_no: int = -1  # unit "line": index of the line in the source text
+    backend: str = "pdfminer"  # the PDF backend whose text the segment was cut from
 
 
 def load_segments(path: Path = SEGMENTS) -> list[Segment]:
@@ -61,9 +62,9 @@ def load_segments(path: Path = SEGMENTS) -> list[Segment]:
     return segments
 
 
-@lru_cache(maxsize=64)
-def _text(source: str, pages: int, vertical: bool) -> str:
-    return source_text(source, pages, vertical)
+@lru_cache(maxsize=128)
+def _text(source: str, pages: int, vertical: bool, backend: str = "pdfminer") -> str:
+    return source_text(source, pages, vertical, backend)
 
 
 def _find_line(lines: list[str], anchor: str, occurrence: int, where: str) -> int:
@@ -73,9 +74,11 @@ def _find_line(lines: list[str], anchor: str, occurrence: int, where: str) -> in
     return hits[occurrence]
 
 
-def materialise(seg: Segment) -> Segment:
-    """Fill ``seg.text`` (and ``seg.line_no`` for a line) from the shared data."""
-    lines = _text(seg.source, seg.pages, seg.vertical).split("\n")
+def materialise(seg: Segment, backend: str = "pdfminer") -> Segment:
+    """Fill ``seg.text`` (and ``seg.line_no`` for a line) from the shared data, PDFs read with
+    ``backend`` (the references were cut from pdfminer.six's text)."""
+    seg.backend = backend
+    lines = _text(seg.source, seg.pages, seg.vertical, backend).split("\n")
     if seg.unit == "line":
         seg.line_no = _find_line(lines, seg.anchor or "", seg.occurrence, seg.id)
         seg.text = lines[seg.line_no]
@@ -101,8 +104,8 @@ def materialise(seg: Segment) -> Segment:
     return seg
 
 
-def segments(path: Path = SEGMENTS) -> list[Segment]:
-    return [materialise(s) for s in load_segments(path)]
+def segments(path: Path = SEGMENTS, backend: str = "pdfminer") -> list[Segment]:
+    return [materialise(s, backend) for s in load_segments(path)]
 
 
 # --- kinyu's decisions ---------------------------------------------------------------------------
@@ -126,10 +129,10 @@ def kinyu_lines(segs: list[Segment], cfg: QualityConfig | None = None) -> dict[s
     cleaner = JapaneseLineCleaner((cfg or QualityConfig()).line_clean)
     by_source: dict[tuple, list[Segment]] = defaultdict(list)
     for seg in segs:
-        by_source[(seg.source, seg.pages, seg.vertical)].append(seg)
+        by_source[(seg.source, seg.pages, seg.vertical, seg.backend)].append(seg)
     out: dict[str, str | None] = {}
-    for (source, pages, vertical), group in by_source.items():
-        doc = Document(text=_text(source, pages, vertical), id=source, metadata={})
+    for (source, pages, vertical, backend), group in by_source.items():
+        doc = Document(text=_text(source, pages, vertical, backend), id=source, metadata={})
         removed: dict[int, str] = {}
         for line_no, reason, block in cleaner.clean(doc):
             for k in range(block.count("\n") + 1):

@@ -18,7 +18,7 @@ from functools import lru_cache
 from kinyu.corpus.extract.decode import decode_bytes
 from kinyu.corpus.extract.html import extract_html
 from kinyu.corpus.normalize import normalize_japanese
-from kinyu.corpus.extract.pdf import extract_pdfminer, repair_layout
+from kinyu.corpus.extract.pdf import extract_pdfium, extract_pdfminer, repair_layout
 from testkit.shared import shared_real_dir
 
 __all__ = ["shared_real_dir", "chabsa_documents", "edinet_sections", "wikipedia_documents", "source_text"]
@@ -55,18 +55,29 @@ def wikipedia_documents(per_doc: int = 20) -> list[tuple[str, str]]:
     return [(f"wiki-{i // per_doc:04d}", "\n".join(texts[i : i + per_doc])) for i in range(0, len(texts), per_doc)]
 
 
+def pdf_pages(data: bytes, pages: int = 0, vertical: bool = True, backend: str = "pdfminer") -> list[str]:
+    """The pages' raw text from one backend (``pdfminer`` or ``pypdfium2``), as the extractor reads them."""
+    if backend == "pdfminer":
+        return extract_pdfminer(data, detect_vertical=vertical, max_pages=pages).pages
+    if backend == "pypdfium2":  # with the extractor's fallback for text that pdfium leaves out
+        result = extract_pdfium(data, max_pages=pages, detect_vertical=vertical)
+        return result.pages if result.incomplete is None else pdf_pages(data, pages, vertical, "pdfminer")
+    raise ValueError(f"unknown PDF backend {backend!r}")
+
+
 @lru_cache(maxsize=64)
-def source_text(source: str, pages: int = 0, vertical: bool = True) -> str:
+def source_text(source: str, pages: int = 0, vertical: bool = True, backend: str = "pdfminer") -> str:
     """The text the quality steps would receive for the file ``real/<source>``.
 
-    PDFs: pdfminer.six (with vertical-text detection unless ``vertical`` is False) and the layout
-    repair of the PDF extractor (``pages`` > 0: only the first ``pages`` pages); HTML: decode + trafilatura; ``.txt``:
+    PDFs: ``backend`` (pdfminer.six, the labelled set's reference, or pypdfium2; vertical-text
+    detection unless ``vertical`` is False) and the layout repair of the PDF extractor
+    (``pages`` > 0: only the first ``pages`` pages); HTML: decode + trafilatura; ``.txt``:
     decode; chABSA ``.json``: the company document. Then the Japanese normaliser.
     """
     path = shared_real_dir() / source
     data = path.read_bytes()
     if path.suffix == ".pdf":
-        text, _ = repair_layout(extract_pdfminer(data, detect_vertical=vertical, max_pages=pages).pages)
+        text, _ = repair_layout(pdf_pages(data, pages, vertical, backend))
         return normalize_japanese(text)
     if path.suffix in (".html", ".htm", ".xhtml"):
         return html_text(data)
