@@ -19,7 +19,7 @@ from kinyu.corpus.extract.limits import ExtractionError, TimeLimitedWorker
 from kinyu.corpus.extract.pdf import PdfError
 from kinyu.corpus.pipeline import build
 from kinyu.corpus.sample import sample_dir
-from testkit.pdfgen import text_objects_pdf
+from testkit.pdfgen import text_objects_pdf, text_pages_pdf
 from testkit.outputs import output_digest
 
 
@@ -89,6 +89,45 @@ def test_page_cap_quarantines_too_many_pages(backend, timeout_s):
     assert "more than 2 pages" in out["long.pdf"].metadata["quarantine"]["detail"]
 
 
+@pytest.fixture(scope="module")
+def pages_2000() -> bytes:
+    return text_pages_pdf(2000)
+
+
+def test_2000_page_pdf_is_capped_before_any_page_is_read(pages_2000):
+    step = PdfExtractor(ExtractConfig(pdf_backend="pypdfium2", timeout_s=30, pdf_max_pages=1999))
+    t0 = time.monotonic()
+    (doc,) = step.run([pdf_doc(pages_2000, "long.pdf")])
+    assert doc.metadata["quarantine"]["reason"] == "too_many_pages"
+    assert "more than 1999 pages" in doc.metadata["quarantine"]["detail"]
+    assert "extract_fallback" not in doc.metadata and time.monotonic() - t0 < 10  # no pdfminer retry
+
+
+@pytest.mark.parametrize("backend", ["pdfminer", "pypdfium2"])
+def test_2000_page_pdf_past_the_time_limit_stops_part_way(backend, pages_2000):
+    # read page by page: the time-out reports the pages done, and pdfminer is not tried after it
+    step = PdfExtractor(ExtractConfig(pdf_backend=backend, timeout_s=1.5))
+    (doc,) = step.run([pdf_doc(pages_2000, "long.pdf")])
+    quarantine = doc.metadata["quarantine"]
+    assert quarantine["reason"] == "timeout" and "stopped after 1.5 s" in quarantine["detail"]
+    done = int(re.search(r"(\d+) page\(s\) done", quarantine["detail"]).group(1))
+    assert 0 < done < 2000
+    assert "extract_fallback" not in doc.metadata and "after pypdfium2" not in quarantine["detail"]
+
+
+def test_pypdfium2_failure_falls_back_to_pdfminer_within_the_time_left(monkeypatch):
+    import kinyu.corpus.extract.extractors as extractors
+
+    monkeypatch.setattr(extractors, "extract_pdfium", crash_pdfium)  # pdfium dies in C on this file
+    step = PdfExtractor(ExtractConfig(pdf_backend="pypdfium2", timeout_s=30))
+    (doc,) = step.run([pdf_doc(text_objects_pdf(20, pages=2), "x.pdf")])
+    assert "quarantine" not in doc.metadata and doc.metadata["pages"] == 2
+    assert doc.metadata["extractor"].startswith("pdfminer.six")
+    assert doc.metadata["extract_fallback"].startswith("pypdfium2 extractor_crash: extraction process died (exit code 3)")
+
+
+def crash_pdfium(*args, progress=None):
+    os._exit(3)
 
 
 @pytest.mark.slow
