@@ -129,6 +129,7 @@ class _Pdfium:
         self.bounds = fn("FPDFPageObj_GetBounds", i, vp, f, f, f, f)
         self.font_size_of = fn("FPDFTextObj_GetFontSize", i, vp, f)
         self.font_of = fn("FPDFTextObj_GetFont", vp, vp)
+        self.is_embedded = fn("FPDFFont_GetIsEmbedded", i, vp)
         self.descent = fn("FPDFFont_GetDescent", i, vp, c.c_float, f)
         self.matrix_of = fn("FPDFPageObj_GetMatrix", i, vp, c.POINTER(pdfium_c.FS_MATRIX))
 
@@ -136,31 +137,42 @@ class _Pdfium:
 _PDFIUM: _Pdfium | None = None
 _TEXT, _FORM = pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_FORM
 # pdfium leaves out of its text page every text object whose box has no width (CPDF_TextPage::
-# ProcessTextObject); vertical runs in some non-embedded CID fonts come out that way (jo.pdf),
-# and so do rotated spaces (harmless): a page whose left-out objects are at least 3 and 10 % of
-# its text objects has lost text
+# ProcessTextObject). Vertical runs in some non-embedded CID fonts come out that way (jo.pdf: 48
+# of the page's 65 objects; the signature column of the sample's 縦書き message), glyphs that the
+# font pdfium draws in place of a non-embedded one lacks (the sample 決算短信's "%" headers), and
+# spaces (no ink; harmless, and rotated ones are put back: _blank_box). A page is taken to have
+# lost text from an estimated _LOST_GLYPHS glyphs on (the 告示 000907845 loses one rotated "（"
+# of thousands, read by pdfium nonetheless).
 _NO_WIDTH = 0.01
-_LOST_MIN, _LOST_SHARE = 3, 0.10
+_LOST_GLYPHS = 3
 
 
-def _em_size(api: _Pdfium, obj: int, size: ctypes.c_float, m) -> tuple[float | None, float | None]:
-    """A text object's em (font size through its matrix) along x and y; None for rotated text."""
+def _em_size(api: _Pdfium, obj: int, size: ctypes.c_float, m, embedded: dict) -> tuple[float | None, float | None, bool]:
+    """A text object's em (font size through its matrix) along x and y (None for rotated text),
+    and whether its font is embedded (``embedded``: a cache by font handle)."""
+    font = api.font_of(obj)
+    is_embedded = embedded.get(font)
+    if is_embedded is None:
+        is_embedded = embedded[font] = bool(font and api.is_embedded(font) == 1)
     if api.font_size_of(obj, size) and api.matrix_of(obj, m) and not (m.b or m.c):
-        return size.value * abs(m.a), size.value * abs(m.d)
-    return None, None
+        return size.value * abs(m.a), size.value * abs(m.d), is_embedded
+    return None, None, is_embedded
 
 
 def _blank_box(api: _Pdfium, obj: int) -> tuple[float, float, float, float] | None:
     """Where pdfminer would put a rotated text object that pdfium does not read because it draws
     no ink: a rotated space, as vertical text (the MHLW 告示) puts between its entries, which
     decides where pdfminer's vertical lines end. The em box over a half-em advance (a space's
-    usual width) from the object's origin, through its matrix. None for unrotated objects: an
-    empty one (no glyph at all, which pdfminer does not see) looks the same to pdfium's API."""
+    usual width) from the object's origin, through its matrix. None for unrotated objects (an
+    empty one, no glyph at all, which pdfminer does not see, looks the same to pdfium's API) and
+    for fonts that are not embedded (the glyph may be one that pdfium's stand-in font lacks)."""
     size, descent, m = ctypes.c_float(), ctypes.c_float(), pdfium_c.FS_MATRIX()
     if not (api.font_size_of(obj, size) and api.matrix_of(obj, m)) or not (m.b or m.c):
         return None
     fs = size.value
     font = api.font_of(obj)
+    if not font or api.is_embedded(font) != 1:
+        return None
     d = descent.value / fs if font and fs and api.descent(font, fs, descent) else 0.0
     xs, ys = [], []
     for tx, ty in ((0.0, d * fs), (fs / 2, d * fs), (0.0, (d + 1) * fs), (fs / 2, (d + 1) * fs)):
@@ -169,14 +181,27 @@ def _blank_box(api: _Pdfium, obj: int) -> tuple[float, float, float, float] | No
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def _left_out_glyphs(api: _Pdfium, obj: int, extent: float) -> float:
+    """About how many glyphs a text object that pdfium leaves out holds: its extent in ems (a
+    point-sized one: one glyph, unless its font is embedded, where it is a space)."""
+    size, m = ctypes.c_float(), pdfium_c.FS_MATRIX()
+    if extent >= _NO_WIDTH:
+        if api.font_size_of(obj, size) and api.matrix_of(obj, m):
+            em = size.value * abs(m.a * m.d - m.b * m.c) ** 0.5
+            return max(1.0, extent / em) if em > 0 else 1.0
+        return 1.0
+    font = api.font_of(obj)
+    return 0.0 if font and api.is_embedded(font) == 1 else 1.0
+
+
 def _stream_order(api: _Pdfium, page: int, read: set[int]) -> tuple[dict[int, int], list[tuple[int, tuple]], bool]:
     """Content-stream position of the page's text objects in ``read`` (those with characters in
-    the text page), form XObjects entered; the blanks pdfium leaves out (position, box: see
-    ``_blank_box``); and whether pdfium left text out: at least ``_LOST_MIN`` text objects, and
-    ``_LOST_SHARE`` of them, with glyphs whose box has height but no width."""
+    the text page), form XObjects entered; the rotated blanks pdfium leaves out (position, box:
+    ``_blank_box``); and whether it left text out (``_LOST_GLYPHS``)."""
     order: dict[int, int] = {}
     blanks: list[tuple[int, tuple]] = []
-    position = texts = left_out = 0
+    position = 0
+    lost = 0.0
     l, b, r, t = (ctypes.c_float() for _ in range(4))
     stack = [(api.count_objects(page), api.get_object, page, 0)]
     while stack:
@@ -187,22 +212,19 @@ def _stream_order(api: _Pdfium, page: int, read: set[int]) -> tuple[dict[int, in
             position += 1
             if obj in read:
                 order[obj] = position
-                texts += 1
                 continue
             kind = api.object_type(obj)
             if kind == _TEXT:
-                texts += 1
                 if api.bounds(obj, l, b, r, t) and r.value - l.value < _NO_WIDTH:
-                    if t.value - b.value >= _NO_WIDTH:
-                        left_out += 1
+                    box = None if t.value - b.value >= _NO_WIDTH else _blank_box(api, obj)
+                    if box:
+                        blanks.append((position, box))
                     else:
-                        box = _blank_box(api, obj)
-                        if box:
-                            blanks.append((position, box))
+                        lost += _left_out_glyphs(api, obj, t.value - b.value)
             elif kind == _FORM:
                 stack.append((count, get, parent, i))
                 count, get, parent, i = api.form_count(obj), api.form_object, obj, 0
-    return order, blanks, left_out >= _LOST_MIN and left_out >= _LOST_SHARE * texts
+    return order, blanks, lost >= _LOST_GLYPHS
 
 
 def _rotated(rotation: int, mediabox: tuple[float, float, float, float]):
@@ -242,11 +264,13 @@ def pdfium_page_chars(page: "pdfium.PdfPage", textpage: "pdfium.PdfTextPage") ->
     rect, size, m = (ctypes.c_float * 4)(), ctypes.c_float(), pdfium_c.FS_MATRIX()  # rect: FS_RECTF
     box = ctypes.addressof(rect)
     unicode, is_generated, loose_box, text_object = api.unicode, api.is_generated, api.loose_box, api.text_object
-    ems: dict[int, tuple[float | None, float | None]] = {}  # text object -> its em (x, y)
+    ems: dict[int, tuple] = {}  # text object -> its em (x, y), its font embedded
+    embedded: dict[int, bool] = {}  # font -> embedded
     rows: list[tuple] = []  # (text object, char index, text, x0, y0, x1, y1)
     vertical: list[int] = []  # rows in vertical runs
     obj0 = prev = None
     em_x = em_y = None
+    is_embedded = True
     for k in range(api.count_chars(tp)):
         u = unicode(tp, k)
         if u <= 0x20:
@@ -264,10 +288,15 @@ def pdfium_page_chars(page: "pdfium.PdfPage", textpage: "pdfium.PdfTextPage") ->
         if obj != obj0:
             em = ems.get(obj)
             if em is None:
-                em = ems[obj] = _em_size(api, obj, size, m)
-            em_x, em_y = em
+                em = ems[obj] = _em_size(api, obj, size, m, embedded)
+            em_x, em_y, is_embedded = em
             obj0, prev = obj, None
         row = (obj, k, chr(u), x0, y0, x1, y0 + em_y if em_y else top)
+        if prev is not None and not is_embedded and prev[5] > x0 > prev[3] and abs(y0 - prev[4]) < 0.01 * (em_y or 1):
+            # a font that is not embedded: pdfium's box spans the width of the glyph it draws in
+            # its stead, pdfminer's the advance the PDF gives; where the two disagree, the box
+            # ran into the next glyph of the run (a half-width digit 0.63 em wide for 0.5 em)
+            rows[-1] = prev = (*prev[:5], x0, prev[6])
         if prev is not None and em_x is not None:
             # a vertical run: the glyph right below the previous one of its text object
             h = max(row[6] - y0, prev[6] - prev[4])
@@ -297,7 +326,7 @@ def _em_boxes_of_vertical_runs(api: _Pdfium, tp: int, rows: list[tuple], vertica
     x, y = ctypes.c_double(), ctypes.c_double()
     for j in vertical:
         obj, k, text = rows[j][:3]
-        em_x, em_y = ems[obj]
+        em_x, em_y, _ = ems[obj]
         if api.origin(tp, k, x, y):
             rows[j] = (obj, k, text, x.value, y.value, x.value + em_x, y.value + em_y)
 
