@@ -95,6 +95,15 @@ def test_wrapped_japanese_lines_join_without_space_and_headings_stay():
     assert out[-1] == "売上高は4,567億円となりました。"
 
 
+def test_wrap_width_does_not_count_spaces_between_japanese_characters():
+    # a 1.1 em pitch puts every gap at pdfminer's word margin: full columns of the same width
+    # come out with a space after every character or after some; both are the full width
+    spaced = " ".join("保険医療機関は、届出を行った後に、当該届出に係る内容")  # 26 characters, 51 with spaces
+    partly = "と異なる事情 が 生じた場合には、速やかに届出の内容の"  # 26 characters, 28 with spaces
+    out = join_wrapped_lines([spaced, partly, "変更を行わなければならないこと。"])
+    assert out == [spaced + partly + "変更を行わなければならないこと。"]
+
+
 def test_repair_layout_joins_pages_into_one_text():
     text, info = repair_layout(["一頁目の本文です。\n- 1 -", "二頁目の本文です。\n- 2 -"])
     assert text == "一頁目の本文です。\n\n二頁目の本文です。"
