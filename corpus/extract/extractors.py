@@ -84,7 +84,7 @@ class FormatExtractor(PipelineStep):
 
 
 class PdfExtractor(FormatExtractor):
-    """PDF -> text with pdfminer.six or pypdfium2 (``extract.pdf_backend``).
+    """PDF -> text with pypdfium2 (default) or pdfminer.six (``extract.pdf_backend pdfminer``).
 
     pypdfium2 reads the characters and their boxes; pdfminer.six's layout analysis, ported to
     them (``kinyu.corpus.extract.pdf_layout``), makes the lines and their reading order, vertical

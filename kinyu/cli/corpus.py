@@ -19,7 +19,7 @@ examples:
   kinyu corpus build                                   # the embedded sample -> runs/corpus
   kinyu corpus build --input crawl/pdf crawl/html --output runs/fin-v1 --workers 8 --tasks 64
   kinyu corpus build --input crawl/pdf --input crawl/html  # a repeated --input adds paths
-  kinyu corpus build --config configs/corpus.yaml --extract.pdf_backend pypdfium2
+  kinyu corpus build --config configs/corpus.yaml --extract.pdf_backend pdfminer
   kinyu corpus build --executor slurm --executor.slurm_partition cpu   # one sbatch array per stage
 
 Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
