@@ -93,7 +93,7 @@ def train_config(cfg: CptStudyConfig, study: Study, name: str, seed: int, phase:
                  replay: float = 0.0, model_path: Path | None = None, order_offset: int = 0) -> TrainConfig:
     m = cfg.model
     steps = _steps(phase, m.seq_len)
-    every = max(1, steps // phase.snapshots)
+    every = max(1, math.ceil(steps / phase.snapshots))  # snapshots evenly spaced, the last one at the end
     overrides: dict[str, Any] = {
         "run.out_dir": str(study.run(name, seed)), "run.seed": 1000 * seed + order_offset, "run.name": f"study cpt: {name} seed {seed}",
         "data.corpus_runs": [str(study.corpus(corpus))],
