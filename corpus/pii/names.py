@@ -5,12 +5,13 @@ A surname or given name alone is not enough: UniDic tags many place and company 
 too (「豊田」「本田」「松下」 in company names, 「平」 …), and a financial text names companies far
 more often than people. So a name is a run of 人名 tokens
 
-- right before an honorific: 様 さま さん 氏 殿 君 くん ちゃん 先生 (「山田太郎様」「佐藤氏」; 「お客様」
-  「皆様」「同氏」 have no 人名 token before the honorific and stay);
+- right before an honorific: 様 さま さん 氏 殿 君 くん ちゃん 先生, or a self-introduction (と申します)
+  (「山田太郎様」「佐藤氏」「私は佐藤と申します」; 「お客様」「皆様」「同氏」 have no 人名 token before
+  the honorific and stay);
 - after a title (代表取締役社長, 取締役, 監査役, 執行役員, 頭取, 理事長, 部長 …) with only title words,
   separators and one 「の」 in between (「代表取締役社長 山田太郎」「社長の田中」; 「取締役会は」 has none);
-- after a label (氏名, お名前, 名前, 名義人, 契約者, 申込者, 代表者, 担当者, 事務連絡者氏名, 役職氏名): the
-  next 人名 run, or else the next one or two nouns (a rare surname MeCab does not know is still
+- after a label (氏名, お名前, 名前, 名義人, 契約者, 申込者, 代表者, 担当者, 担当, 事務連絡者氏名,
+  役職氏名; then optionally は/が): the next 人名 run, or else the next one or two nouns (a rare surname MeCab does not know is still
   the value of 「氏名:」).
 
 Only a window around each trigger is parsed (at most ``WINDOW`` characters of its line), never
@@ -30,7 +31,7 @@ import unidic_lite
 from kinyu.corpus.pii.detect import Span
 
 WINDOW = 14
-HONORIFICS = ("様", "さま", "さん", "氏", "殿", "君", "くん", "ちゃん", "先生")
+HONORIFICS = ("様", "さま", "さん", "氏", "殿", "君", "くん", "ちゃん", "先生", "と申します", "と申し")
 TITLES = (
     "代表取締役社長", "代表取締役会長", "代表取締役副社長", "代表取締役", "取締役社長", "取締役会長", "取締役副社長",
     "取締役", "代表執行役社長", "代表執行役", "執行役員", "執行役", "監査役", "社長", "会長", "副社長", "頭取", "理事長",
@@ -38,7 +39,7 @@ TITLES = (
 )  # fmt: skip
 LABELS = (
     "事務連絡者氏名", "代表者の役職氏名", "役職氏名", "代表者氏名", "氏名", "お名前", "名前", "名義人", "契約者", "申込者",
-    "代表者", "担当者",
+    "代表者", "担当者", "担当",
 )  # fmt: skip
 # 様 in 同様/多様/様々/仕様/様式/模様 is no honorific; 氏 of 氏名 is a label. Each alternative starts
 # with its literal (lookbehinds after it), so that the regex engine skips ahead on the first
@@ -74,6 +75,7 @@ def _triggers(text: str):
 _NAME_CHAR = re.compile(r"[\u4e00-\u9fff\u3005\u30a1-\u30fa]")
 _NOT_AFTER_TITLE = frozenset("会等及各全以兼制候補報酬陣")
 _SKIP_AFTER = re.compile(r"[\s:：】\]|)）、]*")
+_LABEL_PARTICLE = re.compile(r"(?:は|が)\s*")  # 「担当は山田」「契約者は…」
 
 
 _local = threading.local()
@@ -180,6 +182,8 @@ def find_names(text: str) -> list[Span]:
             run = _run_before(_tokens(text[lo:start], lo), start)
         else:
             skip = _SKIP_AFTER.match(text, end).end()
+            if kind == "label":
+                skip = _LABEL_PARTICLE.match(text, skip).end() if _LABEL_PARTICLE.match(text, skip) else skip
             nxt = text[skip : skip + 2]
             if nxt[:1] == "の":
                 nxt = nxt[1:]
