@@ -52,7 +52,8 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from kinyu.base.config import option
 from kinyu.corpus.filters.base import QualityFilter
-from kinyu.corpus.pii.detect import PII_TYPES, PLACEHOLDERS, Span, find_pii, shape
+from kinyu.corpus.pii.detect import PII_TYPES, PLACEHOLDERS, find_pii
+from kinyu.corpus.pii.spans import Span, shape
 
 Mode = Literal["mask", "drop", "tag", "off"]
 MODES = ("mask", "drop", "tag", "off")

@@ -8,6 +8,7 @@ honorific or a label (様, さん, 氏, 代表取締役, 氏名 …). Each type'
 non-personal numbers of financial text that each rule leaves alone, are written beside the rule.
 """
 
-from kinyu.corpus.pii.detect import PII_TYPES, PLACEHOLDERS, Span, find_pii, luhn_ok, my_number_ok, shape
+from kinyu.corpus.pii.detect import PII_TYPES, PLACEHOLDERS, find_pii, luhn_ok, my_number_ok
+from kinyu.corpus.pii.spans import Span, shape
 
 __all__ = ["PII_TYPES", "PLACEHOLDERS", "Span", "find_pii", "luhn_ok", "my_number_ok", "shape"]

@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+
+from kinyu.corpus.pii.names import find_names
+from kinyu.corpus.pii.spans import Span, shape
 
 PII_TYPES = ("email", "card", "my_number", "bank_account", "phone", "ip", "address", "name")
 
@@ -58,32 +60,6 @@ PLACEHOLDERS = {
     "name": "<氏名>",
     "ip": "<IPアドレス>",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    start: int
-    end: int
-    type: str
-    rule: str
-    public: bool = False
-
-
-def shape(s: str) -> str:
-    """A span with its value hidden and its form kept (audits): digits → 9, Latin → x,
-    other letters (kana, kanji) → ○; separators, @ and dots stay: ``090-1234-5678`` →
-    ``999-9999-9999``, ``taro@example.jp`` → ``xxxx@xxxxxxx.xx``."""
-    out = []
-    for ch in s:
-        if ch.isdigit():
-            out.append("9")
-        elif ch.isascii() and ch.isalpha():
-            out.append("x")
-        elif ch.isalpha():
-            out.append("○")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 # --- e-mail ---------------------------------------------------------------------------------------
@@ -338,15 +314,15 @@ _CITY_CH = "[\u4e00-\u9fff\u3005\u30a1-\u30f6\u30fcヶケ]"  # no hiragana: 「�
 _CITY = f"(?:さいたま市|{_CITY_CH}{{1,6}}?[市区町村郡])(?:{_CITY_CH}{{1,5}}?[区町村])?"
 _TOWN = f"{_PLACE}{{0,10}}?"
 RE_ADDRESS_PREF = re.compile(
-    rf"(?P<pref>{PREFECTURES})\s?(?P<city>{_CITY})\s?{_TOWN}\s?(?P<street>{_STREET})(?![0-9]|{_DASH}[0-9])"
+    rf"(?P<pref>{PREFECTURES})\s?(?P<city>{_CITY})\s?{_TOWN}\s?(?P<street>{_STREET})(?![0-9町丁通]|{_DASH}[0-9])"
 )
-RE_ADDRESS_CITY = re.compile(rf"(?P<city>{_CITY})\s?{_TOWN}\s?(?P<street>{_STREET})(?![0-9]|{_DASH}[0-9])")
+RE_ADDRESS_CITY = re.compile(rf"(?P<city>{_CITY})\s?{_TOWN}\s?(?P<street>{_STREET})(?![0-9町丁通]|{_DASH}[0-9])")
 RE_POSTAL = re.compile(r"〒\s?[0-9]{3}[\-‐−ー][0-9]{4}(?![0-9])")
 
 
 # An address's cheap anchor: the 市区町村郡 of its city followed, within its town name, by a house
 # number (「市場」「区分」「町村」 are no city); only there are the full patterns tried.
-RE_ADDRESS_ANCHOR = re.compile(rf"[市区町村郡](?![場分別])(?:{_CITY_CH}{{0,5}}?[区町村])?\s?{_TOWN}\s?{_STREET}")
+RE_ADDRESS_ANCHOR = re.compile(rf"[市区町村郡](?![場分別])(?:{_CITY_CH}{{0,5}}?[区町村])?\s?{_TOWN}\s?{_STREET}(?![0-9町丁通])")
 
 
 def _addresses(text: str) -> list[Span]:
@@ -443,8 +419,6 @@ def find_pii(text: str, types: tuple[str, ...] | frozenset[str] = PII_TYPES) -> 
         if "address" in types:
             spans += _addresses(text)
     if "name" in types:
-        from kinyu.corpus.pii.names import find_names
-
         spans += find_names(text)
     return resolve_overlaps(spans)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import fugashi
 import unidic_lite
 
-from kinyu.corpus.pii.detect import Span
+from kinyu.corpus.pii.spans import Span
 
 WINDOW = 14
 HONORIFICS = ("様", "さま", "さん", "氏", "殿", "君", "くん", "ちゃん", "先生", "と申します", "と申し")
