@@ -13,7 +13,7 @@ from kinyu.base.layout import CORPUS_TOKENIZER, TOKEN_SPLITS, CorpusRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.extract.readers import list_input_files, read_jsonl_gz
-from kinyu.corpus.reporting.run_reader import counter_total, drop_counts, signal_histograms
+from kinyu.corpus.reporting.run_reader import counter_total, drop_counts, pii_counts, signal_histograms
 from kinyu.corpus.shards import list_shards
 
 
@@ -126,7 +126,8 @@ def finalize_run(cfg: CorpusConfig, stages: list[str], timings: dict[str, float]
         "kept_chars": kept_chars,
     }
     tokens = token_counts(run)
-    summary = {"accounting": accounting, "stages": list(stages), "drops": drops, "tokens": tokens, "timings_s": timings or {}}
+    summary = {"accounting": accounting, "stages": list(stages), "drops": drops, "tokens": tokens, "timings_s": timings or {},
+               "pii": pii_counts(stats)}  # fmt: skip
     atomic_write_json(run.summary, summary)
     atomic_write_json(run.histograms, signal_histograms(run.path))
     inputs = [

@@ -12,7 +12,16 @@ from rich.console import Console
 from rich.table import Table
 
 from kinyu.base.layout import CorpusRun
-from kinyu.corpus.reporting.run_reader import compare_runs, load_summary, near_dup_clusters, removed_chars, removed_samples, step_rows
+from kinyu.corpus.reporting.run_reader import (
+    compare_runs,
+    load_summary,
+    near_dup_clusters,
+    pii_audit,
+    removed_chars,
+    removed_samples,
+    run_pii_counts,
+    step_rows,
+)
 
 
 def print_summary(run: Path, console: Console | None = None) -> None:
@@ -54,10 +63,29 @@ def print_removed_chars(run: Path, console: Console) -> None:
     console.print(t)
 
 
+def print_pii(run: Path, console: Console, samples: int = 2) -> None:
+    """Personal information per type (found, masked, counted only, kept as public, documents,
+    documents dropped) and an audit sample of spans (shape and masked context; values hidden)."""
+    counts = run_pii_counts(run)
+    if not counts:
+        return
+    t = Table(title="personal information (quality.pii)")
+    for col in ("type", "found", "masked", "counted only", "kept public", "docs", "docs dropped"):
+        t.add_column(col, justify="left" if col == "type" else "right")
+    for kind, c in counts.items():
+        t.add_row(kind, *(str(c.get(k, 0)) for k in ("found", "masked", "tagged", "public", "docs", "dropped")))
+    console.print(t)
+    if samples:
+        for kind, records in pii_audit(run, samples).items():
+            for a in records:
+                console.print(f"  pii audit · {kind} · {a['action']} · {a['rule']} · {a['shape']}: {a['context']}  ({a['id']})", markup=False)
+
+
 def print_stats(run: Path, samples: int = 2, compare: Path | None = None, console: Console | None = None) -> None:
     """Everything ``kinyu corpus stats`` shows for one run, and its difference to another."""
     console = console or Console()
     print_summary(run, console)
+    print_pii(run, console, samples)
     print_removed_chars(run, console)
     if samples:
         for step, reasons in removed_samples(run, samples).items():
@@ -91,6 +119,8 @@ def stats_json(run: Path, samples: int = 2, compare: Path | None = None) -> dict
         "summary": load_summary(run),
         "steps": step_rows(run),
         "removed_chars": removed_chars(run),
+        "pii": run_pii_counts(run),
+        "pii_audit": pii_audit(run, samples),
         "samples": removed_samples(run, samples),
         "near_duplicates": near_dup_clusters(run),
     }

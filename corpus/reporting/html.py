@@ -25,7 +25,9 @@ from kinyu.corpus.reporting.run_reader import (  # noqa: E402
     SIGNALS,
     load_summary,
     near_dup_clusters,
+    pii_audit,
     removed_chars,
+    run_pii_counts,
     removed_samples,
     signal_histograms,
     step_rows,
@@ -33,7 +35,7 @@ from kinyu.corpus.reporting.run_reader import (  # noqa: E402
 from kinyu.base.layout import CorpusRun  # noqa: E402
 from kinyu.base.runs import atomic_write_text  # noqa: E402
 
-SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
+SECTIONS = ("summary", "funnel", "reasons", "pii", "histograms", "samples", "duplicates", "quarantine", "manifest")
 
 CSS = """
 body{font-family:system-ui,'Noto Sans CJK JP','Hiragino Sans',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
@@ -162,6 +164,18 @@ def _samples(run: Path, n: int) -> str:
     return "".join(parts)
 
 
+def _pii(run: Path, n: int) -> str:
+    counts = run_pii_counts(run)
+    if not counts:
+        return "<p>the personal-information step did not run</p>"
+    cols = ("found", "masked", "tagged", "public", "docs", "dropped")
+    table = _table(["type", "found", "masked", "counted only", "kept public", "docs", "docs dropped"],
+                   [[k, *(c.get(x, 0) for x in cols)] for k, c in counts.items()], {1, 2, 3, 4, 5, 6})  # fmt: skip
+    rows = [[kind, a["action"], a["rule"], a["shape"], a["context"], a["id"]] for kind, recs in pii_audit(run, n).items() for a in recs]
+    audit = _table(["type", "action", "rule", "shape", "context (masked; values hidden)", "document"], rows) if rows else ""
+    return table + "<h3>audit sample</h3>" + audit if rows else table
+
+
 def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     run = Path(run)
     layout = CorpusRun(run)
@@ -209,6 +223,7 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
         "summary": summary_html,
         "funnel": _funnel(step_rows(run)),
         "reasons": _reasons(summary, removed_chars(run)),
+        "pii": _pii(run, samples),
         "histograms": _histograms(run),
         "samples": _samples(run, samples),
         "duplicates": dup_html,

@@ -57,6 +57,56 @@ def drop_counts(stats: dict[str, list[dict]]) -> dict[str, dict[str, int]]:
     return out
 
 
+PII_STEP = "Personal information"
+PII_COUNTERS = ("found", "masked", "tagged", "public", "docs")
+
+
+def pii_counts(stats: dict[str, list[dict]]) -> dict[str, dict[str, int]]:
+    """``{type: {found, masked, tagged, public, docs, dropped}}`` from the personal-information
+    step's counters in merged per-stage stats (``{}`` when the step did not run)."""
+    out: dict[str, dict[str, int]] = {}
+    for steps in stats.values():
+        for step in steps:
+            if PII_STEP not in step.get("name", ""):
+                continue
+            for key, value in step.get("stats", {}).items():
+                kind, _, pii_type = key.partition("_")
+                if key.startswith("dropped_pii_"):
+                    kind, pii_type = "dropped", key[len("dropped_pii_"):]
+                elif kind not in PII_COUNTERS:
+                    continue
+                row = out.setdefault(pii_type, dict.fromkeys((*PII_COUNTERS, "dropped"), 0))
+                row[kind] += int(counter_total(value))
+    return dict(sorted(out.items()))
+
+
+def run_pii_counts(run: Path) -> dict[str, dict[str, int]]:
+    """:func:`pii_counts` of a finished run (its summary, else its merged stats)."""
+    layout = CorpusRun(run)
+    if layout.summary.is_file():
+        summary = json.loads(layout.summary.read_text(encoding="utf-8"))
+        if "pii" in summary:
+            return summary["pii"]
+    stats = {stage: json.loads(layout.stage_stats(stage).read_text(encoding="utf-8")) for stage in layout.stats_stages()
+             if layout.stage_stats(stage).is_file()}  # fmt: skip
+    return pii_counts(stats)
+
+
+def pii_audit(run: Path, per_type: int = 3) -> dict[str, list[dict]]:
+    """Up to ``per_type`` audit records per personal-information type, from the kept documents
+    and ``removed/pii/`` (in file order): id, rule, action, shape and masked context, as the step
+    wrote them (the value itself only in a run built with ``quality.pii.audit_reveal``)."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    layout = CorpusRun(run)
+    sources = [layout.docs, layout.removed / "pii"]
+    for folder in sources:
+        for rec in read_jsonl_gz(folder):
+            for a in (rec.get("metadata", {}).get("pii") or {}).get("audit", []):
+                if len(out[a["type"]]) < per_type:
+                    out[a["type"]].append({"id": rec.get("id"), **a})
+    return dict(sorted(out.items()))
+
+
 def removed_chars(run: Path) -> dict[str, dict[str, int]]:
     """``{step folder: {reason: characters}}`` removed, read from ``removed/<step>/``.
 
