@@ -100,6 +100,13 @@ def test_company_addresses_in_filings_are_public():
     assert found("| 【本店の所在の場所】 | 東京都中央区日本橋兜町2番1号 |", "address", public=True) == ["東京都中央区日本橋兜町2番1号"]
     row = "| SMBC日興証券株式会社 | 東京都千代田区丸の内3丁目3番1号 | 19,228 | 3.59 |"  # a real 大株主 row
     assert found(row, "address", public=True) == ["東京都千代田区丸の内3丁目3番1号"]
+    # a 発行登録書's 縦覧に供する場所 (EDINET sample instance 0200000_honbun_jpcrp110000-rst): the name, then
+    # its address in brackets on the next line
+    places = "H株式会社本店\n(東京都千代田区霞が関三丁目2番1号)\n株式会社東京証券取引所\n(東京都中央区日本橋兜町2番1号)"
+    assert found(places, "address", public=True) == ["東京都千代田区霞が関三丁目2番1号", "東京都中央区日本橋兜町2番1号"]
+    # the line above counts only when the address opens its own line, and a person's name there is no organisation
+    assert found("山田太郎様\n(東京都千代田区霞が関三丁目2番1号)", "address", public=False) == ["東京都千代田区霞が関三丁目2番1号"]
+    assert found("株式会社かえで商事\n担当者の自宅は東京都千代田区霞が関三丁目2番1号", "address", public=False) == ["東京都千代田区霞が関三丁目2番1号"]
 
 
 def test_ip_addresses():

@@ -95,9 +95,15 @@ RE_PERSONAL = re.compile("|".join(map(re.escape, PERSONAL_WORDS)))
 
 
 def _line_before(text: str, start: int, limit: int = 60) -> str:
+    """The span's line up to the span; when nothing but an opening bracket precedes it there, the line
+    above too: filings set a name and its address on two lines (「H株式会社本店」 / 「(東京都千代田区…)」)."""
     lo = max(0, start - limit)
     nl = text.rfind("\n", lo, start)
-    return text[(nl + 1 if nl >= 0 else lo) : start]
+    line = text[(nl + 1 if nl >= 0 else lo) : start]
+    if nl >= 0 and not line.strip(" \u3000(（[［【「"):
+        above = text.rfind("\n", max(0, nl - limit), nl)
+        line = text[(above + 1 if above >= 0 else max(0, nl - limit)) : nl] + "\n" + line
+    return line
 
 
 def _line_after(text: str, end: int, limit: int = 20) -> str:
