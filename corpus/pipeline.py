@@ -5,7 +5,7 @@ finished task is never redone, so a killed build resumes where it stopped):
 
 1. ``extract``          read (files, WARC records, ZIP members) -> archive records that are not
                         documents, URL rules -> PDF/HTML/text extraction -> quarantine ->
-                        normalise -> language -> quality filters
+                        normalise -> language -> quality filters (finance classifier last)
 2. document passes      exact dedup -> decontamination -> MinHash (``kinyu.corpus.dedup``,
                         ``kinyu.corpus.decontam``) -> ``docs/``
 3. ``tokenizer``        train a tokenizer on the training split (unless one is given)
@@ -37,6 +37,7 @@ from kinyu.corpus.finalize import RunFinalizer, finalize_run
 from kinyu.corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
 from kinyu.corpus.normalize import JapaneseNormalizer
 from kinyu.corpus.run_folder import prepare_run
+from kinyu.corpus.select.classifier import FinanceClassifier
 from kinyu.corpus.select.language import LanguageFilter
 from kinyu.corpus.select.records import ArchiveRecordFilter
 from kinyu.corpus.select.url import UrlFilter
@@ -54,6 +55,7 @@ def extract_stage(cfg: CorpusConfig, run: CorpusRun) -> Stage:
     select = cfg.select
     url_rules = [UrlFilter(select.url, removed_writer(run.removed, "url_rules"))] if select.url.any() else []
     language = [LanguageFilter(select.language, removed_writer(run.removed, "language"))] if select.language.enabled else []
+    classifier = [FinanceClassifier(select.classifier, removed_writer(run.removed, "classifier"))] if select.classifier.enabled else []
     steps = [
         RawFileReader(cfg.input.resolved_paths(), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude),
                       cfg.input.zip_limits(), str(run.archive_parts)),
@@ -69,6 +71,7 @@ def extract_stage(cfg: CorpusConfig, run: CorpusRun) -> Stage:
         EmptyTextFilter(x.min_chars, removed_writer(run.removed, "empty")),
         *language,
         *quality_steps(cfg.quality, run.removed),
+        *classifier,
         JsonlWriter(str(run.work / "filtered"), output_filename=RANK_FILE),
     ]
     return Stage("extract", steps, cfg.executor.tasks)
