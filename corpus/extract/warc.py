@@ -24,12 +24,13 @@ What becomes of each record (``ArchiveTally`` counts them per archive):
 
 from __future__ import annotations
 
-import gzip
+import os
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
 from datatrove.data import Document, Media, MediaType
+from warcio.limitreader import LimitReader
 
 from kinyu.base.runs import sha256_bytes
 
@@ -112,6 +113,26 @@ def _quarantined(doc: Document, reason: str, detail: str) -> Document:
     return doc
 
 
+def _left_unread(rec) -> int:
+    """Drain the record's payload (warcio would read through it anyway to reach the next record);
+    the bytes its Content-Length promised that the file does not have."""
+    stream = rec.raw_stream
+    try:
+        while stream.read(1 << 16):
+            pass
+    except (OSError, EOFError, zlib.error, ValueError):
+        pass
+    return getattr(stream, "limit", 0) or 0
+
+
+def _skip(doc: Document, rec, reason: str, detail: str) -> Document:
+    """A record not to keep, unless the file cuts it short: then it is quarantined like any other."""
+    left = _left_unread(rec)
+    if left > 0:
+        return _quarantined(doc, "truncated", f"record ends {left} bytes short of its Content-Length {rec.length} (file cut short)")
+    return skipped(doc, reason, detail)
+
+
 def _header(headers, name: str) -> str | None:
     return headers.get_header(name) if headers is not None else None
 
@@ -119,7 +140,7 @@ def _header(headers, name: str) -> str | None:
 def record_document(source: str, doc_id: str, number: int, rec, max_payload_bytes: int) -> Document | None:
     """The document of one WARC record (None for warcinfo/request/metadata records)."""
     kind = rec.rec_type
-    if kind not in DOCUMENT_RECORDS:
+    if kind not in DOCUMENT_RECORDS:  # warcinfo, request, metadata, an ARC file's arc_header
         return None
     h = rec.rec_headers
     meta = {
@@ -143,20 +164,22 @@ def record_document(source: str, doc_id: str, number: int, rec, max_payload_byte
         meta["http_charset"] = charset
     meta["bytes"] = rec.length
     doc = Document(text="", id=f"{doc_id}#{number}", metadata=meta)
+    if rec.length is None or not isinstance(getattr(rec, "raw_stream", None), LimitReader):
+        return _quarantined(doc, "truncated", "record headers end without a Content-Length (file cut short)")
     if kind == "revisit":
         profile = (_header(h, "WARC-Profile") or "").rsplit("/", 1)[-1]
         refers = _header(h, "WARC-Refers-To") or _header(h, "WARC-Refers-To-Target-URI") or "?"
-        return skipped(doc, "revisit", f"{profile or 'revisit'}: payload stored in {refers}")
+        return _skip(doc, rec, "revisit", f"{profile or 'revisit'}: payload stored in {refers}")
     if status is not None and str(status) != "200":
         location = _header(http, "Location")
-        return skipped(doc, f"http_{status}", http.statusline + (f" -> {location}" if location else ""))
+        return _skip(doc, rec, f"http_{status}", http.statusline + (f" -> {location}" if location else ""))
     if kind == "conversion" and not mime:
         mime = "text/plain"
     fmt = MIME_FORMATS.get(identified) or MIME_FORMATS.get(mime)
     if fmt is None and identified not in UNTYPED:
-        return skipped(doc, "not_text", f"payload type {identified}")
+        return _skip(doc, rec, "not_text", f"payload type {identified}")
     if fmt is None and mime not in UNTYPED:
-        return skipped(doc, "not_text", f"content type {mime}")
+        return _skip(doc, rec, "not_text", f"content type {mime}")
     if fmt:
         meta["format"] = fmt
     cut = _header(h, "WARC-Truncated")
@@ -187,22 +210,24 @@ def record_document(source: str, doc_id: str, number: int, rec, max_payload_byte
 def read_warc(path: str, doc_id: str, max_payload_bytes: int, tally: ArchiveTally):
     """Documents of one WARC/ARC file, one record at a time (memory: one payload)."""
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
 
     with open(path, "rb") as f:
-        records = iter(ArchiveIterator(f, arc2warc=True))
-        number = 0
+        size = os.fstat(f.fileno()).st_size
+        records = ArchiveIterator(f)
+        number, first_format = 0, None
         while True:
             try:
                 rec = next(records)
             except StopIteration:
+                break
+            except Exception as e:  # noqa: BLE001 - warcio raises anything on a damaged header
+                yield _rest_unreadable(path, doc_id, number + 1, tally, "corrupt_archive",
+                                       f"record {number + 1} and everything after it unreadable: {type(e).__name__}: {e}")
                 return
-            except (ArchiveLoadFailed, OSError, EOFError, zlib.error, gzip.BadGzipFile, ValueError) as e:
-                number += 1
-                tally.records += 1
-                tally.documents += 1
-                doc = Document(text="", id=f"{doc_id}#{number}", metadata={"source": path, "archive": path, "record": number})
-                yield _quarantined(doc, "corrupt_archive", f"record {number} and everything after it unreadable: {type(e).__name__}: {e}"[:500])
+            first_format = first_format or rec.format
+            if rec.format != first_format:  # warcio reads any text line as an ARC header: damage in a WARC
+                yield _rest_unreadable(path, doc_id, number + 1, tally, "corrupt_archive",
+                                       f"record {number + 1} and everything after it unreadable: not a {first_format} record")
                 return
             number += 1
             tally.records += 1
@@ -212,3 +237,19 @@ def read_warc(path: str, doc_id: str, max_payload_bytes: int, tally: ArchiveTall
                 continue
             tally.documents += 1
             yield doc
+        # a file cut inside a record's headers (or its gzip member) ends the iteration quietly:
+        # the bytes after the last record read are that record, lost but for this document
+        end = getattr(records, "offset", size)
+        if end < size:
+            f.seek(end)
+            if f.read(1 << 20).strip():
+                yield _rest_unreadable(path, doc_id, number + 1, tally, "truncated",
+                                       f"{size - end} bytes after record {number} do not parse as a record (file cut short)")
+
+
+def _rest_unreadable(path: str, doc_id: str, number: int, tally: ArchiveTally, reason: str, detail: str) -> Document:
+    """One quarantined document for what cannot be read of the file from record ``number`` on."""
+    tally.records += 1
+    tally.documents += 1
+    doc = Document(text="", id=f"{doc_id}#{number}", metadata={"source": path, "archive": path, "record": number})
+    return _quarantined(doc, reason, detail[:500])
