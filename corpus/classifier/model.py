@@ -24,6 +24,9 @@ class FinanceModel:
 
     def __init__(self, path: str | Path):
         import fasttext
+        import fasttext.FastText
+
+        fasttext.FastText.eprint = lambda *args, **kwargs: None  # load_model's notice about its return type
 
         self.path = Path(path)
         if not self.path.is_file():
@@ -41,6 +44,7 @@ class FinanceModel:
         line = fasttext_line(text, max_chars or self.max_chars)
         if not line:
             return 0.0
-        labels, probs = self._model.predict(line, k=-1)
-        p = dict(zip(labels, probs)).get(LABEL_FINANCE, 0.0)
+        # the bindings' predict: (probability, label) pairs (FastText.predict's numpy wrapping fails on numpy 2)
+        pairs = self._model.f.predict(line, -1, 0.0, "strict")
+        p = next((prob for prob, label in pairs if label == LABEL_FINANCE), 0.0)
         return round(min(1.0, max(0.0, float(p))), 4)

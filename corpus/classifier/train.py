@@ -78,7 +78,7 @@ def train_classifier(cfg: ClassifierTrainConfig) -> Path:
         "model_sha256": sha256_file(out),
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("positives", "negatives", "heldout_positives", "heldout_negatives", "out")},
         "training": {**data, "lines": len(lines)},
-        "versions": {k: v for k, v in package_versions(("kinyu", "fasttext-numpy2-wheel", "fasttext-wheel", "fasttext")).items() if v},
+        "versions": {k: v for k, v in package_versions(("kinyu", "fasttext-wheel", "fasttext")).items() if v},
     }
     atomic_write_json(card_path(out), card)
     return out

@@ -123,9 +123,9 @@ def print_classifier_evaluation(result: dict, console: Console | None = None) ->
     d = result["documents"]
     t = Table(title=f"held out: {d['positives']} financial vs {d['negatives']} general documents")
     for col in ("method", "threshold", "precision", "recall", "F1", "false pos.", "missed"):
-        t.add_column(col, justify="left" if col == "method" else "right")
-    for name, key in (("fastText classifier (finance_prob)", "classifier"), ("lexicon tagger (finance_score)", "lexicon"),
-                      ("lexicon tagger, best threshold on this set", "lexicon_best")):
+        t.add_column(col, justify="left" if col == "method" else "right", no_wrap=True)
+    for name, key in (("classifier (finance_prob)", "classifier"), ("lexicon (finance_score)", "lexicon"),
+                      ("lexicon, best threshold here", "lexicon_best")):
         m = result[key]
         t.add_row(name, f"{m['threshold']:g}", f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", str(m["fp"]), str(m["fn"]))
     console.print(t)
