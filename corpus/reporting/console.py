@@ -109,7 +109,7 @@ def print_score_distribution(run: Path, console: Console, label: str = "finance 
         return
     edges, kept, removed = h["edges"], h["kept"], h["removed"]
     step = max(1, len(kept) // 10)
-    t = Table(title=f"{label} (select.classifier): documents per score bin")
+    t = Table(title=f"{label.replace(' ', '_')} (select.classifier)")
     for col in ("score", "kept", "removed"):
         t.add_column(col, justify="right")
     for i in range(0, len(kept), step):
@@ -123,7 +123,7 @@ def print_classifier_evaluation(result: dict, console: Console | None = None) ->
     d = result["documents"]
     t = Table(title=f"held out: {d['positives']} financial vs {d['negatives']} general documents")
     for col in ("method", "threshold", "precision", "recall", "F1", "false pos.", "missed"):
-        t.add_column(col, justify="left" if col == "method" else "right", no_wrap=True)
+        t.add_column(col, justify="left" if col == "method" else "right", no_wrap=col == "method")
     for name, key in (("classifier (finance_prob)", "classifier"), ("lexicon (finance_score)", "lexicon"),
                       ("lexicon, best threshold here", "lexicon_best")):
         m = result[key]

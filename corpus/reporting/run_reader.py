@@ -225,10 +225,12 @@ def selection_funnel(run: Path) -> list[dict]:
     rows = []
     archives = acc.get("archives")
     if archives:
-        others = ", ".join(f"{k} {v}" for k, v in archives["not_documents"].items())
-        rows.append({"step": "records read (WARC records, ZIP entries)", "documents": archives["records"], "dropped": 0,
-                     "reasons": {f"not documents: {others}": archives["records"] - archives["documents"]} if others else {}})
-    rows.append({"step": "documents read", "documents": acc["inputs"], "dropped": 0, "reasons": {}})
+        rows.append({"step": "records read (WARC records, ZIP entries)", "documents": archives["records"], "dropped": 0, "reasons": {}})
+        other = dict(sorted(archives["not_documents"].items(), key=lambda kv: -kv[1]))
+        rows.append({"step": "documents read (other records counted by type)", "documents": acc["inputs"],
+                     "dropped": sum(other.values()), "reasons": other})
+    else:
+        rows.append({"step": "documents read", "documents": acc["inputs"], "dropped": 0, "reasons": {}})
     quality = None
     for r in step_rows(run):
         if r["stage"] != "extract":
