@@ -113,7 +113,7 @@ def test_build_scores_every_document_and_drops_below_the_threshold(data, tmp_pat
     capsys.readouterr()
     assert main(["corpus", "stats", str(run), "--samples", "0"]) == 0
     out = capsys.readouterr().out
-    assert "finance_prob (select.classifier)" in out and "financial (select.classifier)" in out
+    assert "finance_prob" in out and "0.90-1.00" in out and "financial (select.classifier)" in out
     assert main(["corpus", "report", str(run)]) == 0
     report = (run / "report.html").read_text(encoding="utf-8")
     assert "financial (select.classifier)" in report and "not_finance" in report
