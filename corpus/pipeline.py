@@ -3,7 +3,9 @@
 Stages (each a datatrove pipeline run by the chosen executor, ``kinyu.corpus.executors``; a
 finished task is never redone, so a killed build resumes where it stopped):
 
-1. ``extract``          read -> PDF/HTML/text extraction -> quarantine -> normalise -> quality filters
+1. ``extract``          read (files, WARC records, ZIP members) -> archive records that are not
+                        documents, URL rules -> PDF/HTML/text extraction -> quarantine ->
+                        normalise -> language -> quality filters (finance classifier last)
 2. document passes      exact dedup -> decontamination -> MinHash (``kinyu.corpus.dedup``,
                         ``kinyu.corpus.decontam``) -> ``docs/``
 3. ``tokenizer``        train a tokenizer on the training split (unless one is given)
@@ -35,6 +37,10 @@ from kinyu.corpus.finalize import RunFinalizer, finalize_run
 from kinyu.corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
 from kinyu.corpus.normalize import JapaneseNormalizer
 from kinyu.corpus.run_folder import prepare_run
+from kinyu.corpus.select.classifier import FinanceClassifier
+from kinyu.corpus.select.language import LanguageFilter
+from kinyu.corpus.select.records import ArchiveRecordFilter
+from kinyu.corpus.select.url import UrlFilter
 from kinyu.corpus.tokenize import copy_model_tokenizer, resolve_tokenizer_file
 from kinyu.corpus.tokens import LazyDocumentTokenizer, TokenizerTrainer
 
@@ -46,8 +52,15 @@ def extract_stage(cfg: CorpusConfig, run: CorpusRun) -> Stage:
         cache_dir = str(cfg.cache.dir or default_cache_dir())
         cache_lookup = [ExtractionCacheLookup(cache_dir, format_fingerprints(to_dict(x)))]
         cache_store = [ExtractionCacheStore(cache_dir)]
+    select = cfg.select
+    url_rules = [UrlFilter(select.url, removed_writer(run.removed, "url_rules"))] if select.url.any() else []
+    language = [LanguageFilter(select.language, removed_writer(run.removed, "language"))] if select.language.enabled else []
+    classifier = [FinanceClassifier(select.classifier, removed_writer(run.removed, "classifier"))] if select.classifier.enabled else []
     steps = [
-        RawFileReader(cfg.input.resolved_paths(), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude)),
+        RawFileReader(cfg.input.resolved_paths(), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude),
+                      cfg.input.zip_limits(), str(run.archive_parts)),
+        ArchiveRecordFilter(removed_writer(run.removed, "archive_records")),
+        *url_rules,
         *cache_lookup,
         PdfExtractor(x),
         HtmlExtractor(x),
@@ -56,7 +69,9 @@ def extract_stage(cfg: CorpusConfig, run: CorpusRun) -> Stage:
         QuarantineGate(JsonlWriter(str(run.quarantine_parts), output_filename=RANK_FILE)),
         JapaneseNormalizer(cfg.normalize.nfkc, cfg.normalize.join_japanese_spaces),
         EmptyTextFilter(x.min_chars, removed_writer(run.removed, "empty")),
+        *language,
         *quality_steps(cfg.quality, run.removed),
+        *classifier,
         JsonlWriter(str(run.work / "filtered"), output_filename=RANK_FILE),
     ]
     return Stage("extract", steps, cfg.executor.tasks)

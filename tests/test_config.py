@@ -97,3 +97,17 @@ def test_shipped_eval_config_loads():
 
     cfg = load_config(EvalConfig, REPO / "configs" / "eval.yaml")
     assert cfg.tasks == ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1"]
+
+
+def test_shipped_crawl_config_is_the_default_pipeline_plus_selection(tmp_path):
+    from kinyu.base.config import ConfigError
+    from kinyu.corpus.config import CorpusConfig
+
+    model = tmp_path / "finance.bin"
+    model.write_bytes(b"")
+    cfg = load_config(CorpusConfig, "configs/crawl.yaml", {"select.classifier.model_path": str(model)})
+    assert cfg.select.language.enabled and cfg.select.classifier.enabled and cfg.select.classifier.min_prob == 0.5
+    default = CorpusConfig()
+    assert (cfg.quality, cfg.dedup, cfg.extract, cfg.input) == (default.quality, default.dedup, default.extract, default.input)
+    with pytest.raises(ConfigError, match="select.classifier.model_path"):
+        load_config(CorpusConfig, "configs/crawl.yaml")  # the model must be named

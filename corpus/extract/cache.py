@@ -1,6 +1,7 @@
 """Content-addressed cache of extraction results: rebuilds skip PDF/HTML extraction.
 
-The key is everything that decides what extraction produces: the raw bytes' sha256, the format,
+The key is everything that decides what extraction produces: the raw bytes' sha256, the format
+(and, for a page from a web archive, the charset of its HTTP header),
 the extraction settings, the versions of the libraries that do the work, and a hash of the
 source of kinyu's own extraction modules (so an edited or upgraded kinyu never serves stale
 text, whatever its version string says). Change a quality-filter threshold and every key still
@@ -100,7 +101,10 @@ class ExtractionCacheLookup(PipelineStep):
             if not doc.media or "quarantine" in doc.metadata or fingerprint is None:
                 yield doc  # jsonl records and unread files have nothing to extract
                 continue
-            key = hashlib.sha256(f"{doc.metadata['sha256']}|{doc.metadata['format']}|{fingerprint}".encode()).hexdigest()
+            material = f"{doc.metadata['sha256']}|{doc.metadata['format']}|{fingerprint}"
+            if doc.metadata.get("http_charset"):  # a web archive's header charset decides the decoding too
+                material += f"|charset={doc.metadata['http_charset']}"
+            key = hashlib.sha256(material.encode()).hexdigest()
             path = self.path_for(key)
             if path.is_file():
                 with self.track_time():

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from kinyu.base.layout import CorpusRun
 from kinyu.corpus.reporting.run_reader import (
+    archive_rows,
     compare_runs,
     load_summary,
     near_dup_clusters,
@@ -20,8 +21,12 @@ from kinyu.corpus.reporting.run_reader import (
     removed_chars,
     removed_samples,
     run_pii_counts,
+    score_histogram,
+    selection_funnel,
     step_rows,
 )
+
+MAX_ARCHIVE_ROWS = 20  # the terminal shows the first archives; all are in stats/archives.json
 
 
 def print_summary(run: Path, console: Console | None = None) -> None:
@@ -42,6 +47,15 @@ def print_summary(run: Path, console: Console | None = None) -> None:
         f"inputs {acc['inputs']} = kept {acc['kept']} + dropped {acc['dropped']} + quarantined {acc['quarantined']}  ({status}); "
         f"kept chars {acc['kept_chars']:,}"
     )
+    archives = acc.get("archives")
+    if archives:
+        ok = "[green]balanced[/]" if archives["balanced"] else "[red]NOT balanced[/]"
+        others = ", ".join(f"{k} {v}" for k, v in archives["not_documents"].items()) or "none"
+        console.print(
+            f"archives {archives['archives']}: records {archives['records']} = documents {archives['documents']} + not documents "
+            f"({others}); documents {archives['documents']} = kept {archives['kept']} + dropped {archives['dropped']} + "
+            f"quarantined {archives['quarantined']}  ({ok}; per archive: {CorpusRun(run).archives})"
+        )
     for side, t in summary.get("tokens", {}).items():
         console.print(f"tokens/{side}: {t['tokens']:,} tokens in {t['documents']} docs, {t['files']} shard(s)")
     q = CorpusRun(run).quarantine
@@ -81,11 +95,78 @@ def print_pii(run: Path, console: Console, samples: int = 2) -> None:
                 console.print(f"  pii audit · {kind} · {a['action']} · {a['rule']} · {a['shape']}: {a['context']}  ({a['id']})", markup=False)
 
 
+def print_archives(run: Path, console: Console) -> None:
+    """One row per WARC/ZIP input: its records and what became of its documents."""
+    rows = archive_rows(run)
+    if not rows:
+        return
+    t = Table(title=f"archives (first {MAX_ARCHIVE_ROWS} of {len(rows)})" if len(rows) > MAX_ARCHIVE_ROWS else "archives")
+    for col in ("archive", "kind", "records", "documents", "kept", "dropped", "quarantined", "not documents", "balanced"):
+        t.add_column(col, justify="left" if col in ("archive", "kind", "not documents") else "right")
+    for r in rows[:MAX_ARCHIVE_ROWS]:
+        others = ", ".join(f"{k} {v}" for k, v in r["not_documents"].items())
+        t.add_row(r["id"], r["kind"], str(r["records"]), str(r["documents"]), str(r["kept"]), str(r["dropped"]),
+                  str(r["quarantined"]), others, "yes" if r["balanced"] else "[red]NO[/]")
+    console.print(t)
+
+
+def print_selection(run: Path, console: Console) -> None:
+    """The selection funnel: records -> documents -> each selection step -> kept."""
+    rows = selection_funnel(run)
+    t = Table(title="selection funnel")
+    for col in ("step", "documents", "dropped", "reasons"):
+        t.add_column(col, justify="left" if col in ("step", "reasons") else "right", overflow="fold")
+    for r in rows:
+        reasons = ", ".join(f"{k} {v}" for k, v in r["reasons"].items())
+        t.add_row(r["step"], f"{r['documents']:,}", f"{r['dropped']:,}" if r["dropped"] else "", reasons)
+    console.print(t)
+
+
+def print_score_distribution(run: Path, console: Console, label: str = "finance prob") -> None:
+    """The finance classifier's scores, kept vs removed, in ten bins over [0, 1]."""
+    h = score_histogram(run, label)
+    if not h:
+        return
+    edges, kept, removed = h["edges"], h["kept"], h["removed"]
+    step = max(1, len(kept) // 10)
+    t = Table(title=f"{label.replace(' ', '_')} (select.classifier)")
+    for col in ("score", "kept", "removed"):
+        t.add_column(col, justify="right")
+    for i in range(0, len(kept), step):
+        t.add_row(f"{edges[i]:.2f}-{edges[min(i + step, len(edges) - 1)]:.2f}", str(sum(kept[i:i + step])), str(sum(removed[i:i + step])))
+    console.print(t)
+
+
+def print_classifier_evaluation(result: dict, console: Console | None = None) -> None:
+    """``kinyu corpus train-classifier``'s held-out figures: the classifier beside the lexicon tagger."""
+    console = console or Console()
+    d = result["documents"]
+    t = Table(title=f"held out: {d['positives']} financial vs {d['negatives']} general documents")
+    for col in ("method", "threshold", "precision", "recall", "F1", "false pos.", "missed"):
+        t.add_column(col, justify="left" if col == "method" else "right", no_wrap=col == "method")
+    for name, key in (("classifier (finance_prob)", "classifier"), ("lexicon (finance_score)", "lexicon"),
+                      ("lexicon, best threshold here", "lexicon_best")):
+        m = result[key]
+        t.add_row(name, f"{m['threshold']:g}", f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", str(m["fp"]), str(m["fn"]))
+    console.print(t)
+    for r in result.get("per_source", []):
+        console.print(f"  {r['side']} {r['source']}: {r['documents']} documents, called financial by the classifier "
+                      f"{r['classifier_financial']}, by the lexicon {r['lexicon_financial']}", markup=False)
+    for side in ("positives", "negatives"):
+        q = result["classifier_scores"][side]
+        console.print(f"finance_prob of the {side}: " + ", ".join(f"{k} {v:.4f}" for k, v in q.items()))
+    for e in result["errors"]:
+        console.print(f"  classifier {e['kind']}: {e['id']} (finance_prob {e['finance_prob']:.4f}, lexicon {e['lexicon_score']:.1f})", markup=False)
+
+
 def print_stats(run: Path, samples: int = 2, compare: Path | None = None, console: Console | None = None) -> None:
     """Everything ``kinyu corpus stats`` shows for one run, and its difference to another."""
     console = console or Console()
     print_summary(run, console)
     print_pii(run, console, samples)
+    print_selection(run, console)
+    print_archives(run, console)
+    print_score_distribution(run, console)
     print_removed_chars(run, console)
     if samples:
         for step, reasons in removed_samples(run, samples).items():
@@ -123,6 +204,9 @@ def stats_json(run: Path, samples: int = 2, compare: Path | None = None) -> dict
         "pii_audit": pii_audit(run, samples),
         "samples": removed_samples(run, samples),
         "near_duplicates": near_dup_clusters(run),
+        "selection": selection_funnel(run),
+        "archives": archive_rows(run),
+        "finance_prob": score_histogram(run),
     }
     if compare:
         data["compare"] = compare_runs(run, compare)

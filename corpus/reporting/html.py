@@ -23,7 +23,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from kinyu.corpus.extract.readers import read_jsonl_gz  # noqa: E402
 from kinyu.corpus.reporting.run_reader import (  # noqa: E402
     SIGNALS,
+    archive_rows,
     load_summary,
+    selection_funnel,
     near_dup_clusters,
     pii_audit,
     removed_chars,
@@ -97,6 +99,20 @@ def _histograms(run: Path) -> str:
         ax.legend()
         imgs.append(_png(fig))
     return '<div class="grid">' + "".join(f"<div>{i}</div>" for i in imgs) + "</div>"
+
+
+def _archives(run: Path) -> str:
+    """Per WARC/ZIP input: records, documents and their fates (first rows; all in stats/archives.json)."""
+    rows = archive_rows(run)
+    if not rows:
+        return ""
+    shown, note = _first_rows(rows)
+    return "<h3>archives</h3>" + _table(
+        ["archive", "kind", "records", "documents", "kept", "dropped", "quarantined", "not documents", "balanced"],
+        [[r["id"], r["kind"], r["records"], r["documents"], r["kept"], r["dropped"], r["quarantined"],
+          ", ".join(f"{k} {v}" for k, v in r["not_documents"].items()), "yes" if r["balanced"] else "NO"] for r in shown],
+        {2, 3, 4, 5, 6},
+    ) + note
 
 
 def _funnel(rows: list[dict]) -> str:
@@ -190,6 +206,11 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
         f"quarantined <b>{acc['quarantined']}</b> ({status}); kept characters <b>{acc['kept_chars']:,}</b></p>"
         + _table(["split", "tokens", "documents", "shards"], [[k, f"{v['tokens']:,}", v["documents"], v["files"]] for k, v in tokens.items()], {1, 2, 3})
         + _table(["stage", "seconds"], [[k, v] for k, v in summary.get("timings_s", {}).items()], {1})
+        + "<h3>selection funnel</h3>"
+        + _table(["step", "documents", "dropped", "reasons"],
+                 [[r["step"], f"{r['documents']:,}", r["dropped"] or "", ", ".join(f"{k} {v}" for k, v in r["reasons"].items())]
+                  for r in selection_funnel(run)], {1, 2})
+        + _archives(run)
     )
     clusters = near_dup_clusters(run)
     shown, note = _first_rows(clusters)

@@ -37,7 +37,10 @@ SIGNALS = {  # label -> metadata["quality"] key (length and hiragana share are c
     "hiragana share": None,
     "function-word ratio": "function_word_ratio",
     "domain score": "finance_score",
+    "finance prob": "finance_prob",  # the finance classifier's score (select.classifier)
 }
+# signals kept in the document's metadata itself rather than in metadata["quality"]
+TOP_LEVEL_SIGNALS = ("finance_prob",)
 
 
 def drop_reasons(step_stats: dict) -> dict[str, int]:
@@ -125,11 +128,13 @@ def removed_chars(run: Path) -> dict[str, dict[str, int]]:
 def doc_signals(rec: dict) -> dict[str, float]:
     """The histogram signals of one document record (kept or removed)."""
     text = rec.get("text", "")
-    quality = rec.get("metadata", {}).get("quality") or {}
+    meta = rec.get("metadata", {})
+    quality = meta.get("quality") or {}
     out = {"length (chars)": float(len(text)), "hiragana share": hiragana_ratio(text)}
     for label, key in SIGNALS.items():
-        if key and isinstance(quality.get(key), (int, float)):
-            out[label] = float(quality[key])
+        source = meta if key in TOP_LEVEL_SIGNALS else quality
+        if key and isinstance(source.get(key), (int, float)):
+            out[label] = float(source[key])
     return out
 
 
@@ -174,6 +179,8 @@ def signal_histograms(run: Path, bins: int = 20) -> dict:
                 continue
             if label.startswith("length"):
                 edges = np.logspace(0, np.log10(max(hi[label], 10)) + 0.01, bins + 1)
+            elif SIGNALS[label] in TOP_LEVEL_SIGNALS:  # a probability: fixed bins over [0, 1]
+                edges = np.linspace(0.0, 1.0, bins + 1)
             else:
                 edges = np.linspace(lo[label], hi[label] + 1e-9, bins + 1)
             counts = {}
@@ -238,6 +245,74 @@ def step_rows(run: Path) -> list[dict]:
                 }
             )
     return rows
+
+
+def archive_rows(run: Path) -> list[dict]:
+    """``stats/archives.json``: one row per WARC/ZIP input (records, documents, kept, dropped,
+    quarantined, the records that are not documents by type); empty for runs without archives."""
+    path = CorpusRun(run).archives
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+# the selection steps of the extract stage, by step name, and the funnel's label for each
+_SELECTION = {
+    "Archive records": "to extract (not skipped archive records)",
+    "URL rules": "allowed (select.url)",
+    "Quarantine": "readable (extracted)",
+    "Empty text": "with text",
+    "Language": "Japanese (select.language)",
+    "Finance classifier": "financial (select.classifier)",
+}
+
+
+def selection_funnel(run: Path) -> list[dict]:
+    """What a build selected, step by step: records read, documents, each selection step's
+    survivors (archive records, URL rules, extraction, language), the quality filters as one
+    row, the finance classifier, and what the document passes (dedup, decontamination) kept.
+    Rows: ``{"step", "documents", "dropped", "reasons"}``."""
+    summary = load_summary(run)
+    acc = summary["accounting"]
+    rows = []
+    archives = acc.get("archives")
+    if archives:
+        rows.append({"step": "records read (WARC records, ZIP entries)", "documents": archives["records"], "dropped": 0, "reasons": {}})
+        other = dict(sorted(archives["not_documents"].items(), key=lambda kv: -kv[1]))
+        rows.append({"step": "documents read (other records counted by type)", "documents": acc["inputs"],
+                     "dropped": sum(other.values()), "reasons": other})
+    else:
+        rows.append({"step": "documents read", "documents": acc["inputs"], "dropped": 0, "reasons": {}})
+    quality = None
+    for r in step_rows(run):
+        if r["stage"] != "extract":
+            continue
+        label = _SELECTION.get(r["step"])
+        if label is None:  # one of the quality filters: folded into one row
+            if quality is None:
+                quality = {"step": "quality filters", "documents": 0, "dropped": 0, "reasons": {}}
+                rows.append(quality)
+            quality["documents"] = r["docs_out"]
+            quality["dropped"] += r["dropped"]
+            for k, v in r["reasons"].items():
+                quality["reasons"][k] = quality["reasons"].get(k, 0) + v
+            continue
+        rows.append({"step": label, "documents": r["docs_out"], "dropped": r["dropped"], "reasons": r["reasons"]})
+    if quality:
+        quality["reasons"] = dict(sorted(quality["reasons"].items(), key=lambda kv: -kv[1]))
+    later: dict[str, int] = {}
+    for r in step_rows(run):
+        if r["stage"] != "extract":
+            for k, v in r["reasons"].items():
+                later[k] = later.get(k, 0) + v
+    last = rows[-1]["documents"] if rows else 0
+    rows.append({"step": "kept (after dedup and decontamination)", "documents": acc["kept"], "dropped": last - acc["kept"], "reasons": later})
+    return rows
+
+
+def score_histogram(run: Path, label: str = "finance prob") -> dict | None:
+    """One signal's histogram (kept vs removed) from ``stats/histograms.json``; None if not recorded."""
+    path = CorpusRun(run).histograms
+    histograms = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return histograms.get(label)
 
 
 def removed_samples(run: Path, per_reason: int) -> dict[str, dict[str, list[str]]]:

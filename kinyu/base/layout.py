@@ -7,7 +7,8 @@ CORPUS_RUN (``kinyu corpus build``) :class:`CorpusRun`::
     config.yaml  manifest.json  report.html  quarantine.jsonl
     docs/                    kept documents, ``${rank}.jsonl.gz``
     removed/<step>/          dropped documents or line blocks, per step
-    stats/<stage>.json       merged datatrove stats; stats/summary.json, stats/histograms.json
+    stats/<stage>.json       merged datatrove stats; stats/summary.json, stats/histograms.json,
+                             stats/archives.json (per WARC/ZIP input: its records and their fates)
     logs/<stage>/            the executor's logging dir (completion markers: resumption)
     tokenizer/tokenizer.json
     tokens/train/  tokens/validation/
@@ -76,6 +77,9 @@ class CorpusRun(_Folder):
     work = _below("work")
     # the extract stage's quarantined inputs, per task (merged into quarantine.jsonl at the end)
     quarantine_parts = _below("work", "quarantine")
+    # the extract stage's rows per archive read (WARC, ZIP), per task; merged into stats/archives.json
+    archive_parts = _below("work", "archives")
+    archives = _below("stats", "archives.json")
 
     def removed_steps(self) -> list[Path]:
         """``removed/<step>/`` folders, by name."""
@@ -86,7 +90,7 @@ class CorpusRun(_Folder):
 
     def stats_stages(self) -> list[str]:
         """The stages with merged stats in ``stats/``, by name (the summary and histograms are not stages)."""
-        reserved = {self.summary.stem, self.histograms.stem}
+        reserved = {self.summary.stem, self.histograms.stem, self.archives.stem}
         return sorted(p.stem for p in self.stats.glob("*.json") if p.stem not in reserved)
 
     def stage_logs(self, stage: str) -> Path:
