@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kinyu.base.config import ConfigError, add_config_arguments, config_overrides, load_config
+from kinyu.base.runs import NotARunFolder
 
 
 @dataclass
@@ -110,7 +111,7 @@ class Group:
         args = parser.parse_args(rest)
         try:
             return int(command.run(args) or 0)
-        except (ConfigError, FileNotFoundError) as e:
+        except (ConfigError, FileNotFoundError, NotARunFolder) as e:
             print(f"{prog}: error: {e}", file=sys.stderr)
             return 2
         except Exception as e:  # noqa: BLE001 - a stage's own input errors are reported, anything else raises
