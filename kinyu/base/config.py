@@ -210,26 +210,41 @@ def _field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
 
 
-def from_dict(cls: type[T], data: dict | None, where: str = "") -> T:
-    """Build dataclass ``cls`` from a mapping; unknown keys and wrong types raise one ``ConfigError``
-    that lists all of them."""
+def _build(cls: type[T], data: dict | None, where: str, found: list[str]) -> T:
+    """``cls`` from a mapping, every problem appended to ``found``: a field whose value does not fit
+    keeps its default (and a section its fields' defaults), so that the rest is still checked."""
     data = dict(data or {})
     types_ = _field_types(cls)
-    found: list[str] = []
     unknown = sorted(set(data) - set(types_))
     if unknown:
         section = f"section '{where}'" if where else f"{cls.__name__}"
         found.append(f"unknown field(s) {unknown} in {section}; known fields: {sorted(types_)}")
     kwargs = {}
     for name, tp in types_.items():
-        if name in data:
-            try:
-                kwargs[name] = _coerce(data[name], tp, f"{where}.{name}" if where else name)
-            except ConfigError as e:
-                found += e.problems
+        if name not in data:
+            continue
+        here = f"{where}.{name}" if where else name
+        if _is_dataclass_type(tp) and isinstance(data[name], dict):
+            kwargs[name] = _build(tp, data[name], here, found)
+            continue
+        try:
+            kwargs[name] = _coerce(data[name], tp, here)
+        except ConfigError as e:
+            found += e.problems
+    try:
+        return cls(**kwargs)
+    except TypeError as e:  # a required field without a usable value
+        raise ConfigError(found + [f"{where or cls.__name__}: {e}"]) from None
+
+
+def from_dict(cls: type[T], data: dict | None, where: str = "") -> T:
+    """Build dataclass ``cls`` from a mapping; unknown keys and wrong types raise one ``ConfigError``
+    that lists all of them."""
+    found: list[str] = []
+    cfg = _build(cls, data, where, found)
     if found:
         raise ConfigError(found)
-    return cls(**kwargs)
+    return cfg
 
 
 def to_dict(cfg: Any) -> Any:
@@ -263,7 +278,8 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[st
     """Read YAML ``path`` (or the defaults) into ``cls``, apply dotted overrides and check every section.
 
     Every problem (unknown or mistyped fields in the file or the overrides, values a section's
-    ``problems()`` rejects) is reported at once in one ``ConfigError``.
+    ``problems()`` rejects) is reported at once in one ``ConfigError``: a value that does not fit
+    leaves its field at the default while the others are still checked.
     """
     data: dict = {}
     if path is not None:
@@ -274,19 +290,19 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[st
             raise ConfigError(f"{path}: not valid YAML: {e}") from e
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: the top level must be a mapping of fields")
-    try:
-        cfg = from_dict(cls, data)
-    except ConfigError as e:
-        raise ConfigError([f"{path}: {p}" if path else p for p in e.problems]) from None
-    found = []
+    found: list[str] = []
+    cfg = _build(cls, data, "", found)
+    if path is not None:
+        found = [f"{path}: {p}" for p in found]
     for key, value in (overrides or {}).items():
         try:
             set_field(cfg, key, value)
         except ConfigError as e:
             found += e.problems
+    found += problems(cfg)
     if found:
         raise ConfigError(found)
-    return validate(cfg)
+    return cfg
 
 
 def dump_yaml(cfg: Any) -> str:
