@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     group, rest = argv[0], argv[1:]
     if group not in GROUPS:
-        print(f"kinyu: unknown command {group!r}\n", file=sys.stderr)
+        from kinyu.cli.common import did_you_mean
+
+        print(f"kinyu: unknown command {group!r}{did_you_mean(group, GROUPS)}\n", file=sys.stderr)
         print(_usage(), file=sys.stderr)
         return 2
     module = importlib.import_module(GROUPS[group][0])
