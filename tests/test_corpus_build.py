@@ -360,7 +360,7 @@ def test_report_says_documents_and_files(sample_run, tmp_path):
     acc = manifest["accounting"]
     assert acc["input_files"] == len(manifest["inputs"]) < acc["inputs"]  # the sample's jsonl files hold several records
     page = build_report(sample_run, tmp_path / "report.html").read_text(encoding="utf-8")
-    assert f"documents {acc['inputs']} (from {acc['input_files']} input files) = kept {acc['kept']}" in page
+    assert f"documents <b>{acc['inputs']}</b> (from {acc['input_files']} input files) = kept <b>{acc['kept']}</b>" in page
     assert f"input files ({len(manifest['inputs'])}; {acc['inputs']} documents read from them)" in page
 
 

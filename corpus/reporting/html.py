@@ -23,7 +23,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from kinyu.corpus.extract.readers import read_jsonl_gz  # noqa: E402
 from kinyu.corpus.reporting.run_reader import (  # noqa: E402
     SIGNALS,
-    accounting_line,
     load_summary,
     near_dup_clusters,
     removed_chars,
@@ -179,8 +178,11 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     acc = summary["accounting"]
     status = '<span class="ok">balanced</span>' if acc["balanced"] else '<span class="bad">NOT balanced</span>'
     tokens = summary.get("tokens", {})
+    # documents, not files: a JSON/JSONL/Parquet input gives one document per record
+    files_note = f" (from {acc['input_files']:,} input files)" if "input_files" in acc else ""
     summary_html = (
-        f"<p>{html.escape(accounting_line(acc))} ({status}); kept characters <b>{acc['kept_chars']:,}</b></p>"
+        f"<p>documents <b>{acc['inputs']:,}</b>{files_note} = kept <b>{acc['kept']:,}</b> + dropped <b>{acc['dropped']:,}</b> + "
+        f"quarantined <b>{acc['quarantined']:,}</b> ({status}); kept characters <b>{acc['kept_chars']:,}</b></p>"
         + _table(["split", "tokens", "documents", "shards"], [[k, f"{v['tokens']:,}", v["documents"], v["files"]] for k, v in tokens.items()], {1, 2, 3})
         + _table(["stage", "seconds"], [[k, v] for k, v in summary.get("timings_s", {}).items()], {1})
     )
