@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kinyu.base.benchmarks import TASKS, TaskDataError, resolve_task_file
-from kinyu.base.layout import resolve_checkpoint_path
+from kinyu.base.layout import TrainRun, resolve_checkpoint_path
 from kinyu.evaluation.tasks.metrics import AVERAGE_RULE, leaderboard_average, leaderboard_score, plain_average, skipped_by_average
 
 PROMPT_VERSIONS = (
@@ -82,6 +82,11 @@ def check_model_dir(model_dir: str | Path) -> Path:
     path = resolve_checkpoint_path(model_dir)
     if not path.is_dir():
         raise EvalError(f"model directory not found: {path}")
+    if not (path / "config.json").is_file() and (path / "hf" / "config.json").is_file():
+        path = path / "hf"  # a checkpoint folder (step_NNNNNN, or checkpoints/latest): its HF export
+    if not (path / "config.json").is_file() and TrainRun(path).checkpoints.is_dir():
+        raise EvalError(f"{path} is a training run, not a model: give {TrainRun(path).latest_file / 'hf'} "
+                        f"(its newest checkpoint), or score every checkpoint with `kinyu eval sweep {path}`")
     if not (path / "config.json").is_file():
         raise EvalError(f"{path}: no config.json - not a Hugging Face model export (save_pretrained)")
     if not any((path / n).is_file() for n in ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")):
