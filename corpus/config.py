@@ -21,6 +21,7 @@ class InputConfig:
     paths: list[str] = option([], "files and folders to read; empty = the embedded sample")
     max_file_mb: float = option(64.0, "larger files are quarantined unread (a 64 MB PDF is ~1000 pages)")
     exclude: list[str] = option([".*", "MANIFEST.json", "MANIFEST.md", "*.tmp"], "file-name globs to skip while walking folders; a glob with a '/' matches the file's id (input root name/relative path)")
+    text_keys: list[str] = option(["text", "sentences[].sentence"], "JSON/JSONL/Parquet records: the fields tried in order for the text (datatrove's text_key); a.b is a nested field, a[].b the b of each element of list a, joined by newlines (sentences[].sentence reads chABSA)")
 
     def resolved_paths(self) -> list[str]:
         """What the build reads: ``paths``, or the embedded sample when none are given."""
@@ -105,6 +106,9 @@ class CorpusConfig:
             found.append("tokenize.validation_fraction must be in [0, 1)")
         if self.input.max_file_mb <= 0:
             found.append("input.max_file_mb must be > 0")
+        if not self.input.text_keys or any(not k.strip() or k.startswith(".") or k.endswith(".") or ".." in k
+                                           for k in self.input.text_keys):
+            found.append(f"input.text_keys must name at least one field path (text, a.b, a[].b), got {self.input.text_keys!r}")
         if self.tokenize.tokenizer_sample_chars < 1:
             found.append("tokenize.tokenizer_sample_chars must be >= 1")
         if self.extract.timeout_s < 0 or self.extract.pdf_max_pages < 0:

@@ -32,6 +32,7 @@ from kinyu.corpus.executors import CONSOLE_LOG, Stage, console_to_file, make_exe
 from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
 from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from kinyu.corpus.extract.readers import RawFileReader, list_input_files
+from kinyu.corpus.extract.records import looks_like_chabsa
 from kinyu.corpus.filters.config import quality_steps
 from kinyu.corpus.finalize import RunFinalizer, finalize_run
 from kinyu.corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
@@ -50,7 +51,8 @@ def extract_stage(cfg: CorpusConfig, run: CorpusRun) -> Stage:
         cache_lookup = [ExtractionCacheLookup(cache_dir, format_fingerprints(to_dict(x)))]
         cache_store = [ExtractionCacheStore(cache_dir)]
     steps = [
-        RawFileReader(cfg.input.resolved_paths(), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude)),
+        RawFileReader(cfg.input.resolved_paths(), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude),
+                      tuple(cfg.input.text_keys)),
         *cache_lookup,
         PdfExtractor(x),
         HtmlExtractor(x),
@@ -133,6 +135,23 @@ def _run_stage(executor, stage: Stage, run: CorpusRun, quiet: bool, console, tot
         executor.run()
 
 
+def warn_benchmark_inputs(cfg: CorpusConfig, say=None) -> int:
+    """Warn (on stderr) when inputs are chABSA files, the chabsa task's own data, and decontamination
+    is off or does not name them: a model trained on them is scored on its training text. Returns
+    how many such inputs there are."""
+    import sys
+
+    files = [f.path for f in list_input_files(cfg.input.resolved_paths(), tuple(cfg.input.exclude)) if looks_like_chabsa(f.path)]
+    d = cfg.decontamination
+    if files and not (d.enabled and d.benchmark_paths):
+        (say or (lambda line: print(line, file=sys.stderr, flush=True)))(
+            f"warning: {len(files)} input file(s) are chABSA (e.g. {files[0]}), also the chabsa evaluation task's data; "
+            "decontamination is off, so chabsa scores of a model trained on this corpus are not clean. Add "
+            "--decontamination.enabled true --decontamination.benchmark_paths <fin-harness dir> <chABSA dir>, or "
+            "--input.exclude '*_ann.json'")
+    return len(files)
+
+
 def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, console=None) -> Path:
     """Run every stage of the build; returns the run folder.
 
@@ -146,6 +165,7 @@ def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, consol
     for p in cfg.input.resolved_paths():
         if not Path(p).exists():
             raise ConfigError(f"input not found: {p}")
+    warn_benchmark_inputs(cfg)
     run = prepare_run(cfg, overwrite)
     if cfg.tokenize.enabled and cfg.tokenize.tokenizer is not None and not run.tokenizer_file.is_file():
         copy_model_tokenizer(cfg.tokenize.tokenizer, run.tokenizer_dir)
