@@ -147,7 +147,7 @@ def warn_benchmark_inputs(cfg: CorpusConfig, say=None) -> int:
         (say or (lambda line: print(line, file=sys.stderr, flush=True)))(
             f"warning: {len(files)} input file(s) are chABSA (e.g. {files[0]}), also the chabsa evaluation task's data; "
             "decontamination is off, so chabsa scores of a model trained on this corpus are not clean. Add "
-            "--decontamination.enabled true --decontamination.benchmark_paths <fin-harness dir> <chABSA dir>, or "
+            "--decontamination.enabled true --decontamination.benchmark_paths <chABSA dir> (repeat the flag for the fin-harness data dir), or "
             "--input.exclude '*_ann.json'")
     return len(files)
 

@@ -113,9 +113,11 @@ class StageProgress:
         if unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
         self.logs, self.unit, self.total, self.tasks, self.every_s = Path(logs), unit, total, tasks, every_s
+        # at 80 columns the figures come first: the bar takes what is left (at least 5, at most 30)
+        bar = max(5, min(30, console.width - 75)) if console is not None else 20
         self.progress = Progress(
             TextColumn("[bold]{task.description:<18}"),
-            BarColumn(bar_width=24),
+            BarColumn(bar_width=bar),
             TextColumn("{task.fields[count]}"),
             TextColumn("[cyan]{task.fields[rate]}"),
             TimeElapsedColumn(),
@@ -133,13 +135,13 @@ class StageProgress:
     def _label(self, counts: dict[str, int]) -> tuple[int, str, str]:
         elapsed = max(time.monotonic() - self._t0, 1e-9)
         docs = counts["docs"]
-        rate = f"{docs / elapsed:,.1f} docs/s" if self.unit != "tasks" else ""
+        rate = f"{docs / elapsed:,.0f} docs/s" if self.unit != "tasks" else ""
         done = counts[self.unit]
         if self.unit == "tasks":
             count = f"{done}/{self.tasks} tasks"
         else:
             total = f"/{self.total:,}" if self.total is not None else ""
-            count = f"{done:,}{total} {self.unit}" + (f", {docs:,} docs" if self.unit == "files" else "")
+            count = f"{done:,}{total} {self.unit}" + (f" {docs:,} docs" if self.unit == "files" else "")
         return done, count, rate
 
     def update(self, final: bool = False) -> None:

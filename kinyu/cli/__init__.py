@@ -56,5 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kinyu: unknown command {group!r}{did_you_mean(group, GROUPS)}\n", file=sys.stderr)
         print(_usage(), file=sys.stderr)
         return 2
-    module = importlib.import_module(GROUPS[group][0])
-    return int(module.main(rest) or 0)
+    try:
+        module = importlib.import_module(GROUPS[group][0])
+        return int(module.main(rest) or 0)
+    except KeyboardInterrupt:  # before a command took over (importing torch, parsing): one line too
+        print(f"\nkinyu {group}: interrupted", file=sys.stderr, flush=True)
+        return 130

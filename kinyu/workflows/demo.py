@@ -95,7 +95,7 @@ def run_demo(config: DemoConfig, console: Console | None = None) -> DemoRuns:
     t0 = time.perf_counter()
 
     console.rule("[bold]1/4 corpus build[/] (embedded sample)")
-    corpus_run = build(corpus_config(out), overwrite=True)
+    corpus_run = build(corpus_config(out), overwrite=True, console=console)
     print_summary(corpus_run, console)
     timings["corpus"] = time.perf_counter() - t0
 
