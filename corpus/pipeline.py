@@ -123,6 +123,10 @@ def build_stages(cfg: CorpusConfig) -> list[Stage]:
     return stages + [Stage("finalize", [RunFinalizer(to_dict(cfg), names)], 1)]
 
 
+class StageFailed(RuntimeError):
+    """A stage of the build raised: which stage, why, and where its task logs (with the traceback) are."""
+
+
 def _run_stage(executor, stage: Stage, run: CorpusRun, quiet: bool, console, total: int | None) -> None:
     """One stage's executor run: its console output to ``logs/<stage>/console.log`` when ``quiet``,
     and its progress display on ``console`` (None: none)."""
@@ -132,7 +136,12 @@ def _run_stage(executor, stage: Stage, run: CorpusRun, quiet: bool, console, tot
             stack.enter_context(StageProgress(console, stage.name, logs, stage.progress, total if stage.progress != "tasks" else stage.tasks, stage.tasks))
         if quiet:
             stack.enter_context(console_to_file(logs / CONSOLE_LOG))
-        executor.run()
+        try:
+            executor.run()
+        except Exception as e:  # noqa: BLE001 - a task's error, with its traceback in the task log
+            detail = f"{type(e).__name__}: {e}".strip()
+            raise StageFailed(f"stage {stage.name} failed: {detail[:500]}. The traceback is in {logs / 'logs'}/task_*.log; "
+                              "after fixing, rerun the same command to resume") from e
 
 
 def warn_benchmark_inputs(cfg: CorpusConfig, say=None) -> int:

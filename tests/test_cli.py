@@ -195,3 +195,25 @@ def test_a_repeated_flag_accumulates_or_is_refused_never_dropped(capsys, tmp_pat
     assert cfg["input"]["exclude"] == ["*.bak", "drafts/*", "*.tmp"]
     assert cfg["executor"]["slurm_sbatch_args"] == {"account": "fin", "qos": "high"}
     assert cfg["input"]["paths"] == ["a", "b", "c"] and cfg["executor"]["workers"] == 2
+
+
+def test_a_failing_stage_is_one_error_line_pointing_at_its_task_log(tmp_path, capsys, monkeypatch):
+    from kinyu.cli import main
+    from kinyu.corpus.gates import EmptyTextFilter
+    from kinyu.corpus.sample import sample_dir
+
+    def boom(self, doc):
+        raise RuntimeError("boom in a filter")
+
+    monkeypatch.setattr(EmptyTextFilter, "filter", boom)  # one worker: the tasks run in this process
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    p = next(p for p in sorted(sample_dir().glob("*.txt")) if p.stat().st_size > 2000)
+    (inputs / p.name).write_bytes(p.read_bytes())
+    out = tmp_path / "run"
+    code = main(["corpus", "build", "--input", str(inputs), "--output", str(out), "--tasks", "1", "--cache.enabled", "false"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "kinyu corpus build: error: stage extract failed: RuntimeError: boom in a filter" in err
+    assert f"{out / 'logs' / 'extract' / 'logs'}/task_*.log" in err and "Traceback" not in err
+    assert "boom in a filter" in (out / "logs" / "extract" / "logs" / "task_00000.log").read_text()

@@ -82,7 +82,7 @@ def run_build(args) -> int:
     from rich.console import Console
 
     from kinyu.corpus.reporting.console import print_summary
-    from kinyu.corpus.pipeline import build
+    from kinyu.corpus.pipeline import StageFailed, build
 
     cfg = load_command_config(_corpus_config_cls(), args, DEFAULT_CONFIG, BUILD_SHORTCUTS)
     if args.print_config:
@@ -90,7 +90,11 @@ def run_build(args) -> int:
         return 0
     console = Console(file=sys.stderr)  # this stream, not whatever sys.stderr is while datatrove's output is sent to logs/
     console.print(f"[bold]kinyu corpus build[/] -> {cfg.output}  (executor={cfg.executor.kind}, tasks={cfg.executor.tasks}, workers={cfg.executor.workers})")
-    run = build(cfg, overwrite=args.overwrite, quiet=not args.verbose, console=None if args.verbose else console)
+    try:
+        run = build(cfg, overwrite=args.overwrite, quiet=not args.verbose, console=None if args.verbose else console)
+    except StageFailed as e:
+        print(f"kinyu corpus build: error: {e}", file=sys.stderr, flush=True)
+        return 1
     if cfg.executor.kind == "slurm":
         console.print(f"Slurm jobs submitted; scripts under {CorpusRun(run).logs}/*/launch_script.slurm")
         return 0
