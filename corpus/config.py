@@ -28,6 +28,7 @@ class InputConfig:
     zip_max_ratio: float = option(200.0, "a ZIP member over 1 MiB that inflates more than this many times its compressed size is quarantined as 'zip_bomb'")
     zip_max_total_mb: float = option(16384.0, "members of one ZIP past this many MiB in all are quarantined as 'zip_bomb'")
     zip_max_depth: int = option(2, "read ZIPs inside ZIPs this many levels deep (deeper: 'zip_bomb')")
+    text_keys: list[str] = option(["text", "sentences[].sentence"], "JSON/JSONL/Parquet records: the fields tried in order for the text (datatrove's text_key); a.b is a nested field, a[].b the b of each element of list a, joined by newlines (sentences[].sentence reads chABSA)")
 
     def resolved_paths(self) -> list[str]:
         """What the build reads: ``paths``, or the embedded sample when none are given."""
@@ -121,6 +122,9 @@ class CorpusConfig:
             found.append("tokenize.validation_fraction must be in [0, 1)")
         if self.input.max_file_mb <= 0:
             found.append("input.max_file_mb must be > 0")
+        if not self.input.text_keys or any(not k.strip() or k.startswith(".") or k.endswith(".") or ".." in k
+                                           for k in self.input.text_keys):
+            found.append(f"input.text_keys must name at least one field path (text, a.b, a[].b), got {self.input.text_keys!r}")
         if self.tokenize.tokenizer_sample_chars < 1:
             found.append("tokenize.tokenizer_sample_chars must be >= 1")
         if self.extract.timeout_s < 0 or self.extract.pdf_max_pages < 0:

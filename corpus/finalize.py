@@ -160,12 +160,15 @@ def finalize_run(cfg: CorpusConfig, stages: list[str], timings: dict[str, float]
     stats = merge_stats(run)
     read_stats = next((s for s in stats.get("extract", []) if "Raw files" in s.get("name", "")), {})
     n_inputs = int(counter_total(read_stats.get("stats", {}).get("documents", 0)))
+    n_files = int(counter_total(read_stats.get("stats", {}).get("files", 0)))
     kept_docs, kept_chars = count_docs(run.docs)
     drops = drop_counts(stats)
     quarantine_step = [k for k in drops if "Quarantine" in k]
     dropped = sum(sum(r.values()) for k, r in drops.items() if k not in quarantine_step)
     accounting = {
+        # documents read: one per input file, one per record of a JSON/JSONL/Parquet file
         "inputs": n_inputs,
+        "input_files": n_files,
         "kept": kept_docs,
         "dropped": dropped,
         "quarantined": len(quarantine),

@@ -23,7 +23,7 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from kinyu.base.runs import package_versions
+from kinyu.base.runs import current_umask, package_versions
 
 # set by the lookup on a miss and removed by the store step; never written out
 KEY_MARK = "_kinyu_cache_key"
@@ -141,6 +141,7 @@ class ExtractionCacheStore(PipelineStep):
                 path = Path(self.cache_dir) / key[:2] / f"{key}.json.gz"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+                os.fchmod(fd, 0o666 & ~current_umask())  # a cache shared by a team (--cache.dir) stays readable
                 with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
                     f.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
                 os.replace(tmp, path)  # atomic: parallel tasks may store the same key

@@ -17,13 +17,18 @@ from datatrove.data import Document, DocumentsPipeline, Media, MediaType
 from datatrove.pipeline.readers.base import BaseReader
 
 from kinyu.base.runs import atomic_write_text, sha256_bytes, sha256_file
+from kinyu.corpus.extract import records
 from kinyu.corpus.extract.archives import ZipLimits, is_zip, read_zip
+from kinyu.corpus.extract.records import quarantined  # noqa: F401 - where the extractors import it from
 from kinyu.corpus.extract.warc import ArchiveTally, is_warc, read_warc
 
 PDF_EXT = (".pdf",)
 HTML_EXT = (".html", ".htm", ".xhtml", ".xht", ".shtml")
 TEXT_EXT = (".txt", ".text", ".md")
 JSONL_EXT = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson")
+JSON_EXT = (".json",)
+PARQUET_EXT = (".parquet", ".pq")
+RECORD_FORMATS = ("jsonl", "json", "parquet")  # one document per record: kinyu.corpus.extract.records
 
 DEFAULT_EXCLUDE = (".*", "MANIFEST.json", "MANIFEST.md", "*.tmp")
 
@@ -106,8 +111,12 @@ def sniff_format(path: str, head: bytes) -> str:
         return "warc"
     if is_zip(name, head):
         return "zip"
+    if head.startswith(b"PAR1") or name.endswith(PARQUET_EXT):
+        return "parquet"
     if name.endswith(JSONL_EXT):
         return "jsonl"
+    if name.endswith(JSON_EXT):
+        return "json"
     if name.endswith(PDF_EXT):
         return "pdf"  # a .pdf that does not start with %PDF: the extractor will say why
     if name.endswith(HTML_EXT):
@@ -120,12 +129,6 @@ def sniff_format(path: str, head: bytes) -> str:
     return "unknown"
 
 
-def quarantined(doc: Document, reason: str, detail: str) -> Document:
-    doc.metadata["quarantine"] = {"reason": reason, "detail": detail}
-    doc.media = []
-    return doc
-
-
 class RawFileReader(BaseReader):
     """Yield one document per input file (one per record for jsonl, per capture for a WARC, per
     member for a ZIP), with raw bytes attached.
@@ -134,16 +137,18 @@ class RawFileReader(BaseReader):
     a ZIP member), ``sha256`` of the raw bytes, ``format``, ``bytes``; a WARC capture also its
     ``url``, record id, date and content type. Files over ``max_file_bytes`` are not read; they
     are marked for quarantine with their size, so nothing disappears silently (archives are
-    streamed, and the limit holds for each record or member instead). ``archive_log``: a folder
-    where each task writes one row per archive it read (records, documents, other records by type)
-    for the per-archive accounting.
+    streamed, and the limit holds for each record or member instead). JSONL, JSON and Parquet
+    files give one document per record, with its text already (``text_keys``:
+    :mod:`kinyu.corpus.extract.records`). ``archive_log``: a folder where each task writes one row
+    per archive it read (records, documents, other records by type) for the per-archive accounting.
     """
 
     name = "📂 Raw files"
     type = "📖 - READER"
 
     def __init__(self, paths: list[str], max_file_bytes: int = 64 << 20, exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
-                 zip_limits: ZipLimits | None = None, archive_log: str | None = None):
+                 zip_limits: ZipLimits | None = None, archive_log: str | None = None,
+                 text_keys: tuple[str, ...] = records.DEFAULT_TEXT_KEYS):
         super().__init__()
         self.paths = list(paths)
         self.max_file_bytes = max_file_bytes
@@ -151,29 +156,7 @@ class RawFileReader(BaseReader):
         self.zip_limits = zip_limits or ZipLimits(max_member_bytes=max_file_bytes)
         self.archive_log = archive_log
         self._tallies: list[ArchiveTally] = []
-
-    def _jsonl_docs(self, f: InputFile, data: bytes, base_meta: dict):
-        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-        for lineno, line in enumerate(raw.split(b"\n"), start=1):
-            if not line.strip():
-                continue
-            meta = {**base_meta, "line": lineno}
-            doc = Document(text="", id=f"{f.doc_id}#{lineno}", metadata=meta)
-            try:
-                record = json.loads(line)
-                text = record["text"]
-                if not isinstance(text, str):
-                    raise TypeError(f"'text' is {type(text).__name__}, not a string")
-            except (ValueError, KeyError, TypeError) as e:
-                yield quarantined(doc, "bad_jsonl_record", f"line {lineno}: {type(e).__name__}: {e}")
-                continue
-            if isinstance(record.get("id"), (str, int)):
-                meta["record_id"] = str(record["id"])
-            if isinstance(record.get("metadata"), dict):
-                meta["record_metadata"] = record["metadata"]
-            doc.text = text
-            meta["extractor"] = "jsonl"
-            yield doc
+        self.text_keys = tuple(text_keys)
 
     def _archive_docs(self, f: InputFile, kind: str):
         tally = ArchiveTally(f.path, f.doc_id, kind)
@@ -206,12 +189,13 @@ class RawFileReader(BaseReader):
         data = Path(f.path).read_bytes()
         meta["sha256"] = sha256_bytes(data)
         meta["format"] = fmt = sniff_format(f.path, data[:2048])
-        if fmt == "jsonl":
-            yield from self._jsonl_docs(f, data, meta)
+        if fmt in RECORD_FORMATS:
+            read = {"jsonl": records.jsonl_documents, "json": records.json_documents, "parquet": records.parquet_documents}[fmt]
+            yield from read(f.doc_id, data, meta, self.text_keys)
             return
         doc = Document(text="", id=f.doc_id, metadata=meta)
         if fmt == "unknown":
-            yield quarantined(doc, "unsupported_format", "not PDF, HTML, text, jsonl, WARC or ZIP (by extension and content)")
+            yield quarantined(doc, "unsupported_format", "not PDF, HTML, text, JSON, JSONL, Parquet, WARC or ZIP (by extension and content)")
             return
         doc.media = [Media(id=f.doc_id, type=MediaType.DOCUMENT, url=f.path, media_bytes=data)]
         yield doc

@@ -9,10 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from kinyu.base.layout import CorpusRun
 from kinyu.corpus.reporting.run_reader import (
+    accounting_line,
     archive_rows,
     compare_runs,
     load_summary,
@@ -29,24 +31,50 @@ from kinyu.corpus.reporting.run_reader import (
 MAX_ARCHIVE_ROWS = 20  # the terminal shows the first archives; all are in stats/archives.json
 
 
+
+def _chars(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _funnel_table(run: Path, rows: list[dict], reasons_column: bool) -> Table:
+    """The funnel; without ``reasons_column`` each step's drop reasons go under its name (narrow terminals)."""
+    table = Table(title=f"corpus run {run}", show_lines=not reasons_column)
+    table.add_column("step", justify="left", no_wrap=reasons_column, overflow="fold")
+    for col in ("docs in", "kept", "dropped", "chars\nremoved", "chars\nkept"):
+        table.add_column(col, justify="right", no_wrap=True)
+    if reasons_column:
+        table.add_column("reasons", justify="left", overflow="fold", min_width=24)
+    for r in rows:
+        reasons = ", ".join(f"{k} {v}" for k, v in r["reasons"].items())
+        step = r["step"]
+        if not reasons_column and reasons:
+            step = f"{step}\n[dim]{reasons}[/]"
+        cells = [step, str(r["docs_in"]), str(r["docs_out"]), str(r["dropped"] or ""), _chars(r["chars_removed"]), _chars(r["chars_out"])]
+        table.add_row(*cells, *([reasons] if reasons_column else []))
+    if any((r["chars_removed"] or 0) < 0 for r in rows):
+        table.caption = "chars removed < 0: the step lengthened the text (NFKC: ㈱ -> (株), ① -> 1)"
+    return table
+
+
+def funnel_table(run: Path, rows: list[dict], console: Console) -> Table:
+    """The funnel at the console's width: a reasons column where step names, numbers and 24
+    columns of reasons fit on one line, else the reasons stacked under each step, so that no
+    column is squeezed away (a pipe or an 80-column terminal)."""
+    wide = _funnel_table(run, rows, reasons_column=True)
+    unbounded = console.options.update_width(100_000)  # rich clamps a measurement to the width it is given
+    if Measurement.get(console, unbounded, wide).minimum <= console.width:
+        return wide
+    return _funnel_table(run, rows, reasons_column=False)
+
+
 def print_summary(run: Path, console: Console | None = None) -> None:
     """The funnel per step, the accounting, tokens and quarantine reasons."""
     console = console or Console()
     summary = load_summary(run)
     acc = summary["accounting"]
-    table = Table(title=f"corpus run {run}", show_lines=False)
-    for col in ("step", "docs in", "kept", "dropped", "chars kept", "reasons"):
-        table.add_column(col, justify="right" if col[:4] in ("docs", "kept", "drop", "char") else "left", no_wrap=col != "reasons")
-    for r in step_rows(run):
-        step = r["step"] if r["stage"] == "extract" else f"{r['stage']}: {r['step']}"
-        reasons = ", ".join(f"{k} {v}" for k, v in r["reasons"].items())
-        table.add_row(step, str(r["docs_in"]), str(r["docs_out"]), str(r["dropped"] or ""), f"{r['chars_out']:,}", reasons)
-    console.print(table)
+    console.print(funnel_table(run, step_rows(run), console))
     status = "[green]balanced[/]" if acc["balanced"] else "[red]NOT balanced[/]"
-    console.print(
-        f"inputs {acc['inputs']} = kept {acc['kept']} + dropped {acc['dropped']} + quarantined {acc['quarantined']}  ({status}); "
-        f"kept chars {acc['kept_chars']:,}"
-    )
+    console.print(f"{accounting_line(acc)}  ({status}); kept chars {acc['kept_chars']:,}")
     archives = acc.get("archives")
     if archives:
         ok = "[green]balanced[/]" if archives["balanced"] else "[red]NOT balanced[/]"
@@ -71,7 +99,7 @@ def print_removed_chars(run: Path, console: Console) -> None:
         return
     t = Table(title="characters removed per reason")
     for col, justify in (("step", "left"), ("reason", "left"), ("chars removed", "right")):
-        t.add_column(col, justify=justify)
+        t.add_column(col, justify=justify, overflow="fold")
     for step, reason, chars in sorted(rows, key=lambda r: -r[2]):
         t.add_row(step, reason, f"{chars:,}")
     console.print(t)
@@ -178,7 +206,7 @@ def print_stats(run: Path, samples: int = 2, compare: Path | None = None, consol
     if clusters:
         t = Table(title="duplicate clusters (kept <- removed)")
         for col in ("kind", "kept", "removed"):
-            t.add_column(col)
+            t.add_column(col, overflow="fold")  # ids have no spaces to wrap at: fold them, never cut them
         for c in clusters:
             t.add_row(c["kind"], c["kept"], ", ".join(c["removed"]))
         console.print(t)
@@ -186,7 +214,7 @@ def print_stats(run: Path, samples: int = 2, compare: Path | None = None, consol
         diff = compare_runs(run, compare)
         t = Table(title=f"compare: A={run}  B={compare}  (kept in both: {diff['kept_in_both']})")
         for col in ("document", "kept in", "removed in the other run because"):
-            t.add_column(col)
+            t.add_column(col, overflow="fold")
         for row in diff["kept_only_in_a"]:
             t.add_row(row["id"], "A", row["reason_in_b"])
         for row in diff["kept_only_in_b"]:

@@ -119,7 +119,7 @@ def _funnel(rows: list[dict]) -> str:
 
     if not rows:
         return "<p>no steps recorded</p>"
-    names = [f"{r['stage']}: {r['step']}" for r in rows]
+    names = [r["step"] for r in rows]
     # plot labels stay ASCII: the default matplotlib fonts have no Japanese glyphs
     ascii_names = [n.encode("ascii", "ignore").decode().strip() or n for n in names]
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(rows) + 1.2), sharey=True)
@@ -130,12 +130,19 @@ def _funnel(rows: list[dict]) -> str:
     axes[0].legend()
     axes[1].barh(ascii_names, [r["chars_out"] for r in rows], color="#1565c0")
     axes[1].set_title("characters kept after step")
+    def chars(v):
+        return "" if v is None else f"{v:,}"
+
     table = _table(
-        ["stage", "step", "docs in", "docs out", "dropped", "chars out"],
-        [[r["stage"], r["step"], r["docs_in"], r["docs_out"], r["dropped"], f"{r['chars_out']:,}"] for r in rows],
-        {2, 3, 4, 5},
+        ["stage", "step", "docs in", "kept", "dropped", "reasons", "chars in", "chars removed", "chars kept"],
+        [[r["stage"], r["step"], r["docs_in"], r["docs_out"], r["dropped"] or "", ", ".join(f"{k} {v}" for k, v in r["reasons"].items()),
+          chars(r["chars_in"]), chars(r["chars_removed"]), chars(r["chars_out"])] for r in rows],
+        {2, 3, 4, 6, 7, 8},
     )
-    return _png(fig) + table
+    note = ("<p>Each row's characters are that step's own: what reached it, what it removed (the documents it dropped, "
+            "or the lines it cut) and what it passed on. A negative removal is a step that lengthened the text "
+            "(NFKC: ㈱ → (株)).</p>")
+    return _png(fig) + table + note
 
 
 def _reasons(summary: dict, chars: dict[str, dict[str, int]]) -> str:
@@ -201,9 +208,11 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     acc = summary["accounting"]
     status = '<span class="ok">balanced</span>' if acc["balanced"] else '<span class="bad">NOT balanced</span>'
     tokens = summary.get("tokens", {})
+    # documents, not files: a JSON/JSONL/Parquet input gives one document per record
+    files_note = f" (from {acc['input_files']:,} input files)" if "input_files" in acc else ""
     summary_html = (
-        f"<p>inputs <b>{acc['inputs']}</b> = kept <b>{acc['kept']}</b> + dropped <b>{acc['dropped']}</b> + "
-        f"quarantined <b>{acc['quarantined']}</b> ({status}); kept characters <b>{acc['kept_chars']:,}</b></p>"
+        f"<p>documents <b>{acc['inputs']:,}</b>{files_note} = kept <b>{acc['kept']:,}</b> + dropped <b>{acc['dropped']:,}</b> + "
+        f"quarantined <b>{acc['quarantined']:,}</b> ({status}); kept characters <b>{acc['kept_chars']:,}</b></p>"
         + _table(["split", "tokens", "documents", "shards"], [[k, f"{v['tokens']:,}", v["documents"], v["files"]] for k, v in tokens.items()], {1, 2, 3})
         + _table(["stage", "seconds"], [[k, v] for k, v in summary.get("timings_s", {}).items()], {1})
         + "<h3>selection funnel</h3>"
@@ -233,7 +242,7 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     manifest_html = (
         "<h3>versions</h3>"
         + _table(["package", "version"], [[k, v] for k, v in manifest.get("versions", {}).items()])
-        + f"<h3>inputs ({len(manifest.get('inputs', [])):,})</h3>"
+        + f"<h3>input files ({len(manifest.get('inputs', [])):,}; {acc['inputs']:,} documents read from them)</h3>"
         + _table(["id", "bytes", "sha256"], [[i["id"], i["bytes"], i["sha256"][:16]] for i in inputs], {1})
         + inputs_note
         + "<h3>config</h3><pre>"

@@ -206,6 +206,15 @@ def _row_chunks(path: Path, width: int):
             yield values.reshape(-1, width)
 
 
+def accounting_line(acc: dict) -> str:
+    """``documents 68 (from 64 input files) = kept 53 + dropped 10 + quarantined 5``: documents, not
+    files (a JSON/JSONL/Parquet file gives one document per record)."""
+    files = acc.get("input_files")
+    source = f" (from {files:,} input file{'s' if files != 1 else ''})" if files is not None else ""
+    return (f"documents {acc['inputs']:,}{source} = kept {acc['kept']:,} + dropped {acc['dropped']:,} + "
+            f"quarantined {acc['quarantined']:,}")
+
+
 def load_summary(run: Path) -> dict:
     path = CorpusRun(run).summary
     if not path.is_file():
@@ -213,25 +222,55 @@ def load_summary(run: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _is_reader(name: str) -> bool:
+    return "READER" in name
+
+
+def _changes_text(name: str, stats: dict) -> bool:
+    """A step that edits documents' text without dropping any (the normaliser, the line cleaner):
+    it counts the characters it took in and gave out."""
+    return "chars_in" in stats and "chars_out" in stats
+
+
 def step_rows(run: Path) -> list[dict]:
-    """One row per pipeline step that forwards or drops documents, in pipeline order."""
+    """One row per pipeline step that drops documents or changes their text, in pipeline order.
+
+    Each row's characters are that step's own: ``chars_in`` (what reached it), ``chars_out``
+    (what it passed on) and ``chars_removed`` (their difference: the text of the documents it
+    dropped, or the lines it cut; negative where a step lengthens text, as NFKC does with ㈱ ->
+    (株)). ``chars_in`` is the step before's ``chars_out``, or the stage reader's count; None where
+    nothing counted it (the quarantine gate: the inputs it stops never had text).
+    """
     layout = CorpusRun(run)
     order = json.loads(layout.summary.read_text(encoding="utf-8")).get("stages", []) if layout.summary.is_file() else []
     order += [stage for stage in layout.stats_stages() if stage not in order]
     rows = []
+    chars: int | None = None  # characters in the document stream at this point
     for stage in order:
         path = layout.stage_stats(stage)
-        if not path.is_file():
-            continue
+        if not path.is_file() or stage.startswith("token"):
+            continue  # the token stages' split sends each document to one side; nothing is removed there
         for step in json.loads(path.read_text(encoding="utf-8")):
             s = step.get("stats", {})
             name = step.get("name", "?")
+            if _is_reader(name):
+                if "doc_len" in s:
+                    chars = int(counter_total(s["doc_len"]))
+                continue
+            if _changes_text(name, s):
+                chars_in, chars_out = int(counter_total(s["chars_in"])), int(counter_total(s["chars_out"]))
+                docs = int(counter_total(s.get("docs", 0))) or (rows[-1]["docs_out"] if rows else 0)
+                rows.append({"stage": stage, "step": _plain(name.split(": ", 1)[-1]), "docs_in": docs, "docs_out": docs,
+                             "dropped": 0, "chars_in": chars_in, "chars_out": chars_out,
+                             "chars_removed": chars_in - chars_out, "reasons": {}})
+                chars = chars_out
+                continue
             if "FILTER" not in name and "DEDUP" not in name.upper():
-                continue  # readers, writers and formatters neither keep nor drop
-            if stage.startswith("token"):
-                continue  # the split sends each document to one side; nothing is removed there
+                continue  # writers, annotators and extractors neither keep nor drop
             if not counter_total(s.get("forwarded", 0)) and not counter_total(s.get("dropped", 0)):
                 continue  # a step that only writes signatures or indexes
+            chars_out = int(counter_total(s.get("doc_len", 0)))
+            chars_in = chars
             reasons = drop_reasons(s)
             rows.append(
                 {
@@ -240,10 +279,13 @@ def step_rows(run: Path) -> list[dict]:
                     "docs_in": int(counter_total(s.get("total", 0))),
                     "docs_out": int(counter_total(s.get("forwarded", 0))),
                     "dropped": int(counter_total(s.get("dropped", 0))),
-                    "chars_out": int(counter_total(s.get("doc_len", 0))),
+                    "chars_in": chars_in,
+                    "chars_out": chars_out,
+                    "chars_removed": None if chars_in is None else chars_in - chars_out,
                     "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
                 }
             )
+            chars = chars_out
     return rows
 
 

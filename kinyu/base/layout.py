@@ -27,6 +27,7 @@ into the checkpoint it names, for every command that takes a checkpoint path.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,3 +206,17 @@ def resolve_checkpoint_path(path: str | Path) -> Path:
             if run.latest_file.is_file():
                 return run.latest().path.joinpath(*parts[i + 1 :])
     return path
+
+
+def manifest_stage(path: str | Path) -> str | None:
+    """The ``stage`` a run folder's ``manifest.json`` names ("corpus", "train", ...), or None."""
+    try:
+        stage = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8")).get("stage")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return stage if isinstance(stage, str) else None
+
+
+def train_run_evidence(path: str | Path) -> str | None:
+    """Why ``path`` is a kinyu training run (its manifest), or None: what may be removed to start it again."""
+    return f"its {MANIFEST} of a training run" if manifest_stage(path) == "train" else None

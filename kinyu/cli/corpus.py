@@ -72,22 +72,31 @@ def build_parser(prog: str):
     p.add_argument("--executor", choices=["local", "ray", "slurm"], help="datatrove executor  [executor.kind]")
     p.add_argument("--overwrite", action="store_true", help="delete RUN_DIR first instead of resuming it")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as commented YAML and exit")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print datatrove's logging as it runs instead of one progress bar per stage "
+                        "(it is always in RUN_DIR/logs/<stage>/: console.log and logs/task_NNNNN.log)")
     return p
 
 
 def run_build(args) -> int:
+    import sys
+
     from rich.console import Console
 
     from kinyu.corpus.reporting.console import print_summary
-    from kinyu.corpus.pipeline import build
+    from kinyu.corpus.pipeline import StageFailed, build
 
     cfg = load_command_config(_corpus_config_cls(), args, DEFAULT_CONFIG, BUILD_SHORTCUTS)
     if args.print_config:
         print(CONFIG_HEADER + commented_yaml(cfg))
         return 0
-    console = Console(stderr=True)
+    console = Console(file=sys.stderr)  # this stream, not whatever sys.stderr is while datatrove's output is sent to logs/
     console.print(f"[bold]kinyu corpus build[/] -> {cfg.output}  (executor={cfg.executor.kind}, tasks={cfg.executor.tasks}, workers={cfg.executor.workers})")
-    run = build(cfg, overwrite=args.overwrite)
+    try:
+        run = build(cfg, overwrite=args.overwrite, quiet=not args.verbose, console=None if args.verbose else console)
+    except StageFailed as e:
+        print(f"kinyu corpus build: error: {e}", file=sys.stderr, flush=True)
+        return 1
     if cfg.executor.kind == "slurm":
         console.print(f"Slurm jobs submitted; scripts under {CorpusRun(run).logs}/*/launch_script.slurm")
         return 0
@@ -293,7 +302,8 @@ GROUP = Group(
     "kinyu corpus",
     "Build and inspect Japanese financial corpora (a DataTrove pipeline).",
     [
-        Command("build", "raw PDF/HTML/text/jsonl, WARC, ZIP -> docs, removed, quarantine, stats, token shards", build_parser, run_build),
+        Command("build", "raw PDF/HTML/text/JSON/JSONL/Parquet, WARC, ZIP -> docs, removed, quarantine, stats, token shards",
+                build_parser, run_build, interrupted="interrupted; rerun the same command to resume"),
         Command("train-tokenizer", "train a byte-level BPE tokenizer.json on a run's docs", tokenizer_parser, run_train_tokenizer),
         Command("train-classifier", "train the fastText finance classifier; precision/recall on held-out docs beside the lexicon",
                 classifier_parser, run_train_classifier),
