@@ -12,19 +12,35 @@ from typing import Literal
 from kinyu.base.config import option
 from kinyu.corpus.decontam import DecontaminationConfig
 from kinyu.corpus.dedup import DedupConfig
+from kinyu.corpus.extract.archives import ZipLimits
 from kinyu.corpus.filters.config import QualityConfig
 from kinyu.corpus.sample import sample_dir
+from kinyu.corpus.select.config import SelectConfig
 
 
 @dataclass
 class InputConfig:
-    paths: list[str] = option([], "files and folders to read; empty = the embedded sample")
-    max_file_mb: float = option(64.0, "larger files are quarantined unread (a 64 MB PDF is ~1000 pages)")
+    paths: list[str] = option([], "files and folders to read (PDF, HTML, text, jsonl, WARC/ARC, ZIP); empty = the embedded sample")
+    max_file_mb: float = option(64.0, "larger files, WARC records and ZIP members are quarantined unread (a 64 MB PDF is ~1000 pages)")
     exclude: list[str] = option([".*", "MANIFEST.json", "MANIFEST.md", "*.tmp"], "file-name globs to skip while walking folders; a glob with a '/' matches the file's id (input root name/relative path)")
+    # ZIP bundles (EDINET, TDnet) are read member by member, never unpacked to disk. HTML and XBRL
+    # inflate 5-30x (the shared EDINET pages under deflate: 6-14x); a zip bomb 1000x and more.
+    zip_max_ratio: float = option(200.0, "a ZIP member over 1 MiB that inflates more than this many times its compressed size is quarantined as 'zip_bomb'")
+    zip_max_total_mb: float = option(16384.0, "members of one ZIP past this many MiB in all are quarantined as 'zip_bomb'")
+    zip_max_depth: int = option(2, "read ZIPs inside ZIPs this many levels deep (deeper: 'zip_bomb')")
+    text_keys: list[str] = option(["text", "sentences[].sentence"], "JSON/JSONL/Parquet records: the fields tried in order for the text (datatrove's text_key); a.b is a nested field, a[].b the b of each element of list a, joined by newlines (sentences[].sentence reads chABSA)")
 
     def resolved_paths(self) -> list[str]:
         """What the build reads: ``paths``, or the embedded sample when none are given."""
         return list(self.paths) or [str(sample_dir())]
+
+    def zip_limits(self) -> ZipLimits:
+        return ZipLimits(int(self.max_file_mb * (1 << 20)), self.zip_max_ratio, int(self.zip_max_total_mb * (1 << 20)), self.zip_max_depth)
+
+    def problems(self) -> list[str]:
+        if self.zip_max_ratio <= 1 or self.zip_max_total_mb <= 0 or self.zip_max_depth < 0:
+            return ["zip_max_ratio must be > 1, zip_max_total_mb > 0 and zip_max_depth >= 0"]
+        return []
 
 
 @dataclass
@@ -97,6 +113,7 @@ class CorpusConfig:
     output: str = option("runs/corpus", "the run folder (CORPUS_RUN)")
     seed: int = option(0, "seeds the split, shuffles and hashes")
     input: InputConfig = option(factory=InputConfig)
+    select: SelectConfig = option(factory=SelectConfig)
     extract: ExtractConfig = option(factory=ExtractConfig)
     normalize: NormalizeConfig = option(factory=NormalizeConfig)
     cache: CacheConfig = option(factory=CacheConfig)
@@ -114,6 +131,9 @@ class CorpusConfig:
             found.append("tokenize.validation_fraction must be in [0, 1)")
         if self.input.max_file_mb <= 0:
             found.append("input.max_file_mb must be > 0")
+        if not self.input.text_keys or any(not k.strip() or k.startswith(".") or k.endswith(".") or ".." in k
+                                           for k in self.input.text_keys):
+            found.append(f"input.text_keys must name at least one field path (text, a.b, a[].b), got {self.input.text_keys!r}")
         if self.tokenize.tokenizer_sample_chars < 1:
             found.append("tokenize.tokenizer_sample_chars must be >= 1")
         if self.extract.timeout_s < 0 or self.extract.pdf_max_pages < 0:

@@ -403,6 +403,7 @@ class BenchmarkDecontaminationFilter(PipelineStep):
                     found = find_contamination(doc.text, index)
                 if found is None:
                     self.stat_update("forwarded")
+                    self.update_doc_stats(doc)  # doc_len: the characters passed on, as datatrove's filters count them
                     yield doc
                     continue
                 self.stat_update("contaminated_docs")
@@ -430,6 +431,7 @@ class BenchmarkDecontaminationFilter(PipelineStep):
                 doc.metadata["decontaminated_paragraphs"] = len(found.lines)
                 doc.metadata["benchmark_items"] = all_ids
                 self.stat_update("forwarded")
+                self.update_doc_stats(doc)
                 yield doc
 
 

@@ -1,5 +1,6 @@
-"""The build's last stage: the quarantine list, merged stats, the document accounting, the
-summary and the manifest, written into the run folder from what the stages before left there."""
+"""The build's last stage: the quarantine list, merged stats, the document accounting (in total
+and per WARC/ZIP archive), the summary and the manifest, written into the run folder from what
+the stages before left there."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from kinyu.base.layout import CORPUS_TOKENIZER, TOKEN_SPLITS, CorpusRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.extract.readers import list_input_files, read_jsonl_gz
-from kinyu.corpus.reporting.run_reader import counter_total, drop_counts, signal_histograms
+from kinyu.corpus.reporting.run_reader import counter_total, drop_counts, pii_counts, signal_histograms
 from kinyu.corpus.shards import list_shards
 
 
@@ -104,6 +105,52 @@ def token_counts(run: CorpusRun) -> dict[str, dict[str, int]]:
     return tokens
 
 
+def _archive_of(rec: dict) -> str | None:
+    return rec.get("metadata", {}).get("archive")
+
+
+def archive_accounting(run: CorpusRun) -> list[dict]:
+    """One row per WARC/ZIP input: its records (all, documents, the others by type) and what became
+    of its documents (kept, dropped, quarantined), from the readers' rows and the run's outputs.
+    ``balanced``: documents = kept + dropped + quarantined and records = documents + the others."""
+    rows = {}
+    for part in sorted(run.archive_parts.glob("*.jsonl")) if run.archive_parts.is_dir() else []:
+        for line in part.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows[row["archive"]] = {**row, "kept": 0, "dropped": 0, "quarantined": 0}
+    if not rows:
+        return []
+    for rec in read_jsonl_gz(run.docs):
+        if _archive_of(rec) in rows:
+            rows[_archive_of(rec)]["kept"] += 1
+    for step_dir in run.removed_steps():
+        for rec in read_jsonl_gz(step_dir):
+            if "parent_id" not in rec.get("metadata", {}) and _archive_of(rec) in rows:
+                rows[_archive_of(rec)]["dropped"] += 1
+    for rec in read_jsonl_gz(run.quarantine_parts):
+        if _archive_of(rec) in rows:
+            rows[_archive_of(rec)]["quarantined"] += 1
+    out = []
+    for archive in sorted(rows, key=lambda a: rows[a]["id"]):
+        r = rows[archive]
+        r["balanced"] = (r["documents"] == r["kept"] + r["dropped"] + r["quarantined"]
+                         and r["records"] == r["documents"] + sum(r["not_documents"].values()))
+        out.append(r)
+    return out
+
+
+def archive_totals(rows: list[dict]) -> dict:
+    """The archives' rows added up (the summary's ``accounting.archives``)."""
+    other: dict[str, int] = {}
+    for r in rows:
+        for k, v in r["not_documents"].items():
+            other[k] = other.get(k, 0) + v
+    keys = ("records", "documents", "kept", "dropped", "quarantined")
+    return {"archives": len(rows), **{k: sum(r[k] for r in rows) for k in keys},
+            "not_documents": dict(sorted(other.items())), "balanced": all(r["balanced"] for r in rows)}
+
+
 def finalize_run(cfg: CorpusConfig, stages: list[str], timings: dict[str, float] | None = None) -> dict:
     """Write the quarantine list, merged stats, summary, histograms and manifest; ``stages``: the
     build's stage names, in order. Returns the summary."""
@@ -113,20 +160,29 @@ def finalize_run(cfg: CorpusConfig, stages: list[str], timings: dict[str, float]
     stats = merge_stats(run)
     read_stats = next((s for s in stats.get("extract", []) if "Raw files" in s.get("name", "")), {})
     n_inputs = int(counter_total(read_stats.get("stats", {}).get("documents", 0)))
+    n_files = int(counter_total(read_stats.get("stats", {}).get("files", 0)))
     kept_docs, kept_chars = count_docs(run.docs)
     drops = drop_counts(stats)
     quarantine_step = [k for k in drops if "Quarantine" in k]
     dropped = sum(sum(r.values()) for k, r in drops.items() if k not in quarantine_step)
     accounting = {
+        # documents read: one per input file, one per record of a JSON/JSONL/Parquet file
         "inputs": n_inputs,
+        "input_files": n_files,
         "kept": kept_docs,
         "dropped": dropped,
         "quarantined": len(quarantine),
         "balanced": n_inputs == kept_docs + dropped + len(quarantine),
         "kept_chars": kept_chars,
     }
+    archives = archive_accounting(run)
+    if archives:
+        accounting["archives"] = archive_totals(archives)
+        accounting["balanced"] = accounting["balanced"] and accounting["archives"]["balanced"]
+        atomic_write_json(run.archives, archives)
     tokens = token_counts(run)
-    summary = {"accounting": accounting, "stages": list(stages), "drops": drops, "tokens": tokens, "timings_s": timings or {}}
+    summary = {"accounting": accounting, "stages": list(stages), "drops": drops, "tokens": tokens, "timings_s": timings or {},
+               "pii": pii_counts(stats)}  # fmt: skip
     atomic_write_json(run.summary, summary)
     atomic_write_json(run.histograms, signal_histograms(run.path))
     inputs = [

@@ -1,15 +1,19 @@
 """Setting up a build's run folder: a new folder gets the resolved ``config.yaml``; an existing one
-is resumed only when it was started with the same config (the layout: ``kinyu.base.layout.CorpusRun``)."""
+is resumed only when it was started with the same config, and ``--overwrite`` removes only a
+folder that is a kinyu corpus run (the layout: ``kinyu.base.layout.CorpusRun``)."""
 
 from __future__ import annotations
 
-import shutil
+import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Callable
 
 import yaml
 
 from kinyu.base.config import dump_yaml
-from kinyu.base.layout import CorpusRun
-from kinyu.base.runs import atomic_write_text
+from kinyu.base.layout import CorpusRun, manifest_stage
+from kinyu.base.runs import NotARunFolder, atomic_write_text, remove_run_folder
 from kinyu.corpus.config import CorpusConfig
 
 
@@ -17,14 +21,62 @@ class RunFolderError(ValueError):
     """An output folder that this build may not write into (another config's run, or not a run)."""
 
 
-def prepare_run(cfg: CorpusConfig, overwrite: bool = False) -> CorpusRun:
-    """Create the run folder, or check that an existing one was started with the same config."""
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _saved_config(run: CorpusRun) -> dict | None:
+    """The folder's ``config.yaml`` when it is a corpus build's config, else None."""
+    try:
+        data = yaml.safe_load(run.config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    names = {f.name for f in fields(CorpusConfig)}
+    if isinstance(data, dict) and names <= set(data) and isinstance(data.get("executor"), dict):
+        return data
+    return None
+
+
+def corpus_run_evidence(path: str | Path) -> str | None:
+    """Why ``path`` is a kinyu corpus run ("its config.yaml", "its manifest.json"), or None when it is not."""
+    run = CorpusRun(path)
+    if run.config.is_file() and _saved_config(run) is not None:
+        return f"its {run.config.name} of a corpus build"
+    if manifest_stage(run.path) == "corpus":
+        return f"its {run.manifest.name} of a corpus build"
+    return None
+
+
+def prepare_run(cfg: CorpusConfig, overwrite: bool = False, say: Callable[[str], None] = _stderr) -> CorpusRun:
+    """Create the run folder, or check that an existing one was started with the same config.
+
+    ``overwrite`` first removes the folder, only when it is a kinyu corpus run (``say`` reports
+    what was removed); any other non-empty folder is refused, with or without ``overwrite``.
+    """
     run = CorpusRun(cfg.output)
     config_text = dump_yaml(cfg)
-    if run.path.exists() and overwrite:
-        shutil.rmtree(run.path)
-    if run.config.is_file():
-        before = yaml.safe_load(run.config.read_text(encoding="utf-8"))
+    out = run.path.resolve()
+    for p in cfg.input.resolved_paths():
+        given = Path(p).resolve()
+        if given == out or out in given.parents:
+            raise RunFolderError(f"--output {run.path} holds the input {p}: the build would write into (and --overwrite "
+                                 "delete) its own input. Choose an output folder outside the inputs.")
+        if given.is_dir() and given in out.parents:
+            raise RunFolderError(f"--output {run.path} is inside the input folder {p}: a rerun would read the run's own "
+                                 "outputs as inputs. Choose an output folder outside the inputs.")
+    if run.path.exists() and not run.path.is_dir():
+        raise RunFolderError(f"{run.path} exists and is not a folder; choose another --output")
+    evidence = corpus_run_evidence(run.path) if run.path.is_dir() else None
+    if overwrite and run.path.is_dir():
+        try:
+            removed = remove_run_folder(run.path, evidence, "corpus run")
+        except NotARunFolder as e:
+            raise RunFolderError(f"{e} (--overwrite only removes kinyu corpus runs)") from None
+        if removed:
+            say(f"--overwrite: {removed}")
+        evidence = None
+    if evidence and run.config.is_file():
+        before = _saved_config(run)
         now = yaml.safe_load(config_text)
         # the output depends on the executor's task count only: resuming with more or fewer
         # workers, or on another executor (a local run finished on Slurm), is fine; any other
@@ -37,8 +89,14 @@ def prepare_run(cfg: CorpusConfig, overwrite: bool = False) -> CorpusRun:
                 f"{run.path} was built with a different config (sections {changed} differ; see {run.config}); resuming "
                 "would mix outputs. Use another --output, or --overwrite to start this folder again."
             )
-    elif run.path.exists() and any(run.path.iterdir()):
-        raise RunFolderError(f"{run.path} exists and is not a kinyu corpus run; choose another --output")
+    elif evidence:
+        raise RunFolderError(f"{run.path} is a corpus run without its config.yaml, so resuming it cannot be checked; "
+                             "use --overwrite to start it again, or another --output")
+    elif run.path.is_dir() and any(run.path.iterdir()):
+        raise RunFolderError(
+            f"{run.path} exists and is not a kinyu corpus run (no config.yaml or manifest.json of a corpus build); "
+            "choose another --output" + (" (--overwrite removes only kinyu corpus runs)" if not overwrite else "")
+        )
     run.path.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run.config, config_text)
     return run

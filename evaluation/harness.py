@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kinyu.base.benchmarks import TASKS, TaskDataError, resolve_task_file
-from kinyu.base.layout import resolve_checkpoint_path
-from kinyu.evaluation.tasks.metrics import leaderboard_average, leaderboard_score
+from kinyu.base.layout import TrainRun, resolve_checkpoint_path
+from kinyu.evaluation.tasks.metrics import AVERAGE_RULE, leaderboard_average, leaderboard_score, plain_average, skipped_by_average
 
 PROMPT_VERSIONS = (
     "default",
@@ -82,6 +82,11 @@ def check_model_dir(model_dir: str | Path) -> Path:
     path = resolve_checkpoint_path(model_dir)
     if not path.is_dir():
         raise EvalError(f"model directory not found: {path}")
+    if not (path / "config.json").is_file() and (path / "hf" / "config.json").is_file():
+        path = path / "hf"  # a checkpoint folder (step_NNNNNN, or checkpoints/latest): its HF export
+    if not (path / "config.json").is_file() and TrainRun(path).checkpoints.is_dir():
+        raise EvalError(f"{path} is a training run, not a model: give {TrainRun(path).latest_file / 'hf'} "
+                        f"(its newest checkpoint), or score every checkpoint with `kinyu eval sweep {path}`")
     if not (path / "config.json").is_file():
         raise EvalError(f"{path}: no config.json - not a Hugging Face model export (save_pretrained)")
     if not any((path / n).is_file() for n in ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")):
@@ -224,14 +229,18 @@ def evaluate_lm(
                 "score": leaderboard_score(metrics[n]),
             }
         scores = {t: r["score"] for t, r in per_task.items()}
-        by_version[v] = {"tasks": per_task, "average": leaderboard_average(scores)}
+        by_version[v] = {"tasks": per_task, "average": leaderboard_average(scores), "mean_all": plain_average(scores),
+                         "skipped_zero": skipped_by_average(scores)}
     best = max(versions, key=lambda v: by_version[v]["average"])  # first wins ties: default
     extra = {"samples": raw["samples"]} if log_samples else {}
     return {
         "prompt_version": best,
         "tasks": by_version[best]["tasks"],
-        "average": by_version[best]["average"],
-        "by_version": {v: {"average": r["average"], "scores": {t: x["score"] for t, x in r["tasks"].items()}} for v, r in by_version.items()},
+        "average": by_version[best]["average"],  # upstream's leaderboard Ave. (zeros skipped)
+        "mean_all": by_version[best]["mean_all"],  # every task, zeros included
+        "average_skipped": by_version[best]["skipped_zero"],
+        "average_rule": AVERAGE_RULE,
+        "by_version": {v: {"average": r["average"], "mean_all": r["mean_all"], "scores": {t: x["score"] for t, x in r["tasks"].items()}} for v, r in by_version.items()},
         "limit": limit,
         "data_files": files,
         "lm_eval_results": {n: raw["results"][n] for n in names},
@@ -274,5 +283,10 @@ def results_table(result: dict[str, Any]) -> str:
         lines.append(
             f"| {task} | {r['prompt_version']} | {r['n']} | {fmt(r.get('acc'))} | {fmt(r.get('acc_norm'))} | {fmt(r.get('f1'))} | {r['score']:.2f} |"
         )
-    lines.append(f"| **average** | | | | | | **{result['average']:.2f}** |")
+    skipped = result.get("average_skipped", [])
+    lines.append(f"| **average** (leaderboard Ave., zeros skipped) | | | | | | **{result['average']:.2f}** |")
+    if "mean_all" in result:
+        lines.append(f"| mean of all {len(result['tasks'])} tasks | | | | | | {result['mean_all']:.2f} |")
+    lines += ["", "average: upstream's leaderboard Ave., the mean of the task scores that are not 0"
+              + (f" (skipped here: {', '.join(skipped)})" if skipped else " (no task scored 0 here)") + "; the mean of all tasks counts them."]
     return "\n".join(lines) + "\n"

@@ -55,7 +55,9 @@ def list_checkpoints(train_run: str | Path) -> list[dict[str, Any]]:
 def flat_metrics(scores: dict[str, Any]) -> dict[str, float]:
     flat: dict[str, float] = {}
     if "tasks" in scores:
-        flat["average"] = scores["tasks"]["average"]
+        flat["average"] = scores["tasks"]["average"]  # upstream's leaderboard Ave.: zero scores skipped
+        if "mean_all" in scores["tasks"]:
+            flat["mean_all"] = scores["tasks"]["mean_all"]  # every task, zeros included
         for task, r in scores["tasks"]["tasks"].items():
             for key in ("acc", "acc_norm", "f1", "score"):
                 if key in r:
@@ -79,7 +81,11 @@ def _write_tables(out_dir: Path, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         vals = [f"{r['metrics'][m]:.4f}" if m in r["metrics"] else "" for m in metric_names]
         md.append(f"| {r['checkpoint']} | {r['step']} | {r['tokens_seen']} | {r['epoch'] if r['epoch'] is not None else ''} | " + " | ".join(vals) + " |")
-    atomic_write_text(out_dir / "results.md", "# Evaluation sweep\n\n" + "\n".join(md) + "\n")
+    note = ""
+    if "average" in metric_names:
+        note = ("\n`average` is upstream's leaderboard Ave.: the mean of the task scores that are not 0 (a task scoring 0 "
+                "is skipped, as its leaderboard script does); `mean_all` is the mean of every task score.\n")
+    atomic_write_text(out_dir / "results.md", "# Evaluation sweep\n\n" + "\n".join(md) + "\n" + note)
 
 
 def _write_plots(out_dir: Path, rows: list[dict[str, Any]]) -> list[Path]:

@@ -97,3 +97,53 @@ def test_shipped_eval_config_loads():
 
     cfg = load_config(EvalConfig, REPO / "configs" / "eval.yaml")
     assert cfg.tasks == ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1"]
+
+
+def test_shipped_crawl_config_is_the_default_pipeline_plus_selection(tmp_path):
+    from kinyu.base.config import ConfigError
+    from kinyu.corpus.config import CorpusConfig
+
+    model = tmp_path / "finance.bin"
+    model.write_bytes(b"")
+    cfg = load_config(CorpusConfig, "configs/crawl.yaml", {"select.classifier.model_path": str(model)})
+    assert cfg.select.language.enabled and cfg.select.classifier.enabled and cfg.select.classifier.min_prob == 0.5
+    default = CorpusConfig()
+    assert (cfg.quality, cfg.dedup, cfg.extract, cfg.input) == (default.quality, default.dedup, default.extract, default.input)
+    with pytest.raises(ConfigError, match="select.classifier.model_path"):
+        load_config(CorpusConfig, "configs/crawl.yaml")  # the model must be named
+
+
+@dataclass
+class Ranged:
+    share: float = 0.5
+    count: int = 1
+
+    def problems(self) -> list[str]:
+        out = []
+        if not 0 <= self.share <= 1:
+            out.append(f"share must be in [0, 1], got {self.share}")
+        if self.count < 1:
+            out.append(f"count must be >= 1, got {self.count}")
+        return out
+
+
+@dataclass
+class Sections:
+    a: Ranged = field(default_factory=Ranged)
+    b: Ranged = field(default_factory=Ranged)
+    steps: int = 1
+
+
+def test_every_problem_of_file_and_flags_is_listed_at_once(tmp_path):
+    # a type error does not hide the range checks: the mistyped field keeps its default, the rest is checked
+    p = tmp_path / "c.yaml"
+    p.write_text("a:\n  share: 5\n  count: 0\nb:\n  count: many\nsteps: ten\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(Sections, p, {"b.share": "-1", "a.nope": "1"})
+    problems = e.value.problems
+    assert len(problems) == 6, problems
+    joined = "\n".join(problems)
+    for part in ("a.share must be in [0, 1], got 5", "a.count must be >= 1, got 0", "b.count: expected an integer",
+                 "steps: expected an integer", "b.share must be in [0, 1], got -1", "unknown config field 'a.nope'"):
+        assert part in joined
+    assert str(p) in problems[0]  # the file's problems name the file

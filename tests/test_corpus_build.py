@@ -236,6 +236,8 @@ def test_planted_benchmark_question_is_gone_from_docs_and_shards(tmp_path):
     assert normalize_japanese(host.splitlines()[0])[:20] in shard_text
     removed = [json.loads(line) for p in (out / "removed" / "decontamination").glob("*.gz") for line in gzip.open(p, "rt")]
     assert removed and all("fp2" in json.dumps(r["metadata"], ensure_ascii=False) for r in removed)
+    rows = assert_funnel_is_honest(out)
+    assert next(r for r in rows if r["step"] == "benchmark decontamination")["chars_removed"] > 0
 
 
 def test_stats_json_compare_and_dedup_check(sample_run, tmp_path, capsys):
@@ -293,3 +295,109 @@ def test_resume_may_change_how_tasks_run_but_not_how_many(tmp_path):
                                                  "executor.slurm_partition": "fin"}))
     with pytest.raises(RunFolderError, match="executor"):
         prepare_run(load_config(CorpusConfig, None, {"output": str(run), "executor.tasks": 9}))
+
+
+def _removed_by_folder(run: Path) -> dict[str, tuple[int, int]]:
+    """removed/<folder>/: (records, characters)."""
+    out = {}
+    for step_dir in sorted(p for p in (run / "removed").iterdir() if p.is_dir()):
+        recs = [json.loads(line) for path in sorted(step_dir.glob("*.jsonl.gz")) for line in gzip.open(path, "rt", encoding="utf-8")]
+        out[step_dir.name] = (len(recs), sum(len(r.get("text", "")) for r in recs))  # an empty text is not written
+    return out
+
+
+def assert_funnel_is_honest(run: Path) -> list[dict]:
+    """Every funnel row's characters are what that step removed or kept, checked against removed/ and docs/."""
+    from kinyu.corpus.filters.registry import FILTERS
+    from kinyu.corpus.reporting.run_reader import _plain, step_rows
+
+    folder_of = {_plain(cls.name): slug for slug, cls in FILTERS}
+    folder_of.update({"Empty text": "empty", "exact dedup: filter": "exact_dedup", "MinHash: filter": "minhash_dedup",
+                      "benchmark decontamination": "decontamination"})
+    removed = _removed_by_folder(run)
+    rows = step_rows(run)
+    assert rows[0]["step"] == "Quarantine" and rows[0]["chars_removed"] is None  # quarantined inputs never had text
+    quarantined = [line for line in (run / "quarantine.jsonl").read_text().splitlines() if line.strip()]
+    assert rows[0]["dropped"] == len(quarantined)
+    for before, row in zip(rows, rows[1:]):
+        assert row["chars_in"] == before["chars_out"], row  # no step's change is booked on another row
+        assert row["chars_removed"] == row["chars_in"] - row["chars_out"]
+        assert row["docs_in"] == before["docs_out"], row
+    for row in rows[1:]:
+        folder = folder_of.get(row["step"])
+        if row["step"] == "Japanese normaliser":
+            assert row["dropped"] == 0
+        elif row["step"] == "Japanese line cleaner":
+            blocks, chars = removed.get("line_clean", (0, 0))
+            # the cut lines' text, and the line breaks that went with them
+            assert row["dropped"] == 0 and chars <= row["chars_removed"] <= chars + blocks
+        elif row["step"] == "benchmark decontamination":
+            records, chars = removed.get(folder, (0, 0))
+            assert chars <= row["chars_removed"] <= chars + 2 * records  # cut paragraphs and their blank lines
+        else:
+            assert folder is not None, f"no removed/ folder known for {row['step']!r}"
+            records, chars = removed.get(folder, (0, 0))
+            assert (row["dropped"], row["chars_removed"]) == (records, chars), row
+    kept = read_docs(run)
+    assert rows[-1]["docs_out"] == len(kept) and rows[-1]["chars_out"] == sum(len(d["text"]) for d in kept.values())
+    return rows
+
+
+def test_funnel_characters_are_each_steps_own(sample_run):
+    rows = assert_funnel_is_honest(sample_run)
+    by_step = {r["step"]: r for r in rows}
+    # the issue's two misattributions: the line cleaner's cut was booked on Mojibake, NFKC's growth on Empty text
+    assert by_step["Japanese line cleaner"]["chars_removed"] > 0
+    assert by_step["Japanese normaliser"]["chars_removed"] < 0  # NFKC lengthens the sample (㈱ -> (株))
+    assert by_step["Empty text"]["chars_removed"] == 0
+    assert by_step["Mojibake"]["chars_removed"] == _removed_by_folder(sample_run)["mojibake"][1] > 0
+
+
+def test_report_says_documents_and_files(sample_run, tmp_path):
+    from kinyu.corpus.reporting.html import build_report
+
+    manifest = json.loads((sample_run / "manifest.json").read_text())
+    acc = manifest["accounting"]
+    assert acc["input_files"] == len(manifest["inputs"]) < acc["inputs"]  # the sample's jsonl files hold several records
+    page = build_report(sample_run, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f"documents <b>{acc['inputs']}</b> (from {acc['input_files']} input files) = kept <b>{acc['kept']}</b>" in page
+    assert f"input files ({len(manifest['inputs'])}; {acc['inputs']} documents read from them)" in page
+
+
+@pytest.mark.parametrize("columns", [None, "80", "60"])
+def test_stats_keeps_every_column_piped_and_narrow(sample_run, columns):
+    from kinyu.corpus.reporting.run_reader import step_rows
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    if columns:
+        env["COLUMNS"] = columns
+    out = subprocess.run([sys.executable, "-m", "kinyu.cli", "corpus", "stats", str(sample_run), "--samples", "0"],
+                         cwd=REPO, capture_output=True, text=True, env=env, timeout=120).stdout  # piped: no terminal
+    width = int(columns or 80)
+    assert max(len(line) for line in out.splitlines()) <= width
+    assert "…" not in out  # nothing cut off
+    rows, cells = [], None  # the funnel's rows, each cell's wrapped lines joined
+    for line in out.split("┡", 1)[1].split("└", 1)[0].splitlines()[1:]:
+        if line.startswith("│"):
+            parts = [c.strip() for c in line.strip("│").split("│")]
+            cells = parts if cells is None else [a + b for a, b in zip(cells, parts)]
+        elif cells is not None:
+            rows.append(cells)
+            cells = None
+    rows += [cells] if cells else []
+    heads = None
+    for line in out.split("┏", 1)[1].split("┡", 1)[0].splitlines()[1:]:
+        parts = ["".join(c.split()) for c in line.strip("┃").split("┃")]
+        heads = parts if heads is None else [a + b for a, b in zip(heads, parts)]
+    assert heads[:6] == ["step", "docsin", "kept", "dropped", "charsremoved", "charskept"], heads
+    expected = step_rows(sample_run)
+    assert len(rows) == len(expected)
+    for got, r in zip(rows, expected):
+        text = "".join("".join(got).split())
+        assert "".join(r["step"].split()) in text
+        for reason, n in r["reasons"].items():
+            assert f"{reason}{n}" in text, reason  # in its own column, or under the step's name
+        assert f"{r['chars_out']:,}" in got
+    wide = subprocess.run([sys.executable, "-m", "kinyu.cli", "corpus", "stats", str(sample_run), "--samples", "0"],
+                          cwd=REPO, capture_output=True, text=True, env={**env, "COLUMNS": "200"}, timeout=120).stdout
+    assert any("reasons" in line and "step" in line for line in wide.splitlines())  # room enough: a column of its own

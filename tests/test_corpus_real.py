@@ -125,6 +125,8 @@ def test_encrypted_pdf_is_quarantined_with_reason(backend):
     doc = run_extractor(PdfExtractor(ExtractConfig(pdf_backend=backend)), shared("real", "pdf", "aes-256.pdf"), "pdf")
     assert doc.metadata["quarantine"]["reason"] == "encrypted"
     assert doc.text == "" and doc.media == []
+    detail = doc.metadata["quarantine"]["detail"]
+    assert "password" in detail.lower() and not detail.rstrip().endswith(":"), detail  # a reason, not a bare class name
 
 
 def test_corrupted_pdf_gives_partial_text_and_a_warning():

@@ -215,6 +215,7 @@ def test_the_pipeline_runs_decontamination_as_a_stage_between_exact_dedup_and_mi
     from kinyu.corpus.config import CorpusConfig
     from kinyu.corpus.dedup.marks import RankFileJsonlReader
     from kinyu.corpus.pipeline import build_stages
+    from kinyu.corpus.progress import ProgressReporter
 
     bench = small_benchmark(tmp_path)
     run = tmp_path / "run"
@@ -227,8 +228,9 @@ def test_the_pipeline_runs_decontamination_as_a_stage_between_exact_dedup_and_mi
     both = stages()
     assert list(both)[1:9] == ["exact_signatures", "exact_duplicates", "exact_filter", "decontamination",
                                "minhash_signatures", "minhash_buckets", "minhash_clusters", "minhash_filter"]
-    reader, step, writer = both["decontamination"].pipeline
-    # it reads what exact dedup kept, by rank, and MinHash reads what it kept
+    reader, progress, step, writer = both["decontamination"].pipeline
+    # it reads what exact dedup kept, by rank (counted for the progress bar), and MinHash reads what it kept
+    assert isinstance(progress, ProgressReporter) and both["decontamination"].progress == "docs"
     assert isinstance(reader, RankFileJsonlReader) and reader.data_folder.path == str(run / "work" / "exact_filter")
     assert isinstance(step, BenchmarkDecontaminationFilter) and writer.output_folder.path == str(run / "work" / "decontamination")
     assert both["minhash_signatures"].pipeline[0].data_folder.path == str(run / "work" / "decontamination")

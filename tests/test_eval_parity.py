@@ -161,3 +161,17 @@ def test_chabsa_f1_is_upstream_two_class_adjusted_macro_f1():
     f1_neg = 2 * 2 / (2 * 2 + 1 + 0)
     assert two_class_adjusted_macro_f1(items) == pytest.approx((f1_pos + f1_neg) / 2)
     assert leaderboard_average({"a": 50.0, "b": 0.0, "c": 70.0}) == pytest.approx(60.0)
+
+
+def test_the_average_says_it_skips_zeros_and_the_plain_mean_is_beside_it():
+    from kinyu.evaluation.harness import results_table
+    from kinyu.evaluation.tasks.metrics import plain_average, skipped_by_average
+
+    scores = {"chabsa": 60.0, "cma_basics": 0.0, "fp2": 30.0}
+    assert plain_average(scores) == pytest.approx(30.0) and skipped_by_average(scores) == ["cma_basics"]
+    tasks = {t: {"prompt_version": "default", "n": 10, "acc": s / 100, "score": s} for t, s in scores.items()}
+    table = results_table({"prompt_version": "default", "limit": None, "tasks": tasks, "average": 45.0,
+                           "mean_all": 30.0, "average_skipped": ["cma_basics"]})
+    assert "| **average** (leaderboard Ave., zeros skipped) | | | | | | **45.00** |" in table
+    assert "| mean of all 3 tasks | | | | | | 30.00 |" in table
+    assert "(skipped here: cma_basics)" in table

@@ -80,7 +80,8 @@ def test_cli_sweep_with_tasks(fin_harness, chabsa_dir, train_run, tmp_path):
             "--limit", "3", "--bpc-texts", f"general={texts / 'general'}", "--out", str(tmp_path / "ev")]
     assert main(argv) == 0
     res = json.loads((tmp_path / "ev" / "results.json").read_text())
-    assert {"average", "chabsa/f1", "fp2/acc", "bpc/general"} <= set(res["metrics"])
+    assert {"average", "mean_all", "chabsa/f1", "fp2/acc", "bpc/general"} <= set(res["metrics"])
+    assert "`average` is upstream's leaderboard Ave." in (tmp_path / "ev" / "results.md").read_text()
     assert (tmp_path / "ev" / "plots" / "average.png").is_file()
     assert main(argv) == 0
     assert json.loads((tmp_path / "ev" / "sweep.json").read_text())["skipped"] == 2
@@ -99,7 +100,11 @@ def test_cli_eval_all_five_tasks_with_limit(fin_harness, train_run, tmp_path, ca
     assert sorted(res["tasks"]) == ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1"]
     assert all(r["n"] == 2 for r in res["tasks"].values())
     assert res["bpc"]["fin"]["bits_per_character"] > 0
-    assert "| **average** |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| **average** (leaderboard Ave., zeros skipped) |" in printed and "| mean of all 5 tasks |" in printed
+    scores = [r["score"] for r in res["tasks"].values()]
+    assert res["mean_all"] == pytest.approx(sum(scores) / 5)
+    assert res["average_skipped"] == sorted(t for t, r in res["tasks"].items() if not r["score"])
 
 
 @pytest.mark.real_data

@@ -320,7 +320,7 @@ def test_disabled_filters_are_left_out():
     cfg.repetition.enabled = False
     cfg.domain.enabled = False
     names = [type(s).__name__ for s in quality_steps(cfg, None)]
-    assert names[:2] == ["JapaneseAnnotator", "JapaneseLineCleaner"]
+    assert names[:3] == ["PiiFilter", "JapaneseAnnotator", "JapaneseLineCleaner"]
     assert "RepetitionFilter" not in names and "FinanceDomainTagger" not in names and "NounRunFilter" in names
 
 

@@ -120,3 +120,20 @@ def test_train_model_path_may_name_latest(tmp_path):
     run = fake_train_run(tmp_path / "run", steps=(10, 20))
     assert ModelConfig(path=str(run.latest_file / "hf")).model_dir() == run.checkpoint(20).hf
     assert ModelConfig().model_dir() is None
+
+
+def test_eval_takes_latest_a_checkpoint_folder_or_names_the_right_path(tmp_path):
+    from kinyu.evaluation.harness import EvalError, check_model_dir
+
+    run = TrainRun(tmp_path / "train")
+    for step in (10, 20):
+        hf = run.checkpoint(step).hf
+        hf.mkdir(parents=True)
+        (hf / "config.json").write_text("{}")
+        (hf / "tokenizer.json").write_text("{}")
+    run.set_latest(run.checkpoint(20))
+    assert check_model_dir(run.latest_file / "hf") == run.checkpoint(20).hf
+    assert check_model_dir(run.latest_file) == run.checkpoint(20).hf  # the checkpoint folder: its hf/ export
+    assert check_model_dir(run.checkpoint(10).path) == run.checkpoint(10).hf
+    with pytest.raises(EvalError, match=r"is a training run, not a model: give .*checkpoints/latest/hf.*kinyu eval sweep"):
+        check_model_dir(run.path)

@@ -118,8 +118,10 @@ def test_plan_that_cannot_fit_says_so_and_exits_nonzero(capsys):
     out = capsys.readouterr().out
     assert rc == 1
     assert "DOES NOT FIT" in out
-    # 14B at ZeRO-0 needs ~20 bytes per parameter on every GPU: only ZeRO-3 (or offload) fixes it
-    assert "--deepspeed.zero_stage 3" in out
+    # 14B at ZeRO-0 needs ~20 bytes per parameter on every GPU; the cheapest fix is to partition the
+    # optimiser states over the 8 GPUs (ZeRO-2), not the costlier ZeRO-3 or offload
+    assert "the cheapest settings that fit" in out
+    assert re.search(r"^  --deepspeed.zero_stage 2  ->  [0-9.]+ GiB per GPU$", out, re.M), out
 
 
 def test_plan_suggests_changes_that_really_fit():
@@ -182,3 +184,40 @@ def test_train_refuses_a_config_that_cannot_fit_the_gpus_before_any_work(tmp_pat
     assert not (tmp_path / "out").exists()
     cfg.deepspeed.check_fit = False
     check_inputs(cfg)  # the user's call: no refusal
+
+
+def _apply(line: str, base: dict, cluster):
+    """A suggestion line as a config and a cluster: ``--a.b v ... [--nodes N (M GPUs)]  ->  ...``."""
+    from kinyu.training.plan import Cluster
+
+    flags = line.split("  ->  ")[0]
+    nodes = re.search(r"--nodes (\d+) \(\d+ GPUs\)", flags)
+    flags = re.sub(r"--nodes \d+ \(\d+ GPUs\)", "", flags).split()
+    changes = {flags[i][2:]: flags[i + 1] for i in range(0, len(flags), 2)}
+    on = Cluster(int(nodes.group(1)) if nodes else cluster.nodes, cluster.gpus_per_node, cluster.gpu_mem)
+    return load_config(TrainConfig, NEKOMATA, {**base, **changes}), on
+
+
+def test_plan_search_tries_other_zero_stages_offload_and_nodes(capsys):
+    # the issue's case: ZeRO-2 on one 24 GB GPU; ZeRO-3 on more GPUs fits, so the search must find it
+    from kinyu.training.plan import Cluster, GiB, make_plan
+
+    base = {"deepspeed.zero_stage": 2}
+    cluster = Cluster(1, 1, 24 * GiB)
+    plan = make_plan(load_config(TrainConfig, NEKOMATA, base), cluster, tokens=10**8)
+    assert not plan.fits and plan.suggestions
+    # nothing fits one GPU, not even every memory saving at once: the cheapest setting needs more GPUs
+    everything = load_config(TrainConfig, NEKOMATA, {"deepspeed.zero_stage": 3, "deepspeed.offload_optimizer": True,
+                                                     "model.activation_checkpointing": True, "schedule.micro_batch_size": 1})
+    assert not make_plan(everything, cluster, tokens=10**8).fits
+    assert "--deepspeed.zero_stage 3" in plan.suggestions[0] and "--nodes 2 (2 GPUs)" in plan.suggestions[0]
+    assert any("offload_optimizer" not in s for s in plan.suggestions)  # and the cheapest without CPU offload
+    for line in plan.suggestions:
+        cfg, on = _apply(line, base, cluster)
+        fixed = make_plan(cfg, on, tokens=10**8)
+        assert fixed.fits, line
+        assert f"{fixed.total / GiB:.1f} GiB per GPU" in line
+    rc = kinyu(["train", "plan", "--config", str(NEKOMATA), "--tokens", "370M", "--gpu-mem", "24GB", "--nodes", "1",
+                "--gpus-per-node", "1", "--deepspeed.zero_stage", "2"])
+    out = capsys.readouterr().out
+    assert rc == 1 and "nothing tried" not in out and plan.suggestions[0] in out

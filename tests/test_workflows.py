@@ -3,6 +3,7 @@ ablations with proxy training."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -55,6 +56,41 @@ def test_demo_leaves_every_output(demo_out):
     csv = (demo_out / "eval" / "results.csv").read_text().splitlines()
     assert csv[0] == "checkpoint,step,tokens_seen,epoch,bpc/finance_val,bpc/general" and len(csv) == 1 + len(rows)
     assert sorted(p.name for p in (demo_out / "eval" / "plots").glob("*.png")) == ["bpc__finance_val.png", "bpc__general.png"]
+
+
+def test_demo_masks_the_planted_personal_data(demo_out):
+    """The sample's customer-voice page (planted, fictional personal data): masked in docs/,
+    the bank's own contact and 法人番号 kept, counted per type in the summary, stats and report."""
+    from kinyu.corpus.extract.readers import read_jsonl_gz
+    from kinyu.corpus.reporting.console import stats_json
+    from kinyu.corpus.sample import sample_dir
+
+    manifest = json.loads((sample_dir() / "MANIFEST.json").read_text(encoding="utf-8"))
+    entry = next(f for f in manifest["files"] if f["file"] == "toiawase_hanamizuki_bank.html")
+    corpus = demo_out / "corpus"
+    (doc,) = [r for r in read_jsonl_gz(corpus / "docs") if r["metadata"]["source"].endswith(entry["file"])]
+    for value in entry["must_not_contain"]:
+        assert value not in doc["text"], value
+    for placeholder in entry["pii"]["placeholders"]:
+        assert placeholder in doc["text"], placeholder
+    for kept in entry["pii"]["kept"]:
+        assert kept in doc["text"], kept
+    assert doc["metadata"]["pii"]["counts"] == entry["pii"]["counts"]
+    audit = json.dumps(doc["metadata"]["pii"]["audit"], ensure_ascii=False)
+    assert not any(v in audit for v in entry["must_not_contain"] + ["山本花子"])  # values hidden
+    # no file of the run folder holds a masked value
+    for path in corpus.rglob("*"):
+        if path.is_file() and path.suffix in (".gz", ".json", ".jsonl", ".html"):
+            raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            text = raw.decode("utf-8", errors="replace")
+            assert "090-3812-5527" not in text and "472918364055" not in text, path
+    pii = json.loads((corpus / "stats" / "summary.json").read_text())["pii"]
+    for kind, n in entry["pii"]["counts"].items():
+        assert pii[kind]["found"] >= n
+    assert pii["phone"]["public"] >= 1 and pii["address"]["public"] >= 1 and pii["name"]["tagged"] >= 2
+    assert stats_json(corpus)["pii"] == pii
+    section = (corpus / "report.html").read_text(encoding="utf-8").split('<section id="pii">', 1)[1].split("</section>", 1)[0]
+    assert "my_number" in section and "audit sample" in section and "&lt;電話番号&gt;" in section
 
 
 class _Collector(HTMLParser):

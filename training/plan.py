@@ -240,34 +240,89 @@ def _fits(cfg: TrainConfig, shape: ModelShape, cluster: Cluster) -> tuple[bool, 
     return total <= cluster.gpu_mem, total / GiB
 
 
-def suggestions(cfg: TrainConfig, shape: ModelShape, cluster: Cluster) -> list[str]:
-    """Changes that make the config fit, with their figure: each single change that does, else the
-    first combination (in order of cost: checkpointing, ZeRO stage, micro batch 1, offload), and more nodes."""
+NODE_COUNTS = (1, 2, 4, 8, 16, 32, 64)  # what the search tries beside the cluster's own node count
+
+# what each change costs in speed, roughly: offloading the optimiser moves it to the CPU and its
+# state over PCIe every step; ZeRO-3 gathers every layer's weights in each pass; checkpointing
+# recomputes the forward pass (~1/3 more compute); micro batch 1 runs smaller, less efficient matmuls
+_PENALTY = {"offload": 8.0, "zero3": 3.0, "zero2": 1.0, "zero1": 0.5, "checkpointing": 2.0, "micro1": 1.0}
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A setting that fits: the config changes, the node count, and its figures."""
+
+    changes: dict
+    nodes: int
+    gib: float
+    host_gib: float
+    penalty: float
+
+    def line(self, cluster: Cluster) -> str:
+        flags = [f"--{k} {str(v).lower()}" for k, v in self.changes.items()]
+        if self.nodes != cluster.nodes:
+            flags.append(f"--nodes {self.nodes} ({self.nodes * cluster.gpus_per_node} GPUs)")
+        host = f", {self.host_gib:.0f} GiB host RAM per node (optimizer on CPU)" if self.changes.get("deepspeed.offload_optimizer") else ""
+        return " ".join(flags) + f"  ->  {self.gib:.1f} GiB per GPU{host}"
+
+
+def _penalty(cfg: TrainConfig, changes: dict) -> float:
+    d = cfg.deepspeed
+    stage = changes.get("deepspeed.zero_stage", d.zero_stage)
+    cost = sum(_PENALTY[f"zero{z}"] for z in range(d.zero_stage + 1, stage + 1))
+    cost += _PENALTY["offload"] if changes.get("deepspeed.offload_optimizer") else 0.0
+    cost += _PENALTY["checkpointing"] if changes.get("model.activation_checkpointing") else 0.0
+    cost += _PENALTY["micro1"] if "schedule.micro_batch_size" in changes else 0.0
+    return cost
+
+
+def fitting_settings(cfg: TrainConfig, shape: ModelShape, cluster: Cluster) -> list[Fit]:
+    """Every setting tried that fits, cheapest first (fewest GPUs, then the least slowdown): ZeRO
+    stages from the config's up to 3, optimizer offload (stage 2-3), activation checkpointing,
+    micro batch 1 (with the accumulation that keeps the global batch), on the cluster's nodes or more."""
     m, s, d = cfg.model, cfg.schedule, cfg.deepspeed
-    steps: list[dict] = []
-    if not m.activation_checkpointing:
-        steps.append({"model.activation_checkpointing": True})
-    steps += [{"deepspeed.zero_stage": z} for z in range(d.zero_stage + 1, 4)]
-    if s.micro_batch_size > 1:  # keep the global batch: accumulate what the micro batch no longer holds
-        steps.append({"schedule.micro_batch_size": 1, "schedule.grad_accum_steps": s.grad_accum_steps * s.micro_batch_size})
-    if not d.offload_optimizer:
-        steps.append({"deepspeed.offload_optimizer": True, "deepspeed.zero_stage": max(2, d.zero_stage)})
-    found = [(c, gib) for c in steps for ok, gib in [_fits(_variant(cfg, c), shape, cluster)] if ok]
-    combined: dict = {}
-    for change in steps if not found else []:
-        combined = {**combined, **change, "deepspeed.zero_stage": max(combined.get("deepspeed.zero_stage", 0),
-                                                                       change.get("deepspeed.zero_stage", d.zero_stage))}
-        ok, gib = _fits(_variant(cfg, combined), shape, cluster)
-        if ok:
-            found.append((combined, gib))
-            break
-    out = [" ".join(f"--{k} {str(v).lower()}" for k, v in c.items()) + f"  ->  {gib:.1f} GiB per GPU" for c, gib in found]
-    for nodes in (2, 4, 8, 16, 32, 64):
-        if nodes > cluster.nodes:
-            ok, gib = _fits(cfg, shape, replace(cluster, nodes=nodes))
-            if ok:
-                out.append(f"--nodes {nodes} ({nodes * cluster.gpus_per_node} GPUs)  ->  {gib:.1f} GiB per GPU")
-                break
+    found = []
+    for stage in range(d.zero_stage, 4):
+        for offload in sorted({d.offload_optimizer, True}):
+            if offload and stage < 2:
+                continue  # kinyu offloads the optimiser at ZeRO-2/3 only
+            for checkpointing in sorted({m.activation_checkpointing, True}):
+                for micro in sorted({s.micro_batch_size, 1}, reverse=True):
+                    changes: dict = {}
+                    if stage != d.zero_stage:
+                        changes["deepspeed.zero_stage"] = stage
+                    if offload != d.offload_optimizer:
+                        changes["deepspeed.offload_optimizer"] = offload
+                    if checkpointing != m.activation_checkpointing:
+                        changes["model.activation_checkpointing"] = checkpointing
+                    if micro != s.micro_batch_size:  # keep the global batch: accumulate what the micro batch no longer holds
+                        changes["schedule.micro_batch_size"] = 1
+                        changes["schedule.grad_accum_steps"] = s.grad_accum_steps * s.micro_batch_size
+                    variant = _variant(cfg, changes)
+                    for nodes in sorted({cluster.nodes, *(n for n in NODE_COUNTS if n > cluster.nodes)}):
+                        on = replace(cluster, nodes=nodes)
+                        states, host, acts = gpu_bytes(variant, shape, on)
+                        total = states + acts + RESERVE_BYTES
+                        if total <= on.gpu_mem:
+                            found.append(Fit(changes, nodes, total / GiB, host / GiB, _penalty(cfg, changes)))
+                            break  # more nodes than the fewest that fit only cost more
+    return sorted(found, key=lambda f: (f.nodes, f.penalty, f.gib))
+
+
+def suggestions(cfg: TrainConfig, shape: ModelShape, cluster: Cluster) -> list[str]:
+    """The cheapest settings that make the config fit, each with its figure: on the cluster as
+    given (when any fits there), with the fewest GPUs overall, and without optimizer offload (the
+    slowest change). Empty when nothing tried fits."""
+    fits = [f for f in fitting_settings(cfg, shape, cluster) if f.changes or f.nodes != cluster.nodes]
+    picks = [
+        next((f for f in fits if f.nodes == cluster.nodes), None),
+        fits[0] if fits else None,
+        next((f for f in fits if not f.changes.get("deepspeed.offload_optimizer")), None),
+    ]
+    out: list[str] = []
+    for f in picks:
+        if f is not None and f.line(cluster) not in out:
+            out.append(f.line(cluster))
     return out
 
 
@@ -309,8 +364,8 @@ def render(plan: Plan) -> str:
         lines.append("             activation checkpointing recomputes the forward pass (~1/3 more work): an MFU "
                      "measured without it overstates the speed")
     if not plan.fits:
-        lines += ["", "does not fit; each of these would fit:" if plan.suggestions else
-                  "does not fit, and nothing tried (activation checkpointing, ZeRO-3, micro batch 1, optimizer "
-                  "offload, up to 64 nodes) makes it fit: use larger GPUs or a smaller model"]
+        lines += ["", "does not fit; the cheapest settings that fit (fewest GPUs, then the least slowdown):" if plan.suggestions else
+                  "does not fit, and nothing tried (ZeRO stages up to 3, optimizer offload, activation checkpointing, "
+                  f"micro batch 1, up to {NODE_COUNTS[-1]} nodes) makes it fit: use larger GPUs or a smaller model"]
         lines += [f"  {x}" for x in plan.suggestions]
     return "\n".join(lines)

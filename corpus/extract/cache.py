@@ -1,6 +1,7 @@
 """Content-addressed cache of extraction results: rebuilds skip PDF/HTML extraction.
 
-The key is everything that decides what extraction produces: the raw bytes' sha256, the format,
+The key is everything that decides what extraction produces: the raw bytes' sha256, the format
+(and, for a page from a web archive, the charset of its HTTP header),
 the extraction settings, the versions of the libraries that do the work, and a hash of the
 source of kinyu's own extraction modules (so an edited or upgraded kinyu never serves stale
 text, whatever its version string says). Change a quality-filter threshold and every key still
@@ -22,7 +23,7 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from kinyu.base.runs import package_versions
+from kinyu.base.runs import current_umask, package_versions
 
 # set by the lookup on a miss and removed by the store step; never written out
 KEY_MARK = "_kinyu_cache_key"
@@ -101,7 +102,10 @@ class ExtractionCacheLookup(PipelineStep):
             if not doc.media or "quarantine" in doc.metadata or fingerprint is None:
                 yield doc  # jsonl records and unread files have nothing to extract
                 continue
-            key = hashlib.sha256(f"{doc.metadata['sha256']}|{doc.metadata['format']}|{fingerprint}".encode()).hexdigest()
+            material = f"{doc.metadata['sha256']}|{doc.metadata['format']}|{fingerprint}"
+            if doc.metadata.get("http_charset"):  # a web archive's header charset decides the decoding too
+                material += f"|charset={doc.metadata['http_charset']}"
+            key = hashlib.sha256(material.encode()).hexdigest()
             path = self.path_for(key)
             if path.is_file():
                 with self.track_time():
@@ -138,6 +142,7 @@ class ExtractionCacheStore(PipelineStep):
                 path = Path(self.cache_dir) / key[:2] / f"{key}.json.gz"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+                os.fchmod(fd, 0o666 & ~current_umask())  # a cache shared by a team (--cache.dir) stays readable
                 with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
                     f.write(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
                 os.replace(tmp, path)  # atomic: parallel tasks may store the same key

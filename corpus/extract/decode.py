@@ -3,7 +3,10 @@
 Japanese pages still come in Shift_JIS (really CP932), EUC-JP and ISO-2022-JP, often with
 no declaration at all. The order is the one browsers use: a BOM wins, then the document's
 own declaration (``<meta charset>``, ``http-equiv``, the XML declaration), then detection.
-A declaration that does not decode cleanly is not trusted.
+A document fetched over HTTP (a WARC response record) may also carry the server's charset in its
+``Content-Type`` header; as in browsers, that comes after the BOM and before the document's own
+declaration. A declaration that does not decode cleanly is not trusted, nor is a header that names
+a single-byte Latin charset for bytes that are not ASCII (a server default, never Japanese).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class DecodeError(ExtractionError):
 class Decoded:
     text: str
     encoding: str  # the codec that decoded the bytes
-    how: str  # bom | declared | detected
+    how: str  # bom | http_header | declared | detected
 
 
 def looks_binary(data: bytes, sample: int = 4096) -> bool:
@@ -89,8 +92,30 @@ def _japanese_score(text: str) -> float:
     return count_japanese(text[:20000]) / max(1, min(len(text), 20000))
 
 
-def decode_bytes(data: bytes) -> Decoded:
-    """Decode Japanese text bytes or raise ``DecodeError`` with a reason (empty/binary/undecodable)."""
+# server defaults that say nothing about a Japanese page (ISO-8859-1 is HTTP/1.1's old default)
+_LATIN_DEFAULTS = re.compile(r"^(iso-?8859-\d+|latin-?\d|windows-125\d|cp125\d|us-ascii|ascii)$")
+
+
+def header_encoding(charset: str | None, data: bytes) -> str | None:
+    """The codec an HTTP ``charset`` names, or None when it is absent, unknown, or a Latin server
+    default on non-ASCII bytes."""
+    if not charset:
+        return None
+    name = charset.strip().strip("\"'").lower()
+    if _LATIN_DEFAULTS.match(name) and not data.isascii():
+        return None
+    name = _ALIASES.get(name, name)
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
+
+
+def decode_bytes(data: bytes, http_charset: str | None = None) -> Decoded:
+    """Decode Japanese text bytes or raise ``DecodeError`` with a reason (empty/binary/undecodable).
+
+    ``http_charset``: the charset of the HTTP ``Content-Type`` header the bytes came with, if any."""
     if not data.strip():
         raise DecodeError("empty", f"{len(data)} bytes, no content")
     for bom, enc in _BOMS:
@@ -101,6 +126,12 @@ def decode_bytes(data: bytes) -> Decoded:
                 raise DecodeError("undecodable", f"BOM says {enc} but: {e}") from None
     if looks_binary(data):
         raise DecodeError("binary", "NUL or control bytes in the first 4 KiB: not a text file")
+    from_header = header_encoding(http_charset, data)
+    if from_header:
+        try:
+            return Decoded(data.decode(from_header), from_header, "http_header")
+        except UnicodeDecodeError:
+            pass  # a wrong header: the document's own declaration, then detection
     declared = declared_encoding(data)
     if declared:
         try:

@@ -179,7 +179,8 @@ class PdfExtractor(FormatExtractor):
 
 
 class HtmlExtractor(FormatExtractor):
-    """HTML/XHTML -> main text with trafilatura, after decoding (BOM, declaration, detection).
+    """HTML/XHTML -> main text with trafilatura, after decoding (BOM, the HTTP header's charset for
+    a page from a web archive, the document's declaration, detection).
 
     Hidden content (EDINET ``ix:header``, ``display:none``) is removed first. Empty, binary and
     undecodable files are quarantined with the reason; an extraction past ``timeout_s`` as ``timeout``.
@@ -193,7 +194,7 @@ class HtmlExtractor(FormatExtractor):
         super().__init__(self.config.timeout_s)
 
     def extract(self, doc: Document, data: bytes) -> None:
-        decoded = decode_bytes(data)
+        decoded = decode_bytes(data, doc.metadata.get("http_charset"))
         doc.metadata["encoding"] = decoded.encoding
         doc.metadata["encoding_source"] = decoded.how
         doc.text, info = self.limited(extract_html, decoded.text, self.config.html_include_tables, self.config.html_favor_recall)
@@ -202,13 +203,14 @@ class HtmlExtractor(FormatExtractor):
 
 
 class PlainTextDecoder(FormatExtractor):
-    """Plain text files: decode (UTF-8, CP932, EUC-JP, ISO-2022-JP) and keep as is."""
+    """Plain text files: decode (BOM, HTTP header charset, detection over UTF-8, CP932, EUC-JP,
+    ISO-2022-JP) and keep as is."""
 
     name = "📝 Text"
     fmt = "text"
 
     def extract(self, doc: Document, data: bytes) -> None:
-        decoded = decode_bytes(data)
+        decoded = decode_bytes(data, doc.metadata.get("http_charset"))
         doc.metadata["encoding"] = decoded.encoding
         doc.metadata["encoding_source"] = decoded.how
         doc.metadata["extractor"] = "text"

@@ -10,6 +10,7 @@ dies on its own (a crash in a C library) quarantines the document as ``extractor
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import time
 from typing import Callable
 
@@ -26,8 +27,26 @@ class ExtractionError(ValueError):
         return type(self), (self.reason, self.detail)
 
 
-def _serve(conn) -> None:
-    """The child's loop: run each ``(fn, args)`` it receives; send progress, the result or the error."""
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies (a worker killed by the
+    executor must not leave its extraction child behind)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _serve(conn, parent_end=None) -> None:
+    """The child's loop: run each ``(fn, args)`` it receives; send progress, the result or the error.
+
+    Ctrl-C is the parent's to handle (it stops the build and the child with it): the child ignores
+    SIGINT instead of printing a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if parent_end is not None:
+        parent_end.close()  # else the parent's end, inherited by the fork, would never let recv() see EOF
 
     def progress(pages: int) -> None:
         conn.send(("progress", pages))
@@ -66,7 +85,7 @@ class TimeLimitedWorker:
         # re-import pdfminer and trafilatura on every start, i.e. after every timeout)
         ctx = multiprocessing.get_context("fork")
         self._conn, child_conn = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child_conn,), daemon=True, name="kinyu-extract")
+        self._proc = ctx.Process(target=_serve, args=(child_conn, self._conn), daemon=True, name="kinyu-extract")
         self._proc.start()
         child_conn.close()
 

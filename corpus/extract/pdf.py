@@ -86,17 +86,27 @@ def extract_pdfminer(
     except PdfError:
         raise
     except (PDFPasswordIncorrect, PDFEncryptionError) as e:
-        raise PdfError("encrypted", f"{type(e).__name__}: {e}".strip()) from None
+        raise PdfError("encrypted", encrypted_detail(e)) from None
     except PDFSyntaxError as e:
         raise PdfError("corrupt", f"PDFSyntaxError: {e}") from None
     except Exception as e:  # pdfminer raises many ad-hoc types on broken files
         name = type(e).__name__
         if "Password" in name or "Encrypt" in name:
-            raise PdfError("encrypted", f"{name}: {e}") from None
+            raise PdfError("encrypted", encrypted_detail(e)) from None
         raise PdfError("corrupt", f"{name}: {e}") from None
     finally:
         pdf_logger.removeHandler(handler)
     return PdfText(pages, warnings)
+
+
+def encrypted_detail(e: Exception) -> str:
+    """Why an encrypted PDF was not read, in words (pdfminer's exceptions often carry no message)."""
+    said = str(e).strip()
+    if isinstance(e, PDFPasswordIncorrect) or "Password" in type(e).__name__:
+        why = "the PDF is encrypted with a password and opening it without one failed"
+    else:
+        why = "the PDF is encrypted with a method pdfminer cannot decrypt"
+    return f"{why} ({type(e).__name__}{': ' + said if said else ''}); decrypt it first (qpdf --decrypt --password=PW in.pdf out.pdf)"
 
 
 class _Pdfium:
@@ -346,7 +356,8 @@ def extract_pdfium(
     except pdfium.PdfiumError as e:
         msg = str(e)
         if "password" in msg.lower():
-            raise PdfError("encrypted", msg) from None
+            raise PdfError("encrypted", f"the PDF is encrypted with a password and opening it without one failed (pdfium: {msg}); "
+                                        "decrypt it first (qpdf --decrypt --password=PW in.pdf out.pdf)") from None
         raise PdfError("corrupt", msg) from None
     params = LayoutParams(detect_vertical=detect_vertical)
     try:

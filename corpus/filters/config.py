@@ -48,8 +48,8 @@ QualityConfig = make_dataclass(
     [(slug, step.config_class, field(default_factory=step.config_class)) for slug, step in FILTERS],
     namespace={
         "__module__": __name__,
-        "__doc__": "All Japanese quality steps, in pipeline order (annotate → line cleaning → document\n"
-        "filters → domain tagger): one section per step of ``registry.FILTERS``, named by its slug.",
+        "__doc__": "All Japanese quality steps, in pipeline order (personal information → annotate → line\n"
+        "cleaning → document filters → domain tagger): one section per step of ``registry.FILTERS``, named by its slug.",
         "problems": _problems,
     },
 )
@@ -58,10 +58,12 @@ QualityConfig = make_dataclass(
 def quality_steps(cfg: QualityConfig, removed_folder: str | Path | None = None) -> list:
     """The quality steps in order, each filter writing what it drops to ``removed/<slug>/``."""
     validate(cfg, "quality")
-    pipeline: list = [JapaneseAnnotator()]
+    before: list = []  # the leading steps that change the text before the one MeCab parse
+    pipeline: list = []
     for slug, step in FILTERS:
         section = getattr(cfg, slug)
         if section.enabled:
             writer = None if removed_folder is None else removed_writer(removed_folder, slug)
-            pipeline.append(step(section, exclusion_writer=writer))
-    return pipeline
+            early = getattr(step, "before_annotator", False) and not pipeline
+            (before if early else pipeline).append(step(section, exclusion_writer=writer))
+    return [*before, JapaneseAnnotator(), *pipeline]

@@ -1,5 +1,6 @@
 """The Japanese quality steps, registered once, in pipeline order (after the one MeCab pass,
-``JapaneseAnnotator``, which always runs first).
+``JapaneseAnnotator``, which runs first, after only the leading steps whose class sets
+``before_annotator``: the personal-information step, which changes the text).
 
 Each entry is ``(slug, step class)``; the step's ``config_class`` is its config. The slug names
 the config section (``quality.<slug>`` in configs/corpus.yaml, ``--quality.<slug>.<field>``
@@ -18,6 +19,7 @@ from kinyu.corpus.filters.line_clean import JapaneseLineCleaner
 from kinyu.corpus.filters.line_start import LineStartFilter
 from kinyu.corpus.filters.mojibake import MojibakeFilter
 from kinyu.corpus.filters.noun_run import NounRunFilter
+from kinyu.corpus.filters.pii import PiiFilter
 from kinyu.corpus.filters.predicate_end import PredicateEndFilter
 from kinyu.corpus.filters.repetition import RepetitionFilter
 from kinyu.corpus.filters.residue import ResidueFilter
@@ -25,6 +27,9 @@ from kinyu.corpus.filters.script import JapaneseScriptFilter
 from kinyu.corpus.filters.symbol_digit import SymbolDigitFilter
 
 FILTERS: tuple[tuple[str, type], ...] = (
+    # first, before the MeCab annotator (before_annotator): masks the text every later step and
+    # every file of the run folder sees (see kinyu.corpus.filters.pii for why here)
+    ("pii", PiiFilter),
     ("line_clean", JapaneseLineCleaner),  # line level: drops lines, keeps the document
     ("mojibake", MojibakeFilter),
     ("script", JapaneseScriptFilter),

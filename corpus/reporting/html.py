@@ -23,9 +23,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from kinyu.corpus.extract.readers import read_jsonl_gz  # noqa: E402
 from kinyu.corpus.reporting.run_reader import (  # noqa: E402
     SIGNALS,
+    archive_rows,
     load_summary,
+    selection_funnel,
     near_dup_clusters,
+    pii_audit,
     removed_chars,
+    run_pii_counts,
     removed_samples,
     signal_histograms,
     step_rows,
@@ -33,7 +37,7 @@ from kinyu.corpus.reporting.run_reader import (  # noqa: E402
 from kinyu.base.layout import CorpusRun  # noqa: E402
 from kinyu.base.runs import atomic_write_text  # noqa: E402
 
-SECTIONS = ("summary", "funnel", "reasons", "histograms", "samples", "duplicates", "quarantine", "manifest")
+SECTIONS = ("summary", "funnel", "reasons", "pii", "histograms", "samples", "duplicates", "quarantine", "manifest")
 
 CSS = """
 body{font-family:system-ui,'Noto Sans CJK JP','Hiragino Sans',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
@@ -97,11 +101,25 @@ def _histograms(run: Path) -> str:
     return '<div class="grid">' + "".join(f"<div>{i}</div>" for i in imgs) + "</div>"
 
 
+def _archives(run: Path) -> str:
+    """Per WARC/ZIP input: records, documents and their fates (first rows; all in stats/archives.json)."""
+    rows = archive_rows(run)
+    if not rows:
+        return ""
+    shown, note = _first_rows(rows)
+    return "<h3>archives</h3>" + _table(
+        ["archive", "kind", "records", "documents", "kept", "dropped", "quarantined", "not documents", "balanced"],
+        [[r["id"], r["kind"], r["records"], r["documents"], r["kept"], r["dropped"], r["quarantined"],
+          ", ".join(f"{k} {v}" for k, v in r["not_documents"].items()), "yes" if r["balanced"] else "NO"] for r in shown],
+        {2, 3, 4, 5, 6},
+    ) + note
+
+
 def _funnel(rows: list[dict]) -> str:
 
     if not rows:
         return "<p>no steps recorded</p>"
-    names = [f"{r['stage']}: {r['step']}" for r in rows]
+    names = [r["step"] for r in rows]
     # plot labels stay ASCII: the default matplotlib fonts have no Japanese glyphs
     ascii_names = [n.encode("ascii", "ignore").decode().strip() or n for n in names]
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(rows) + 1.2), sharey=True)
@@ -112,12 +130,19 @@ def _funnel(rows: list[dict]) -> str:
     axes[0].legend()
     axes[1].barh(ascii_names, [r["chars_out"] for r in rows], color="#1565c0")
     axes[1].set_title("characters kept after step")
+    def chars(v):
+        return "" if v is None else f"{v:,}"
+
     table = _table(
-        ["stage", "step", "docs in", "docs out", "dropped", "chars out"],
-        [[r["stage"], r["step"], r["docs_in"], r["docs_out"], r["dropped"], f"{r['chars_out']:,}"] for r in rows],
-        {2, 3, 4, 5},
+        ["stage", "step", "docs in", "kept", "dropped", "reasons", "chars in", "chars removed", "chars kept"],
+        [[r["stage"], r["step"], r["docs_in"], r["docs_out"], r["dropped"] or "", ", ".join(f"{k} {v}" for k, v in r["reasons"].items()),
+          chars(r["chars_in"]), chars(r["chars_removed"]), chars(r["chars_out"])] for r in rows],
+        {2, 3, 4, 6, 7, 8},
     )
-    return _png(fig) + table
+    note = ("<p>Each row's characters are that step's own: what reached it, what it removed (the documents it dropped, "
+            "or the lines it cut) and what it passed on. A negative removal is a step that lengthened the text "
+            "(NFKC: ㈱ → (株)).</p>")
+    return _png(fig) + table + note
 
 
 def _reasons(summary: dict, chars: dict[str, dict[str, int]]) -> str:
@@ -162,6 +187,18 @@ def _samples(run: Path, n: int) -> str:
     return "".join(parts)
 
 
+def _pii(run: Path, n: int) -> str:
+    counts = run_pii_counts(run)
+    if not counts:
+        return "<p>the personal-information step did not run</p>"
+    cols = ("found", "masked", "tagged", "public", "docs", "dropped")
+    table = _table(["type", "found", "masked", "counted only", "kept public", "docs", "docs dropped"],
+                   [[k, *(c.get(x, 0) for x in cols)] for k, c in counts.items()], {1, 2, 3, 4, 5, 6})  # fmt: skip
+    rows = [[kind, a["action"], a["rule"], a["shape"], a["context"], a["id"]] for kind, recs in pii_audit(run, n).items() for a in recs]
+    audit = _table(["type", "action", "rule", "shape", "context (masked; values hidden)", "document"], rows) if rows else ""
+    return table + "<h3>audit sample</h3>" + audit if rows else table
+
+
 def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     run = Path(run)
     layout = CorpusRun(run)
@@ -171,11 +208,18 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     acc = summary["accounting"]
     status = '<span class="ok">balanced</span>' if acc["balanced"] else '<span class="bad">NOT balanced</span>'
     tokens = summary.get("tokens", {})
+    # documents, not files: a JSON/JSONL/Parquet input gives one document per record
+    files_note = f" (from {acc['input_files']:,} input files)" if "input_files" in acc else ""
     summary_html = (
-        f"<p>inputs <b>{acc['inputs']}</b> = kept <b>{acc['kept']}</b> + dropped <b>{acc['dropped']}</b> + "
-        f"quarantined <b>{acc['quarantined']}</b> ({status}); kept characters <b>{acc['kept_chars']:,}</b></p>"
+        f"<p>documents <b>{acc['inputs']:,}</b>{files_note} = kept <b>{acc['kept']:,}</b> + dropped <b>{acc['dropped']:,}</b> + "
+        f"quarantined <b>{acc['quarantined']:,}</b> ({status}); kept characters <b>{acc['kept_chars']:,}</b></p>"
         + _table(["split", "tokens", "documents", "shards"], [[k, f"{v['tokens']:,}", v["documents"], v["files"]] for k, v in tokens.items()], {1, 2, 3})
         + _table(["stage", "seconds"], [[k, v] for k, v in summary.get("timings_s", {}).items()], {1})
+        + "<h3>selection funnel</h3>"
+        + _table(["step", "documents", "dropped", "reasons"],
+                 [[r["step"], f"{r['documents']:,}", r["dropped"] or "", ", ".join(f"{k} {v}" for k, v in r["reasons"].items())]
+                  for r in selection_funnel(run)], {1, 2})
+        + _archives(run)
     )
     clusters = near_dup_clusters(run)
     shown, note = _first_rows(clusters)
@@ -198,7 +242,7 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
     manifest_html = (
         "<h3>versions</h3>"
         + _table(["package", "version"], [[k, v] for k, v in manifest.get("versions", {}).items()])
-        + f"<h3>inputs ({len(manifest.get('inputs', [])):,})</h3>"
+        + f"<h3>input files ({len(manifest.get('inputs', [])):,}; {acc['inputs']:,} documents read from them)</h3>"
         + _table(["id", "bytes", "sha256"], [[i["id"], i["bytes"], i["sha256"][:16]] for i in inputs], {1})
         + inputs_note
         + "<h3>config</h3><pre>"
@@ -209,6 +253,7 @@ def build_report(run: Path, out: Path | None = None, samples: int = 3) -> Path:
         "summary": summary_html,
         "funnel": _funnel(step_rows(run)),
         "reasons": _reasons(summary, removed_chars(run)),
+        "pii": _pii(run, samples),
         "histograms": _histograms(run),
         "samples": _samples(run, samples),
         "duplicates": dup_html,

@@ -37,7 +37,10 @@ SIGNALS = {  # label -> metadata["quality"] key (length and hiragana share are c
     "hiragana share": None,
     "function-word ratio": "function_word_ratio",
     "domain score": "finance_score",
+    "finance prob": "finance_prob",  # the finance classifier's score (select.classifier)
 }
+# signals kept in the document's metadata itself rather than in metadata["quality"]
+TOP_LEVEL_SIGNALS = ("finance_prob",)
 
 
 def drop_reasons(step_stats: dict) -> dict[str, int]:
@@ -55,6 +58,56 @@ def drop_counts(stats: dict[str, list[dict]]) -> dict[str, dict[str, int]]:
             if reasons:
                 out[f"{stage}/{step.get('name', '?')}"] = reasons
     return out
+
+
+PII_STEP = "Personal information"
+PII_COUNTERS = ("found", "masked", "tagged", "public", "docs")
+
+
+def pii_counts(stats: dict[str, list[dict]]) -> dict[str, dict[str, int]]:
+    """``{type: {found, masked, tagged, public, docs, dropped}}`` from the personal-information
+    step's counters in merged per-stage stats (``{}`` when the step did not run)."""
+    out: dict[str, dict[str, int]] = {}
+    for steps in stats.values():
+        for step in steps:
+            if PII_STEP not in step.get("name", ""):
+                continue
+            for key, value in step.get("stats", {}).items():
+                kind, _, pii_type = key.partition("_")
+                if key.startswith("dropped_pii_"):
+                    kind, pii_type = "dropped", key[len("dropped_pii_"):]
+                elif kind not in PII_COUNTERS:
+                    continue
+                row = out.setdefault(pii_type, dict.fromkeys((*PII_COUNTERS, "dropped"), 0))
+                row[kind] += int(counter_total(value))
+    return dict(sorted(out.items()))
+
+
+def run_pii_counts(run: Path) -> dict[str, dict[str, int]]:
+    """:func:`pii_counts` of a finished run (its summary, else its merged stats)."""
+    layout = CorpusRun(run)
+    if layout.summary.is_file():
+        summary = json.loads(layout.summary.read_text(encoding="utf-8"))
+        if "pii" in summary:
+            return summary["pii"]
+    stats = {stage: json.loads(layout.stage_stats(stage).read_text(encoding="utf-8")) for stage in layout.stats_stages()
+             if layout.stage_stats(stage).is_file()}  # fmt: skip
+    return pii_counts(stats)
+
+
+def pii_audit(run: Path, per_type: int = 3) -> dict[str, list[dict]]:
+    """Up to ``per_type`` audit records per personal-information type, from the kept documents
+    and ``removed/pii/`` (in file order): id, rule, action, shape and masked context, as the step
+    wrote them (the value itself only in a run built with ``quality.pii.audit_reveal``)."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    layout = CorpusRun(run)
+    sources = [layout.docs, layout.removed / "pii"]
+    for folder in sources:
+        for rec in read_jsonl_gz(folder):
+            for a in (rec.get("metadata", {}).get("pii") or {}).get("audit", []):
+                if len(out[a["type"]]) < per_type:
+                    out[a["type"]].append({"id": rec.get("id"), **a})
+    return dict(sorted(out.items()))
 
 
 def removed_chars(run: Path) -> dict[str, dict[str, int]]:
@@ -75,11 +128,13 @@ def removed_chars(run: Path) -> dict[str, dict[str, int]]:
 def doc_signals(rec: dict) -> dict[str, float]:
     """The histogram signals of one document record (kept or removed)."""
     text = rec.get("text", "")
-    quality = rec.get("metadata", {}).get("quality") or {}
+    meta = rec.get("metadata", {})
+    quality = meta.get("quality") or {}
     out = {"length (chars)": float(len(text)), "hiragana share": hiragana_ratio(text)}
     for label, key in SIGNALS.items():
-        if key and isinstance(quality.get(key), (int, float)):
-            out[label] = float(quality[key])
+        source = meta if key in TOP_LEVEL_SIGNALS else quality
+        if key and isinstance(source.get(key), (int, float)):
+            out[label] = float(source[key])
     return out
 
 
@@ -124,6 +179,8 @@ def signal_histograms(run: Path, bins: int = 20) -> dict:
                 continue
             if label.startswith("length"):
                 edges = np.logspace(0, np.log10(max(hi[label], 10)) + 0.01, bins + 1)
+            elif SIGNALS[label] in TOP_LEVEL_SIGNALS:  # a probability: fixed bins over [0, 1]
+                edges = np.linspace(0.0, 1.0, bins + 1)
             else:
                 edges = np.linspace(lo[label], hi[label] + 1e-9, bins + 1)
             counts = {}
@@ -149,6 +206,15 @@ def _row_chunks(path: Path, width: int):
             yield values.reshape(-1, width)
 
 
+def accounting_line(acc: dict) -> str:
+    """``documents 68 (from 64 input files) = kept 53 + dropped 10 + quarantined 5``: documents, not
+    files (a JSON/JSONL/Parquet file gives one document per record)."""
+    files = acc.get("input_files")
+    source = f" (from {files:,} input file{'s' if files != 1 else ''})" if files is not None else ""
+    return (f"documents {acc['inputs']:,}{source} = kept {acc['kept']:,} + dropped {acc['dropped']:,} + "
+            f"quarantined {acc['quarantined']:,}")
+
+
 def load_summary(run: Path) -> dict:
     path = CorpusRun(run).summary
     if not path.is_file():
@@ -156,25 +222,55 @@ def load_summary(run: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _is_reader(name: str) -> bool:
+    return "READER" in name
+
+
+def _changes_text(name: str, stats: dict) -> bool:
+    """A step that edits documents' text without dropping any (the normaliser, the line cleaner):
+    it counts the characters it took in and gave out."""
+    return "chars_in" in stats and "chars_out" in stats
+
+
 def step_rows(run: Path) -> list[dict]:
-    """One row per pipeline step that forwards or drops documents, in pipeline order."""
+    """One row per pipeline step that drops documents or changes their text, in pipeline order.
+
+    Each row's characters are that step's own: ``chars_in`` (what reached it), ``chars_out``
+    (what it passed on) and ``chars_removed`` (their difference: the text of the documents it
+    dropped, or the lines it cut; negative where a step lengthens text, as NFKC does with ㈱ ->
+    (株)). ``chars_in`` is the step before's ``chars_out``, or the stage reader's count; None where
+    nothing counted it (the quarantine gate: the inputs it stops never had text).
+    """
     layout = CorpusRun(run)
     order = json.loads(layout.summary.read_text(encoding="utf-8")).get("stages", []) if layout.summary.is_file() else []
     order += [stage for stage in layout.stats_stages() if stage not in order]
     rows = []
+    chars: int | None = None  # characters in the document stream at this point
     for stage in order:
         path = layout.stage_stats(stage)
-        if not path.is_file():
-            continue
+        if not path.is_file() or stage.startswith("token"):
+            continue  # the token stages' split sends each document to one side; nothing is removed there
         for step in json.loads(path.read_text(encoding="utf-8")):
             s = step.get("stats", {})
             name = step.get("name", "?")
+            if _is_reader(name):
+                if "doc_len" in s:
+                    chars = int(counter_total(s["doc_len"]))
+                continue
+            if _changes_text(name, s):
+                chars_in, chars_out = int(counter_total(s["chars_in"])), int(counter_total(s["chars_out"]))
+                docs = int(counter_total(s.get("docs", 0))) or (rows[-1]["docs_out"] if rows else 0)
+                rows.append({"stage": stage, "step": _plain(name.split(": ", 1)[-1]), "docs_in": docs, "docs_out": docs,
+                             "dropped": 0, "chars_in": chars_in, "chars_out": chars_out,
+                             "chars_removed": chars_in - chars_out, "reasons": {}})
+                chars = chars_out
+                continue
             if "FILTER" not in name and "DEDUP" not in name.upper():
-                continue  # readers, writers and formatters neither keep nor drop
-            if stage.startswith("token"):
-                continue  # the split sends each document to one side; nothing is removed there
+                continue  # writers, annotators and extractors neither keep nor drop
             if not counter_total(s.get("forwarded", 0)) and not counter_total(s.get("dropped", 0)):
                 continue  # a step that only writes signatures or indexes
+            chars_out = int(counter_total(s.get("doc_len", 0)))
+            chars_in = chars
             reasons = drop_reasons(s)
             rows.append(
                 {
@@ -183,11 +279,82 @@ def step_rows(run: Path) -> list[dict]:
                     "docs_in": int(counter_total(s.get("total", 0))),
                     "docs_out": int(counter_total(s.get("forwarded", 0))),
                     "dropped": int(counter_total(s.get("dropped", 0))),
-                    "chars_out": int(counter_total(s.get("doc_len", 0))),
+                    "chars_in": chars_in,
+                    "chars_out": chars_out,
+                    "chars_removed": None if chars_in is None else chars_in - chars_out,
                     "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
                 }
             )
+            chars = chars_out
     return rows
+
+
+def archive_rows(run: Path) -> list[dict]:
+    """``stats/archives.json``: one row per WARC/ZIP input (records, documents, kept, dropped,
+    quarantined, the records that are not documents by type); empty for runs without archives."""
+    path = CorpusRun(run).archives
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+# the selection steps of the extract stage, by step name, and the funnel's label for each
+_SELECTION = {
+    "Archive records": "to extract (not skipped archive records)",
+    "URL rules": "allowed (select.url)",
+    "Quarantine": "readable (extracted)",
+    "Empty text": "with text",
+    "Language": "Japanese (select.language)",
+    "Finance classifier": "financial (select.classifier)",
+}
+
+
+def selection_funnel(run: Path) -> list[dict]:
+    """What a build selected, step by step: records read, documents, each selection step's
+    survivors (archive records, URL rules, extraction, language), the quality filters as one
+    row, the finance classifier, and what the document passes (dedup, decontamination) kept.
+    Rows: ``{"step", "documents", "dropped", "reasons"}``."""
+    summary = load_summary(run)
+    acc = summary["accounting"]
+    rows = []
+    archives = acc.get("archives")
+    if archives:
+        rows.append({"step": "records read (WARC records, ZIP entries)", "documents": archives["records"], "dropped": 0, "reasons": {}})
+        other = dict(sorted(archives["not_documents"].items(), key=lambda kv: -kv[1]))
+        rows.append({"step": "documents read (other records counted by type)", "documents": acc["inputs"],
+                     "dropped": sum(other.values()), "reasons": other})
+    else:
+        rows.append({"step": "documents read", "documents": acc["inputs"], "dropped": 0, "reasons": {}})
+    quality = None
+    for r in step_rows(run):
+        if r["stage"] != "extract":
+            continue
+        label = _SELECTION.get(r["step"])
+        if label is None:  # one of the quality filters: folded into one row
+            if quality is None:
+                quality = {"step": "quality filters", "documents": 0, "dropped": 0, "reasons": {}}
+                rows.append(quality)
+            quality["documents"] = r["docs_out"]
+            quality["dropped"] += r["dropped"]
+            for k, v in r["reasons"].items():
+                quality["reasons"][k] = quality["reasons"].get(k, 0) + v
+            continue
+        rows.append({"step": label, "documents": r["docs_out"], "dropped": r["dropped"], "reasons": r["reasons"]})
+    if quality:
+        quality["reasons"] = dict(sorted(quality["reasons"].items(), key=lambda kv: -kv[1]))
+    later: dict[str, int] = {}
+    for r in step_rows(run):
+        if r["stage"] != "extract":
+            for k, v in r["reasons"].items():
+                later[k] = later.get(k, 0) + v
+    last = rows[-1]["documents"] if rows else 0
+    rows.append({"step": "kept (after dedup and decontamination)", "documents": acc["kept"], "dropped": last - acc["kept"], "reasons": later})
+    return rows
+
+
+def score_histogram(run: Path, label: str = "finance prob") -> dict | None:
+    """One signal's histogram (kept vs removed) from ``stats/histograms.json``; None if not recorded."""
+    path = CorpusRun(run).histograms
+    histograms = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return histograms.get(label)
 
 
 def removed_samples(run: Path, per_reason: int) -> dict[str, dict[str, list[str]]]:

@@ -28,3 +28,18 @@ def leaderboard_average(scores: dict[str, float]) -> float:
     """Upstream's ``Ave.``: the mean of the task scores, skipping zeros as its script does."""
     nonzero = [s for s in scores.values() if s]
     return sum(nonzero) / len(nonzero) if nonzero else 0.0
+
+
+AVERAGE_RULE = ("leaderboard Ave.: the mean of the task scores that are not 0 (upstream's leaderboard script "
+                "skips a task scoring 0); mean_all: the mean of every task score")
+
+
+def plain_average(scores: dict[str, float]) -> float:
+    """The mean of every task score, zeros included (printed beside upstream's ``Ave.``)."""
+    values = list(scores.values())
+    return sum(values) / len(values) if values else 0.0
+
+
+def skipped_by_average(scores: dict[str, float]) -> list[str]:
+    """The tasks ``leaderboard_average`` leaves out (score 0)."""
+    return sorted(t for t, s in scores.items() if not s)

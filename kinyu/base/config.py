@@ -111,11 +111,26 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
+class Repeated(list):
+    """The values of a list or mapping flag given several times (``--input.exclude a --input.exclude b``):
+    each is converted on its own and the results are joined (lists) or merged (mappings, later keys win)."""
+
+
 def _coerce(value: Any, tp: Any, where: str) -> Any:
     """Convert ``value`` (from YAML or a CLI string) to the annotated type ``tp``."""
     origin = get_origin(tp)
     if tp in (dict, list, tuple):  # bare annotations: treat as dict[Any, Any] / list[Any]
         origin, tp = tp, {dict: dict[Any, Any], list: list[Any], tuple: tuple[Any, ...]}[tp]
+    if isinstance(value, Repeated):
+        parts = [_coerce(v, tp, where) for v in value]
+        if len(parts) == 1:
+            return parts[0]
+        if all(isinstance(x, dict) for x in parts):
+            return {k: v for x in parts for k, v in x.items()}
+        if all(isinstance(x, (list, tuple)) for x in parts):
+            joined = [v for x in parts for v in x]
+            return tuple(joined) if all(isinstance(x, tuple) for x in parts) else joined
+        raise ConfigError(f"{where}: given {len(parts)} times ({', '.join(map(repr, value))}); give it once")
     if tp is Any:
         return value
     if origin in (Union, types.UnionType):
@@ -210,26 +225,41 @@ def _field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
 
 
-def from_dict(cls: type[T], data: dict | None, where: str = "") -> T:
-    """Build dataclass ``cls`` from a mapping; unknown keys and wrong types raise one ``ConfigError``
-    that lists all of them."""
+def _build(cls: type[T], data: dict | None, where: str, found: list[str]) -> T:
+    """``cls`` from a mapping, every problem appended to ``found``: a field whose value does not fit
+    keeps its default (and a section its fields' defaults), so that the rest is still checked."""
     data = dict(data or {})
     types_ = _field_types(cls)
-    found: list[str] = []
     unknown = sorted(set(data) - set(types_))
     if unknown:
         section = f"section '{where}'" if where else f"{cls.__name__}"
         found.append(f"unknown field(s) {unknown} in {section}; known fields: {sorted(types_)}")
     kwargs = {}
     for name, tp in types_.items():
-        if name in data:
-            try:
-                kwargs[name] = _coerce(data[name], tp, f"{where}.{name}" if where else name)
-            except ConfigError as e:
-                found += e.problems
+        if name not in data:
+            continue
+        here = f"{where}.{name}" if where else name
+        if _is_dataclass_type(tp) and isinstance(data[name], dict):
+            kwargs[name] = _build(tp, data[name], here, found)
+            continue
+        try:
+            kwargs[name] = _coerce(data[name], tp, here)
+        except ConfigError as e:
+            found += e.problems
+    try:
+        return cls(**kwargs)
+    except TypeError as e:  # a required field without a usable value
+        raise ConfigError(found + [f"{where or cls.__name__}: {e}"]) from None
+
+
+def from_dict(cls: type[T], data: dict | None, where: str = "") -> T:
+    """Build dataclass ``cls`` from a mapping; unknown keys and wrong types raise one ``ConfigError``
+    that lists all of them."""
+    found: list[str] = []
+    cfg = _build(cls, data, where, found)
     if found:
         raise ConfigError(found)
-    return cls(**kwargs)
+    return cfg
 
 
 def to_dict(cfg: Any) -> Any:
@@ -263,7 +293,8 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[st
     """Read YAML ``path`` (or the defaults) into ``cls``, apply dotted overrides and check every section.
 
     Every problem (unknown or mistyped fields in the file or the overrides, values a section's
-    ``problems()`` rejects) is reported at once in one ``ConfigError``.
+    ``problems()`` rejects) is reported at once in one ``ConfigError``: a value that does not fit
+    leaves its field at the default while the others are still checked.
     """
     data: dict = {}
     if path is not None:
@@ -274,19 +305,19 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[st
             raise ConfigError(f"{path}: not valid YAML: {e}") from e
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: the top level must be a mapping of fields")
-    try:
-        cfg = from_dict(cls, data)
-    except ConfigError as e:
-        raise ConfigError([f"{path}: {p}" if path else p for p in e.problems]) from None
-    found = []
+    found: list[str] = []
+    cfg = _build(cls, data, "", found)
+    if path is not None:
+        found = [f"{path}: {p}" for p in found]
     for key, value in (overrides or {}).items():
         try:
             set_field(cfg, key, value)
         except ConfigError as e:
             found += e.problems
+    found += problems(cfg)
     if found:
         raise ConfigError(found)
-    return validate(cfg)
+    return cfg
 
 
 def dump_yaml(cfg: Any) -> str:
@@ -314,11 +345,28 @@ def _default_repr(f: dataclasses.Field) -> str:
 OVERRIDE_PREFIX = "cfg:"
 
 
+def _accumulates(tp: Any) -> bool:
+    """List and mapping fields take a repeated flag as more values (scalars refuse a second value)."""
+    origin = get_origin(tp) or tp
+    if origin in (Union, types.UnionType):
+        return any(_accumulates(a) for a in get_args(tp) if a is not type(None))
+    return origin in (list, tuple, dict)
+
+
+class _AppendRaw(argparse.Action):
+    """Collect every occurrence of a list/mapping flag, as given, into a :class:`Repeated`."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        current = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, Repeated([*(current if isinstance(current, Repeated) else []), values]))
+
+
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
     """Add one ``--dotted.field`` flag per leaf field of ``cls`` (help shows type and default).
 
     Values given on the command line are collected by ``config_overrides``; flags not given
-    leave the YAML (or the default) in force.
+    leave the YAML (or the default) in force. A list or mapping flag given several times adds
+    its values (``--input.exclude '*.bak' --input.exclude 'drafts/*'``).
     """
     group = parser.add_argument_group(
         f"config fields ({cls.__name__}); each overrides the YAML value",
@@ -329,12 +377,14 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple
         doc = f.metadata.get("help", "") if f.metadata else ""
         # --data_dir and --data-dir both work: field names use underscores, flags usually dashes
         aliases = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
+        repeat = _accumulates(tp)
         group.add_argument(
             *aliases,
             dest=OVERRIDE_PREFIX + name,
             default=argparse.SUPPRESS,
+            **({"action": _AppendRaw} if repeat else {}),
             metavar=_type_name(tp).upper() if not get_origin(tp) else "VALUE",
-            help=f"{doc} (default: {_default_repr(f)})".strip().replace("%", "%%"),  # argparse formats help with %
+            help=(f"{doc} (default: {_default_repr(f)})" + ("; repeat to add more" if repeat else "")).strip().replace("%", "%%"),  # argparse formats help with %
         )
 
 

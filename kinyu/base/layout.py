@@ -7,7 +7,8 @@ CORPUS_RUN (``kinyu corpus build``) :class:`CorpusRun`::
     config.yaml  manifest.json  report.html  quarantine.jsonl
     docs/                    kept documents, ``${rank}.jsonl.gz``
     removed/<step>/          dropped documents or line blocks, per step
-    stats/<stage>.json       merged datatrove stats; stats/summary.json, stats/histograms.json
+    stats/<stage>.json       merged datatrove stats; stats/summary.json, stats/histograms.json,
+                             stats/archives.json (per WARC/ZIP input: its records and their fates)
     logs/<stage>/            the executor's logging dir (completion markers: resumption)
     tokenizer/tokenizer.json
     tokens/train/  tokens/validation/
@@ -26,6 +27,7 @@ into the checkpoint it names, for every command that takes a checkpoint path.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +78,9 @@ class CorpusRun(_Folder):
     work = _below("work")
     # the extract stage's quarantined inputs, per task (merged into quarantine.jsonl at the end)
     quarantine_parts = _below("work", "quarantine")
+    # the extract stage's rows per archive read (WARC, ZIP), per task; merged into stats/archives.json
+    archive_parts = _below("work", "archives")
+    archives = _below("stats", "archives.json")
 
     def removed_steps(self) -> list[Path]:
         """``removed/<step>/`` folders, by name."""
@@ -86,7 +91,7 @@ class CorpusRun(_Folder):
 
     def stats_stages(self) -> list[str]:
         """The stages with merged stats in ``stats/``, by name (the summary and histograms are not stages)."""
-        reserved = {self.summary.stem, self.histograms.stem}
+        reserved = {self.summary.stem, self.histograms.stem, self.archives.stem}
         return sorted(p.stem for p in self.stats.glob("*.json") if p.stem not in reserved)
 
     def stage_logs(self, stage: str) -> Path:
@@ -201,3 +206,17 @@ def resolve_checkpoint_path(path: str | Path) -> Path:
             if run.latest_file.is_file():
                 return run.latest().path.joinpath(*parts[i + 1 :])
     return path
+
+
+def manifest_stage(path: str | Path) -> str | None:
+    """The ``stage`` a run folder's ``manifest.json`` names ("corpus", "train", ...), or None."""
+    try:
+        stage = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8")).get("stage")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return stage if isinstance(stage, str) else None
+
+
+def train_run_evidence(path: str | Path) -> str | None:
+    """Why ``path`` is a kinyu training run (its manifest), or None: what may be removed to start it again."""
+    return f"its {MANIFEST} of a training run" if manifest_stage(path) == "train" else None

@@ -51,8 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     group, rest = argv[0], argv[1:]
     if group not in GROUPS:
-        print(f"kinyu: unknown command {group!r}\n", file=sys.stderr)
+        from kinyu.cli.common import did_you_mean
+
+        print(f"kinyu: unknown command {group!r}{did_you_mean(group, GROUPS)}\n", file=sys.stderr)
         print(_usage(), file=sys.stderr)
         return 2
-    module = importlib.import_module(GROUPS[group][0])
-    return int(module.main(rest) or 0)
+    try:
+        module = importlib.import_module(GROUPS[group][0])
+        return int(module.main(rest) or 0)
+    except KeyboardInterrupt:  # before a command took over (importing torch, parsing): one line too
+        print(f"\nkinyu {group}: interrupted", file=sys.stderr, flush=True)
+        return 130

@@ -8,6 +8,7 @@ each command's parser has ``--config FILE`` plus one flag per config field
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -15,16 +16,67 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kinyu.base.config import ConfigError, add_config_arguments, config_overrides, load_config
+from kinyu.base.runs import NotARunFolder
+
+
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
 
 
 @dataclass
 class Command:
-    """One sub-command: its name ('' for the group's default), a one-line help, parser and action."""
+    """One sub-command: its name ('' for the group's default), a one-line help, parser and action;
+    ``interrupted``: the one line Ctrl-C prints (what the user can do next)."""
 
     name: str
     help: str
     parser: Callable[[str], argparse.ArgumentParser]  # called with the command's prog, e.g. "kinyu corpus build"
     run: Callable[[argparse.Namespace], int | None]
+    interrupted: str = "interrupted"
+
+
+def did_you_mean(word: str, choices) -> str:
+    """`` (did you mean X?)`` for the closest of ``choices``, or '' when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+class _StoreOnce(argparse._StoreAction):
+    """argparse's ``store``, except that a flag given twice with different values is an error
+    instead of the last one silently winning."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = getattr(parser, "_kinyu_seen", None)
+        if seen is not None and option_string is not None:
+            if self.dest in seen and seen[self.dest][1] != values:
+                first_flag, first = seen[self.dest]
+                parser.error(f"{option_string} given twice ({first_flag} {first}, then {option_string} {values}); give it once")
+            seen[self.dest] = (option_string, values)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that suggests the closest flag for an unknown one (``--worker`` ->
+    "did you mean --workers?") and refuses a single-valued flag given twice with two values (list
+    fields accumulate: see :func:`kinyu.base.config.add_config_arguments`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._kinyu_seen: dict = {}
+        try:
+            return super().parse_known_args(args, namespace)
+        finally:
+            self._kinyu_seen = None
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            hints = "".join(did_you_mean(a.split("=", 1)[0], self._option_string_actions) for a in extras if a.startswith("-"))
+            self.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
+        return parsed
 
 
 def config_parser(
@@ -38,8 +90,9 @@ def config_parser(
     default_config: Path | None = None,
 ) -> argparse.ArgumentParser:
     """A parser with ``--config FILE`` and a flag per field of ``config_cls`` (those in ``skip`` left out)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=prog,
+        allow_abbrev=False,  # a prefix (--work) is a typo to point out, not a flag to guess
         description=textwrap.fill(description, 100),
         usage=usage,
         epilog=epilog,
@@ -98,7 +151,7 @@ class Group:
         else:
             asked = first in ("-h", "--help", "help")
             if first and not asked:
-                print(f"{self.prog}: unknown command {first!r}\n", file=sys.stderr)
+                print(f"{self.prog}: unknown command {first!r}{did_you_mean(first, by_name)}\n", file=sys.stderr)
             print(self.usage(), file=sys.stdout if asked else sys.stderr)
             return 0 if asked else 2
         prog = f"{self.prog} {command.name}".strip()
@@ -110,7 +163,11 @@ class Group:
         args = parser.parse_args(rest)
         try:
             return int(command.run(args) or 0)
-        except (ConfigError, FileNotFoundError) as e:
+        except KeyboardInterrupt:
+            # one line, not the tracebacks of every process the command started
+            print(f"\n{prog}: {command.interrupted}", file=sys.stderr, flush=True)
+            return INTERRUPTED
+        except (ConfigError, FileNotFoundError, NotARunFolder) as e:
             print(f"{prog}: error: {e}", file=sys.stderr)
             return 2
         except Exception as e:  # noqa: BLE001 - a stage's own input errors are reported, anything else raises

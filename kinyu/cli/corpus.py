@@ -21,6 +21,7 @@ examples:
   kinyu corpus build --input crawl/pdf --input crawl/html  # a repeated --input adds paths
   kinyu corpus build --config configs/corpus.yaml --extract.pdf_backend pdfminer
   kinyu corpus build --executor slurm --executor.slurm_partition cpu   # one sbatch array per stage
+  kinyu corpus build --config configs/crawl.yaml --input crawl/ edinet/ --select.classifier.model_path finance.bin
 
 Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
 A folder made with a different config is refused; use --overwrite or a new --output.
@@ -54,7 +55,8 @@ def _run_dir(path: str) -> Path:
 def build_parser(prog: str):
     p = config_parser(
         prog,
-        "Extract, normalise, filter, dedup and tokenize raw PDF/HTML/text/jsonl into a corpus run folder.",
+        "Extract, normalise, select, filter, dedup and tokenize raw PDF/HTML/text/jsonl, web archives (WARC) and ZIP "
+        "bundles (EDINET, TDnet) into a corpus run folder.",
         _corpus_config_cls(),
         usage=f"{prog} [--config FILE] [--input PATH ...] [--output RUN_DIR] [--workers N] [--tasks N]\n"
         "                          [--executor local|ray|slurm] [--overwrite] [--print-config] [--<config.field> VALUE ...]",
@@ -70,22 +72,31 @@ def build_parser(prog: str):
     p.add_argument("--executor", choices=["local", "ray", "slurm"], help="datatrove executor  [executor.kind]")
     p.add_argument("--overwrite", action="store_true", help="delete RUN_DIR first instead of resuming it")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as commented YAML and exit")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print datatrove's logging as it runs instead of one progress bar per stage "
+                        "(it is always in RUN_DIR/logs/<stage>/: console.log and logs/task_NNNNN.log)")
     return p
 
 
 def run_build(args) -> int:
+    import sys
+
     from rich.console import Console
 
     from kinyu.corpus.reporting.console import print_summary
-    from kinyu.corpus.pipeline import build
+    from kinyu.corpus.pipeline import StageFailed, build
 
     cfg = load_command_config(_corpus_config_cls(), args, DEFAULT_CONFIG, BUILD_SHORTCUTS)
     if args.print_config:
         print(CONFIG_HEADER + commented_yaml(cfg))
         return 0
-    console = Console(stderr=True)
+    console = Console(file=sys.stderr)  # this stream, not whatever sys.stderr is while datatrove's output is sent to logs/
     console.print(f"[bold]kinyu corpus build[/] -> {cfg.output}  (executor={cfg.executor.kind}, tasks={cfg.executor.tasks}, workers={cfg.executor.workers})")
-    run = build(cfg, overwrite=args.overwrite)
+    try:
+        run = build(cfg, overwrite=args.overwrite, quiet=not args.verbose, console=None if args.verbose else console)
+    except StageFailed as e:
+        print(f"kinyu corpus build: error: {e}", file=sys.stderr, flush=True)
+        return 1
     if cfg.executor.kind == "slurm":
         console.print(f"Slurm jobs submitted; scripts under {CorpusRun(run).logs}/*/launch_script.slurm")
         return 0
@@ -109,6 +120,60 @@ def run_train_tokenizer(args) -> int:
     out = Path(args.out) if args.out else run.tokenizer_file
     train_tokenizer((r["text"] for r in read_jsonl_gz(run.docs)), out, vocab_size=args.vocab_size)
     print(f"wrote {out}")
+    return 0
+
+
+CLASSIFIER_SHORTCUTS = {"positive": "positives", "negative": "negatives", "heldout_positive": "heldout_positives",
+                        "heldout_negative": "heldout_negatives", "out": "out"}
+
+
+def _classifier_config_cls():
+    from kinyu.corpus.classifier.config import ClassifierTrainConfig
+
+    return ClassifierTrainConfig
+
+
+def classifier_parser(prog: str):
+    p = config_parser(
+        prog,
+        "Train the fastText finance-domain classifier on financial documents (corpus runs of filings, jsonl, text) "
+        "against general ones (../shared/data/general-ja/train), write it with its card, and measure it on held-out "
+        "documents beside the lexicon FinanceDomainTagger. A build uses it with --select.classifier.enabled true "
+        "--select.classifier.model_path MODEL (metadata.finance_prob; drops below --select.classifier.min_prob).",
+        _classifier_config_cls(),
+        usage=f"{prog} --positive SRC ... --negative SRC ... [--heldout-positive SRC ...] [--heldout-negative SRC ...]\n"
+              "                                     [--out MODEL] [--<config.field> VALUE ...]",
+        epilog="example:\n"
+               "  kinyu corpus build --input filings/ --output runs/filings --tokenize.enabled false\n"
+               "  kinyu corpus train-classifier --positive runs/filings --negative ../shared/data/general-ja/train \\\n"
+               "      --heldout-positive runs/filings-heldout --heldout-negative ../shared/data/general-ja/heldout \\\n"
+               "      --out runs/finance-classifier/finance.bin",
+        skip=tuple(CLASSIFIER_SHORTCUTS.values()),
+    )
+    for flag, field in CLASSIFIER_SHORTCUTS.items():
+        if flag == "out":
+            p.add_argument("--out", metavar="MODEL", help="the model file; its card is MODEL.json  [out]")
+            continue
+        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, nargs="+", action="extend", metavar="SRC",
+                       help=f"a corpus run, jsonl file/folder or .txt files; repeat or list several  [{field}]")
+    return p
+
+
+def run_train_classifier(args) -> int:
+    from rich.console import Console
+
+    from kinyu.corpus.classifier.evaluate import evaluate
+    from kinyu.corpus.classifier.train import train_classifier, update_card
+    from kinyu.corpus.reporting.console import print_classifier_evaluation
+
+    cfg = load_command_config(_classifier_config_cls(), args, None, CLASSIFIER_SHORTCUTS)
+    console = Console()
+    model = train_classifier(cfg)
+    console.print(f"wrote {model} and {model}.json")
+    if cfg.heldout_positives and cfg.heldout_negatives:
+        result = evaluate(model, cfg.heldout_positives, cfg.heldout_negatives, cfg.threshold, cfg.lexicon_min_score)
+        update_card(model, heldout=result)
+        print_classifier_evaluation(result, console)
     return 0
 
 
@@ -237,8 +302,11 @@ GROUP = Group(
     "kinyu corpus",
     "Build and inspect Japanese financial corpora (a DataTrove pipeline).",
     [
-        Command("build", "raw PDF/HTML/text/jsonl -> docs, removed, quarantine, stats, token shards", build_parser, run_build),
+        Command("build", "raw PDF/HTML/text/JSON/JSONL/Parquet, WARC, ZIP -> docs, removed, quarantine, stats, token shards",
+                build_parser, run_build, interrupted="interrupted; rerun the same command to resume"),
         Command("train-tokenizer", "train a byte-level BPE tokenizer.json on a run's docs", tokenizer_parser, run_train_tokenizer),
+        Command("train-classifier", "train the fastText finance classifier; precision/recall on held-out docs beside the lexicon",
+                classifier_parser, run_train_classifier),
         Command("stats", "per-step table, drop reasons and removed characters, samples, duplicate clusters", stats_parser, run_stats),
         Command("report", "one self-contained HTML page for a run", report_parser, run_report),
         Command("ablate", "one corpus (and optionally one proxy model) per filter setting; a table of what changed", ablate_parser, run_ablate),

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -40,8 +39,8 @@ from typing import Any
 from rich.console import Console
 
 from kinyu.base.config import load_config, shipped_config, to_dict, dump_yaml
-from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun, latest_checkpoint
-from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, write_manifest
+from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun, latest_checkpoint, train_run_evidence
+from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, remove_run_folder, write_manifest
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.score import plan_scoring, score_model
 from kinyu.evaluation.tasks.chance import chance_levels
@@ -93,7 +92,7 @@ def train_config(cfg: CptStudyConfig, study: Study, name: str, seed: int, phase:
                  replay: float = 0.0, model_path: Path | None = None, order_offset: int = 0) -> TrainConfig:
     m = cfg.model
     steps = _steps(phase, m.seq_len)
-    every = max(1, steps // phase.snapshots)
+    every = max(1, math.ceil(steps / phase.snapshots))  # snapshots evenly spaced, the last one at the end
     overrides: dict[str, Any] = {
         "run.out_dir": str(study.run(name, seed)), "run.seed": 1000 * seed + order_offset, "run.name": f"study cpt: {name} seed {seed}",
         "data.corpus_runs": [str(study.corpus(corpus))],
@@ -128,7 +127,8 @@ def train_run(tc: TrainConfig, console: Console) -> Path:
     run = Path(tc.run.out_dir)
     if _finished(run, tc.schedule.max_steps):
         return run
-    shutil.rmtree(run, ignore_errors=True)  # an interrupted run starts again (its snapshots cannot resume)
+    # an interrupted run starts again (its snapshots cannot resume); only a training run is removed
+    remove_run_folder(run, train_run_evidence(run), "training run")
     console.rule(f"[bold]train[/] {run.name}")
     return run_training(tc)
 

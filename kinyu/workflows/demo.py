@@ -7,7 +7,6 @@ general-domain text; the five tasks too with --data-dir) -> print where each out
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,8 @@ from kinyu.corpus.sample import general_dir
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.sweep import sweep
 from kinyu.base.config import load_config, option, shipped_config
+from kinyu.base.layout import train_run_evidence
+from kinyu.base.runs import remove_run_folder
 from kinyu.training.config import TrainConfig
 from kinyu.training.train import run_training
 
@@ -76,6 +77,16 @@ def eval_config(config: DemoConfig, corpus_run: Path) -> EvalConfig:
     )
 
 
+def _eval_evidence(path: Path) -> str | None:
+    """Why ``path`` is an evaluation sweep's output (what the demo may replace), or None."""
+    return "its results.json of an evaluation sweep" if (path / "results.json").is_file() or (path / "scores").is_dir() else None
+
+
+def _say(console: Console, line: str | None) -> None:
+    if line:
+        console.print(f"replacing the last demo: {line}", markup=False)
+
+
 def run_demo(config: DemoConfig, console: Console | None = None) -> DemoRuns:
     """Build, report, train and evaluate into ``config.out``; earlier demo outputs there are replaced."""
     console = console or Console()
@@ -84,7 +95,7 @@ def run_demo(config: DemoConfig, console: Console | None = None) -> DemoRuns:
     t0 = time.perf_counter()
 
     console.rule("[bold]1/4 corpus build[/] (embedded sample)")
-    corpus_run = build(corpus_config(out), overwrite=True)
+    corpus_run = build(corpus_config(out), overwrite=True, console=console)
     print_summary(corpus_run, console)
     timings["corpus"] = time.perf_counter() - t0
 
@@ -94,12 +105,12 @@ def run_demo(config: DemoConfig, console: Console | None = None) -> DemoRuns:
     timings["report"] = time.perf_counter() - t0 - sum(timings.values())
 
     console.rule("[bold]3/4 train a tiny Llama[/] (DeepSpeed, CPU)")
-    shutil.rmtree(out / "train", ignore_errors=True)
+    _say(console, remove_run_folder(out / "train", train_run_evidence(out / "train"), "training run"))
     train_run = run_training(train_config(out, corpus_run, config.steps))
     timings["train"] = time.perf_counter() - t0 - sum(timings.values())
 
     console.rule("[bold]4/4 evaluate every checkpoint[/]")
-    shutil.rmtree(out / "eval", ignore_errors=True)
+    _say(console, remove_run_folder(out / "eval", _eval_evidence(out / "eval"), "evaluation folder"))
     eval_out = sweep(train_run, eval_config(config, corpus_run))
     timings["eval"] = time.perf_counter() - t0 - sum(timings.values())
     console.print((eval_out / "results.md").read_text(encoding="utf-8"))

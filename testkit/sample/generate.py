@@ -719,6 +719,14 @@ TXT_DOCS = [
 HTML_UTF8_META = [(T.MARKET_ICHO_DAILY, "いちょう証券"), (T.MA_KOTORI, "ことり物産株式会社"),
                   (T.RND_KOHAKU, "こはく電子株式会社"), (T.KESSAN_ICHO, "いちょう証券"),
                   (T.TOGO_MATERIALITY_KAEDE, "かえで商事株式会社"), (T.PBR_TSUBAME, "つばめ運輸株式会社")]
+# the planted values of texts/toiawase_hanamizuki.txt (after NFKC), and what the build must make of them
+PLANTED_PII = ["4817263", "090-3812-5527", "hanako.yamamoto@example.jp", "4111 1111 1111 1111", "472918364055",
+               "〒980-0811", "一番町3丁目5番12号"]  # fmt: skip
+PLANTED_PII_EXPECT = {
+    "placeholders": ["<口座番号>", "<電話番号>", "<メール>", "<カード番号>", "<マイナンバー>", "<住所>"],
+    "kept": ["0120-874-310", "宮城県仙台市青葉区中央二丁目1番1号", "6370001004251", "山本花子", "佐々木"],
+    "counts": {"address": 2, "bank_account": 1, "card": 1, "email": 1, "my_number": 1, "name": 2, "phone": 2},
+}
 HTML_UTF8_NO_CHARSET = [(T.HAITO_KUSUNOKI, "くすのきホールディングス"), (T.QA_HOSHIZORA, "ほしぞら電機株式会社")]
 
 
@@ -765,6 +773,14 @@ def build() -> tuple[dict[str, bytes], list[Entry]]:
     keep(T.GOVERNANCE_TSUBAME, "html", "utf-8", "utf-8", ext="htm", data=ixbrl_page(T.GOVERNANCE_TSUBAME).encode("utf-8"),
          must_not_contain=IXBRL_HIDDEN_MARKERS,
          notes="EDINET-like inline XBRL (XHTML); the ix:header in a display:none div is XBRL context, not text")
+
+    # a customer-voice page with planted personal data (fictional): the quality.pii step masks it,
+    # keeps the bank's own toll-free number, head-office address and 法人番号, and counts the names
+    keep(T.TOIAWASE_HANAMIZUKI, "html", "utf-8", "utf-8",
+         data=html_page(T.TOIAWASE_HANAMIZUKI, site="はなみずき銀行", meta='<meta charset="utf-8">').encode("utf-8"),
+         must_not_contain=PLANTED_PII, extra={"pii": PLANTED_PII_EXPECT},
+         notes="planted personal data: phone, e-mail, My Number, card, bank account, street address are masked; "
+               "the bank's 0120 number, head-office address and 法人番号 stay; the names are counted (tag)")
 
     # Shift_JIS (cp932, what Japanese sites labelled Shift_JIS really use), EUC-JP, ISO-2022-JP
     meta_sjis = '<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">'
