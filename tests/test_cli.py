@@ -88,7 +88,10 @@ def test_ctrl_c_prints_one_line_exits_130_and_the_rerun_resumes(tmp_path):
     assert main(["corpus", "build", "--output", str(reference), "--workers", "1", *common]) == 0
     # two workers: the parent, datatrove's process pool, its manager and the extraction children all get the SIGINT
     proc = subprocess.Popen([sys.executable, "-m", "kinyu.cli", "corpus", "build", "--output", str(out), "--workers", "2", *common],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            # a Python started with SIGINT ignored (pytest run in the background of a script) keeps
+                            # ignoring it: the build gets the disposition of a terminal's foreground job
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait_for_documents(out, proc)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground process group

@@ -112,8 +112,9 @@ def print_pii(run: Path, console: Console, samples: int = 2) -> None:
     if not counts:
         return
     t = Table(title="personal information (quality.pii)")
-    for col in ("type", "found", "masked", "counted only", "kept public", "docs", "docs dropped"):
-        t.add_column(col, justify="left" if col == "type" else "right")
+    t.add_column("type", justify="left", overflow="fold")  # folded, never cut, on a narrow terminal
+    for col in ("found", "masked", "counted\nonly", "kept\npublic", "docs", "docs\ndropped"):
+        t.add_column(col, justify="right", no_wrap=True)
     for kind, c in counts.items():
         t.add_row(kind, *(str(c.get(k, 0)) for k in ("found", "masked", "tagged", "public", "docs", "dropped")))
     console.print(t)

@@ -128,7 +128,7 @@ def _funnel(rows: list[dict]) -> str:
     axes[0].set_title("documents per step")
     axes[0].invert_yaxis()
     axes[0].legend()
-    axes[1].barh(ascii_names, [r["chars_out"] for r in rows], color="#1565c0")
+    axes[1].barh(ascii_names, [r["chars_out"] or 0 for r in rows], color="#1565c0")
     axes[1].set_title("characters kept after step")
     def chars(v):
         return "" if v is None else f"{v:,}"

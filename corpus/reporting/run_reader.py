@@ -232,6 +232,10 @@ def _changes_text(name: str, stats: dict) -> bool:
     return "chars_in" in stats and "chars_out" in stats
 
 
+# gates of the extract stage on raw records, before any text is extracted: their rows count documents only
+_BEFORE_EXTRACTION = ("Archive records", "URL rules")
+
+
 def step_rows(run: Path) -> list[dict]:
     """One row per pipeline step that drops documents or changes their text, in pipeline order.
 
@@ -271,6 +275,11 @@ def step_rows(run: Path) -> list[dict]:
                 continue  # a step that only writes signatures or indexes
             chars_out = int(counter_total(s.get("doc_len", 0)))
             chars_in = chars
+            step_name = _plain(name.split(": ", 1)[-1])
+            if step_name in _BEFORE_EXTRACTION:
+                if step_name == "Archive records" and not counter_total(s.get("dropped", 0)):
+                    continue  # no archive inputs, or none of their records skipped: nothing to show
+                chars_in = chars_out = None  # raw records: nothing has text before extraction
             reasons = drop_reasons(s)
             rows.append(
                 {
@@ -281,7 +290,7 @@ def step_rows(run: Path) -> list[dict]:
                     "dropped": int(counter_total(s.get("dropped", 0))),
                     "chars_in": chars_in,
                     "chars_out": chars_out,
-                    "chars_removed": None if chars_in is None else chars_in - chars_out,
+                    "chars_removed": None if chars_in is None or chars_out is None else chars_in - chars_out,
                     "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
                 }
             )
