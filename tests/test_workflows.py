@@ -178,7 +178,7 @@ def test_filter_only_rebuild_hits_cache_and_equals_cold_build(tmp_path):
     assert "misses" not in lookup and lookup["hits"]["total"] > 40
 
     # an extraction setting invalidates the PDFs' entries and nothing else
-    pdf = build(cfg("pdfium", "cache", **{"extract.pdf_backend": "pypdfium2"}))
+    pdf = build(cfg("pdfminer", "cache", **{"extract.pdf_backend": "pdfminer"}))  # the non-default backend
     stats = json.loads((pdf / "stats" / "extract.json").read_text())
     lookup = next(s for s in stats if "cache (lookup)" in s["name"])["stats"]
     from kinyu.corpus.sample import load_manifest
