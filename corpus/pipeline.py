@@ -30,7 +30,7 @@ from kinyu.base.layout import RANK_FILE, TOKEN_SPLITS, CorpusRun
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.decontam import decontamination_step
 from kinyu.corpus.dedup.stages import chain, dedup_passes, filter_pass
-from kinyu.corpus.executors import CONSOLE_LOG, Stage, console_to_file, make_executor
+from kinyu.corpus.executors import CONSOLE_LOG, Stage, console_to_file, make_executor, slurm_activate_script
 from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
 from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from kinyu.corpus.extract.readers import RawFileReader, list_input_files
@@ -45,7 +45,7 @@ from kinyu.corpus.select.classifier import FinanceClassifier
 from kinyu.corpus.select.language import LanguageFilter
 from kinyu.corpus.select.records import ArchiveRecordFilter
 from kinyu.corpus.select.url import UrlFilter
-from kinyu.corpus.tokenize import copy_model_tokenizer, resolve_tokenizer_file
+from kinyu.corpus.tokenize import TokenizerError, copy_model_tokenizer, resolve_tokenizer_file
 from kinyu.corpus.tokens import LazyDocumentTokenizer, TokenizerTrainer
 
 
@@ -175,6 +175,24 @@ def warn_benchmark_inputs(cfg: CorpusConfig, say=None) -> int:
     return len(files)
 
 
+def preflight_problems(cfg: CorpusConfig) -> list[str]:
+    """What would stop the build that the config's own checks cannot see (they hold for any machine the
+    config is read on): input paths, the tokenizer and the Slurm venv on this one. Checked before the
+    run folder is made, all at once, so that a wrong path fails before hours of extraction."""
+    found = [f"input not found: {p}" for p in cfg.input.resolved_paths() if not Path(p).exists()]
+    if cfg.tokenize.tokenizer is not None:
+        try:
+            resolve_tokenizer_file(cfg.tokenize.tokenizer)
+        except TokenizerError as e:
+            found.append(f"tokenize.tokenizer: {e}")
+    if cfg.executor.kind == "slurm":
+        try:
+            slurm_activate_script(cfg.executor.slurm_venv)
+        except ConfigError as e:
+            found.append(str(e))
+    return found
+
+
 def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, console=None) -> Path:
     """Run every stage of the build; returns the run folder.
 
@@ -182,12 +200,9 @@ def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, consol
     as always, to ``logs/<stage>/logs/``); ``console``: a rich console to show one progress bar
     per stage on (documents, docs/s, ETA), or None for none.
     """
-    if cfg.tokenize.tokenizer is not None:
-        # resolve early: a wrong path must fail before hours of extraction
-        resolve_tokenizer_file(cfg.tokenize.tokenizer)
-    for p in cfg.input.resolved_paths():
-        if not Path(p).exists():
-            raise ConfigError(f"input not found: {p}")
+    found = preflight_problems(cfg)
+    if found:
+        raise ConfigError("\n".join(["cannot start the build:", *(f"  - {f}" for f in found)]))
     warn_benchmark_inputs(cfg)
     run = prepare_run(cfg, overwrite)
     if cfg.tokenize.enabled and cfg.tokenize.tokenizer is not None and not run.tokenizer_file.is_file():

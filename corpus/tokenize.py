@@ -16,6 +16,8 @@ from typing import Iterable
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from tokenizers.processors import ByteLevel as ByteLevelProcessor
 
+from kinyu.base.layout import resolve_checkpoint_path
+
 EOS_TOKEN = "<|endoftext|>"
 PAD_TOKEN = "<|pad|>"
 SPECIAL_TOKENS = [EOS_TOKEN, PAD_TOKEN]
@@ -26,8 +28,9 @@ class TokenizerError(ValueError):
 
 
 def resolve_tokenizer_file(path: str | Path) -> Path:
-    """A local tokenizer.json: the file itself, or the one inside a model directory."""
-    p = Path(path)
+    """A local tokenizer.json: the file itself, or the one inside a model directory
+    (``TRAIN_RUN/checkpoints/latest/hf`` names the newest checkpoint's export)."""
+    p = resolve_checkpoint_path(path)
     if p.is_dir():
         p = p / "tokenizer.json"
     if not p.is_file():

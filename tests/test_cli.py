@@ -111,6 +111,24 @@ def test_ctrl_c_prints_one_line_exits_130_and_the_rerun_resumes(tmp_path):
     assert _digest(out) == _digest(reference)
 
 
+@pytest.mark.parametrize("argv, target, says", [
+    (["study", "cpt", "--quick"], "kinyu.workflows.cpt_study.run_study", "rerun the same command to resume"),
+    (["train", "--config", "configs/train/tiny_cpu.yaml"], "kinyu.training.train.run_training", "kinyu train --resume TRAIN_RUN"),
+])
+def test_ctrl_c_in_a_resumable_command_says_how_to_go_on(argv, target, says, monkeypatch, capsys):
+    """Every command that can resume says how in its one Ctrl-C line (not just the build)."""
+    from kinyu.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(target, interrupted)
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "interrupted; " in err and says in err and "Traceback" not in err
+
+
 def test_default_build_shows_progress_and_keeps_datatrove_logs_in_the_run(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -191,6 +191,18 @@ def test_missing_input_is_an_error_before_any_work(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_wrong_paths_are_listed_together_before_the_run_folder(tmp_path, capsys):
+    """A missing input, tokenizer and Slurm venv: one error naming all three, exit 2, no traceback, no folder."""
+    out = tmp_path / "run"
+    code = run_cli("--input", str(tmp_path / "nope"), "--tokenize.tokenizer", str(tmp_path / "no_model"),
+                   "--executor", "slurm", "--executor.slurm_venv", str(tmp_path / "no_venv"), *build_args(out, tmp_path / "cache"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "input not found" in err and "tokenize.tokenizer: no tokenizer.json" in err and "executor.slurm_venv" in err
+    assert not out.exists()
+
+
 def test_input_over_size_limit_is_quarantined_unread(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -122,6 +122,15 @@ def test_train_model_path_may_name_latest(tmp_path):
     assert ModelConfig().model_dir() is None
 
 
+def test_corpus_tokenizer_may_name_latest(tmp_path):
+    from kinyu.corpus.tokenize import resolve_tokenizer_file
+
+    run = fake_train_run(tmp_path / "run", steps=(10, 20))
+    (run.checkpoint(20).hf).mkdir(parents=True, exist_ok=True)
+    (run.checkpoint(20).hf / "tokenizer.json").write_text("{}")
+    assert resolve_tokenizer_file(run.latest_file / "hf") == run.checkpoint(20).hf / "tokenizer.json"
+
+
 def test_eval_takes_latest_a_checkpoint_folder_or_names_the_right_path(tmp_path):
     from kinyu.evaluation.harness import EvalError, check_model_dir
 

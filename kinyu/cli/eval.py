@@ -96,7 +96,8 @@ GROUP = Group(
     "Score checkpoints on the Japanese financial tasks and domain bits per character.",
     [
         Command("", "score one model: kinyu eval --model DIR [--data-dir DIR] [--bpc-texts NAME=DIR]", eval_parser, run_eval),
-        Command("sweep", "evaluate every checkpoint of a training run (resumable)", sweep_parser, run_sweep),
+        Command("sweep", "evaluate every checkpoint of a training run (resumable)", sweep_parser, run_sweep,
+                interrupted="interrupted; rerun the same command to resume (checkpoints already scored are kept)"),
         Command("compare", "greedy answers of two checkpoints side by side", compare_parser, run_compare),
     ],
     lambda: (EvalError, TaskDataError),

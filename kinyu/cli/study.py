@@ -72,7 +72,8 @@ def _user_errors():
 GROUP = Group(
     "kinyu study",
     "Studies that train and score many models to answer one question, with seeds and intervals.",
-    [Command("cpt", "the paper's continual-pre-training effect at proxy scale; replay, filters, controls", cpt_parser, run_cpt)],
+    [Command("cpt", "the paper's continual-pre-training effect at proxy scale; replay, filters, controls", cpt_parser, run_cpt,
+             interrupted="interrupted; rerun the same command to resume (finished runs and scores are kept)")],
     _user_errors,
 )
 main = GROUP.main

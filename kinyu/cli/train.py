@@ -102,7 +102,9 @@ GROUP = Group(
     "kinyu train",
     "Continual-pre-train a causal LM on corpus token shards with DeepSpeed.",
     [
-        Command("", "train (or resume) a run: kinyu train --config FILE | --resume TRAIN_RUN", build_parser, run_train),
+        Command("", "train (or resume) a run: kinyu train --config FILE | --resume TRAIN_RUN", build_parser, run_train,
+                interrupted="interrupted; `kinyu train --resume TRAIN_RUN` goes on from its last checkpoint "
+                            "(or rerun the same command with --auto-resume)"),
         Command("plan", "memory per GPU, fit, steps and wall time of a config, before launching (no GPU needed)", plan_parser, run_plan),
     ],
     lambda: (TrainInputError,),
