@@ -113,7 +113,13 @@ def test_task_scores_carry_their_chance_level(study, results):
     tasks = results["tasks"]
     assert set(tasks["chance"]) == {"cma_basics", "chabsa"} and 20 < tasks["chance"]["cma_basics"] < 40
     assert all(isinstance(t["near_chance"], bool) for m in tasks["models"].values() for t in m["per_task"].values())
-    assert "| chance |" in (study / "report.md").read_text(encoding="utf-8")
+    report = (study / "report.md").read_text(encoding="utf-8")
+    assert "| chance |" in report
+    # the leaderboard's average skips zero scores: labelled so, with the plain mean of every task beside it
+    assert "average (leaderboard Ave., zeros skipped) | mean of all |" in report
+    for m in tasks["models"].values():
+        per_seed = zip(*(t["values"] for t in m["per_task"].values()))
+        assert m["mean_all"]["values"] == pytest.approx([sum(s) / len(tasks["chance"]) for s in per_seed], abs=1e-4)
 
 
 def test_a_second_run_resumes_without_training_again(study, results):

@@ -211,7 +211,8 @@ def score_proxy(train_dir: Path, eval_cfg: EvalConfig, scoring: ScoringPlan) -> 
     if scores.get("tasks"):
         result["tasks"] = {t: r["score"] for t, r in scores["tasks"]["tasks"].items()}
         result["tasks_n"] = {t: r["n"] for t, r in scores["tasks"]["tasks"].items()}
-        result["tasks_average"] = float(scores["tasks"]["average"])
+        result["tasks_average"] = float(scores["tasks"]["average"])  # the leaderboard's Ave.: tasks scoring 0 skipped
+        result["tasks_mean_all"] = float(scores["tasks"]["mean_all"])  # every task, zeros included
     return result
 
 
@@ -233,7 +234,7 @@ def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], 
                 cfg = proxy_train_config(proxy, runs[name], vdir / f"train_s{seed}", seed)
                 atomic_write_json(path, score_proxy(train_proxy(cfg, console), eval_cfg, scoring))
             per_seed[name].append(read_json(path))
-    metrics = [k for k in per_seed[baseline][0] if k.endswith("_bpc")] + (["tasks_average"] if "tasks_average" in per_seed[baseline][0] else [])
+    metrics = [k for k in per_seed[baseline][0] if k.endswith("_bpc") or k in ("tasks_average", "tasks_mean_all")]
     chance = None
     if "tasks" in per_seed[baseline][0]:
         chance = chance_levels(list(per_seed[baseline][0]["tasks"]), eval_cfg.data_dir, eval_cfg.chabsa_dir, eval_cfg.limit)
@@ -298,13 +299,15 @@ def _write_outputs(out: Path, result: dict[str, Any], proxy: ProxyConfig | None,
                f"base config's filters keep ({m['finance_kept']['characters']:,} characters); general = {m['general']['documents']} "
                f"documents ({m['general']['characters']:,} characters)"
                + (f"; finance_given = {proxy.eval_texts}" if proxy.eval_texts else ""),
-               "- bits per character: lower is better; mean ± sd [95 % t interval] over seeds", "",
+               "- bits per character: lower is better; mean ± sd [95 % t interval] over seeds"
+               + ("; tasks_average: the leaderboard's Ave. (tasks scoring 0 skipped), tasks_mean_all: the mean of every task"
+                  if "tasks_average" in metrics else ""), "",
                "| variant | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
-        md += [f"| {r['variant']} | " + " | ".join(spread_cell(r["spread"][k], 2 if k == "tasks_average" else 4) for k in metrics) + " |"
+        md += [f"| {r['variant']} | " + " | ".join(spread_cell(r["spread"][k], 2 if k.startswith("tasks_") else 4) for k in metrics) + " |"
                for r in rows]
         md += ["", f"### Difference to `{baseline}` (paired by seed; beyond noise = the 95 % interval excludes 0)", "",
                "| variant | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
-        md += [f"| {r['variant']} | " + " | ".join(difference_cell(r["vs_baseline"][k], 2 if k == "tasks_average" else 4) for k in metrics) + " |"
+        md += [f"| {r['variant']} | " + " | ".join(difference_cell(r["vs_baseline"][k], 2 if k.startswith("tasks_") else 4) for k in metrics) + " |"
                for r in rows if r["variant"] != baseline]
         if result.get("chance"):
             tasks = list(result["chance"])

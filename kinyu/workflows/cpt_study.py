@@ -282,7 +282,8 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
                 vals = [r["tasks"][t] for r in runs]
                 s = spread(vals)
                 per_task[t] = {**spread_dict(vals), "near_chance": near_chance(s.mean, chance[t], runs[0]["tasks_n"][t])}
-            tasks["models"][name] = {"per_task": per_task, "average": spread_dict([r["tasks_average"] for r in runs])}
+            tasks["models"][name] = {"per_task": per_task, "average": spread_dict([r["tasks_average"] for r in runs]),
+                                     "mean_all": spread_dict([_mean_all(r) for r in runs])}
         tasks["comparisons"] = [
             {"a": BASE, "b": v.name, "metric": "tasks_average",
              **difference_dict([r["tasks_average"] for r in scores[BASE]], [r["tasks_average"] for r in scores[v.name]])}
@@ -308,6 +309,11 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
         "curves": {name: [s["curve"] for s in runs] for name, runs in scores.items()},
         "per_seed_final": finals, "config": to_dict(cfg),
     }
+
+
+def _mean_all(run_scores: dict) -> float:
+    """The plain mean of every task score (zeros included), beside the leaderboard's Ave. that skips zeros."""
+    return sum(run_scores["tasks"].values()) / len(run_scores["tasks"])
 
 
 def _compare(a: str, b: str, finals: dict, metrics: list[str]) -> dict:
@@ -369,13 +375,15 @@ def render_report(r: dict) -> str:
         lines += ["", "## The five fin-harness tasks (final models, leaderboard scores ×100)", "",
                   "Near chance = within two binomial standard errors of random guessing at this many items: such a score says "
                   "nothing about the model at this size.", "",
-                  "| model | " + " | ".join(names) + " | average |", "|---" * (len(names) + 2) + "|",
+                  "| model | " + " | ".join(names) + " | average (leaderboard Ave., zeros skipped) | mean of all |",
+                  "|---" * (len(names) + 3) + "|",
                   "| chance | " + " | ".join(f"{t['chance'][n]:.1f}" for n in names) + " | |"]
         for name, row in t["models"].items():
             cells = [f"{row['per_task'][n]['mean']:.1f} ± {row['per_task'][n]['sd']:.1f}" + (" (near chance)" if row["per_task"][n]["near_chance"] else "")
                      for n in names]
-            lines.append(f"| {name} | " + " | ".join(cells) + f" | {row['average']['mean']:.1f} ± {row['average']['sd']:.1f} |")
-        lines += ["", "| A | B | task average |", "| --- | --- | --- |"]
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {row['average']['mean']:.1f} ± {row['average']['sd']:.1f} | "
+                         f"{row['mean_all']['mean']:.1f} ± {row['mean_all']['sd']:.1f} |")
+        lines += ["", "| A | B | task average (leaderboard Ave.) |", "| --- | --- | --- |"]
         lines += [f"| {c['a']} | {c['b']} | {difference_cell(c, 2)} |" for c in t["comparisons"]]
     lines += ["", "## Reading it", ""] + conclusions(r) + ["", "![curves](curves.png)", ""]
     return "\n".join(lines) + "\n"
