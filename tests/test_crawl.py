@@ -227,3 +227,28 @@ def test_outputs_are_byte_identical_for_any_workers(crawl):
     base = crawl["base"]
     again = build(base / "in", base / "run-w2", base / "cache-w2", "--workers", "2", "--cache.enabled", "false")
     assert digest(again) == digest(crawl["run"])
+
+
+@pytest.mark.real_data
+def test_url_rules_drop_by_domain_and_pattern_before_extraction(crawl, capsys):
+    """Allow lists keep the regulators' and the exchange's sites; a denied domain goes first; pages
+    without a URL (ZIP members) pass; every drop is counted in the funnel with its reason."""
+    base = crawl["base"]
+    run = build(base / "in", base / "run-url", base / "cache", "--workers", "1",
+                "--select.url.allow_domains", "disclosure2.edinet-fsa.go.jp", "--select.url.allow_domains", "*.jpx.co.jp",
+                "--select.url.allow_patterns", "https://www.release.tdnet.info/inbs/*",
+                "--select.url.deny_domains", "www.example.co.jp")
+    got = {k: v for k, v in fates(run).items() if k.startswith(WARC)}
+    assert got[f"{WARC}#3"] == "kept"  # EDINET
+    for n in (5, 7, 8, 9):  # news, an English page, the MHLW PDF: outside the allow lists
+        assert got[f"{WARC}#{n}"] == "url_rules:not_allowed", n
+    assert got[f"{WARC}#14"] == "url_rules:denied_domain"
+    assert got[f"{WARC}#10"] == "archive_records:http_404" and got[f"{WARC}#15"] == "quarantine:truncated"
+    # ZIP members carry no URL: the rules let them through
+    assert {k: v for k, v in fates(run).items() if k.startswith(ZIP)} == {k: v for k, v in fates(crawl["run"]).items() if k.startswith(ZIP)}
+    # the dropped payload is not written with the removed record
+    assert all(not rec.get("media") for rec in read(run / "removed" / "url_rules"))
+    capsys.readouterr()  # the build's own output
+    assert run_cli("corpus", "stats", str(run), "--json") == 0
+    row = next(r for r in json.loads(capsys.readouterr().out)["selection"] if r["step"].startswith("allowed (select.url)"))
+    assert row["reasons"] == {"not_allowed": 4, "denied_domain": 1}
