@@ -128,7 +128,9 @@ def train_run(tc: TrainConfig, console: Console) -> Path:
     if _finished(run, tc.schedule.max_steps):
         return run
     # an interrupted run starts again (its snapshots cannot resume); only a training run is removed
-    remove_run_folder(run, train_run_evidence(run), "training run")
+    removed = remove_run_folder(run, train_run_evidence(run), "training run")
+    if removed:
+        console.print(f"{removed} (cut short: its snapshots cannot resume, so it starts again)")
     console.rule(f"[bold]train[/] {run.name}")
     return run_training(tc)
 
