@@ -18,7 +18,7 @@ DESCRIPTION = (
 
 EPILOG = """\
 examples:
-  kinyu study cpt                                   # configs/study/cpt_cpu.yaml: about 45 min on 2 CPU cores
+  kinyu study cpt                                   # configs/study/cpt_cpu.yaml: about 40 min on 2 CPU cores
   kinyu study cpt --quick                           # configs/study/cpt_quick.yaml: the same study in ~3 min (tests)
   kinyu study cpt --config configs/study/cpt_gpu_100m.yaml   # a ~100M-parameter proxy on one GPU
   kinyu study cpt --config configs/study/cpt_gpu_100m.yaml --data-only   # corpora here, training on the GPU node

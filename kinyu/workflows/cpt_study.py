@@ -431,6 +431,7 @@ def plot_curves(r: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     import numpy as np
 
     metrics = r["metrics"]
@@ -450,6 +451,7 @@ def plot_curves(r: dict, path: Path) -> None:
             ax.fill_between(xs, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
         ax.set_title(f"{title} bits per character")
         ax.set_xlabel("CPT tokens")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1e3:,.0f}k" if x else "0"))
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.suptitle(f"CPT from the general base, {r['seeds']} seeds (band: ± 1 sd)")
