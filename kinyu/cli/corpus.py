@@ -295,7 +295,11 @@ def run_ablate(args) -> int:
 def _user_errors():
     from kinyu.corpus.run_folder import RunFolderError
 
-    return (RunFolderError,)
+    # ablate's proxies: a training or scoring input that does not fit (imported only when something failed)
+    from kinyu.evaluation.harness import EvalError
+    from kinyu.training.config import TrainInputError
+
+    return (RunFolderError, TrainInputError, EvalError)
 
 
 GROUP = Group(

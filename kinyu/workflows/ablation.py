@@ -178,6 +178,9 @@ def proxy_eval_config(proxy: ProxyConfig, sets: EvalSets) -> EvalConfig:
 def proxy_train_config(proxy: ProxyConfig, corpus_run: Path, train_dir: Path, seed: int) -> TrainConfig:
     cfg = load_config(TrainConfig, proxy.train_config, {"data.corpus_runs": [str(corpus_run)], "run.out_dir": str(train_dir)})
     set_field(cfg, "run.seed", cfg.run.seed + 1000 * seed)
+    # no validation loss during training: each variant's own validation split differs (and a strict variant's
+    # may be too small to hold a window); every proxy is scored on the fixed sets instead
+    set_field(cfg, "logging.eval_every_steps", 0)
     if proxy.tokens is not None:
         window_tokens = cfg.schedule.micro_batch_size * cfg.schedule.grad_accum_steps * cfg.data.seq_len
         set_field(cfg, "schedule.max_steps", max(1, math.ceil(proxy.tokens / window_tokens)))
