@@ -292,7 +292,8 @@ def _write_outputs(out: Path, result: dict[str, Any], proxy: ProxyConfig | None,
         metrics = result["metrics"]
         m = sets.manifest
         md += ["", "## Proxies", "",
-               f"- proxy: {_proxy_size(out, rows)}, from `{proxy.train_config}`",
+               f"- proxy: {_proxy_size(out, rows)}, from `{proxy.train_config}` (its validation loss during training off: every "
+               "proxy is scored on the fixed sets below)",
                f"- budget: every proxy trains on {rows[0]['proxy_tokens']:,} tokens ({rows[0]['proxy_steps']} steps), whatever its "
                "variant removed (see `epochs` above)",
                f"- seeds: {proxy.seeds} per variant (initialisation and data order); differences paired by seed against `{baseline}`",

@@ -44,6 +44,7 @@ from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, rem
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.score import plan_scoring, score_model
 from kinyu.evaluation.tasks.chance import chance_levels
+from kinyu.evaluation.tasks.metrics import plain_average
 from kinyu.training.config import TrainConfig
 from kinyu.training.train import run_training
 from kinyu.workflows.eval_sets import EvalSets
@@ -285,7 +286,7 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
                 s = spread(vals)
                 per_task[t] = {**spread_dict(vals), "near_chance": near_chance(s.mean, chance[t], runs[0]["tasks_n"][t])}
             tasks["models"][name] = {"per_task": per_task, "average": spread_dict([r["tasks_average"] for r in runs]),
-                                     "mean_all": spread_dict([_mean_all(r) for r in runs])}
+                                     "mean_all": spread_dict([plain_average(r["tasks"]) for r in runs])}
         tasks["comparisons"] = [
             {"a": BASE, "b": v.name, "metric": "tasks_average",
              **difference_dict([r["tasks_average"] for r in scores[BASE]], [r["tasks_average"] for r in scores[v.name]])}
@@ -311,11 +312,6 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
         "curves": {name: [s["curve"] for s in runs] for name, runs in scores.items()},
         "per_seed_final": finals, "config": to_dict(cfg),
     }
-
-
-def _mean_all(run_scores: dict) -> float:
-    """The plain mean of every task score (zeros included), beside the leaderboard's Ave. that skips zeros."""
-    return sum(run_scores["tasks"].values()) / len(run_scores["tasks"])
 
 
 def _compare(a: str, b: str, finals: dict, metrics: list[str]) -> dict:
