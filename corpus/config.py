@@ -54,7 +54,12 @@ class ExtractConfig:
     pdf_boxes_flow: float | None = option(None, "pdfminer LAParams(boxes_flow); none = reading-order sort, deterministic (pdfminer's grouping is not); pypdfium2 implements none only")
     pdf_join_lines: bool = option(True, "re-join hard-wrapped lines")
     pdf_drop_running_lines: bool = option(True, "drop running headers/footers and page numbers")
-    html_include_tables: bool = option(True, "keep table text (filters remove table residue later)")
+    html_include_tables: bool = option(True, "keep tables (false: the text around them only)")
+    # markdown: kinyu's rendering (kinyu.corpus.tables: one header line with each column's full
+    # header path, every row with its label, the unit as a caption), which the filters judge as
+    # tables; trafilatura: its own raw rows (headers on lines of their own, spans not repeated),
+    # which they judge as residue. On the U4 gold cells of filings-u4 valid (benchmarks/tables.py).
+    html_table_format: Literal["markdown", "trafilatura"] = option("markdown", "how tables are written: markdown (one header line with each column's header path, each row with its label) or trafilatura (its raw rows)")
     # measured on real 有報 sections (shared edinet-asr-html): favor_recall=True returned 3,272 of
     # 52,140 characters of S100J1VI-0104010 and 23,886 of 132,963 of S100IYG9-0104010
     html_favor_recall: bool = option(False, "trafilatura favor_recall; off, since on EDINET filings it loses most sections")

@@ -46,7 +46,7 @@ _EXTRACTED_FIELDS = (
 # corpus modules whose code produces it
 _FORMAT_DEPENDENCIES = {
     "pdf": ("pdf_", ("pdfminer.six", "pypdfium2"), ("extractors", "pdf", "pdf_layout", "limits")),
-    "html": ("html_", ("trafilatura", "lxml", "lxml_html_clean", "charset-normalizer"), ("extractors", "html", "decode", "limits")),
+    "html": ("html_", ("trafilatura", "lxml", "lxml_html_clean", "charset-normalizer"), ("extractors", "html", "html_tables", "../tables", "decode", "limits")),
     "text": (None, ("charset-normalizer",), ("extractors", "decode")),
 }
 

@@ -197,7 +197,8 @@ class HtmlExtractor(FormatExtractor):
         decoded = decode_bytes(data, doc.metadata.get("http_charset"))
         doc.metadata["encoding"] = decoded.encoding
         doc.metadata["encoding_source"] = decoded.how
-        doc.text, info = self.limited(extract_html, decoded.text, self.config.html_include_tables, self.config.html_favor_recall)
+        doc.text, info = self.limited(extract_html, decoded.text, self.config.html_include_tables, self.config.html_favor_recall,
+                                      self.config.html_table_format)
         doc.metadata["extractor"] = EXTRACTOR_NAMES["html"]
         doc.metadata.update(info)
 

@@ -12,6 +12,7 @@ import re
 import lxml.html
 import trafilatura
 
+from kinyu.corpus.extract.html_tables import table_markdown
 from kinyu.corpus.extract.limits import ExtractionError
 
 _RE_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
@@ -60,14 +61,69 @@ def drop_hidden(tree) -> int:
     return removed
 
 
-def extract_html(html: str, include_tables: bool = True, favor_recall: bool = False) -> tuple[str, dict]:
-    """Decoded HTML -> main text (trafilatura), with what was removed as counters."""
+# A table's place in the tree while trafilatura reads the prose: a paragraph of one word, which
+# trafilatura keeps where it keeps the text around it, replaced by the table's Markdown after.
+_MARKER = "kinyutable{:05d}x"
+_RE_MARKER = re.compile(r"^kinyutable(\d{5})x$", re.M)
+
+
+def _is_frame(table) -> bool:
+    """A table around tables that is no table itself: one row or one column of cells. (A table
+    of rows with a small table in a cell, an officer's 略歴 inside 役員の状況, is a table: its
+    inner tables are read as text of their cell.)"""
+    if next(table.iterdescendants("table"), None) is None:
+        return False
+    rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
+    return len(rows) <= 1 or all(sum(1 for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")) <= 1 for tr in rows)
+
+
+def _unwrap_layout_tables(tree) -> None:
+    """A layout frame (``_is_frame``) gives way to its cells' contents, so that the tables inside
+    are read as tables (innermost frames first)."""
+    while True:
+        frames = [t for t in tree.iter("table") if _is_frame(t)]
+        if not frames:
+            return
+        frame = frames[-1]
+        div = frame.makeelement("div", {})
+        for cell in frame.iter("td", "th"):
+            inner = frame.makeelement("div", {})
+            inner.text = cell.text
+            for child in list(cell):
+                inner.append(child)
+            div.append(inner)
+        div.tail = frame.tail
+        frame.getparent().replace(frame, div)
+
+
+def _tables_to_markers(tree) -> list[str]:
+    """Replace every table by a marker paragraph; return the tables' Markdown by marker number."""
+    _unwrap_layout_tables(tree)
+    rendered = []
+    # outermost first: a table inside a table's cell is read as that cell's text
+    for table in [t for t in tree.iter("table") if next(t.iterancestors("table"), None) is None]:
+        markdown = table_markdown(table)
+        p = table.makeelement("p", {})
+        p.text = _MARKER.format(len(rendered)) if markdown else ""
+        p.tail = table.tail
+        rendered.append(markdown or "")
+        table.getparent().replace(table, p)
+    return rendered
+
+
+def extract_html(html: str, include_tables: bool = True, favor_recall: bool = False,
+                 table_format: str = "markdown") -> tuple[str, dict]:
+    """Decoded HTML -> main text (trafilatura), with what was removed as counters.
+
+    ``table_format="markdown"``: tables as ``kinyu.corpus.tables`` writes them, in their place
+    in the text; ``"trafilatura"``: trafilatura's own rows."""
     tree = _parse(html)
     hidden = drop_hidden(tree)
+    rendered = _tables_to_markers(tree) if include_tables and table_format == "markdown" else None
     text = trafilatura.extract(
         tree,
         output_format="txt",
-        include_tables=include_tables,
+        include_tables=include_tables and rendered is None,
         include_comments=False,
         include_links=False,
         include_images=False,
@@ -75,4 +131,9 @@ def extract_html(html: str, include_tables: bool = True, favor_recall: bool = Fa
         deduplicate=False,
         with_metadata=False,
     )
-    return text or "", {"hidden_elements_removed": hidden}
+    text = text or ""
+    info = {"hidden_elements_removed": hidden}
+    if rendered is not None:
+        text = _RE_MARKER.sub(lambda m: rendered[int(m.group(1))], text)
+        info["tables"] = sum(1 for t in rendered if t)
+    return text, info

@@ -1,0 +1,149 @@
+"""NTCIR-18 U4 table QA (``filings-u4``): its reports, its questions and gold cells, and what a
+gold cell is in its table.
+
+The data (see ``filings-u4/MANIFEST.md``): ``reports-<split>.tar.xz`` unpack to
+``reports/<doc>/<doc>-<section>.html``, in which every ``<table>`` carries a ``table-id`` and
+every ``<td>``/``<th>`` a ``cell-id`` (``<doc>-<section>-tab<n>-r<row>c<col>``; ``c`` counts the
+row's own cells, not grid columns); ``questions/<split>-questions.json.xz`` maps a qid to
+``{question, doc_id, table_id, cell_id, value}``.
+
+``gold_cells`` reads a gold cell's context from the HTML itself, independent of any extractor:
+its displayed text, its row label (the first non-empty text left of it in its grid row that is
+not a figure) and its column header (the first non-empty text above it in its grid column that is
+neither a figure nor a unit caption). The table benchmark (``benchmarks/tables.py``) and the
+tests check a corpus's text against these.
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import re
+import tarfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+SPLITS = ("train", "valid", "test")
+# a figure: what a row label or a column header is not (「1,234」「△12.3%」「※2 196,655」「－」)
+_RE_FIGURE = re.compile(r"^(?:※\d*|\(注\d*\)|\*\d*)*[△▲\-−+]?\(?[\d,]*\d(?:\.\d+)?\)?(?:%|円|株|人|倍)?$|^[-−―ー－—‐]+$")
+_RE_CELL_ID = re.compile(r"^(?P<doc>[^-]+)-(?P<section>\d+)-tab\d+-r\d+c\d+$")
+
+
+def compact(text: str) -> str:
+    """NFKC with all white space removed: how a cell's text and a line of a corpus are compared
+    (the corpus is NFKC; spaces between a figure's sign and digits are the source's layout)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def is_figure(text: str) -> bool:
+    return bool(_RE_FIGURE.match(compact(text)))
+
+
+def reports_dir(root: Path, split: str) -> Path:
+    """Where ``split``'s reports are once unpacked under ``root`` (``root/<split>/reports``)."""
+    return Path(root) / split / "reports"
+
+
+def unpack(shared: Path, root: Path, split: str) -> Path:
+    """Unpack ``shared/reports-<split>.tar.xz`` under ``root/<split>`` once (the archive stays as
+    it is); return the reports folder."""
+    out = reports_dir(root, split)
+    if out.is_dir() and any(out.iterdir()):
+        return out
+    (Path(root) / split).mkdir(parents=True, exist_ok=True)
+    with tarfile.open(Path(shared) / f"reports-{split}.tar.xz") as tar:
+        tar.extractall(Path(root) / split, filter="data")
+    return out
+
+
+def questions(shared: Path, split: str) -> dict[str, dict]:
+    with lzma.open(Path(shared) / "questions" / f"{split}-questions.json.xz", "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def section_file(reports: Path, cell_id: str) -> Path:
+    m = _RE_CELL_ID.match(cell_id)
+    if not m:
+        raise ValueError(f"not a U4 cell id: {cell_id}")
+    return Path(reports) / m["doc"] / f"{m['doc']}-{m['section']}.html"
+
+
+@dataclass(frozen=True)
+class GoldCell:
+    qid: str
+    cell_id: str
+    table_id: str
+    file: str  # the section file's name (<doc>-<section>.html)
+    text: str  # the cell as displayed, compact()
+    row_label: str  # compact(); "" when the row has none left of the cell
+    column_header: str  # compact(); "" when the column has none above the cell
+
+
+def _grid(table) -> list[list[tuple[str | None, str]]]:
+    """(cell-id, text) per grid slot, spans expanded; rows of this table only."""
+    rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
+    out: list[list[tuple[str | None, str]]] = []
+    pending: dict[tuple[int, int], tuple[str | None, str]] = {}
+    for r, tr in enumerate(rows):
+        row: list[tuple[str | None, str]] = []
+        col = 0
+        for cell in (c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")):
+            while (r, col) in pending:
+                row.append(pending.pop((r, col)))
+                col += 1
+            slot = (cell.get("cell-id"), compact("".join(cell.itertext())))
+            span_c = max(1, min(int(cell.get("colspan", "1") or 1), 1000))
+            span_r = max(1, min(int(cell.get("rowspan", "1") or 1), 1000))
+            for c in range(col, col + span_c):
+                row.append(slot)
+                for d in range(1, span_r):
+                    pending[(r + d, c)] = slot
+            col += span_c
+        while (r, col) in pending:
+            row.append(pending.pop((r, col)))
+            col += 1
+        out.append(row)
+    return out
+
+
+def _context(grid, cell_id: str) -> tuple[str, str, str] | None:
+    for r, row in enumerate(grid):
+        for c, (cid, text) in enumerate(row):
+            if cid != cell_id:
+                continue
+            label = next((t for k, t in row[:c] if t and k != cell_id and not is_figure(t)), "")
+            header = ""
+            for above in grid[:r]:
+                if c < len(above):
+                    k, t = above[c]
+                    if t and k != cell_id and not is_figure(t) and "単位" not in t:
+                        header = t
+                        break
+            return text, label, header
+    return None
+
+
+def gold_cells(reports: Path, items: dict[str, dict]) -> list[GoldCell]:
+    """The context of every question's gold cell whose section file exists (three files of the
+    snapshot are missing, see the MANIFEST), in qid order of the file."""
+    import lxml.html
+
+    by_file: dict[Path, list[tuple[str, dict]]] = {}
+    for qid, item in items.items():
+        by_file.setdefault(section_file(reports, item["cell_id"]), []).append((qid, item))
+    out = []
+    for path in sorted(by_file):
+        if not path.exists():
+            continue
+        tree = lxml.html.fromstring(path.read_bytes(), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        grids: dict[str, list] = {}
+        for qid, item in by_file[path]:
+            tid = item["table_id"]
+            if tid not in grids:
+                tables = tree.xpath(f'//table[@table-id="{tid}"]')
+                grids[tid] = _grid(tables[0]) if tables else []
+            ctx = _context(grids[tid], item["cell_id"])
+            if ctx is not None:
+                out.append(GoldCell(qid, item["cell_id"], tid, path.name, *ctx))
+    return out
