@@ -31,6 +31,18 @@ import re
 from dataclasses import dataclass
 
 SEPARATOR_CELL = "---"
+# A figure cell: sign, digits with separators, a unit or % after; note marks before
+# (「※2 196,655」「(注)3 1,234」); or a dash/「－」 for nil. Not a date or a period 「2019年3月」.
+RE_FIGURE = re.compile(
+    r"^(?:※\s*\d*\s*|\(注\)\s*\d*\s*|\*\d*\s*)*"
+    r"(?:[△▲\-−+±]?\s*\(?[\d,]*\d(?:\.\d+)?\)?\s*(?:%|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|㎡|m2|千㎡|ha|%ポイント|ポイント|pt)?"
+    r"|[-−―ー－—‐]{1,2})$"
+)
+
+
+def is_figure(text: str) -> bool:
+    """A cell that is a figure (or nil), not a label."""
+    return bool(text) and RE_FIGURE.match(text) is not None
 # an unescaped | (a cell's own | is written \|)
 _RE_CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _RE_SEPARATOR = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
@@ -98,11 +110,20 @@ def table_blocks(lines: list[str]) -> list[TableBlock]:
             continue
         end = i + 1
         while end < n and len(split_row(lines[end])) == columns:
+            if is_separator(lines[end]):
+                end -= 1  # the line above it is the header of the next table
+                break
             end += 1
         if end > i + 1:
             blocks.append(TableBlock(i - 1, end, columns))
         i = end
     return blocks
+
+
+def labelled_share(lines: list[str], block: TableBlock) -> float:
+    """Share of the block's rows whose first cell is a label (text, not a figure and not empty)."""
+    rows = [split_row(lines[j]) for j in block.rows]
+    return sum(1 for r in rows if r and r[0] and not is_figure(r[0])) / max(len(rows), 1)
 
 
 def table_line_mask(lines: list[str]) -> list[bool]:

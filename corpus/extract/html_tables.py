@@ -10,24 +10,17 @@ counting cells. Here the grid is expanded (spans repeated), emptied rows and col
 the label columns merged into one, the leading rows above the first row of figures made the
 header, and each column's header texts joined top-down into its path.
 
-A table without figures and without ``<th>``/``<thead>`` (a cover page's 【提出書類】 list, a
-layout table) has no header row that can be told from its rows: it is written as rows only,
-which the filters judge as they judge any ``|``-lines.
+A table without figures and without ``<th>``/``<thead>`` (沿革's 「年月 | 沿革」, a cover page's
+【提出書類】 form) takes its first row of two or more texts as the header, the single-text rows
+above it (「【表紙】」) as captions.
 """
 
 from __future__ import annotations
 
 import re
 
-from kinyu.corpus.tables import escape_cell, render, render_row
+from kinyu.corpus.tables import escape_cell, is_figure, render
 
-# A figure cell: sign, digits with separators, a unit or % after; note marks before
-# (「※2 196,655」「(注)3 1,234」); or a dash/「－」 for nil. Not a date or a period 「2019年3月」.
-RE_FIGURE = re.compile(
-    r"^(?:※\s*\d*\s*|\(注\)\s*\d*\s*|\*\d*\s*)*"
-    r"(?:[△▲\-−+±]?\s*\(?[\d,]*\d(?:\.\d+)?\)?\s*(?:%|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|㎡|m2|千㎡|ha|%ポイント|ポイント|pt)?"
-    r"|[-−―ー－—‐]{1,2})$"
-)
 # a caption row: the unit of the table's figures (「(単位:百万円)」「(単位 千円)」「(百万円)」)
 RE_UNIT_CAPTION = re.compile(r"単位|^[(（]\s*(?:千円|百万円|億円|円|千株|株|%|人)\s*[)）]$")
 # header rows are those above the first row of figures; more than this is a table whose figures
@@ -42,10 +35,6 @@ def _cell_text(cell) -> str:
     text = " ".join("".join(cell.itertext()).split())
     # the source's line breaks between a sign and its figure (「<span>△</span> <span>2,361</span>」)
     return _RE_SIGN_SPACE.sub(r"\1", text) if "△" in text or "▲" in text else text
-
-
-def _is_figure(text: str) -> bool:
-    return bool(text) and RE_FIGURE.match(text) is not None
 
 
 def _own_rows(table) -> list:
@@ -117,7 +106,7 @@ def _drop_empty(cells: list[list[tuple[int, str]]], marked: list[bool]):
 def _first_figure_column(cells) -> int | None:
     """The first column that holds figures: left of it are the label columns."""
     for j in range(len(cells[0])):
-        figures = sum(1 for row in cells if _is_figure(row[j][1]))
+        figures = sum(1 for row in cells if is_figure(row[j][1]))
         if figures and figures >= 0.3 * sum(1 for row in cells if row[j][1]):
             return j
     return None
@@ -169,7 +158,7 @@ def table_markdown(table) -> str | None:
     label_cols, value_cols = range(0, label_end), range(label_end, width)
 
     def has_figures(row) -> bool:
-        return any(_is_figure(row[j][1]) for j in value_cols)
+        return any(is_figure(row[j][1]) for j in value_cols)
 
     if any(marked):
         n_header = next((i for i, m in enumerate(marked) if not m), len(cells))
@@ -183,11 +172,13 @@ def table_markdown(table) -> str | None:
         if n_header > MAX_HEADER_ROWS:
             n_header = 1
     else:
-        n_header = 0  # no figures, no header markup: rows only
+        # no figures, no header markup: the first row that is no caption is the header (「年月 |
+        # 沿革」, 「【提出書類】 | 有価証券報告書」 over a cover page's form fields)
+        n_header = next((i + 1 for i, row in enumerate(cells) if len({t for _, t in row if t}) > 1), 0)
     captions, header_rows = [], []
     for row in cells[:n_header]:
         texts = {text for _, text in row if text}
-        if len(texts) == 1 and RE_UNIT_CAPTION.search(next(iter(texts))):
+        if len(texts) == 1 and (RE_UNIT_CAPTION.search(next(iter(texts))) or figure_col is None):
             captions.append(escape_cell(next(iter(texts))))
         else:
             header_rows.append(row)
@@ -199,8 +190,6 @@ def table_markdown(table) -> str | None:
         return "\n".join(line for line in lines if line) or None
     rows = [[escape_cell(_label(row, label_cols))] + [escape_cell(row[j][1]) for j in value_cols] for row in body]
     if not header_rows:
-        if n_header == 0:
-            return "\n".join([*captions, *(render_row(r) for r in rows)])
         header = [""] * (1 + len(value_cols))
     else:
         header = [escape_cell(_path([_label(row, label_cols) for row in header_rows]))]

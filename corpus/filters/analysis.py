@@ -24,6 +24,7 @@ import numpy as np
 import unidic_lite
 
 from kinyu.corpus.japanese import pos_tagger
+from kinyu.corpus.tables import TableBlock, has_table, table_blocks
 
 # pos_tagger() prints, per token, MeCab's left context id (an int naming the token's full UniDic
 # part of speech, see left-id.def); printing it costs MeCab nothing, unlike a feature field.
@@ -154,7 +155,7 @@ class TextAnalysis:
     counts (numpy, shape (lines, ``CHAR_CLASSES``)).
     """
 
-    __slots__ = ("text", "lines", "ids", "ntok", "chars", "cached_signals")
+    __slots__ = ("text", "lines", "ids", "ntok", "chars", "cached_signals", "cached_tables")
 
     def __init__(self, text: str, lines: list[str], ids: np.ndarray, ntok: np.ndarray, chars: np.ndarray):
         self.text = text
@@ -163,6 +164,26 @@ class TextAnalysis:
         self.ntok = ntok
         self.chars = chars
         self.cached_signals: dict | None = None
+        self.cached_tables: list[TableBlock] | None = None
+
+    @property
+    def tables(self) -> list[TableBlock]:
+        """The Markdown tables among the lines (``kinyu.corpus.tables``)."""
+        if self.cached_tables is None:
+            self.cached_tables = table_blocks(self.lines) if has_table(self.text) else []
+        return self.cached_tables
+
+    def table_line_indices(self) -> set[int]:
+        return {j for block in self.tables for j in range(block.start, block.end)}
+
+    def prose(self) -> TextAnalysis:
+        """The analysis of the lines outside tables (itself when there are none)."""
+        if not self.tables:
+            return self
+        in_table = self.table_line_indices()
+        prose = self.subset([i for i in range(len(self.lines)) if i not in in_table])
+        prose.cached_tables = []
+        return prose
 
     def subset(self, keep: list[int]) -> TextAnalysis:
         """The analysis of the text made of the lines ``keep`` (indices, in order)."""
@@ -305,6 +326,12 @@ def round4(x: float) -> float:
 def signals(analysis: TextAnalysis) -> dict:
     """Document signals: plain ints and floats rounded to 4 decimals (byte-stable metadata).
 
+    A document with tables (``kinyu.corpus.tables``) is judged as prose on its prose: every signal
+    but ``chars`` is of the lines outside its tables (a statement's figures are not prose without
+    particles); ``chars`` counts the tables too, and ``tables`` / ``table_chars`` say how many
+    and how much (present only when there are tables, so the signals of other documents stay as
+    they were).
+
     chars: non-space characters; lines: non-blank lines; sentences: sentence units (split at
     。!? and line ends; a run of nominal bullet lines is one unit); complete_sentences: those
     ending in 。!?, in a predicate, or a bullet list;
@@ -322,6 +349,13 @@ def signals(analysis: TextAnalysis) -> dict:
     """
     if analysis.cached_signals is not None:
         return dict(analysis.cached_signals)
+    if analysis.tables:
+        sig = signals(analysis.prose())
+        total = analysis.chars.sum(axis=0)
+        chars = int(total.sum() - total[CHAR_INDEX["space"]] - total[CHAR_INDEX["newline"]])
+        sig.update(chars=chars, tables=len(analysis.tables), table_chars=chars - sig["chars"])
+        analysis.cached_signals = sig
+        return dict(sig)
     c = dict(zip(CHAR_CLASSES, analysis.chars.sum(axis=0).tolist()))
     chars = sum(c.values()) - c["space"] - c["newline"]
     div = chars or 1

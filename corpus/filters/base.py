@@ -21,6 +21,12 @@ from kinyu.base.config import validate
 from kinyu.corpus.filters.annotate import quality_signals
 
 
+def is_table_document(quality: dict) -> bool:
+    """Tables hold at least half of the document's characters."""
+    table_chars = quality.get("table_chars", 0)
+    return table_chars > 0 and 2 * table_chars >= quality["chars"]
+
+
 class QualityFilter(BaseFilter):
     """A filter configured by one config dataclass, reading ``metadata["quality"]`` signals.
 
@@ -31,6 +37,12 @@ class QualityFilter(BaseFilter):
 
     config_class: type = object
     signal_keys: tuple[str, ...] = ()
+    # A prose filter judges the prose of a document (its signals are of the lines outside its
+    # tables, see kinyu.corpus.filters.analysis.signals) and passes a table document, one whose
+    # tables hold at least half its characters (a statement under its headings): tables are
+    # judged as tables, by the line cleaner. Filters of the whole text (mojibake, length,
+    # residue, the domain tagger) set False.
+    judges_prose: bool = False
 
     def __init__(self, config=None, exclusion_writer: DiskWriter | None = None):
         super().__init__(exclusion_writer=exclusion_writer)
@@ -40,6 +52,22 @@ class QualityFilter(BaseFilter):
                 f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(self.config).__name__}"
             )
         validate(self.config)
+
+    def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
+        out = []
+        for doc in batch:
+            if self.judges_prose and is_table_document(quality_signals(doc)):
+                self.stat_update("table_documents_passed")
+                out.append(True)
+                continue
+            result = self.filter(doc)
+            quality = doc.metadata.get("quality", {})
+            if quality.get("tables") and not (result is True or (isinstance(result, tuple) and result[0])):
+                # what a document's drop takes with it: the tables counted per step
+                self.stat_update("dropped_tables", value=quality["tables"])
+                self.stat_update("dropped_table_chars", value=quality["table_chars"])
+            out.append(result)
+        return out
 
     def signals(self, doc: Document) -> dict:
         quality = quality_signals(doc)

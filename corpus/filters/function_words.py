@@ -29,6 +29,7 @@ class FunctionWordFilter(QualityFilter):
 
     name = "🔗 Function words"
     config_class = FunctionWordConfig
+    judges_prose = True
     signal_keys = ("function_word_ratio",)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

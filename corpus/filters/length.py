@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datatrove.data import Document
 
 from kinyu.base.config import option
-from kinyu.corpus.filters.base import QualityFilter
+from kinyu.corpus.filters.base import QualityFilter, is_table_document
 
 
 @dataclass
@@ -37,7 +37,8 @@ class LengthFilter(QualityFilter):
         q = self.signals(doc)
         if q["chars"] < self.config.min_chars:
             return False, "too_short"
-        if q["complete_sentences"] < self.config.min_sentences:
+        # a table document's sentences are its headings' and notes' (its figures are in tables)
+        if q["complete_sentences"] < self.config.min_sentences and not is_table_document(q):
             return False, "too_few_sentences"
         if self.config.max_chars is not None and q["chars"] > self.config.max_chars:
             return False, "too_long"

@@ -22,6 +22,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from kinyu.corpus.filters.analysis import CHAR_INDEX, IS_PARTICLE, IS_PREDICATE, get_analysis, set_analysis, signals
 from kinyu.corpus.filters.annotate import update_quality
 from kinyu.base.config import option
+from kinyu.corpus.tables import labelled_share
 
 # TOC: a dot/line leader, then a page number at the end of the line (「第2 事業の状況 ……… 12」;
 # NFKC turns … into ...).
@@ -80,6 +81,15 @@ class LineCleanConfig:
     """
 
     enabled: bool = option(True, "run the line cleaner")
+    # A Markdown table as the extractors write it (kinyu.corpus.tables: a header line, a
+    # separator, rows of one column count) is judged as a table, whole: kept when its rows carry
+    # labels, dropped as table_no_labels when they do not (a run of bare figures). Its lines are
+    # never judged as prose lines or as residue. On filings-u4 valid the residue rules removed
+    # the rows of 97 % of the U4 gold cells (benchmarks/tables.py).
+    keep_tables: bool = option(True, "keep well-formed tables whole (header, separator, labelled rows); false: their lines are judged line by line")
+    # share of a table's rows whose first cell is a label (text, not a figure): a statement's
+    # rows all have one; a block of bare figures has none
+    table_min_labelled_share: float = option(0.5, "tables whose rows have labels less often than this are dropped as table_no_labels")
     drop_table_residue: bool = option(True, "remove table rows and number/unit residue lines")
     drop_toc: bool = option(True, "remove dot-leader table-of-contents lines")
     drop_keyword_lists: bool = option(True, "remove keyword/issuer list lines")
@@ -271,7 +281,11 @@ class JapaneseLineCleaner(PipelineStep):
         checks_prose = maybe_boilerplate or maybe_placeholder
         dedup_lines = cfg.drop_duplicate_lines
         min_dup = cfg.duplicate_line_min_chars
+        table_reason = self.judge_tables(analysis) if cfg.keep_tables else {}
         for i, line in enumerate(analysis.lines):
+            if i in table_reason:
+                reasons.append(table_reason[i])
+                continue
             if not ntok[i]:
                 reasons.append(None)  # blank
                 continue
@@ -323,6 +337,17 @@ class JapaneseLineCleaner(PipelineStep):
         quality["removed_lines"] = sum(b[2].count("\n") + 1 for b in blocks)
         quality["removed_chars"] = chars_before - quality["chars"]
         return blocks
+
+    def judge_tables(self, analysis) -> dict[int, str | None]:
+        """Per line of a table: None (kept with its table) or the reason its table goes."""
+        out: dict[int, str | None] = {}
+        for block in analysis.tables:
+            labelled = labelled_share(analysis.lines, block) >= self.config.table_min_labelled_share
+            reason = None if labelled else "table_no_labels"
+            self.stat_update("tables_kept" if labelled else "tables_removed")
+            for j in range(block.start, block.end):
+                out[j] = reason
+        return out
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:

@@ -34,6 +34,7 @@ class LineStartFilter(QualityFilter):
 
     name = "🧩 Line starts"
     config_class = LineStartConfig
+    judges_prose = True
     signal_keys = ("particle_start_share",)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

@@ -36,6 +36,7 @@ class NounRunFilter(QualityFilter):
 
     name = "🧱 Noun runs"
     config_class = NounRunConfig
+    judges_prose = True
     signal_keys = ("max_noun_run", "list_run_share")
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

@@ -32,6 +32,7 @@ class PredicateEndFilter(QualityFilter):
 
     name = "🔚 Predicate endings"
     config_class = PredicateEndConfig
+    judges_prose = True
     signal_keys = ("predicate_end_share",)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

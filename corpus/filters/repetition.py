@@ -12,7 +12,7 @@ import numpy as np
 from datatrove.data import Document
 
 from kinyu.base.config import option
-from kinyu.corpus.filters.analysis import round4
+from kinyu.corpus.filters.analysis import get_analysis, round4
 from kinyu.corpus.filters.annotate import quality_signals
 from kinyu.corpus.filters.base import QualityFilter
 
@@ -142,10 +142,13 @@ class RepetitionFilter(QualityFilter):
 
     name = "🔁 Repetition"
     config_class = RepetitionConfig
+    judges_prose = True
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         c = self.config
-        rep = repetition_signals(doc.text, c.top_ngram_sizes, c.dup_ngram_sizes)
+        # of the prose: a table's rows and its separator repeat cells by design
+        prose = get_analysis(doc).prose().text
+        rep = repetition_signals(prose, c.top_ngram_sizes, c.dup_ngram_sizes)
         quality = doc.metadata.setdefault("quality", {})
         quality.update(rep)
         self.stat_update("dup_line_frac", value=rep["dup_line_frac"], unit="doc")
@@ -166,7 +169,7 @@ class RepetitionFilter(QualityFilter):
             return False, "dup_paragraphs"
         if rep["dup_para_char_frac"] > c.max_dup_para_char_frac + slack:
             return False, "dup_paragraph_chars"
-        long_enough = len("".join(doc.text.split())) >= c.top_ngram_min_chars
+        long_enough = len("".join(prose.split())) >= c.top_ngram_min_chars
         for n, limit in zip(c.top_ngram_sizes, c.max_top_ngram_frac):
             if long_enough and rep[f"top_{n}gram_frac"] > limit + slack:
                 return False, f"top_{n}gram"

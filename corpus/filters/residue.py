@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datatrove.data import Document
 
 from kinyu.base.config import option
-from kinyu.corpus.filters.analysis import round4
+from kinyu.corpus.filters.analysis import get_analysis, round4
 from kinyu.corpus.filters.base import QualityFilter
 
 
@@ -37,11 +37,13 @@ def removed_share(quality: dict) -> float | None:
     return None if removed is None else round4(removed / max(removed + quality["chars"], 1))
 
 
-def table_share(text: str) -> float:
-    """Share of the characters of the non-blank lines that sit in |-table rows (two or more |)."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    in_rows = sum(len(line) for line in lines if line.count("|") >= 2)
-    return round4(in_rows / max(sum(map(len, lines)), 1))
+def table_share(text: str, tables: set[int] = frozenset()) -> float:
+    """Share of the characters of the non-blank lines that sit in |-table rows (two or more |)
+    outside the tables (line indices ``tables``, ``kinyu.corpus.tables``): rows that are left of
+    a table, not a table."""
+    lines = [(i, line) for i, line in enumerate(text.split("\n")) if line.strip()]
+    in_rows = sum(len(line) for i, line in lines if line.count("|") >= 2 and i not in tables)
+    return round4(in_rows / max(sum(len(line) for _, line in lines), 1))
 
 
 class ResidueFilter(QualityFilter):
@@ -65,7 +67,7 @@ class ResidueFilter(QualityFilter):
         if share > self.config.max_removed_share:
             return False, "mostly_removed"
         if "|" in doc.text:
-            q["table_share"] = table_share(doc.text)
+            q["table_share"] = table_share(doc.text, get_analysis(doc).table_line_indices())
             if q["table_share"] > self.config.max_table_share:
                 return False, "only_table_rows"
         return True

@@ -42,6 +42,7 @@ class JapaneseScriptFilter(QualityFilter):
 
     name = "🇯🇵 Japanese script"
     config_class = ScriptConfig
+    judges_prose = True
     signal_keys = ("japanese_text_ratio", "hiragana_text_ratio")
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

@@ -31,6 +31,7 @@ class SymbolDigitFilter(QualityFilter):
 
     name = "🔣 Symbols and digits"
     config_class = SymbolDigitConfig
+    judges_prose = True
     signal_keys = ("symbol_ratio", "digit_ratio")
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
