@@ -36,13 +36,10 @@ import argparse
 import gzip
 import io
 import json
-import re
 import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +51,6 @@ from testkit.shared import shared_data_dir  # noqa: E402
 GOAL = 0.98
 PEERS = ("trafilatura", "datatrove", "pandas", "html2text", "markdownify", "html-to-markdown")
 SYSTEMS = ("kinyu", "kinyu (trafilatura tables)", "kinyu extract", *PEERS)
-_RE_SEPARATOR = re.compile(r"^\|(?::?-{3,}:?\|)+$")
 
 
 # --- the systems: each maps an HTML string to text --------------------------------------------
@@ -104,7 +100,8 @@ def _markdownify(html: str) -> str:
 def _html_to_markdown(html: str) -> str:
     import html_to_markdown
 
-    return html_to_markdown.convert(html)
+    result = html_to_markdown.convert(html)
+    return result if isinstance(result, str) else result.content  # 3.x returns a ConversionResult
 
 
 EXTRACTORS = {
@@ -142,55 +139,6 @@ def kinyu_build(reports: Path, work: Path, extra: list[str]) -> tuple[dict[str, 
     return texts, seconds
 
 
-# --- the check -------------------------------------------------------------------------------
-
-def _block(lines: list[str], i: int) -> tuple[int, int]:
-    lo = i
-    while lo > 0 and "|" in lines[lo - 1]:
-        lo -= 1
-    hi = i
-    while hi + 1 < len(lines) and "|" in lines[hi + 1]:
-        hi += 1
-    return lo, hi
-
-
-def _header_lines(lines: list[str], i: int) -> list[str]:
-    lo, _ = _block(lines, i)
-    above = lines[lo:i]
-    seps = [k for k, line in enumerate(above) if _RE_SEPARATOR.match(line)]
-    return above[: seps[-1]] if seps else above
-
-
-def judge(cell: u4.GoldCell, lines: list[str] | None) -> str:
-    """``ok``, or the cause of the miss."""
-    if lines is None:
-        return "document dropped"
-    hits = [i for i, line in enumerate(lines) if cell.text in line]
-    if not hits:
-        return "value absent"
-    labelled = [i for i in hits if cell.row_label in lines[i].replace(cell.text, "", 1)]
-    if not labelled:
-        return "value not on a line with its label"
-    if not any(cell.column_header in h for i in labelled for h in _header_lines(lines, i)):
-        return "column header not in the table's header lines"
-    return "ok"
-
-
-def score(cells: list[u4.GoldCell], texts: dict[str, str]) -> dict:
-    compacted = {name: [u4.compact(line) for line in text.split("\n")] for name, text in texts.items()}
-    causes: Counter = Counter()
-    label_ok = anywhere = 0
-    for cell in cells:
-        lines = compacted.get(cell.file)
-        verdict = judge(cell, lines)
-        causes[verdict] += 1
-        anywhere += verdict not in ("document dropped", "value absent")
-        label_ok += verdict in ("ok", "column header not in the table's header lines")
-    n = len(cells)
-    return {"cells": n, "label+header": causes["ok"] / n, "label": label_ok / n, "anywhere": anywhere / n,
-            "causes": {k: v for k, v in causes.most_common() if k != "ok"}}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reports", type=Path, help="where the splits are (or get) unpacked: DIR/<split>/reports")
@@ -226,7 +174,7 @@ def main() -> None:
             else:
                 texts, seconds = extract_all(name, files)
                 cost = f"{mb / seconds:.2f} MB/CPU s"
-            r = score(cells, texts)
+            r = u4.score(cells, texts)
             r["cost"] = cost
             r["files_with_text"] = sum(1 for t in texts.values() if t.strip())
             results[split][name] = r

@@ -37,14 +37,15 @@ def chabsa_documents(add_period: bool = True) -> list[tuple[str, str]]:
     return [(p.stem, _chabsa_text(json.loads(p.read_text(encoding="utf-8")), add_period)) for p in paths]
 
 
-def html_text(data: bytes) -> str:
-    """Decoded, extracted (trafilatura, tables included) and normalised HTML."""
-    return normalize_japanese(extract_html(decode_bytes(data).text, include_tables=True)[0])
+def html_text(data: bytes, tables: str = "markdown") -> str:
+    """Decoded, extracted (trafilatura, tables included: ``tables`` is the extract config's
+    ``html_table_format``) and normalised HTML."""
+    return normalize_japanese(extract_html(decode_bytes(data).text, include_tables=True, table_format=tables)[0])
 
 
-def edinet_sections(pattern: str = "edinet-asr-html/*.html") -> list[tuple[str, str]]:
+def edinet_sections(pattern: str = "edinet-asr-html/*.html", tables: str = "markdown") -> list[tuple[str, str]]:
     """(file name, extracted + normalised text) for the HTML files under ``real/`` matching ``pattern``."""
-    return [(p.name, html_text(p.read_bytes())) for p in sorted(shared_real_dir().glob(pattern))]
+    return [(p.name, html_text(p.read_bytes(), tables)) for p in sorted(shared_real_dir().glob(pattern))]
 
 
 def wikipedia_documents(per_doc: int = 20) -> list[tuple[str, str]]:
@@ -66,7 +67,7 @@ def pdf_pages(data: bytes, pages: int = 0, vertical: bool = True, backend: str =
 
 
 @lru_cache(maxsize=64)
-def source_text(source: str, pages: int = 0, vertical: bool = True, backend: str = "pdfminer") -> str:
+def source_text(source: str, pages: int = 0, vertical: bool = True, backend: str = "pdfminer", tables: str = "markdown") -> str:
     """The text the quality steps would receive for the file ``real/<source>``.
 
     PDFs: ``backend`` (pdfminer.six, the labelled set's reference, or pypdfium2; vertical-text
@@ -80,7 +81,7 @@ def source_text(source: str, pages: int = 0, vertical: bool = True, backend: str
         text, _ = repair_layout(pdf_pages(data, pages, vertical, backend))
         return normalize_japanese(text)
     if path.suffix in (".html", ".htm", ".xhtml"):
-        return html_text(data)
+        return html_text(data, tables)
     if path.suffix == ".json" and path.parent.name == "chabsa-json":
         return _chabsa_text(json.loads(data.decode("utf-8")), add_period=True)
     if path.suffix == ".txt":

@@ -46,7 +46,8 @@ def chabsa():
 def edinet_tables():
     shared("real", "edinet-asr-html")
     # 第4【提出会社の状況】 (table-heavy) of two groups, and one prose section
-    return edinet_sections("edinet-asr-html/S100[IT][SQ][AD][8T]-010[24]010.html")
+    # trafilatura's raw rows: what is residue without a header line (tables as tables: test_tables.py)
+    return edinet_sections("edinet-asr-html/S100[IT][SQ][AD][8T]-010[24]010.html", tables="trafilatura")
 
 
 @pytest.mark.real_data
@@ -85,12 +86,18 @@ def test_edinet_tables_lose_residue_and_keep_prose(edinet_tables):
 
 
 @pytest.mark.real_data
-def test_edinet_sections_pass_the_chain_and_covers_do_not():
+def test_edinet_sections_and_the_cover_form_pass_the_chain():
     shared("real", "edinet-asr-html")
     pairs = edinet_sections("edinet-asr-html/S100TLCL-0*.html")  # cover, 第2, 第4 of JPX FY2023
     kept, reasons = run_chain(pairs)
-    assert sorted(d.id for d in kept) == ["S100TLCL-0102010.html", "S100TLCL-0104010.html"]
-    assert reasons == {"dropped_too_short": 1}  # the cover: XBRL ids only, all removed as residue
+    assert sorted(d.id for d in kept) == ["S100TLCL-0000000.html", "S100TLCL-0102010.html", "S100TLCL-0104010.html"]
+    assert reasons == {}
+    # the cover is its form as a table: the filer's name, address and filing date (U4 asks for them)
+    cover = next(d for d in kept if d.id == "S100TLCL-0000000.html").text
+    assert "| 【会社名】 | 株式会社日本取引所グループ |" in cover.split("\n")
+    # trafilatura's raw rows of the same cover are residue, all removed: too short
+    _, reasons = run_chain(edinet_sections("edinet-asr-html/S100TLCL-0000000.html", tables="trafilatura"))
+    assert reasons == {"dropped_too_short": 1}
 
 
 def test_embedded_sample_text_files():
@@ -140,7 +147,7 @@ def test_local_executor_writes_removed_with_reasons(tmp_path, chabsa):
     dropped = {d["id"]: d["metadata"]["filter_reason"] for sub in removed.iterdir() if sub.name != "line_clean" for d in read(sub)}
     # the advert repeated 8 times: the line cleaner keeps one copy, too short to be a document
     assert dropped["english"] == "not_japanese" and dropped["ads"] == "too_short"
-    assert dropped["S100ISA8-0000000.html"] == "too_short"
+    assert "S100ISA8-0000000.html" in {d["id"] for d in kept}  # the cover form, as a table
     blocks = read(removed / "line_clean")
     assert blocks and {b["metadata"]["filter_reason"] for b in blocks} >= {"table_residue"}
     assert all(b["metadata"]["parent_id"] and b["metadata"]["line_no"] >= 1 for b in blocks)

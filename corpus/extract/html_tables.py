@@ -30,9 +30,26 @@ HEADER_PATH_SEPARATOR = " / "
 _RE_SIGN_SPACE = re.compile(r"([△▲])\s+(?=\d)")
 
 
+# elements that end a line inside a cell (a career history's table, <br>, paragraphs)
+_BREAKS = frozenset(("br", "p", "div", "li", "tr", "td", "th", "table"))
+
+
 def _cell_text(cell) -> str:
-    # <br> and block children end a line inside a cell: one space between them
-    text = " ".join("".join(cell.itertext()).split())
+    # one space where the source breaks a line inside the cell (none between inline spans)
+    pieces: list[str] = []
+
+    def walk(el) -> None:
+        pieces.append(el.text or "")
+        for child in el:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            brk = " " if tag in _BREAKS else ""
+            pieces.append(brk)
+            walk(child)
+            pieces.append(brk)
+            pieces.append(child.tail or "")
+
+    walk(cell)
+    text = " ".join("".join(pieces).split())
     # the source's line breaks between a sign and its figure (「<span>△</span> <span>2,361</span>」)
     return _RE_SIGN_SPACE.sub(r"\1", text) if "△" in text or "▲" in text else text
 

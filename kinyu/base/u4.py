@@ -21,12 +21,14 @@ import lzma
 import re
 import tarfile
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 SPLITS = ("train", "valid", "test")
 # a figure: what a row label or a column header is not (「1,234」「△12.3%」「※2 196,655」「－」)
 _RE_FIGURE = re.compile(r"^(?:※\d*|\(注\d*\)|\*\d*)*[△▲\-−+]?\(?[\d,]*\d(?:\.\d+)?\)?(?:%|円|株|人|倍)?$|^[-−―ー－—‐]+$")
+_RE_SEPARATOR = re.compile(r"^\|(?::?-{3,}:?\|)+$")  # a Markdown separator line, compact()
 _RE_CELL_ID = re.compile(r"^(?P<doc>[^-]+)-(?P<section>\d+)-tab\d+-r\d+c\d+$")
 
 
@@ -58,8 +60,17 @@ def unpack(shared: Path, root: Path, split: str) -> Path:
 
 
 def questions(shared: Path, split: str) -> dict[str, dict]:
-    with lzma.open(Path(shared) / "questions" / f"{split}-questions.json.xz", "rt", encoding="utf-8") as f:
-        return json.load(f)
+    """The split's questions with their gold cell (``cell_id``, ``value``) where it is known: the
+    test split's questions carry none, its public gold standard (1,303 of 2,898) does."""
+    folder = Path(shared) / "questions"
+    with lzma.open(folder / f"{split}-questions.json.xz", "rt", encoding="utf-8") as f:
+        items = json.load(f)
+    for path in sorted(folder.glob(f"{split}-gold_standard*.json.xz")):
+        with lzma.open(path, "rt", encoding="utf-8") as f:
+            for qid, gold in json.load(f).items():
+                if qid in items:
+                    items[qid] = {**items[qid], **gold}
+    return {qid: item for qid, item in items.items() if item.get("cell_id")}
 
 
 def section_file(reports: Path, cell_id: str) -> Path:
@@ -147,3 +158,57 @@ def gold_cells(reports: Path, items: dict[str, dict]) -> list[GoldCell]:
             if ctx is not None:
                 out.append(GoldCell(qid, item["cell_id"], tid, path.name, *ctx))
     return out
+
+
+# --- a corpus's text against the gold cells ---------------------------------------------------
+# A gold cell is found "with label" when its displayed value stands on one line with its row
+# label, "with label and header" when its column header is also among the header lines of the
+# same table: the lines of the |-block above a Markdown separator, or, in a block without one
+# (a headerless renderer), the block's lines above the value's line.
+
+
+def _block(lines: list[str], i: int) -> tuple[int, int]:
+    lo = i
+    while lo > 0 and "|" in lines[lo - 1]:
+        lo -= 1
+    hi = i
+    while hi + 1 < len(lines) and "|" in lines[hi + 1]:
+        hi += 1
+    return lo, hi
+
+
+def _header_lines(lines: list[str], i: int) -> list[str]:
+    lo, _ = _block(lines, i)
+    above = lines[lo:i]
+    seps = [k for k, line in enumerate(above) if _RE_SEPARATOR.match(line)]
+    return above[: seps[-1]] if seps else above
+
+
+def judge(cell: GoldCell, lines: list[str] | None) -> str:
+    """``ok``, or the cause of the miss."""
+    if lines is None:
+        return "document dropped"
+    hits = [i for i, line in enumerate(lines) if cell.text in line]
+    if not hits:
+        return "value absent"
+    labelled = [i for i in hits if cell.row_label in lines[i].replace(cell.text, "", 1)]
+    if not labelled:
+        return "value not on a line with its label"
+    if not any(cell.column_header in h for i in labelled for h in _header_lines(lines, i)):
+        return "column header not in the table's header lines"
+    return "ok"
+
+
+def score(cells: list[GoldCell], texts: dict[str, str]) -> dict:
+    compacted = {name: [compact(line) for line in text.split("\n")] for name, text in texts.items()}
+    causes: Counter = Counter()
+    label_ok = anywhere = 0
+    for cell in cells:
+        lines = compacted.get(cell.file)
+        verdict = judge(cell, lines)
+        causes[verdict] += 1
+        anywhere += verdict not in ("document dropped", "value absent")
+        label_ok += verdict in ("ok", "column header not in the table's header lines")
+    n = len(cells)
+    return {"cells": n, "label+header": causes["ok"] / n, "label": label_ok / n, "anywhere": anywhere / n,
+            "causes": {k: v for k, v in causes.most_common() if k != "ok"}}

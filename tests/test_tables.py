@@ -1,0 +1,224 @@
+"""Tables kept as tables: the HTML renderer (kinyu.corpus.extract.html_tables), the Markdown table
+format the filters read (kinyu.corpus.tables), the filters' judgement of tables, and the U4 gold
+cells of real filings through a whole build."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import lxml.html
+import pytest
+from datatrove.data import Document
+
+from kinyu.base import u4
+from kinyu.corpus.extract.html import extract_html
+from kinyu.corpus.extract.html_tables import table_markdown
+from kinyu.corpus.filters.analysis import get_analysis, signals
+from kinyu.corpus.filters.config import QualityConfig
+from kinyu.corpus.filters.line_clean import JapaneseLineCleaner
+from kinyu.corpus.normalize import normalize_japanese
+from kinyu.corpus.tables import split_row, table_blocks
+from testkit.shared import shared
+
+
+def markdown(html: str) -> str:
+    return table_markdown(lxml.html.fromstring(html))
+
+
+# a statement of changes in equity as EDINET writes it: a spacer row, the unit as a row, a header
+# of three rows with spans, the label spanned over an indentation column
+EQUITY = """<table>
+<tr><td></td><td></td><td></td><td></td><td></td></tr>
+<tr><td colspan="3"></td><td colspan="2">(単位：百万円)</td></tr>
+<tr><td colspan="2"></td><td colspan="3">株主資本</td></tr>
+<tr><td colspan="2"></td><td rowspan="2">資本金</td><td colspan="2">資本剰余金</td></tr>
+<tr><td colspan="2"></td><td>資本準備金</td><td>その他資本剰余金</td></tr>
+<tr><td colspan="2">当期首残高</td><td>79,863</td><td>4,274</td><td>－</td></tr>
+<tr><td></td><td>剰余金の配当</td><td></td><td><span>△</span>
+<span>17,570</span></td><td></td></tr>
+</table>"""
+
+
+def test_spanned_headers_become_one_header_path_per_column():
+    lines = markdown(EQUITY).split("\n")
+    assert lines[0] == "(単位：百万円)"  # the unit row is the caption
+    assert lines[1] == "|  | 株主資本 / 資本金 | 株主資本 / 資本剰余金 / 資本準備金 | 株主資本 / 資本剰余金 / その他資本剰余金 |"
+    assert lines[2] == "| --- | --- | --- | --- |"
+    assert lines[3] == "| 当期首残高 | 79,863 | 4,274 | － |"
+    # the label indented one column right is still the label; the sign stays with its figure
+    assert lines[4] == "| 剰余金の配当 |  | △17,570 |  |"
+
+
+def test_increase_columns_carry_their_parent_header():
+    html = """<table><thead>
+    <tr><th rowspan="2">セグメント</th><th rowspan="2">前期</th><th rowspan="2">当期</th><th colspan="2">増減</th></tr>
+    <tr><th>金額</th><th>率(%)</th></tr></thead>
+    <tbody><tr><td>金融収益</td><td>28,829</td><td>28,522</td><td>△307</td><td>△1.1</td></tr></tbody></table>"""
+    lines = markdown(html).split("\n")
+    assert lines[0] == "| セグメント | 前期 | 当期 | 増減 / 金額 | 増減 / 率(%) |"
+    assert lines[2] == "| 金融収益 | 28,829 | 28,522 | △307 | △1.1 |"
+
+
+def test_row_label_spanned_over_rows_is_repeated_and_heading_rows_stay_in_the_body():
+    html = """<table>
+    <tr><td></td><td></td><td>前連結会計年度</td><td>当連結会計年度</td></tr>
+    <tr><td colspan="2">流動資産</td><td></td><td></td></tr>
+    <tr><td></td><td>現金及び預金</td><td>※2 367,781</td><td>370,793</td></tr></table>"""
+    lines = markdown(html).split("\n")
+    assert lines[0] == "|  | 前連結会計年度 | 当連結会計年度 |"
+    assert lines[2] == "| 流動資産 |  |  |"  # a heading row of the body, not a header
+    assert lines[3] == "| 現金及び預金 | ※2 367,781 | 370,793 |"
+    segments = """<table><tr><td>セグメント</td><td>項目</td><td>前期</td><td>当期</td></tr>
+    <tr><td rowspan="2">日本</td><td>売上高</td><td>1,000</td><td>1,100</td></tr>
+    <tr><td>営業利益</td><td>100</td><td>90</td></tr></table>"""
+    assert markdown(segments).split("\n")[2:] == ["| 日本 | 売上高 | 1,000 | 1,100 |", "| 日本 | 営業利益 | 100 | 90 |"]
+
+
+def test_text_columns_before_the_figures_keep_their_own_headers():
+    """An officer table: 役職名 | 氏名 | 生年月日 | 略歴 before 所有株式数; the career history is a
+    table inside a cell, read as that cell's text."""
+    html = """<table><tr><td>役職名</td><td>氏名</td><td>生年月日</td><td>略歴</td><td>所有株式数(千株)</td></tr>
+    <tr><td>代表取締役社長</td><td>大和 太郎</td><td>1960年1月1日生</td>
+    <td><table><tr><td>1984年4月</td><td>当社入社</td></tr><tr><td>2019年6月</td><td>代表取締役社長(現任)</td></tr></table></td>
+    <td>105</td></tr></table>"""
+    text, info = extract_html(f"<html><body><p>役員の状況</p>{html}</body></html>")
+    assert info["tables"] == 1
+    lines = text.split("\n")
+    assert "| 役職名 | 氏名 | 生年月日 | 略歴 | 所有株式数(千株) |" in lines
+    assert "| 代表取締役社長 | 大和 太郎 | 1960年1月1日生 | 1984年4月 当社入社 2019年6月 代表取締役社長(現任) | 105 |" in lines
+
+
+def test_layout_frame_gives_way_to_the_tables_inside_and_pipes_are_escaped():
+    inner = "<table><tr><th>項目</th><th>金額</th></tr><tr><td>A|B区分</td><td>1,234</td></tr></table>"
+    text, info = extract_html(f"<html><body><table><tr><td><p>本文の段落です。</p>{inner}</td></tr></table></body></html>")
+    assert info["tables"] == 1
+    lines = text.split("\n")
+    assert "| 項目 | 金額 |" in lines and "| A\\|B区分 | 1,234 |" in lines
+    assert split_row("| A\\|B区分 | 1,234 |") == ["A\\|B区分", "1,234"]
+
+
+def test_cover_form_takes_its_first_field_as_header():
+    html = """<table><tr><td>【表紙】</td><td></td></tr><tr><td>【提出書類】</td><td>有価証券報告書</td></tr>
+    <tr><td>【会社名】</td><td>株式会社かえで商事</td></tr></table>"""
+    assert markdown(html).split("\n") == ["【表紙】", "| 【提出書類】 | 有価証券報告書 |", "| --- | --- |", "| 【会社名】 | 株式会社かえで商事 |"]
+
+
+def test_table_blocks_split_adjacent_tables_and_refuse_ragged_rows():
+    lines = ["| a | b |", "| --- | --- |", "| 売上高 | 1 |", "| c | d |", "| --- | --- |", "| 利益 | 2 |", "| x | y | z |"]
+    blocks = table_blocks(lines)
+    assert [(b.start, b.end) for b in blocks] == [(0, 3), (3, 6)]
+    assert table_blocks(["| 売上高 | 1 | 2 |", "| 利益 | 3 | 4 |"]) == []  # no header line: no table
+
+
+STATEMENT = normalize_japanese(
+    "当社グループの連結貸借対照表は次のとおりであります。\n(単位:百万円)\n"
+    + markdown("""<table><tr><td></td><td>前連結会計年度</td><td>当連結会計年度</td></tr>
+    <tr><td>現金及び預金</td><td>367,781</td><td>370,793</td></tr><tr><td>受取手形及び売掛金</td><td>447,831</td><td>440,755</td></tr>
+    <tr><td>商品及び製品</td><td>293,445</td><td>292,579</td></tr><tr><td>貸倒引当金</td><td>△9,147</td><td>△10,561</td></tr>
+    <tr><td>流動資産合計</td><td>1,317,605</td><td>1,304,427</td></tr></table>""")
+)
+
+
+def run_chain(text: str, cfg: QualityConfig | None = None) -> tuple[str | None, Document]:
+    """The default quality chain on one document: (drop reason or None, the document)."""
+    from datatrove.pipeline.filters.base_filter import BaseFilter
+
+    from kinyu.corpus.filters.config import quality_steps
+
+    doc = Document(text=text, id="t", metadata={})
+    for step in quality_steps(cfg or QualityConfig(), None):
+        if isinstance(step, BaseFilter):
+            result = step.filter_batch([doc])[0]
+            ok, reason = (result, None) if isinstance(result, bool) else result
+            if not ok:
+                return reason, doc
+        else:
+            doc = next(iter(step.run(iter([doc]))), doc)
+    return None, doc
+
+
+def test_statement_document_is_kept_with_its_table():
+    reason, doc = run_chain(STATEMENT)
+    assert reason is None
+    assert "| 受取手形及び売掛金 | 447,831 | 440,755 |" in doc.text.split("\n")
+    q = doc.metadata["quality"]
+    assert q["tables"] == 1 and q["table_chars"] > q["chars"] / 2
+
+
+def test_prose_signals_are_of_the_prose_only():
+    prose = "当期の売上高は前期比12.3%増の4,567億円となりました。営業利益も増加いたしました。\n"
+    mixed = normalize_japanese(prose + STATEMENT)
+    sig = signals(get_analysis(Document(text=mixed, id="m")))
+    plain = signals(get_analysis(Document(text=normalize_japanese(prose + "当社グループの連結貸借対照表は次のとおりであります。\n(単位:百万円)"), id="p")))
+    assert sig["hiragana_text_ratio"] == plain["hiragana_text_ratio"]
+    assert sig["predicate_end_share"] == plain["predicate_end_share"]
+    assert sig["chars"] == plain["chars"] + sig["table_chars"]
+
+
+def test_bare_figures_are_still_removed_with_their_own_reasons():
+    figures = "| 売上高 | 前期 | 当期 |\n| --- | --- | --- |\n| 1,234 | 5,678 | 9,012 |\n| 3,456 | 7,890 | 1,234 |"
+    text = "当社の業績は次のとおりであります。\n" + figures + "\n\n| 1,234 | 5,678 | 9,012 | 1 |\n| 2,345 | 6,789 | 123 | 2 |"
+    doc = Document(text=text, id="f", metadata={})
+    blocks = JapaneseLineCleaner().clean(doc)
+    assert [reason for _, reason, _ in blocks] == ["table_no_labels", "table_residue"]
+    assert doc.text == "当社の業績は次のとおりであります。"
+    # the same block judged row by row when tables are not kept: residue, as before
+    cfg = QualityConfig().line_clean
+    cfg.keep_tables = False
+    doc = Document(text=STATEMENT, id="s", metadata={})
+    assert "table_residue" in {reason for _, reason, _ in JapaneseLineCleaner(cfg).clean(doc)}
+
+
+# --- real filings: the U4 gold cells through a whole build ----------------------------------
+
+FILING = "S100ILF5"  # a 有価証券報告書 of filings-u4's valid split: 22 section files, 4 MB
+
+
+@pytest.fixture(scope="module")
+def u4_valid(tmp_path_factory):
+    root = shared("filings-u4")
+    work = tmp_path_factory.mktemp("u4")
+    reports = u4.unpack(root, work, "valid")
+    return root, reports
+
+
+@pytest.mark.real_data
+def test_gold_cells_of_a_real_filing_survive_the_default_build_with_label_and_header(u4_valid, tmp_path):
+    """Every question of U4 on one filing: its cell's value on one line with its row label, its
+    column header in the table's header line, in the text a default build keeps. Fails when
+    tables are dropped or flattened again."""
+    from kinyu.cli import main
+
+    root, reports = u4_valid
+    cells = [c for c in u4.gold_cells(reports, u4.questions(root, "valid")) if c.file.startswith(FILING)]
+    cells = [c for c in cells if c.text and c.row_label and c.column_header]
+    assert len(cells) >= 100
+    out = tmp_path / "run"
+    rc = main(["corpus", "build", "--input", str(reports / FILING), "--output", str(out), "--workers", "2",
+               "--tokenize.enabled", "false", "--cache.enabled", "false"])
+    assert rc == 0
+    texts = {}
+    for f in (out / "docs").glob("*.jsonl.gz"):
+        for line in gzip.open(f, "rt", encoding="utf-8"):
+            doc = json.loads(line)
+            texts[Path(doc["metadata"]["source"]).name] = doc["text"]
+    result = u4.score(cells, texts)
+    assert result["label+header"] >= 0.98, result["causes"]
+    # the statements are kept, as tables
+    assert any(name.startswith(f"{FILING}-0105") for name in texts)
+    stats = json.loads((out / "stats" / "summary.json").read_text())
+    assert stats  # the run finished and accounted for its documents
+
+
+@pytest.mark.real_data
+def test_gold_context_is_read_from_the_html(u4_valid):
+    root, reports = u4_valid
+    items = u4.questions(root, "valid")
+    cells = {c.qid: c for c in u4.gold_cells(reports, items)}
+    c = cells["question_tqa_valid3"]  # 東芝 2016年 総資産額, 経営指標等
+    assert (c.text, c.row_label, c.column_header) == ("3,597,951", "総資産額", "第177期")
+    # the test split's questions get their cells from the public gold standard
+    test_items = u4.questions(root, "test")
+    assert 1000 < len(test_items) < 2898 and all("cell_id" in v for v in test_items.values())
