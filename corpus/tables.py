@@ -33,8 +33,10 @@ from dataclasses import dataclass
 SEPARATOR_CELL = "---"
 # A figure cell: sign, digits with separators, a unit or % after; note marks before
 # (「※2 196,655」「(注)3 1,234」); or a dash/「－」 for nil. Not a date or a period 「2019年3月」.
+# note marks before a figure: 「※2」「※3 , ※4」「(注)3」「(注1)」「注1」「*1」
+_NOTE_MARK = r"(?:※\s*\d*|\(注\s*\d*\)\s*\d*|注\s*\d+|\*\d*)"
 RE_FIGURE = re.compile(
-    r"^(?:※\s*\d*\s*|\(注\)\s*\d*\s*|\*\d*\s*)*"
+    rf"^(?:{_NOTE_MARK}\s*[,、]?\s*)*"
     r"(?:[△▲\-−+±]?\s*\(?[\d,]*\d(?:\.\d+)?\)?\s*(?:%|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|㎡|m2|千㎡|ha|%ポイント|ポイント|pt)?"
     r"|[-−―ー－—‐]{1,2})$"
 )

@@ -96,19 +96,60 @@ def _unwrap_layout_tables(tree) -> None:
         frame.getparent().replace(frame, div)
 
 
-def _tables_to_markers(tree) -> list[str]:
-    """Replace every table by a marker paragraph; return the tables' Markdown by marker number."""
+def _anchor(table) -> str:
+    """The last characters of the text before ``table`` (white space removed): where to put the
+    table back if trafilatura's output lost its marker."""
+    before = table.xpath("preceding::text()[normalize-space()][1]")
+    return "".join(str(before[0]).split())[-12:] if before else ""
+
+
+def _tables_to_markers(tree) -> tuple[list[str], list[str]]:
+    """Replace every table by a marker paragraph; return the tables' Markdown and anchors
+    (``_anchor``) by marker number."""
     _unwrap_layout_tables(tree)
-    rendered = []
+    rendered, anchors = [], []
     # outermost first: a table inside a table's cell is read as that cell's text
     for table in [t for t in tree.iter("table") if next(t.iterancestors("table"), None) is None]:
         markdown = table_markdown(table)
         p = table.makeelement("p", {})
+        anchors.append(_anchor(table) if markdown else "")
         p.text = _MARKER.format(len(rendered)) if markdown else ""
         p.tail = table.tail
         rendered.append(markdown or "")
         table.getparent().replace(table, p)
-    return rendered
+    return rendered, anchors
+
+
+def _put_back_lost_tables(text: str, rendered: list[str], anchors: list[str]) -> str:
+    """Markers trafilatura's output lacks (its fallback extractors, which it uses on a page whose
+    main text it finds too short, drop one-word paragraphs: 60 tables of a 有報 第4 section): each
+    such table goes after the first line, past the table before it, that holds the end of the
+    text before it, else after the table before it, else at the end."""
+    found = {int(m) for m in _RE_MARKER.findall(text)}
+    lost = [k for k, md in enumerate(rendered) if md and k not in found]
+    if not lost:
+        return text
+    lines = text.split("\n")
+    compact = ["".join(line.split()) for line in lines]
+    place: dict[int, list[int]] = {}  # line index -> tables to insert after it
+    floor = -1
+    for k, md in enumerate(rendered):
+        if not md:
+            continue
+        if k in found:
+            floor = next((i for i, line in enumerate(lines) if line == _MARKER.format(k)), floor)
+            continue
+        hit = next((i for i in range(floor + 1, len(lines)) if anchors[k] and anchors[k] in compact[i]), None)
+        at = hit if hit is not None else (floor if floor >= 0 else len(lines) - 1)
+        place.setdefault(at, []).append(k)
+        floor = max(floor, at)
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        out += [_MARKER.format(k) for k in place.get(i, [])]
+    if not lines:
+        out = [_MARKER.format(k) for k in lost]
+    return "\n".join(out)
 
 
 def extract_html(html: str, include_tables: bool = True, favor_recall: bool = False,
@@ -119,7 +160,7 @@ def extract_html(html: str, include_tables: bool = True, favor_recall: bool = Fa
     in the text; ``"trafilatura"``: trafilatura's own rows."""
     tree = _parse(html)
     hidden = drop_hidden(tree)
-    rendered = _tables_to_markers(tree) if include_tables and table_format == "markdown" else None
+    rendered, anchors = _tables_to_markers(tree) if include_tables and table_format == "markdown" else (None, None)
     text = trafilatura.extract(
         tree,
         output_format="txt",
@@ -134,6 +175,6 @@ def extract_html(html: str, include_tables: bool = True, favor_recall: bool = Fa
     text = text or ""
     info = {"hidden_elements_removed": hidden}
     if rendered is not None:
-        text = _RE_MARKER.sub(lambda m: rendered[int(m.group(1))], text)
+        text = _RE_MARKER.sub(lambda m: rendered[int(m.group(1))], _put_back_lost_tables(text, rendered, anchors))
         info["tables"] = sum(1 for t in rendered if t)
     return text, info
