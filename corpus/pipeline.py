@@ -40,7 +40,7 @@ from kinyu.corpus.finalize import RunFinalizer, finalize_run
 from kinyu.corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
 from kinyu.corpus.normalize import JapaneseNormalizer
 from kinyu.corpus.progress import PROGRESS_DIR, ProgressReporter, StageProgress, written_docs
-from kinyu.corpus.run_folder import prepare_run
+from kinyu.corpus.run_folder import locked_run
 from kinyu.corpus.select.classifier import FinanceClassifier
 from kinyu.corpus.select.language import LanguageFilter
 from kinyu.corpus.select.records import ArchiveRecordFilter
@@ -221,7 +221,13 @@ def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, consol
         lines = [f"cannot start the build: {found[0]}"] if len(found) == 1 else ["cannot start the build:", *(f"  - {f}" for f in found)]
         raise ConfigError("\n".join(lines))
     warn_benchmark_inputs(cfg)
-    run = prepare_run(cfg, overwrite)
+    with locked_run(cfg, overwrite) as run:
+        _run_stages(cfg, run, quiet, console)
+    return run.path
+
+
+def _run_stages(cfg: CorpusConfig, run: CorpusRun, quiet: bool, console) -> None:
+    """Every stage in order (on Slurm: submitted), then the finalize step here."""
     if cfg.tokenize.enabled and cfg.tokenize.tokenizer is not None and not run.tokenizer_file.is_file():
         copy_model_tokenizer(cfg.tokenize.tokenizer, run.tokenizer_dir)
     stages = build_stages(cfg)
@@ -243,4 +249,3 @@ def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, consol
         total = written if written is not None else total
     if cfg.executor.kind != "slurm":
         finalize_run(cfg, [s.name for s in stages], timings)
-    return run.path

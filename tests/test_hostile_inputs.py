@@ -297,3 +297,55 @@ def test_a_build_beside_every_hostile_input_keeps_the_good_files_unchanged(tmp_p
         return [json.loads(json.dumps(r).replace(str(folder), "IN")) for r in read_jsonl_gz(run_dir / "docs")]
 
     assert len(kept) == 3 and kept_records(with_hostile, hostile) == kept_records(without, clean)
+
+
+# --- two builds into one folder ----------------------------------------------------------------
+
+_HOLD_LOCK = """
+import sys, time
+from kinyu.corpus.config import CorpusConfig
+from kinyu.corpus.run_folder import locked_run
+cfg = CorpusConfig(output=sys.argv[1])
+cfg.input.paths = [sys.argv[2]]
+cfg.cache.enabled = False
+cfg.executor.tasks = 1
+cfg.tokenize.enabled = False
+with locked_run(cfg):
+    print("locked", flush=True)
+    time.sleep(600)
+"""
+
+
+def small_cli_build(out: Path, inputs: Path) -> int:
+    from kinyu.cli import main
+
+    return main(["corpus", "build", "--input", str(inputs), "--output", str(out), "--tasks", "1", "--cache.enabled", "false",
+                 "--tokenize.enabled", "false"])
+
+
+def hold_lock(out: Path, inputs: Path) -> subprocess.Popen:
+    """A real process that set the run folder up and holds its lock, as a running build does."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(out), str(inputs)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_a_second_build_into_a_running_builds_folder_is_refused_and_a_stale_lock_taken_over(tmp_path, capsys):
+    data = tmp_path / "in"
+    data.mkdir()
+    shutil.copy(sample_dir() / GOOD, data / GOOD)
+    out = tmp_path / "run"
+    first = hold_lock(out, data)
+    try:
+        assert small_cli_build(out, data) == 2
+        err = capsys.readouterr().err
+        (line,) = [line for line in err.splitlines() if "error" in line]
+        assert f"is being written by another build: pid {first.pid} on host" in line and "Traceback" not in err
+        assert not (out / "docs").exists()  # the second build wrote nothing
+    finally:
+        first.kill()  # kill -9: its flock goes with it, the lock file stays
+        first.wait()
+    assert small_cli_build(out, data) == 0
+    err = capsys.readouterr().err
+    assert f"pid {first.pid}" in err and "did not finish and is gone; taking the folder over" in err
+    assert (out / "docs").is_dir() and (out / "build.lock").read_text() == ""  # released at the end
