@@ -349,3 +349,41 @@ def test_a_second_build_into_a_running_builds_folder_is_refused_and_a_stale_lock
     err = capsys.readouterr().err
     assert f"pid {first.pid}" in err and "did not finish and is gone; taking the folder over" in err
     assert (out / "docs").is_dir() and (out / "build.lock").read_text() == ""  # released at the end
+
+
+# --- kill -9 of the build ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_after_kill_9_of_the_build_its_processes_die_and_a_rerun_resumes_byte_identical(tmp_path):
+    import signal
+    import time
+
+    import psutil
+
+    from testkit.outputs import output_digest
+
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-m", "kinyu.cli", "corpus", "build", "--output", str(out), "--workers", "2", "--tasks", "4",
+                "--cache.enabled", "false", "--tokenize.enabled", "false"]
+
+    out = tmp_path / "killed"
+    build_proc = subprocess.Popen(command(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    parent = psutil.Process(build_proc.pid)
+    deadline = time.monotonic() + 60
+    while not any("forkserver" in " ".join(c.cmdline()) for c in parent.children(recursive=True)) and build_proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)  # the pool's workers are at work on the extract stage
+    children = parent.children(recursive=True)
+    assert build_proc.poll() is None and len(children) >= 3  # the Manager, the forkserver, the workers
+    os.kill(build_proc.pid, signal.SIGKILL)
+    build_proc.wait()
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    for p in alive:
+        p.kill()
+    assert not [" ".join(p.cmdline())[:80] for p in alive]
+    rerun = subprocess.run(command(out), capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    clean = subprocess.run(command(tmp_path / "clean"), capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert clean.returncode == 0
+    assert output_digest(out) == output_digest(tmp_path / "clean")
