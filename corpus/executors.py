@@ -50,16 +50,19 @@ def console_to_file(path: str | Path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = sys.stderr
-    with open(path, "a", encoding="utf-8", buffering=1) as f:
-        sys.stderr = f
+    f = open(path, "a", encoding="utf-8", buffering=1)
+    sys.stderr = f
+    logger.remove()
+    setup_default_logger()  # datatrove's console sink, now on the file
+    try:
+        yield
+    finally:
+        sys.stderr = saved
         logger.remove()
-        setup_default_logger()  # datatrove's console sink, now on the file
-        try:
-            yield
-        finally:
-            sys.stderr = saved
-            logger.remove()
-            setup_default_logger()  # back on the console
+        setup_default_logger()  # back on the console
+        # on a full disk closing fails too: the error the block raised is the one to report
+        with contextlib.suppress(OSError):
+            f.close()
 
 
 class _TaskConsole:

@@ -30,6 +30,7 @@ from kinyu.base.layout import RANK_FILE, TOKEN_SPLITS, CorpusRun
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.decontam import decontamination_step
 from kinyu.corpus.dedup.stages import chain, dedup_passes, filter_pass
+from kinyu.corpus.disk_full import disk_full_line, no_space
 from kinyu.corpus.executors import CONSOLE_LOG, Stage, console_to_file, make_executor, slurm_activate_script
 from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
 from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
@@ -141,6 +142,10 @@ class StageFailed(RuntimeError):
     """A stage of the build raised: which stage, why, and where its task logs (with the traceback) are."""
 
 
+class DiskFull(StageFailed):
+    """The disk filled up while the build wrote (one line: :func:`kinyu.corpus.disk_full.disk_full_line`)."""
+
+
 def _run_stage(executor, stage: Stage, run: CorpusRun, quiet: bool, console, total: int | None) -> None:
     """One stage's executor run: its console output to ``logs/<stage>/console.log`` when ``quiet``,
     and its progress display on ``console`` (None: none)."""
@@ -153,6 +158,8 @@ def _run_stage(executor, stage: Stage, run: CorpusRun, quiet: bool, console, tot
         try:
             executor.run()
         except Exception as e:  # noqa: BLE001 - a task's error, with its traceback in the task log
+            if (full := no_space(e)) is not None:  # its task log could not be written either
+                raise DiskFull(disk_full_line(full, f"the {stage.name} stage wrote", run.path)) from None
             detail = f"{type(e).__name__}: {e}".strip()
             raise StageFailed(f"stage {stage.name} failed: {detail[:500]}. The traceback is in {logs / 'logs'}/task_*.log; "
                               "after fixing, rerun the same command to resume") from e
@@ -221,8 +228,13 @@ def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, consol
         lines = [f"cannot start the build: {found[0]}"] if len(found) == 1 else ["cannot start the build:", *(f"  - {f}" for f in found)]
         raise ConfigError("\n".join(lines))
     warn_benchmark_inputs(cfg)
-    with locked_run(cfg, overwrite) as run:
-        _run_stages(cfg, run, quiet, console)
+    try:
+        with locked_run(cfg, overwrite) as run:
+            _run_stages(cfg, run, quiet, console)
+    except OSError as e:  # outside a stage: config.yaml, the lock, the finalize step's files
+        if (full := no_space(e)) is None:
+            raise
+        raise DiskFull(disk_full_line(full, "the build wrote", cfg.output)) from None
     return run.path
 
 

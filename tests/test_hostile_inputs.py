@@ -387,3 +387,45 @@ def test_after_kill_9_of_the_build_its_processes_die_and_a_rerun_resumes_byte_id
     clean = subprocess.run(command(tmp_path / "clean"), capture_output=True, text=True, cwd=REPO, timeout=300)
     assert clean.returncode == 0
     assert output_digest(out) == output_digest(tmp_path / "clean")
+
+
+# --- a full disk -------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs (mounting one takes root; elsewhere the test is skipped), and a way to grow it."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+
+    def grow(size: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(disk)], check=True)
+
+    try:
+        yield disk, grow
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", ["8k", "1m"])  # full before the first stage's tasks, or in a late stage's writer
+def test_a_full_disk_ends_in_one_line_and_the_rerun_resumes_byte_identical(tmp_path, small_disk, size):
+    from testkit.outputs import output_digest
+
+    disk, grow = small_disk
+    grow(size)
+
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-m", "kinyu.cli", "corpus", "build", "--output", str(out), "--tasks", "2", "--cache.enabled", "false"]
+
+    full = subprocess.run(command(disk / "run"), capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert full.returncode == 1 and "Traceback" not in full.stderr and "Error" not in full.stderr
+    (line,) = [line for line in full.stderr.splitlines() if "error" in line]
+    assert line.startswith(f"kinyu corpus build: error: disk full: no space left on {disk} (") and " while the " in line
+    assert f" wrote {disk / 'run'}" in line and "rerun the same command: it resumes" in line
+    grow("64m")
+    resumed = subprocess.run(command(disk / "run"), capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert subprocess.run(command(tmp_path / "clean"), capture_output=True, cwd=REPO, timeout=300).returncode == 0
+    assert output_digest(disk / "run") == output_digest(tmp_path / "clean")
