@@ -182,6 +182,12 @@ def warn_benchmark_inputs(cfg: CorpusConfig, say=None) -> int:
     return len(files)
 
 
+def input_entries(cfg: CorpusConfig) -> int:
+    """The extract stage's progress total: the files read and the entries not read."""
+    listing = walk_inputs(cfg.input.resolved_paths(), tuple(cfg.input.exclude), cfg.input.follow_symlinks)
+    return len(listing.files) + len(listing.skipped)
+
+
 def nothing_to_read(cfg: CorpusConfig) -> list[str]:
     """The problem of inputs that hold no file the build would read (every stage after the first
     would fail on an empty folder, far from the cause), or none."""
@@ -248,7 +254,8 @@ def _run_stages(cfg: CorpusConfig, run: CorpusRun, quiet: bool, console) -> None
     if cfg.executor.kind == "slurm":
         console = None  # the command returns once the jobs are submitted: nothing to follow here
     # what each bar counts towards: the input files, then the documents the last writing stage wrote
-    total = len(input_files(cfg)) if console is not None else None
+    # (the entries not read count too: each is one quarantined document with a source of its own)
+    total = input_entries(cfg) if console is not None else None
     for stage in stages:
         if stage.name == "finalize" and cfg.executor.kind != "slurm":
             continue  # run below in this process, with the timings

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from pathlib import Path
 
 from datatrove.data import Document, DocumentsPipeline, Media, MediaType
@@ -18,7 +17,7 @@ from kinyu.base.runs import atomic_write_text, sha256_bytes, sha256_file
 from kinyu.corpus.extract import records
 from kinyu.corpus.extract.archives import ZipLimits, is_zip, read_zip
 from kinyu.corpus.extract.records import quarantined  # noqa: F401 - where the extractors import it from
-from kinyu.corpus.extract.walk import InputFile, InputListing, walk_inputs  # noqa: F401 - InputFile: where callers import it from
+from kinyu.corpus.extract.walk import InputFile, InputListing, walk_inputs  # noqa: F401 - InputFile: where callers import it from (tests, workflows)
 from kinyu.corpus.extract.warc import ArchiveTally, is_warc, read_warc
 
 PDF_EXT = (".pdf",)
