@@ -23,10 +23,13 @@ class InputConfig:
     paths: list[str] = option([], "files and folders to read (PDF, HTML, text, jsonl, WARC/ARC, ZIP); empty = the embedded sample")
     max_file_mb: float = option(64.0, "larger files, WARC records and ZIP members are quarantined unread (a 64 MB PDF is ~1000 pages)")
     exclude: list[str] = option([".*", "MANIFEST.json", "MANIFEST.md", "*.tmp"], "file-name globs to skip while walking folders; a glob with a '/' matches the file's id (input root name/relative path)")
+    # a link inside the inputs is always read as its target; one that leaves them could put any
+    # file of the machine (/etc/passwd, a key) into a shared corpus, so it takes a decision to read it
+    follow_symlinks: bool = option(False, "also read symbolic links whose target is outside the input paths (links inside them are always read; the others are quarantined as 'symlink_outside_inputs')")
     # ZIP bundles (EDINET, TDnet) are read member by member, never unpacked to disk. HTML and XBRL
     # inflate 5-30x (the shared EDINET pages under deflate: 6-14x); a zip bomb 1000x and more.
-    zip_max_ratio: float = option(200.0, "a ZIP member over 1 MiB that inflates more than this many times its compressed size is quarantined as 'zip_bomb'")
-    zip_max_total_mb: float = option(16384.0, "members of one ZIP past this many MiB in all are quarantined as 'zip_bomb'")
+    zip_max_ratio: float = option(200.0, "a ZIP member over 1 MiB that inflates more than this many times its compressed size is quarantined as 'zip_bomb' (a gzipped JSONL file likewise: 'gzip_bomb', the lines before kept)")
+    zip_max_total_mb: float = option(16384.0, "members of one ZIP past this many MiB in all are quarantined as 'zip_bomb' (a gzipped JSONL file inflating past it: 'gzip_bomb')")
     zip_max_depth: int = option(2, "read ZIPs inside ZIPs this many levels deep (deeper: 'zip_bomb')")
     text_keys: list[str] = option(["text", "sentences[].sentence"], "JSON/JSONL/Parquet records: the fields tried in order for the text (datatrove's text_key); a.b is a nested field, a[].b the b of each element of list a, joined by newlines (sentences[].sentence reads chABSA)")
 

@@ -19,12 +19,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import multiprocess.util
 from datatrove.executor import LocalPipelineExecutor, RayPipelineExecutor, SlurmPipelineExecutor
 from datatrove.utils.logging import logger, setup_default_logger
 
 from kinyu.base.config import ConfigError
 from kinyu.base.layout import CorpusRun
 from kinyu.corpus.config import CorpusConfig
+from kinyu.corpus.extract.limits import die_with_parent
 
 
 CONSOLE_LOG = "console.log"  # below a stage's logging dir: what datatrove would have printed
@@ -48,16 +50,19 @@ def console_to_file(path: str | Path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = sys.stderr
-    with open(path, "a", encoding="utf-8", buffering=1) as f:
-        sys.stderr = f
+    f = open(path, "a", encoding="utf-8", buffering=1)
+    sys.stderr = f
+    logger.remove()
+    setup_default_logger()  # datatrove's console sink, now on the file
+    try:
+        yield
+    finally:
+        sys.stderr = saved
         logger.remove()
-        setup_default_logger()  # datatrove's console sink, now on the file
-        try:
-            yield
-        finally:
-            sys.stderr = saved
-            logger.remove()
-            setup_default_logger()  # back on the console
+        setup_default_logger()  # back on the console
+        # on a full disk closing fails too: the error the block raised is the one to report
+        with contextlib.suppress(OSError):
+            f.close()
 
 
 class _TaskConsole:
@@ -90,14 +95,47 @@ class _TaskConsole:
             return super()._run_for_rank(rank, local_rank, node_rank)
 
 
+class _ForkedDieWithBuild:
+    """The owner of a ``multiprocess`` after-fork hook (its registry holds weak references)."""
+
+    def __init__(self):
+        self.parent_pid = os.getpid()
+
+
+def _forked_die_with_build(owner: _ForkedDieWithBuild) -> None:
+    die_with_parent(owner.parent_pid)
+
+
+_FORK_HOOK: _ForkedDieWithBuild | None = None
+
+
+def children_die_with_build() -> None:
+    """Every process ``multiprocess`` forks from this one dies with it: datatrove's executor forks
+    its Manager server so, which outlived a ``kill -9`` of the build (and held the run folder's
+    lock, inherited with the fork, so that the rerun was refused)."""
+    global _FORK_HOOK
+    if _FORK_HOOK is None or _FORK_HOOK.parent_pid != os.getpid():
+        _FORK_HOOK = _ForkedDieWithBuild()
+        multiprocess.util.register_after_fork(_FORK_HOOK, _forked_die_with_build)
+
+
 class LocalExecutor(_TaskConsole, LocalPipelineExecutor):
-    """datatrove's ``LocalPipelineExecutor`` with the console handling of a kinyu build."""
+    """datatrove's ``LocalPipelineExecutor`` with the console handling of a kinyu build, whose
+    processes die with the build (the pool's workers and the Manager datatrove starts)."""
 
     def __init__(self, *args, quiet: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self._kinyu_setup(quiet)
 
+    def run(self):
+        children_die_with_build()
+        return super().run()
+
     def _launch_run_for_rank(self, rank: int, ranks_q, completed=None, completed_lock=None):
+        if os.getpid() != self.kinyu_driver_pid:
+            # a pool worker, forked by multiprocess's forkserver: that server ends when the build
+            # does, and then this worker (and its extraction child, which dies with it)
+            die_with_parent()
         with self._worker_console():  # also its "N/M tasks completed" line, logged after the task
             return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
 

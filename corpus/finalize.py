@@ -13,7 +13,7 @@ from kinyu.base.config import from_dict
 from kinyu.base.layout import CORPUS_TOKENIZER, TOKEN_SPLITS, CorpusRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, sha256_file, write_manifest
 from kinyu.corpus.config import CorpusConfig
-from kinyu.corpus.extract.readers import list_input_files, read_jsonl_gz
+from kinyu.corpus.extract.readers import input_files, read_jsonl_gz
 from kinyu.corpus.reporting.run_reader import counter_total, drop_counts, pii_counts, signal_histograms
 from kinyu.corpus.shards import list_shards
 
@@ -175,6 +175,12 @@ def finalize_run(cfg: CorpusConfig, stages: list[str], timings: dict[str, float]
         "balanced": n_inputs == kept_docs + dropped + len(quarantine),
         "kept_chars": kept_chars,
     }
+    # entries of the input folders not read (quarantined: a FIFO, a link out of the inputs) and
+    # the links read as their target: shown when there are any
+    for key in ("skipped_inputs", "symlinks_read"):
+        n = int(counter_total(read_stats.get("stats", {}).get(key, 0)))
+        if n:
+            accounting[key] = n
     archives = archive_accounting(run)
     if archives:
         accounting["archives"] = archive_totals(archives)
@@ -186,8 +192,8 @@ def finalize_run(cfg: CorpusConfig, stages: list[str], timings: dict[str, float]
     atomic_write_json(run.summary, summary)
     atomic_write_json(run.histograms, signal_histograms(run.path))
     inputs = [
-        {"path": f.path, "id": f.doc_id, "bytes": f.size, "sha256": sha256_file(f.path)}
-        for f in list_input_files(cfg.input.resolved_paths(), tuple(cfg.input.exclude))
+        {"path": f.source, "id": f.doc_id, "bytes": f.size, "sha256": sha256_file(f.path)}
+        for f in input_files(cfg)
     ]
     tok = run.tokenizer_file
     write_manifest(

@@ -30,17 +30,18 @@ from kinyu.base.layout import RANK_FILE, TOKEN_SPLITS, CorpusRun
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.decontam import decontamination_step
 from kinyu.corpus.dedup.stages import chain, dedup_passes, filter_pass
+from kinyu.corpus.disk_full import disk_full_line, no_space
 from kinyu.corpus.executors import CONSOLE_LOG, Stage, console_to_file, make_executor, slurm_activate_script
 from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
 from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
-from kinyu.corpus.extract.readers import RawFileReader, list_input_files
+from kinyu.corpus.extract.readers import RawFileReader, input_files, walk_inputs
 from kinyu.corpus.extract.records import looks_like_chabsa
 from kinyu.corpus.filters.config import quality_steps
 from kinyu.corpus.finalize import RunFinalizer, finalize_run
 from kinyu.corpus.gates import EmptyTextFilter, QuarantineGate, ValidationSplit, removed_writer
 from kinyu.corpus.normalize import JapaneseNormalizer
 from kinyu.corpus.progress import PROGRESS_DIR, ProgressReporter, StageProgress, written_docs
-from kinyu.corpus.run_folder import prepare_run
+from kinyu.corpus.run_folder import locked_run
 from kinyu.corpus.select.classifier import FinanceClassifier
 from kinyu.corpus.select.language import LanguageFilter
 from kinyu.corpus.select.records import ArchiveRecordFilter
@@ -62,7 +63,7 @@ def extract_stage(cfg: CorpusConfig, run: CorpusRun) -> Stage:
     classifier = [FinanceClassifier(select.classifier, removed_writer(run.removed, "classifier"))] if select.classifier.enabled else []
     steps = [
         RawFileReader(cfg.input.resolved_paths(), int(cfg.input.max_file_mb * (1 << 20)), tuple(cfg.input.exclude),
-                      cfg.input.zip_limits(), str(run.archive_parts), tuple(cfg.input.text_keys)),
+                      cfg.input.zip_limits(), str(run.archive_parts), tuple(cfg.input.text_keys), cfg.input.follow_symlinks),
         ArchiveRecordFilter(removed_writer(run.removed, "archive_records")),
         *url_rules,
         *cache_lookup,
@@ -141,6 +142,10 @@ class StageFailed(RuntimeError):
     """A stage of the build raised: which stage, why, and where its task logs (with the traceback) are."""
 
 
+class DiskFull(StageFailed):
+    """The disk filled up while the build wrote (one line: :func:`kinyu.corpus.disk_full.disk_full_line`)."""
+
+
 def _run_stage(executor, stage: Stage, run: CorpusRun, quiet: bool, console, total: int | None) -> None:
     """One stage's executor run: its console output to ``logs/<stage>/console.log`` when ``quiet``,
     and its progress display on ``console`` (None: none)."""
@@ -153,6 +158,8 @@ def _run_stage(executor, stage: Stage, run: CorpusRun, quiet: bool, console, tot
         try:
             executor.run()
         except Exception as e:  # noqa: BLE001 - a task's error, with its traceback in the task log
+            if (full := no_space(e)) is not None:  # its task log could not be written either
+                raise DiskFull(disk_full_line(full, f"the {stage.name} stage wrote", run.path)) from None
             detail = f"{type(e).__name__}: {e}".strip()
             raise StageFailed(f"stage {stage.name} failed: {detail[:500]}. The traceback is in {logs / 'logs'}/task_*.log; "
                               "after fixing, rerun the same command to resume") from e
@@ -164,7 +171,7 @@ def warn_benchmark_inputs(cfg: CorpusConfig, say=None) -> int:
     how many such inputs there are."""
     import sys
 
-    files = [f.path for f in list_input_files(cfg.input.resolved_paths(), tuple(cfg.input.exclude)) if looks_like_chabsa(f.path)]
+    files = [f.source for f in input_files(cfg) if looks_like_chabsa(f.path)]
     d = cfg.decontamination
     if files and not (d.enabled and d.benchmark_paths):
         (say or (lambda line: print(line, file=sys.stderr, flush=True)))(
@@ -175,11 +182,33 @@ def warn_benchmark_inputs(cfg: CorpusConfig, say=None) -> int:
     return len(files)
 
 
+def input_entries(cfg: CorpusConfig) -> int:
+    """The extract stage's progress total: the files read and the entries not read."""
+    listing = walk_inputs(cfg.input.resolved_paths(), tuple(cfg.input.exclude), cfg.input.follow_symlinks)
+    return len(listing.files) + len(listing.skipped)
+
+
+def nothing_to_read(cfg: CorpusConfig) -> list[str]:
+    """The problem of inputs that hold no file the build would read (every stage after the first
+    would fail on an empty folder, far from the cause), or none."""
+    listing = walk_inputs(cfg.input.resolved_paths(), tuple(cfg.input.exclude), cfg.input.follow_symlinks)
+    if listing.files:
+        return []
+    counts: dict[str, int] = {}
+    for s in listing.skipped:
+        counts[s.reason] = counts.get(s.reason, 0) + 1
+    why = f"; not read: {', '.join(f'{n} {r}' for r, n in sorted(counts.items()))} (e.g. {listing.skipped[0].path}: " \
+          f"{listing.skipped[0].detail})" if counts else " (after input.exclude)"
+    return [f"no readable input file in {', '.join(cfg.input.resolved_paths())}{why}"]
+
+
 def preflight_problems(cfg: CorpusConfig) -> list[str]:
     """What would stop the build that the config's own checks cannot see (they hold for any machine the
     config is read on): input paths, the tokenizer and the Slurm venv on this one. Checked before the
     run folder is made, all at once, so that a wrong path fails before hours of extraction."""
     found = [f"input not found: {p}" for p in cfg.input.resolved_paths() if not Path(p).exists()]
+    if not found:
+        found += nothing_to_read(cfg)
     if cfg.tokenize.tokenizer is not None:
         try:
             resolve_tokenizer_file(cfg.tokenize.tokenizer)
@@ -202,9 +231,21 @@ def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, consol
     """
     found = preflight_problems(cfg)
     if found:
-        raise ConfigError("\n".join(["cannot start the build:", *(f"  - {f}" for f in found)]))
+        lines = [f"cannot start the build: {found[0]}"] if len(found) == 1 else ["cannot start the build:", *(f"  - {f}" for f in found)]
+        raise ConfigError("\n".join(lines))
     warn_benchmark_inputs(cfg)
-    run = prepare_run(cfg, overwrite)
+    try:
+        with locked_run(cfg, overwrite) as run:
+            _run_stages(cfg, run, quiet, console)
+    except OSError as e:  # outside a stage: config.yaml, the lock, the finalize step's files
+        if (full := no_space(e)) is None:
+            raise
+        raise DiskFull(disk_full_line(full, "the build wrote", cfg.output)) from None
+    return run.path
+
+
+def _run_stages(cfg: CorpusConfig, run: CorpusRun, quiet: bool, console) -> None:
+    """Every stage in order (on Slurm: submitted), then the finalize step here."""
     if cfg.tokenize.enabled and cfg.tokenize.tokenizer is not None and not run.tokenizer_file.is_file():
         copy_model_tokenizer(cfg.tokenize.tokenizer, run.tokenizer_dir)
     stages = build_stages(cfg)
@@ -213,7 +254,8 @@ def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, consol
     if cfg.executor.kind == "slurm":
         console = None  # the command returns once the jobs are submitted: nothing to follow here
     # what each bar counts towards: the input files, then the documents the last writing stage wrote
-    total = len(list_input_files(cfg.input.resolved_paths(), tuple(cfg.input.exclude))) if console is not None else None
+    # (the entries not read count too: each is one quarantined document with a source of its own)
+    total = input_entries(cfg) if console is not None else None
     for stage in stages:
         if stage.name == "finalize" and cfg.executor.kind != "slurm":
             continue  # run below in this process, with the timings
@@ -226,4 +268,3 @@ def build(cfg: CorpusConfig, overwrite: bool = False, quiet: bool = True, consol
         total = written if written is not None else total
     if cfg.executor.kind != "slurm":
         finalize_run(cfg, [s.name for s in stages], timings)
-    return run.path

@@ -4,10 +4,16 @@ folder that is a kinyu corpus run (the layout: ``kinyu.base.layout.CorpusRun``).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
+import socket
 import sys
+import time
 from dataclasses import fields
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable, Iterator
 
 import yaml
 
@@ -100,3 +106,71 @@ def prepare_run(cfg: CorpusConfig, overwrite: bool = False, say: Callable[[str],
     run.path.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run.config, config_text)
     return run
+
+
+class RunLocked(RunFolderError):
+    """Another build is writing into the output folder (it holds the folder's lock)."""
+
+
+def _take_lock(path: Path) -> IO | None:
+    """``path`` opened and exclusively flock-ed, or None when another process holds it. The kernel
+    drops a flock when its holder dies, even by ``kill -9``: a lock file nobody holds is stale."""
+    f = open(path, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        return None
+    return f
+
+
+def _holder(path: Path) -> str:
+    """Who wrote the lock file ``path``: 'pid N on host H since T (command)', or '' when unknown."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return f"pid {info['pid']} on host {info['host']} since {info['started']} ({info['command']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def _lock_or_refuse(run: CorpusRun) -> IO:
+    held = _take_lock(run.lock)
+    if held is None:
+        who = _holder(run.lock) or "a process that has not said who it is yet"
+        raise RunLocked(f"{run.path} is being written by another build: {who}. Wait for it to end, or use another --output")
+    return held
+
+
+def _sign(held: IO, run: CorpusRun, say: Callable[[str], None]) -> None:
+    """Write this build into the lock file ``held``, after saying whose stale lock it takes over."""
+    stale = _holder(run.lock)
+    if stale:
+        say(f"{run.lock}: the build that held it last ({stale}) did not finish and is gone; taking the folder over to resume it")
+    held.seek(0)
+    held.truncate()
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    held.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": started,
+                           "command": " ".join(sys.argv)[:300]}) + "\n")
+    held.flush()
+
+
+@contextlib.contextmanager
+def locked_run(cfg: CorpusConfig, overwrite: bool = False, say: Callable[[str], None] = _stderr) -> Iterator[CorpusRun]:
+    """:func:`prepare_run` under the run folder's lock, held until the block ends: a second build
+    into the same folder is refused at once (it neither checks nor removes a running build's folder),
+    and a lock left by a killed build is taken over. The lock file stays, empty, after a clean end."""
+    run = CorpusRun(cfg.output)
+    held = _lock_or_refuse(run) if run.lock.is_file() else None
+    try:
+        run = prepare_run(cfg, overwrite, say)
+        if held is None or os.fstat(held.fileno()).st_nlink == 0:  # a new folder, or --overwrite removed the lock file
+            if held is not None:
+                held.close()
+            held = _lock_or_refuse(run)
+        _sign(held, run, say)
+        yield run
+        held.seek(0)
+        held.truncate()  # a clean end: nothing stale to report next time
+    finally:
+        if held is not None:
+            held.close()

@@ -174,10 +174,12 @@ def _refused(info: zipfile.ZipInfo, nested: bool, fmt: str | None, lowered: str,
     return None
 
 
-def read_zip(path: str, doc_id: str, limits: ZipLimits, tally: ArchiveTally):
-    """Documents of one ZIP file, one member at a time (memory: one member)."""
+def read_zip(path: str, doc_id: str, limits: ZipLimits, tally: ArchiveTally, source: str | None = None):
+    """Documents of one ZIP file, one member at a time (memory: one member); ``source``: the path as
+    the outputs name it (default ``path``; an escaped name when ``path`` is not UTF-8)."""
+    opened, path = path, source or path
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(opened)
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         tally.records += 1
         tally.documents += 1

@@ -10,6 +10,7 @@ dies on its own (a crash in a C library) quarantines the document as ``extractor
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import time
 from typing import Callable
@@ -27,15 +28,18 @@ class ExtractionError(ValueError):
         return type(self), (self.reason, self.detail)
 
 
-def _die_with_parent() -> None:
+def die_with_parent(parent_pid: int | None = None) -> None:
     """Linux: have the kernel SIGKILL this process when its parent dies (a worker killed by the
-    executor must not leave its extraction child behind)."""
+    executor must not leave its extraction child behind, nor a killed build its helpers);
+    ``parent_pid``: the parent expected, when it may have died before this call (exit at once)."""
     try:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
-        pass
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
 
 
 def _serve(conn, parent_end=None) -> None:
@@ -44,7 +48,7 @@ def _serve(conn, parent_end=None) -> None:
     Ctrl-C is the parent's to handle (it stops the build and the child with it): the child ignores
     SIGINT instead of printing a traceback of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     if parent_end is not None:
         parent_end.close()  # else the parent's end, inherited by the fork, would never let recv() see EOF
 

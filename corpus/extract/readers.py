@@ -6,11 +6,8 @@ are dispatched here and read record by record: one document per capture or membe
 
 from __future__ import annotations
 
-import fnmatch
 import gzip
 import json
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from datatrove.data import Document, DocumentsPipeline, Media, MediaType
@@ -20,6 +17,7 @@ from kinyu.base.runs import atomic_write_text, sha256_bytes, sha256_file
 from kinyu.corpus.extract import records
 from kinyu.corpus.extract.archives import ZipLimits, is_zip, read_zip
 from kinyu.corpus.extract.records import quarantined  # noqa: F401 - where the extractors import it from
+from kinyu.corpus.extract.walk import InputFile, InputListing, walk_inputs  # noqa: F401 - InputFile: where callers import it from (tests, workflows)
 from kinyu.corpus.extract.warc import ArchiveTally, is_warc, read_warc
 
 PDF_EXT = (".pdf",)
@@ -33,40 +31,15 @@ RECORD_FORMATS = ("jsonl", "json", "parquet")  # one document per record: kinyu.
 DEFAULT_EXCLUDE = (".*", "MANIFEST.json", "MANIFEST.md", "*.tmp")
 
 
-@dataclass(frozen=True)
-class InputFile:
-    path: str  # as the user gave it, joined with the relative path inside a folder
-    doc_id: str  # stable id: input root name + relative path
-    size: int
+def list_input_files(paths: list[str], exclude: tuple[str, ...] = DEFAULT_EXCLUDE, follow_symlinks: bool = False) -> list[InputFile]:
+    """The files a build reads under ``paths``, sorted by id (:func:`kinyu.corpus.extract.walk.walk_inputs`:
+    what is not read, and why, is in its ``skipped``)."""
+    return walk_inputs(paths, exclude, follow_symlinks).files
 
 
-def list_input_files(paths: list[str], exclude: tuple[str, ...] = DEFAULT_EXCLUDE) -> list[InputFile]:
-    """Walk files and folders (recursively) into a sorted, de-duplicated list.
-
-    An ``exclude`` glob matches a file's name; one with a ``/`` matches its id instead (input root
-    name/relative path, e.g. ``mhlw-pdf/0000196314.pdf``), as in .gitignore.
-    """
-    out: dict[str, InputFile] = {}
-    for raw in paths:
-        root = Path(raw)
-        if not root.exists():
-            raise FileNotFoundError(f"input not found: {raw}")
-        if root.is_file():
-            files = [(root, root.name)]
-        else:
-            files = []
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for fn in sorted(filenames):
-                    p = Path(dirpath) / fn
-                    files.append((p, f"{root.name}/{p.relative_to(root).as_posix()}"))
-        for p, doc_id in files:
-            if any(fnmatch.fnmatch(doc_id if "/" in pat else p.name, pat) for pat in exclude):
-                continue
-            key = str(p.resolve())
-            if key not in out:
-                out[key] = InputFile(str(p), doc_id, p.stat().st_size)
-    return sorted(out.values(), key=lambda f: f.doc_id)
+def input_files(cfg) -> list[InputFile]:
+    """The files the build of ``cfg`` (a CorpusConfig) reads."""
+    return list_input_files(cfg.input.resolved_paths(), tuple(cfg.input.exclude), cfg.input.follow_symlinks)
 
 
 # Extraction seconds per byte, relative to HTML: measured on the shared real data
@@ -148,7 +121,7 @@ class RawFileReader(BaseReader):
 
     def __init__(self, paths: list[str], max_file_bytes: int = 64 << 20, exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
                  zip_limits: ZipLimits | None = None, archive_log: str | None = None,
-                 text_keys: tuple[str, ...] = records.DEFAULT_TEXT_KEYS):
+                 text_keys: tuple[str, ...] = records.DEFAULT_TEXT_KEYS, follow_symlinks: bool = False):
         super().__init__()
         self.paths = list(paths)
         self.max_file_bytes = max_file_bytes
@@ -157,20 +130,24 @@ class RawFileReader(BaseReader):
         self.archive_log = archive_log
         self._tallies: list[ArchiveTally] = []
         self.text_keys = tuple(text_keys)
+        self.follow_symlinks = follow_symlinks
 
     def _archive_docs(self, f: InputFile, kind: str):
-        tally = ArchiveTally(f.path, f.doc_id, kind)
+        tally = ArchiveTally(f.source, f.doc_id, kind)
         self._tallies.append(tally)
         self.stat_update(f"archives_{kind}")
         if kind == "warc":
-            yield from read_warc(f.path, f.doc_id, self.max_file_bytes, tally)
+            yield from read_warc(f.path, f.doc_id, self.max_file_bytes, tally, f.source)
         else:
-            yield from read_zip(f.path, f.doc_id, self.zip_limits, tally)
+            yield from read_zip(f.path, f.doc_id, self.zip_limits, tally, f.source)
         for record_type, n in tally.other.items():
             self.stat_update(f"{kind}_{record_type}_not_documents", value=n)
 
+    def _stream_limits(self) -> records.StreamLimits:
+        return records.StreamLimits(self.max_file_bytes, self.zip_limits.max_ratio, self.zip_limits.max_total_bytes)
+
     def read_file(self, f: InputFile):
-        meta = {"source": f.path, "bytes": f.size}
+        meta = {"source": f.source, "bytes": f.size}
         with open(f.path, "rb") as fh:
             head = fh.read(2048)
         container = sniff_format(f.path, head)
@@ -186,19 +163,31 @@ class RawFileReader(BaseReader):
                 f"{f.size} bytes > limit {self.max_file_bytes} (input.max_file_mb)",
             )
             return
+        if container == "jsonl":  # streamed: a gzipped file may inflate far past its size on disk
+            meta["sha256"] = sha256_file(f.path)
+            meta["format"] = "jsonl"
+            yield from records.jsonl_documents(f.doc_id, f.path, meta, self.text_keys, self._stream_limits())
+            return
         data = Path(f.path).read_bytes()
         meta["sha256"] = sha256_bytes(data)
         meta["format"] = fmt = sniff_format(f.path, data[:2048])
         if fmt in RECORD_FORMATS:
-            read = {"jsonl": records.jsonl_documents, "json": records.json_documents, "parquet": records.parquet_documents}[fmt]
+            read = {"json": records.json_documents, "parquet": records.parquet_documents}[fmt]
             yield from read(f.doc_id, data, meta, self.text_keys)
             return
         doc = Document(text="", id=f.doc_id, metadata=meta)
         if fmt == "unknown":
             yield quarantined(doc, "unsupported_format", "not PDF, HTML, text, JSON, JSONL, Parquet, WARC or ZIP (by extension and content)")
             return
-        doc.media = [Media(id=f.doc_id, type=MediaType.DOCUMENT, url=f.path, media_bytes=data)]
+        doc.media = [Media(id=f.doc_id, type=MediaType.DOCUMENT, url=f.source, media_bytes=data)]
         yield doc
+
+    def _skipped_docs(self, listing: InputListing):
+        """One quarantined document per entry of the inputs that is not read (a FIFO, a link that
+        leaves the inputs, ...): counted and listed like any unreadable input."""
+        for s in listing.skipped:
+            self.stat_update("skipped_inputs")
+            yield quarantined(Document(text="", id=s.doc_id, metadata={"source": s.path, "bytes": None}), s.reason, s.detail)
 
     def _write_archive_log(self, rank: int) -> None:
         if self.archive_log is None:
@@ -210,8 +199,15 @@ class RawFileReader(BaseReader):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
             yield from data
-        files = shard_files(list_input_files(self.paths, self.exclude), rank, world_size)
+        listing = walk_inputs(self.paths, self.exclude, self.follow_symlinks)
+        files = shard_files(listing.files, rank, world_size)
         self._tallies = []
+        if rank == 0:  # the entries not read, once per build
+            if listing.links:
+                self.stat_update("symlinks_read", value=listing.links)
+            for doc in self._skipped_docs(listing):
+                self.stat_update("documents")
+                yield doc
         for f in files:
             docs = self.read_file(f)  # lazily: an archive streams one record at a time
             while True:

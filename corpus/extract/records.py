@@ -19,6 +19,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from datatrove.data import Document
@@ -79,6 +81,22 @@ def _detail(e: Exception) -> str:
     return f"{type(e).__name__}: {e.args[0] if isinstance(e, KeyError) and e.args else e}"
 
 
+# the run's writer (orjson) refuses to write more than 254 levels: a record's metadata deeper than
+# this would fail the whole extract stage in the writer, so it is left out (the text is kept)
+MAX_METADATA_DEPTH = 200
+
+
+def _depth(value: Any) -> int:
+    """How many levels of lists and mappings ``value`` nests (without recursion: it may be deep)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            todo.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 EXTRACTOR = {"line": "jsonl", "record": "json", "row": "parquet"}  # metadata["extractor"] by position key
 
 
@@ -96,7 +114,10 @@ def record_document(doc_id: str, pos: int | None, record: Any, base_meta: dict, 
     if isinstance(record.get("id"), (str, int)):
         meta["record_id"] = str(record["id"])
     if isinstance(record.get("metadata"), dict):
-        meta["record_metadata"] = record["metadata"]
+        if _depth(record["metadata"]) <= MAX_METADATA_DEPTH:
+            meta["record_metadata"] = record["metadata"]
+        else:
+            meta["record_metadata_dropped"] = f"nested more than {MAX_METADATA_DEPTH} levels deep"
     doc.text = text
     meta["extractor"] = EXTRACTOR[position]
     return doc
@@ -106,27 +127,111 @@ def _unreadable(doc_id: str, base_meta: dict, detail: str) -> Document:
     return quarantined(Document(text="", id=doc_id, metadata=dict(base_meta)), "corrupt", detail[:500])
 
 
-def jsonl_documents(doc_id: str, data: bytes, base_meta: dict, text_keys: tuple[str, ...] = DEFAULT_TEXT_KEYS) -> Iterator[Document]:
-    """The documents of a JSONL (or gzipped JSONL) file: one per non-empty line."""
-    raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-    for lineno, line in enumerate(raw.split(b"\n"), start=1):
+@dataclass(frozen=True)
+class StreamLimits:
+    """What one JSONL file may inflate to, read as a stream (the ZIP limits' idea for a gzip file):
+    a line over ``max_line_bytes`` is quarantined alone (``too_large``); past ``max_total_bytes``
+    inflated, or a ratio over ``max_ratio`` once a MiB is inflated, reading stops (``gzip_bomb``)
+    and the records read so far are kept."""
+
+    max_line_bytes: int = 64 << 20
+    max_ratio: float = 200.0
+    max_total_bytes: int = 16 << 30
+
+
+_MIB = 1 << 20
+_SKIP_CHUNK = 1 << 20  # the rest of an over-long line is read past in pieces this big, never held
+_SKIP_CHECK = 64 << 20  # ... and the gzip limits are checked every this many bytes of it
+
+
+def _position_doc(doc_id: str, lineno: int, base_meta: dict) -> Document:
+    return Document(text="", id=f"{doc_id}#{lineno}", metadata={**base_meta, "line": lineno})
+
+
+def _skip_line(f) -> tuple[int, bool]:
+    """Read past up to _SKIP_CHECK bytes of the rest of a line: (bytes read, whether the line ended),
+    so that the caller checks the gzip limits as it goes."""
+    skipped = 0
+    while skipped <= _SKIP_CHECK:
+        chunk = f.readline(_SKIP_CHUNK)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped, True
+    return skipped, False
+
+
+def _bomb(raw, inflated: int, limits: StreamLimits) -> str | None:
+    """Why a gzip stream that has inflated ``inflated`` bytes from ``raw.tell()`` compressed ones is
+    not read further, or None."""
+    if inflated > limits.max_total_bytes:
+        return f"inflates past {limits.max_total_bytes >> 20} MiB (input.zip_max_total_mb)"
+    compressed = max(raw.tell(), 1)
+    if inflated > _MIB and inflated / compressed > limits.max_ratio:
+        return f"inflates {inflated / compressed:.0f}x ({compressed} -> {inflated} bytes so far) > input.zip_max_ratio {limits.max_ratio:g}"
+    return None
+
+
+def _lines(path: str, limits: StreamLimits) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """(line number, line without its newline, None), a too-long line as (n, None, "too_large: ..."),
+    and a last (n, None, "gzip_bomb: ..." / "corrupt: ...") when reading stops early."""
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        f = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
+        lineno, inflated = 0, 0
+        try:
+            while True:
+                line = f.readline(limits.max_line_bytes + 1)
+                if not line:
+                    return
+                lineno += 1
+                inflated += len(line)
+                too_long = len(line) > limits.max_line_bytes and not line.endswith(b"\n")
+                ended = not too_long
+                while not ended and not (gz and _bomb(raw, inflated, limits)):
+                    skipped, ended = _skip_line(f)
+                    inflated += skipped
+                if gz and (why := _bomb(raw, inflated, limits)):
+                    yield lineno, None, f"gzip_bomb: {why}; the {lineno - 1} line(s) before it are read"
+                    return
+                if too_long:
+                    yield lineno, None, f"too_large: over {limits.max_line_bytes} bytes (input.max_file_mb): not parsed"
+                else:
+                    yield lineno, line[:-1] if line.endswith(b"\n") else line, None
+        except (OSError, EOFError, zlib.error) as e:  # a damaged or cut gzip stream: what came before is kept
+            yield lineno + 1, None, f"corrupt: unreadable from this line on: {type(e).__name__}: {e}"
+
+
+def jsonl_documents(doc_id: str, path: str, base_meta: dict, text_keys: tuple[str, ...] = DEFAULT_TEXT_KEYS,
+                    limits: StreamLimits = StreamLimits()) -> Iterator[Document]:
+    """The documents of a JSONL (or gzipped JSONL) file, read as a stream: one per non-empty line."""
+    for lineno, line, problem in _lines(path, limits):
+        if problem is not None:
+            reason, _, detail = problem.partition(": ")
+            yield quarantined(_position_doc(doc_id, lineno, base_meta), reason, f"line {lineno}: {detail}"[:500])
+            continue
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-        except ValueError as e:
-            doc = Document(text="", id=f"{doc_id}#{lineno}", metadata={**base_meta, "line": lineno})
-            yield quarantined(doc, "bad_jsonl_record", f"line {lineno}: {type(e).__name__}: {e}")
+        except (ValueError, RecursionError) as e:
+            yield quarantined(_position_doc(doc_id, lineno, base_meta), "bad_jsonl_record", f"line {lineno}: {_parse_error(e)}")
             continue
         yield record_document(doc_id, lineno, record, base_meta, text_keys, "line", "bad_jsonl_record")
+
+
+def _parse_error(e: Exception) -> str:
+    if isinstance(e, RecursionError):  # json's C parser recurses once per level: 100,000 nested lists end here
+        return "RecursionError: nested too deep to parse"
+    return f"{type(e).__name__}: {e}"
 
 
 def json_documents(doc_id: str, data: bytes, base_meta: dict, text_keys: tuple[str, ...] = DEFAULT_TEXT_KEYS) -> Iterator[Document]:
     """The documents of a JSON file: an object is one document, a list one per element."""
     try:
         parsed = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as e:
-        yield _unreadable(doc_id, base_meta, f"not valid JSON: {type(e).__name__}: {e}")
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        yield _unreadable(doc_id, base_meta, f"not valid JSON: {_parse_error(e)}")
         return
     if isinstance(parsed, list):
         for i, record in enumerate(parsed, start=1):

@@ -207,11 +207,13 @@ def record_document(source: str, doc_id: str, number: int, rec, max_payload_byte
     return doc
 
 
-def read_warc(path: str, doc_id: str, max_payload_bytes: int, tally: ArchiveTally):
-    """Documents of one WARC/ARC file, one record at a time (memory: one payload)."""
+def read_warc(path: str, doc_id: str, max_payload_bytes: int, tally: ArchiveTally, source: str | None = None):
+    """Documents of one WARC/ARC file, one record at a time (memory: one payload); ``source``: the
+    path as the outputs name it (default ``path``; an escaped name when ``path`` is not UTF-8)."""
     from warcio.archiveiterator import ArchiveIterator
 
-    with open(path, "rb") as f:
+    opened, path = path, source or path
+    with open(opened, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         records = ArchiveIterator(f)
         number, first_format = 0, None

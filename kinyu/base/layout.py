@@ -81,6 +81,8 @@ class CorpusRun(_Folder):
     # the extract stage's rows per archive read (WARC, ZIP), per task; merged into stats/archives.json
     archive_parts = _below("work", "archives")
     archives = _below("stats", "archives.json")
+    # held (flock) by the build writing into the folder; its text names that build
+    lock = _below("build.lock")
 
     def removed_steps(self) -> list[Path]:
         """``removed/<step>/`` folders, by name."""

@@ -20,7 +20,7 @@ from kinyu.base.layout import CorpusRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.dedup.check import dedup_check
-from kinyu.corpus.extract.readers import list_input_files, read_jsonl_gz
+from kinyu.corpus.extract.readers import input_files, read_jsonl_gz
 from kinyu.corpus.pipeline import build
 from kinyu.corpus.sample import general_dir
 from kinyu.evaluation.bpc import folder_texts
@@ -53,7 +53,7 @@ def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path,
     out = Path(out)
     if cfg.general_texts is not None and not Path(cfg.general_texts).is_dir():
         raise FileNotFoundError(f"eval_sets.general_texts: folder not found: {cfg.general_texts}")
-    files = list_input_files(corpus_config.input.resolved_paths(), tuple(corpus_config.input.exclude))
+    files = input_files(corpus_config)
     heldout_ids = {f.doc_id for f in files if rank(f.doc_id, cfg.seed) < cfg.heldout_fraction}
     if not heldout_ids or len(heldout_ids) == len(files):
         raise ValueError(f"heldout_fraction {cfg.heldout_fraction} of {len(files)} input files leaves no "
