@@ -11,8 +11,11 @@ TRAIN_RUN layout (``kinyu.base.layout.TrainRun``; the evaluation package reads i
     manifest.json                  config as resolved, versions, input CORPUS_RUNs + manifest hashes
     metrics.jsonl                  one line per logged step (validation lines add val_loss)
     tensorboard/
-    checkpoints/step_NNNNNN/{deepspeed/, hf/, state.json}
+    checkpoints/step_NNNNNN/{deepspeed/, hf/, state.json, checksums.json}
     checkpoints/latest             name of the newest complete checkpoint
+
+checksums.json (size and sha256 of every file, written last) is checked before a resume loads anything
+(``kinyu.training.checkpoints``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from kinyu.base.config import ConfigError, from_dict, to_dict, validate
 from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
 from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
+from kinyu.training.checkpoints import resume_problem, write_checksums
 from kinyu.training.config import TrainConfig, TrainInputError
 from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
 from kinyu.training.flops import device_peak_flops, flops_per_token, matmul_parameters
@@ -72,6 +76,7 @@ class Inputs:
     pad_id: int | None
     model_config: Any            # transformers PretrainedConfig
     rewarm_lr: float | None      # LR floor of the checkpoint to re-warm from
+    resume_from: Checkpoint | None = None  # the verified checkpoint a resume loads
 
 
 @dataclass
@@ -98,8 +103,9 @@ def _vocab_mismatch(a: dict[str, int], b: dict[str, int]) -> str | None:
     return f"token ids differ, e.g. {diff}"
 
 
-def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
-    """Check shards, tokenizers, model and run folder; raise a clear error before any work."""
+def check_inputs(cfg: TrainConfig, resume: bool = False, resume_from: str | None = None) -> Inputs:
+    """Check shards, tokenizers, model and run folder (and the files of the checkpoint to resume: ``resume_from``
+    names one, else ``checkpoints/latest``); raise a clear error before any work."""
     validate(cfg)
     domain, replay = _check_corpus_runs(cfg)
     tok = _check_corpus_tokenizer(cfg, domain)
@@ -108,9 +114,9 @@ def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
     _check_positions(cfg, model_config)
     _check_fits(cfg)
     validation = _check_validation(cfg)
-    _check_run_folder(cfg, resume)
+    resume_ckpt = _check_run_folder(cfg, resume, resume_from)
     return Inputs(domain, replay, validation, tok.file, tokenizer_src, len(tok.vocab), tok.eos_id, tok.pad_id,
-                  model_config, rewarm_lr)
+                  model_config, rewarm_lr, resume_ckpt)
 
 
 def _check_corpus_runs(cfg: TrainConfig) -> tuple[list[Path], list[Path]]:
@@ -245,18 +251,34 @@ def _check_validation(cfg: TrainConfig) -> list[Path]:
     return have
 
 
-def _check_run_folder(cfg: TrainConfig, resume: bool) -> None:
+def _check_run_folder(cfg: TrainConfig, resume: bool, resume_from: str | None) -> Checkpoint | None:
+    """The checkpoint to resume, its files verified (None for a new run)."""
     out = TrainRun(cfg.run.out_dir)
+    if resume_from is not None and not resume:
+        raise TrainInputError("--resume-from names a checkpoint of the run given with --resume")
     if resume:
         if not out.has_checkpoint():
             raise TrainInputError(f"--resume {out.path}: no checkpoints/latest; nothing to resume from")
-        latest = out.latest()
-        if not latest.deepspeed.is_dir():
-            raise TrainInputError(f"--resume {out.path}: {latest.name} holds no DeepSpeed state (written with "
+        ckpt = out.latest() if resume_from is None else _named_checkpoint(out, resume_from)
+        if not ckpt.deepspeed.is_dir():
+            raise TrainInputError(f"--resume {out.path}: {ckpt.name} holds no DeepSpeed state (written with "
                                   "checkpoint.resumable=false); this run cannot be resumed, start it again")
-    elif out.has_checkpoint() or out.metrics.is_file():
+        problem = resume_problem(out, ckpt)
+        if problem:
+            raise TrainInputError(problem)
+        return ckpt
+    if out.has_checkpoint() or out.metrics.is_file():
         raise TrainInputError(f"run.out_dir {out.path} already holds a training run; use `kinyu train --resume {out.path}` "
                               "to continue it, or choose a new run.out_dir")
+    return None
+
+
+def _named_checkpoint(out: TrainRun, name: str) -> Checkpoint:
+    have = [c.name for c in out.list_checkpoints()]
+    if name not in have:
+        raise TrainInputError(f"--resume-from {name}: {out.checkpoints} holds no such checkpoint "
+                              f"(it holds: {', '.join(have) or 'none'})")
+    return Checkpoint(out.checkpoints / name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -496,7 +518,8 @@ def consolidated_state_dict(engine, zero_stage: int) -> dict | None:
 
 
 def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, step: int, state: dict) -> None:
-    """Write checkpoints/step_NNNNNN via a temp folder + rename, then the ``latest`` pointer."""
+    """Write checkpoints/step_NNNNNN via a temp folder (checksums.json last) + rename, then the ``latest`` pointer;
+    then drop the oldest beyond ``keep_last``."""
     rank = dist.get_rank()
     run = TrainRun(run_dir)
     final = run.checkpoint(step)
@@ -518,13 +541,17 @@ def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, ste
     dist.barrier()
     if rank == 0:
         atomic_write_json(tmp.state, state)
+        write_checksums(tmp)
         if final.path.exists():  # a half-finished attempt before a crash never got the pointer; replace it
             shutil.rmtree(final.path)
         os.replace(tmp.path, final.path)
         run.set_latest(final)
         keep = cfg.checkpoint.keep_last
         if keep > 0:
-            for old in run.list_checkpoints()[:-keep]:
+            # only checkpoints older than this one go, never this one (the newest verified): a later one left
+            # by a resume from an earlier checkpoint is replaced when the run saves its step again
+            older = [c for c in run.list_checkpoints() if c.step < step]
+            for old in older[:max(0, len(older) - (keep - 1))]:
                 shutil.rmtree(old.path)
     dist.barrier()
 
@@ -536,10 +563,9 @@ def checkpoint_state(progress: Progress, order: MixedWindowOrder, global_batch: 
             "last_step_lr": last_step_lr, "total_steps": total_steps, "seed": seed}
 
 
-def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, run_dir: Path, global_batch: int) -> Progress:
-    """Load the latest checkpoint (weights, optimiser, schedule, RNGs); drop what was logged after it."""
-    run = TrainRun(run_dir)
-    ckpt = run.latest()
+def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, ckpt: Checkpoint, global_batch: int) -> Progress:
+    """Load ``ckpt`` (verified by check_inputs: weights, optimiser, schedule, RNGs); drop what was logged after it."""
+    run = TrainRun(cfg.run.out_dir)
     load_path, client = engine.load_checkpoint(str(ckpt.deepspeed), tag=ckpt.name)
     if load_path is None:
         raise TrainInputError(f"DeepSpeed could not load {ckpt.deepspeed}")
@@ -740,9 +766,10 @@ def _banner(cfg: TrainConfig, procs: Processes, n_params: int, total_steps: int,
             + (f", replay {cfg.data.replay_ratio:.0%}" if order.ratio else ""))
 
 
-def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
-    """Train as configured; return the TRAIN_RUN folder. ``resume`` continues its latest checkpoint."""
-    inputs = check_inputs(cfg, resume=resume)
+def run_training(cfg: TrainConfig, resume: bool = False, resume_from: str | None = None) -> Path:
+    """Train as configured; return the TRAIN_RUN folder. ``resume`` continues its latest checkpoint (or the one
+    ``resume_from`` names), once its files verify."""
+    inputs = check_inputs(cfg, resume=resume, resume_from=resume_from)
     procs = start_processes(cfg)
     run_dir, s, seq_len = Path(cfg.run.out_dir), cfg.schedule, cfg.data.seq_len
     _seed_everything(cfg.run.seed)
@@ -754,10 +781,10 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
     dist.barrier()
 
     engine, optimizer, model_flops_per_token, n_params = build_engine(cfg, inputs, total_steps, procs.bf16, procs.world)
-    progress = resume_from_checkpoint(engine, cfg, procs, run_dir, global_batch) if resume else Progress()
+    progress = resume_from_checkpoint(engine, cfg, procs, inputs.resume_from, global_batch) if resume else Progress()
     log = RunLog(cfg, run_dir, procs.rank, total_steps, progress.step)
     if resume:
-        log.print(f"[bold]resumed[/] from {TrainRun(run_dir).latest().path} at step {progress.step} "
+        log.print(f"[bold]resumed[/] from {inputs.resume_from.path} at step {progress.step} "
                   f"({progress.tokens_seen:,} tokens)")
     log.print(_banner(cfg, procs, n_params, total_steps, global_batch, order))
     peak = cfg.logging.peak_flops_per_device or (device_peak_flops(procs.device_name) if procs.cuda else None)

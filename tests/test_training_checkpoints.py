@@ -1,0 +1,176 @@
+"""Damaged and hostile checkpoints, and runs that go non-finite (issue 25, training).
+
+One short uninterrupted run (module fixture: 12 steps, checkpoints 4, 8 and 12) is copied per test
+and then damaged the way a disk, a cut-off copy or an attacker would: the resume is refused with one
+line naming the file and the previous good checkpoint. The real DeepSpeed engine and real files throughout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from _corpus_fixture import build_financial_and_replay
+from kinyu.base.config import load_config
+from kinyu.base.runs import sha256_file
+from kinyu.training.config import TrainConfig, TrainInputError
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "configs" / "train" / "tiny_cpu.yaml"
+SETTINGS = {"schedule.max_steps": 12, "checkpoint.every_steps": 4, "checkpoint.keep_last": 3,
+            "logging.eval_every_steps": 0, "logging.tensorboard": False, "data.replay_ratio": 0.25}
+MODEL_STATES = "deepspeed/step_000012/mp_rank_00_model_states.pt"
+OPTIM_STATES = "deepspeed/step_000012/zero_pp_rank_0_mp_rank_00_optim_states.pt"
+LAUNCHER_VARS = {"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}
+
+
+def _metrics(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory):
+    return build_financial_and_replay(tmp_path_factory.mktemp("ckpt_corpus"))
+
+
+@pytest.fixture(scope="module")
+def reference(corpora, tmp_path_factory):
+    from kinyu.training.train import run_training
+
+    fin, gen = corpora
+    out = tmp_path_factory.mktemp("ckpt_runs") / "reference"
+    cfg = load_config(TrainConfig, TINY, {**SETTINGS, "data.corpus_runs": [str(fin)], "data.replay_runs": [str(gen)],
+                                          "run.out_dir": str(out)})
+    return run_training(cfg)
+
+
+@pytest.fixture
+def run(reference, tmp_path) -> Path:
+    """A copy of the reference run to damage."""
+    return Path(shutil.copytree(reference, tmp_path / "run"))
+
+
+def _snapshot(run: Path) -> dict[str, str]:
+    return {p.relative_to(run).as_posix(): sha256_file(p) for p in sorted(run.rglob("*")) if p.is_file()}
+
+
+def _refused(argv: list[str], capsys) -> str:
+    """``kinyu train ARGV`` in this process: exit 2 and one line on stderr; that line."""
+    from kinyu.cli.train import main
+
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def _overwrite_inside(path: Path) -> None:
+    """Flip bytes in the middle of the file: its size stays the same."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
+    path.write_bytes(bytes(data))
+
+
+# --- checksums at save ------------------------------------------------------------------------------
+
+
+def test_every_checkpoint_records_size_and_sha256_of_every_file(reference):
+    from kinyu.base.layout import Checkpoint
+    from kinyu.training.checkpoints import checksum_problem
+
+    names = sorted(p.name for p in (reference / "checkpoints").iterdir())
+    assert names == ["latest", "step_000004", "step_000008", "step_000012"]
+    for name in names[1:]:
+        ckpt = reference / "checkpoints" / name
+        listed = json.loads((ckpt / "checksums.json").read_text())["files"]
+        on_disk = sorted(p.relative_to(ckpt).as_posix() for p in ckpt.rglob("*") if p.is_file())
+        assert sorted([*listed, "checksums.json"]) == on_disk
+        assert {"state.json", "hf/model.safetensors", f"deepspeed/{name}/mp_rank_00_model_states.pt",
+                "deepspeed/rng_state_rank00000.pt"} <= listed.keys()
+        for rel, entry in listed.items():
+            assert entry == {"bytes": (ckpt / rel).stat().st_size, "sha256": sha256_file(ckpt / rel)}, rel
+        assert (ckpt / "checksums.json").stat().st_mtime >= max((ckpt / rel).stat().st_mtime for rel in listed)
+        assert checksum_problem(Checkpoint(ckpt)) is None
+
+
+# --- a changed checkpoint is refused, the previous one offered, and it resumes bit-identical -------------
+
+
+def test_overwritten_model_state_is_refused_and_the_previous_checkpoint_resumes(run, reference, capsys):
+    _overwrite_inside(run / "checkpoints" / "step_000012" / MODEL_STATES)
+    before = _snapshot(run)
+    line = _refused(["--resume", str(run)], capsys)
+    assert str(run / "checkpoints" / "step_000012" / MODEL_STATES) in line and "sha256" in line, line
+    assert f"--resume {run} --resume-from step_000008" in line, line
+    assert _snapshot(run) == before  # refused before any work: nothing written, nothing rotated out
+
+    from kinyu.cli.train import main
+
+    assert main(["--resume", str(run), "--resume-from", "step_000008"]) == 0
+    ref, got = _metrics(reference), _metrics(run)
+    assert [r["step"] for r in got] == list(range(1, 13))
+    for key in ("loss", "lr", "grad_norm", "tokens", "replay_tokens"):
+        assert [r[key] for r in got] == [r[key] for r in ref], key
+    # the damaged checkpoint was written again, whole, and verifies
+    for rel in (MODEL_STATES, "hf/model.safetensors"):
+        assert sha256_file(run / "checkpoints" / "step_000012" / rel) == sha256_file(reference / "checkpoints" /
+                                                                                     "step_000012" / rel), rel
+    assert main(["--resume", str(run)]) == 0  # a finished run: verifies, nothing left to train
+
+
+def test_resume_from_names_a_checkpoint_of_the_run(run, capsys):
+    line = _refused(["--resume", str(run), "--resume-from", "step_000005"], capsys)
+    assert "no such checkpoint" in line and "step_000004, step_000008, step_000012" in line, line
+
+
+def test_rotation_keeps_the_newest_verified_checkpoint(run):
+    """A resume from an earlier checkpoint with keep_last 1: the checkpoint it writes stays, though a later
+    (damaged) one of the first attempt is still there; that one is replaced when the run reaches its step."""
+    _overwrite_inside(run / "checkpoints" / "step_000012" / MODEL_STATES)
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS} | {"PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "testkit.crash", "checkpoint", "6", "train", "--resume", str(run),
+                           "--resume-from", "step_000004", "--checkpoint.keep_last", "1",
+                           "--checkpoint.every_steps", "3"],
+                          cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.returncode == -9, proc.stderr.decode()[-3000:]
+    names = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert names == ["latest", "step_000006", "step_000008", "step_000012"], names
+    assert (run / "checkpoints" / "latest").read_text().strip() == "step_000006"
+
+
+# --- a truncated file: one line, the file, the fix -----------------------------------------------------
+
+
+def test_truncated_checkpoint_file_is_one_line_naming_it(run, capsys):
+    """Cut off as a broken copy leaves it."""
+    target = run / "checkpoints" / "step_000012" / OPTIM_STATES
+    target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    line = _refused(["--resume", str(run)], capsys)
+    assert str(target) in line and "is truncated" in line, line
+    assert "--resume-from step_000008" in line and "delete" in line, line
+
+
+def test_truncated_file_through_the_launcher_prints_no_traceback(run):
+    target = run / "checkpoints" / "step_000012" / MODEL_STATES
+    target.write_bytes(target.read_bytes()[:1000])
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS} | {"PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "kinyu.cli", "train", "--resume", str(run)], cwd=REPO, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr and "[rank0]" not in proc.stderr, proc.stderr[-3000:]
+    errors = [ln for ln in proc.stderr.splitlines() if "error" in ln.lower()]
+    assert len(errors) == 1 and str(target) in errors[0], proc.stderr[-3000:]
+
+
+def test_checkpoint_without_checksums_is_not_loaded(run, capsys):
+    (run / "checkpoints" / "step_000012" / "checksums.json").unlink()
+    line = _refused(["--resume", str(run)], capsys)
+    assert "checksums.json is missing" in line and "--resume-from step_000008" in line, line
+

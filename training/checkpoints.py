@@ -1,0 +1,74 @@
+"""Checkpoint files a resume can trust: their sizes and sha256 at save, checked before anything is loaded.
+
+``checksums.json`` is written last into the staging folder (before it is renamed into place), so a
+checkpoint without one is not complete. A resume checks every file of the checkpoint against it
+before anything of it is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kinyu.base.layout import Checkpoint, TrainRun
+from kinyu.base.runs import atomic_write_json, sha256_file
+
+
+def _files(ckpt: Checkpoint) -> list[str]:
+    """Every file of the checkpoint but checksums.json, as sorted POSIX paths relative to it."""
+    found = (p for p in ckpt.path.rglob("*") if p.is_file() or p.is_symlink())
+    return sorted(p.relative_to(ckpt.path).as_posix() for p in found if p != ckpt.checksums)
+
+
+def write_checksums(ckpt: Checkpoint) -> None:
+    """Record the size and sha256 of every file (call it last, once everything else is written)."""
+    files = {rel: {"bytes": (ckpt.path / rel).stat().st_size, "sha256": sha256_file(ckpt.path / rel)}
+             for rel in _files(ckpt)}
+    atomic_write_json(ckpt.checksums, {"algorithm": "sha256", "files": files})
+
+
+def checksum_problem(ckpt: Checkpoint) -> str | None:
+    """What is wrong with the files of ``ckpt`` against its checksums.json (the first problem), or None."""
+    if not ckpt.checksums.is_file():
+        return (f"{ckpt.checksums} is missing: the checkpoint is incomplete (or was written before kinyu "
+                "recorded checksums), so its files cannot be checked")
+    try:
+        listed = json.loads(ckpt.checksums.read_text(encoding="utf-8"))["files"]
+        assert isinstance(listed, dict)
+    except (ValueError, KeyError, TypeError, AssertionError, UnicodeDecodeError):
+        return f"{ckpt.checksums} is damaged (not the JSON kinyu writes)"
+    for rel, want in sorted(listed.items()):
+        path = ckpt.path / rel
+        if path.is_symlink() or not path.is_file():
+            return f"{path} is missing" if not path.is_symlink() else f"{path} is a link, not the file that was saved"
+        size = path.stat().st_size
+        if size != want["bytes"]:
+            cut = "truncated" if size < want["bytes"] else "longer than it was"
+            return f"{path} is {cut}: {size:,} bytes, {want['bytes']:,} when saved"
+        if sha256_file(path) != want["sha256"]:
+            return f"{path} changed since it was saved (its sha256 differs; same size)"
+    extra = sorted(set(_files(ckpt)) - set(listed))
+    if extra:
+        return f"{ckpt.path / extra[0]} was not written by the save (not in checksums.json)"
+    return None
+
+
+def previous_good(run: TrainRun, before: Checkpoint) -> Checkpoint | None:
+    """The newest resumable checkpoint older than ``before`` whose files all verify."""
+    for ckpt in reversed([c for c in run.list_checkpoints() if c.step < before.step]):
+        if ckpt.deepspeed.is_dir() and checksum_problem(ckpt) is None:
+            return ckpt
+    return None
+
+
+def resume_problem(run: TrainRun, ckpt: Checkpoint) -> str | None:
+    """One line on why ``ckpt`` must not be resumed and what to resume from instead; None when it verifies."""
+    problem = checksum_problem(ckpt)
+    if problem is None:
+        return None
+    good = previous_good(run, ckpt)
+    fix = (f"the previous checkpoint {good.name} verifies: resume from it with `kinyu train --resume {run.path} "
+           f"--resume-from {good.name}` (and delete {ckpt.path} if it cannot be repaired)" if good is not None
+           else "no earlier checkpoint of this run verifies: start the run again")
+    return f"--resume {run.path}: checkpoint {ckpt.name} is damaged, not loaded: {problem}; {fix}"
+
