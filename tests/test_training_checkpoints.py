@@ -2,7 +2,7 @@
 
 One short uninterrupted run (module fixture: 12 steps, checkpoints 4, 8 and 12) is copied per test
 and then damaged the way a disk, a cut-off copy or an attacker would: the resume is refused with one
-line naming the file and the previous good checkpoint. The real DeepSpeed engine and real files throughout.
+line naming the file and the previous good checkpoint, nothing pickled runs. The real DeepSpeed engine and real files throughout.
 """
 
 from __future__ import annotations
@@ -78,6 +78,16 @@ def _overwrite_inside(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+class _Marker:
+    """Unpickling it creates a file (what a crafted checkpoint would do with a shell command instead)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
 # --- checksums at save ------------------------------------------------------------------------------
 
 
@@ -148,12 +158,19 @@ def test_rotation_keeps_the_newest_verified_checkpoint(run):
 # --- a truncated file: one line, the file, the fix -----------------------------------------------------
 
 
-def test_truncated_checkpoint_file_is_one_line_naming_it(run, capsys):
-    """Cut off as a broken copy leaves it."""
+@pytest.mark.parametrize("rewrite_checksums", [False, True])
+def test_truncated_checkpoint_file_is_one_line_naming_it(run, capsys, rewrite_checksums):
+    """Cut off as a broken copy leaves it; with checksums.json made again to match, the scan still names it."""
+    from kinyu.base.layout import Checkpoint
+    from kinyu.training.checkpoints import write_checksums
+
     target = run / "checkpoints" / "step_000012" / OPTIM_STATES
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    if rewrite_checksums:
+        write_checksums(Checkpoint(run / "checkpoints" / "step_000012"))
     line = _refused(["--resume", str(run)], capsys)
-    assert str(target) in line and "is truncated" in line, line
+    assert str(target) in line, line
+    assert ("not a complete torch file" if rewrite_checksums else "is truncated") in line, line
     assert "--resume-from step_000008" in line and "delete" in line, line
 
 
@@ -173,4 +190,53 @@ def test_checkpoint_without_checksums_is_not_loaded(run, capsys):
     (run / "checkpoints" / "step_000012" / "checksums.json").unlink()
     line = _refused(["--resume", str(run)], capsys)
     assert "checksums.json is missing" in line and "--resume-from step_000008" in line, line
+
+
+# --- nothing pickled runs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rel,rewrite_checksums", [("deepspeed/rng_state_rank00000.pt", False),
+                                                   ("deepspeed/rng_state_rank00000.pt", True),
+                                                   (MODEL_STATES, True)])
+def test_crafted_pickle_in_a_checkpoint_does_not_run(run, tmp_path, capsys, rel, rewrite_checksums):
+    import torch
+
+    from kinyu.base.layout import Checkpoint
+    from kinyu.training.checkpoints import write_checksums
+
+    marker = tmp_path / "pwned"
+    target = run / "checkpoints" / "step_000012" / rel
+    torch.save({"python": _Marker(marker), "torch": torch.get_rng_state()}, target)
+    if rewrite_checksums:  # the attacker rewrote checksums.json too: the pickle scan refuses it
+        write_checksums(Checkpoint(run / "checkpoints" / "step_000012"))
+    line = _refused(["--resume", str(run)], capsys)
+    assert str(target) in line, line
+    assert ("pickles io.open" in line) if rewrite_checksums else ("changed since it was saved" in line or
+                                                                "longer than" in line or "truncated" in line), line
+    assert not marker.exists()
+
+
+def test_deepspeeds_own_loader_loads_weights_only(reference, tmp_path):
+    """DeepSpeed's checkpoint engine calls torch.load(weights_only=False): inside weights_only_loading it
+    still reads DeepSpeed's own optimiser state, and refuses a pickle that would run code."""
+    import pickle
+
+    import torch
+
+    from kinyu.training.train import setup_environment
+
+    setup_environment()
+    from deepspeed.runtime.checkpoint_engine.torch_checkpoint_engine import TorchCheckpointEngine
+
+    from kinyu.training.checkpoints import weights_only_loading
+
+    marker, crafted = tmp_path / "pwned", tmp_path / "crafted.pt"
+    torch.save({"x": _Marker(marker)}, crafted)
+    with weights_only_loading():
+        state = TorchCheckpointEngine().load(str(reference / "checkpoints" / "step_000012" / OPTIM_STATES))
+        assert "optimizer_state_dict" in state
+        with pytest.raises(pickle.UnpicklingError):
+            TorchCheckpointEngine().load(str(crafted))
+    assert not marker.exists()
+    assert "TORCH_FORCE_WEIGHTS_ONLY_LOAD" not in os.environ
 

@@ -1,17 +1,36 @@
 """Checkpoint files a resume can trust: their sizes and sha256 at save, checked before anything is loaded.
 
 ``checksums.json`` is written last into the staging folder (before it is renamed into place), so a
-checkpoint without one is not complete. A resume checks every file of the checkpoint against it
-before anything of it is loaded.
+checkpoint without one is not complete. A resume checks every file of the checkpoint against it,
+then scans every torch file of ``deepspeed/`` for pickled globals (without unpickling it) and
+refuses any beyond the few classes DeepSpeed's own optimiser state holds; only then is the folder
+handed to DeepSpeed, whose loader calls ``torch.load(weights_only=False)``: ``weights_only_loading``
+makes that a ``weights_only=True`` load too. Nothing here imports DeepSpeed (``check_inputs`` runs
+before the accelerator is chosen).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+import torch
 
 from kinyu.base.layout import Checkpoint, TrainRun
 from kinyu.base.runs import atomic_write_json, sha256_file
+
+# what DeepSpeed's checkpoints pickle besides tensors and plain containers (ZeRO 1-3, fp32 and bf16, as saved
+# by DeepSpeed 0.19): torch.load(weights_only=True) accepts these and nothing else
+DEEPSPEED_GLOBALS = (
+    "deepspeed.runtime.zero.config.ZeroStageEnum",
+    "deepspeed.utils.tensor_fragment.fragment_address",
+    "deepspeed.runtime.fp16.loss_scaler.LossScaler",
+    "deepspeed.runtime.fp16.loss_scaler.DynamicLossScaler",
+)
 
 
 def _files(ckpt: Checkpoint) -> list[str]:
@@ -53,17 +72,31 @@ def checksum_problem(ckpt: Checkpoint) -> str | None:
     return None
 
 
+def pickle_problem(ckpt: Checkpoint) -> str | None:
+    """A torch file of deepspeed/ that is not a whole torch file, or that pickles anything beyond tensors,
+    plain containers and DEEPSPEED_GLOBALS. Scanned, not unpickled: nothing in the file runs."""
+    for path in sorted(ckpt.deepspeed.rglob("*.pt")):
+        try:
+            unsafe = set(torch.serialization.get_unsafe_globals_in_checkpoint(path)) - set(DEEPSPEED_GLOBALS)
+        except Exception as e:  # noqa: BLE001 - any failure to read the archive: cut off, not a torch file
+            return f"{path} is not a complete torch file ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+        if unsafe:
+            return (f"{path} pickles {', '.join(sorted(unsafe))}, which torch.load(weights_only=True) refuses "
+                    "(loading it could run code; kinyu never writes it)")
+    return None
+
+
 def previous_good(run: TrainRun, before: Checkpoint) -> Checkpoint | None:
     """The newest resumable checkpoint older than ``before`` whose files all verify."""
     for ckpt in reversed([c for c in run.list_checkpoints() if c.step < before.step]):
-        if ckpt.deepspeed.is_dir() and checksum_problem(ckpt) is None:
+        if ckpt.deepspeed.is_dir() and checksum_problem(ckpt) is None and pickle_problem(ckpt) is None:
             return ckpt
     return None
 
 
 def resume_problem(run: TrainRun, ckpt: Checkpoint) -> str | None:
     """One line on why ``ckpt`` must not be resumed and what to resume from instead; None when it verifies."""
-    problem = checksum_problem(ckpt)
+    problem = checksum_problem(ckpt) or pickle_problem(ckpt)
     if problem is None:
         return None
     good = previous_good(run, ckpt)
@@ -72,3 +105,29 @@ def resume_problem(run: TrainRun, ckpt: Checkpoint) -> str | None:
            else "no earlier checkpoint of this run verifies: start the run again")
     return f"--resume {run.path}: checkpoint {ckpt.name} is damaged, not loaded: {problem}; {fix}"
 
+
+def _deepspeed_classes() -> list:
+    classes = []
+    for name in DEEPSPEED_GLOBALS:
+        module, _, attr = name.rpartition(".")
+        try:
+            classes.append(getattr(importlib.import_module(module), attr))
+        except (ImportError, AttributeError):  # another DeepSpeed version: it does not pickle what it lacks
+            pass
+    return classes
+
+
+@contextmanager
+def weights_only_loading() -> Iterator[None]:
+    """Every torch.load inside (DeepSpeed's ``weights_only=False`` ones too) is a ``weights_only=True`` load
+    that accepts DEEPSPEED_GLOBALS."""
+    before = os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
+    os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
+    try:
+        with torch.serialization.safe_globals(_deepspeed_classes()):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("TORCH_FORCE_WEIGHTS_ONLY_LOAD", None)
+        else:
+            os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = before

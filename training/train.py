@@ -48,7 +48,7 @@ from kinyu.base.config import ConfigError, from_dict, to_dict, validate
 from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
 from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
-from kinyu.training.checkpoints import resume_problem, write_checksums
+from kinyu.training.checkpoints import resume_problem, weights_only_loading, write_checksums
 from kinyu.training.config import TrainConfig, TrainInputError
 from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
 from kinyu.training.flops import device_peak_flops, flops_per_token, matmul_parameters
@@ -340,15 +340,23 @@ def _seed_everything(seed: int) -> None:
 
 
 def _rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Every generator's state as tensors and plain numbers: what ``torch.load(weights_only=True)`` reads."""
+    version, words, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": {"version": version, "state": torch.tensor(words, dtype=torch.int64), "gauss": gauss},
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+             "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state()
     return state
 
 
 def _set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    py, npy = state["python"], state["numpy"]
+    random.setstate((py["version"], tuple(py["state"].tolist()), py["gauss"]))
+    np.random.set_state((npy["kind"], npy["keys"].numpy().astype(np.uint32), npy["pos"], npy["has_gauss"],
+                         npy["cached_gaussian"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state(state["cuda"])
@@ -566,7 +574,12 @@ def checkpoint_state(progress: Progress, order: MixedWindowOrder, global_batch: 
 def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, ckpt: Checkpoint, global_batch: int) -> Progress:
     """Load ``ckpt`` (verified by check_inputs: weights, optimiser, schedule, RNGs); drop what was logged after it."""
     run = TrainRun(cfg.run.out_dir)
-    load_path, client = engine.load_checkpoint(str(ckpt.deepspeed), tag=ckpt.name)
+    try:
+        with weights_only_loading():  # DeepSpeed's own loader calls torch.load(weights_only=False)
+            load_path, client = engine.load_checkpoint(str(ckpt.deepspeed), tag=ckpt.name)
+    except Exception as e:  # noqa: BLE001 - its files verified a moment ago: changed since, or a DeepSpeed mismatch
+        raise TrainInputError(f"DeepSpeed could not load {ckpt.deepspeed} ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0] if str(e) else ''})") from None
     if load_path is None:
         raise TrainInputError(f"DeepSpeed could not load {ckpt.deepspeed}")
     state = client["kinyu_state"]
@@ -577,7 +590,7 @@ def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, ckpt: Che
             "and batch settings, so that the data position and the ZeRO shards fit")
     rng_file = ckpt.deepspeed / f"rng_state_rank{procs.rank:05d}.pt"
     if rng_file.is_file():
-        _set_rng_state(torch.load(rng_file, weights_only=False))
+        _set_rng_state(torch.load(rng_file, weights_only=True))
     progress = Progress(state["step"], state["tokens_seen"], state["replay_tokens"])
     if procs.rank == 0:
         for leftover in run.staged():  # a save the stop interrupted
