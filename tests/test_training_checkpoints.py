@@ -2,13 +2,15 @@
 
 One short uninterrupted run (module fixture: 12 steps, checkpoints 4, 8 and 12) is copied per test
 and then damaged the way a disk, a cut-off copy or an attacker would: the resume is refused with one
-line naming the file and the previous good checkpoint, nothing pickled runs. The real DeepSpeed engine and real files throughout.
+line naming the file and the previous good checkpoint, nothing pickled runs, and no checkpoint holds
+a non-finite step. The real DeepSpeed engine and real files throughout.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -240,3 +242,58 @@ def test_deepspeeds_own_loader_loads_weights_only(reference, tmp_path):
     assert not marker.exists()
     assert "TORCH_FORCE_WEIGHTS_ONLY_LOAD" not in os.environ
 
+
+# --- non-finite loss or gradient ------------------------------------------------------------------------
+
+
+def test_non_finite_loss_stops_the_run_before_any_checkpoint(reference, corpora, tmp_path, capsys):
+    """A model whose weights hold a NaN: step 1's loss is NaN; one line, and no checkpoint is written."""
+    from safetensors.torch import load_file, save_file
+
+    fin, gen = corpora
+    model = Path(shutil.copytree(reference / "checkpoints" / "step_000012" / "hf", tmp_path / "nan_model"))
+    weights = load_file(model / "model.safetensors")
+    name = next(k for k in weights if k.endswith("q_proj.weight"))
+    weights[name][0, 0] = float("nan")
+    save_file(weights, model / "model.safetensors", metadata={"format": "pt"})
+    out = tmp_path / "out"
+    line = _refused(["--config", str(TINY), "--data.corpus_runs", str(fin), "--data.replay_runs", str(gen),
+                     "--model.path", str(model), "--run.out_dir", str(out), "--checkpoint.every_steps", "1",
+                     "--logging.eval_every_steps", "0", "--logging.tensorboard", "false"], capsys)
+    assert "step 1: the loss is nan" in line and "no checkpoint was written" in line, line
+    assert not list((out / "checkpoints").glob("*")) and not (out / "metrics.jsonl").exists()
+
+
+def test_diverging_run_stops_at_the_first_non_finite_gradient_and_keeps_its_last_good_checkpoint(corpora, tmp_path,
+                                                                                                   capsys):
+    """An absurd learning rate: step 1 is finite and saved, step 2's gradient norm is not: the run stops there."""
+    import torch
+    from safetensors.torch import load_file
+
+    from kinyu.base.layout import Checkpoint
+    from kinyu.training.checkpoints import checksum_problem
+
+    fin, gen = corpora
+    out = tmp_path / "out"
+    line = _refused(["--config", str(TINY), "--data.corpus_runs", str(fin), "--run.out_dir", str(out),
+                     "--optim.lr", "1e30", "--optim.min_lr", "0", "--schedule.warmup_steps", "1",
+                     "--schedule.max_steps", "6", "--checkpoint.every_steps", "1", "--checkpoint.keep_last", "0",
+                     "--logging.eval_every_steps", "0", "--logging.tensorboard", "false"], capsys)
+    assert re.match(r"kinyu train: error: step 2: the (gradient norm|loss) is (nan|inf)", line), line
+    assert "the newest checkpoint is still step_000001" in line, line
+    assert sorted(p.name for p in (out / "checkpoints").glob("step_*")) == ["step_000001"]
+    assert checksum_problem(Checkpoint(out / "checkpoints" / "step_000001")) is None
+    assert all(torch.isfinite(w).all() for w in load_file(out / "checkpoints" / "step_000001" / "hf" /
+                                                          "model.safetensors").values())
+    assert [r["step"] for r in _metrics(out)] == [1]
+
+
+def test_non_finite_gradient_norm_stops_with_the_step_and_the_newest_checkpoint(reference):
+    from kinyu.training.train import stop_if_not_finite
+
+    stop_if_not_finite(7, 2.5, 0.9, reference)  # finite: goes on
+    with pytest.raises(TrainInputError, match=r"^step 7: the gradient norm is inf; .*newest checkpoint is still "
+                                              r"step_000012"):
+        stop_if_not_finite(7, 2.5, float("inf"), reference)
+    with pytest.raises(TrainInputError, match=r"^step 3: the loss is nan and the gradient norm is nan"):
+        stop_if_not_finite(3, float("nan"), float("nan"), reference)

@@ -15,7 +15,7 @@ TRAIN_RUN layout (``kinyu.base.layout.TrainRun``; the evaluation package reads i
     checkpoints/latest             name of the newest complete checkpoint
 
 checksums.json (size and sha256 of every file, written last) is checked before a resume loads anything
-(``kinyu.training.checkpoints``).
+(``kinyu.training.checkpoints``); a loss or gradient norm that is not finite stops the run before it saves.
 """
 
 from __future__ import annotations
@@ -730,26 +730,36 @@ def _manifest_inputs(cfg: TrainConfig) -> list[dict]:
     return entries
 
 
-def train_step(engine, batches: RankBatches, step: int, zero_stage: int, report: bool):
-    """One optimiser step over the accumulated micro batches. With ``report`` (the same on every rank):
-    (mean loss over all ranks and micro batches, global gradient norm); else (None, None)."""
+def train_step(engine, batches: RankBatches, step: int, zero_stage: int):
+    """One optimiser step over the accumulated micro batches: (mean loss over all ranks and micro batches,
+    global gradient norm), the same on every rank (every step: a non-finite one must stop the run)."""
     loss_sum = torch.zeros((), dtype=torch.float64, device=engine.device)
     own_grad_norm = None
     for micro, batch in enumerate(batches.micro_batches(step)):
         logits = engine(input_ids=batch[:, :-1]).logits
         loss = F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten())
         engine.backward(loss)
-        if report and zero_stage == 0 and micro == batches.accum - 1:
+        if zero_stage == 0 and micro == batches.accum - 1:
             # without ZeRO the engine keeps no global norm: take it from the reduced grads before the step
             own_grad_norm = _grad_norm(engine.module)
         engine.step()
         loss_sum += loss.detach().double()
-    if not report:
-        return None, None
     dist.all_reduce(loss_sum)
     grad_norm = engine.get_global_grad_norm()
     grad_norm = own_grad_norm if grad_norm is None else grad_norm
     return float(loss_sum) / (batches.accum * batches.world), None if grad_norm is None else float(grad_norm)
+
+
+def stop_if_not_finite(step: int, loss: float, grad_norm: float | None, run_dir: Path) -> None:
+    """A loss or gradient norm that is nan or inf ends the run (every rank alike) before anything is saved."""
+    bad = [f"the loss is {loss}"] if not math.isfinite(loss) else []
+    if grad_norm is not None and not math.isfinite(grad_norm):
+        bad.append(f"the gradient norm is {grad_norm}")
+    if bad:
+        run = TrainRun(run_dir)
+        newest = f"the newest checkpoint is still {run.latest().name}" if run.has_checkpoint() else "no checkpoint was written"
+        raise TrainInputError(f"step {step}: {' and '.join(bad)}; the run stopped before saving it ({newest}). "
+                              "Lower optim.lr, check the data or the model weights, then start again or resume")
 
 
 def data_order(cfg: TrainConfig, inputs: Inputs) -> MixedWindowOrder:
@@ -812,7 +822,8 @@ def run_training(cfg: TrainConfig, resume: bool = False, resume_from: str | None
         is_last = progress.step + 1 == total_steps
         do_eval = val is not None and ((progress.step + 1) % cfg.logging.eval_every_steps == 0 or is_last)
         do_log = (progress.step + 1) % cfg.logging.every_steps == 0 or is_last or do_eval
-        loss, grad_norm = train_step(engine, batches, progress.step, cfg.deepspeed.zero_stage, report=do_log)
+        loss, grad_norm = train_step(engine, batches, progress.step, cfg.deepspeed.zero_stage)
+        stop_if_not_finite(progress.step + 1, loss, grad_norm, run_dir)
         progress.step += 1
         progress.tokens_seen += global_batch * seq_len
         progress.replay_tokens += (order.replay_before(first + global_batch) - order.replay_before(first)) * seq_len
