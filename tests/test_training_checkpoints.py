@@ -203,13 +203,13 @@ def test_checkpoint_without_checksums_is_not_loaded(run, capsys):
 def test_crafted_pickle_in_a_checkpoint_does_not_run(run, tmp_path, capsys, rel, rewrite_checksums):
     import torch
 
-    from kinyu.base.layout import Checkpoint
-    from kinyu.training.checkpoints import write_checksums
-
     marker = tmp_path / "pwned"
     target = run / "checkpoints" / "step_000012" / rel
     torch.save({"python": _Marker(marker), "torch": torch.get_rng_state()}, target)
     if rewrite_checksums:  # the attacker rewrote checksums.json too: the pickle scan refuses it
+        from kinyu.base.layout import Checkpoint
+        from kinyu.training.checkpoints import write_checksums
+
         write_checksums(Checkpoint(run / "checkpoints" / "step_000012"))
     line = _refused(["--resume", str(run)], capsys)
     assert str(target) in line, line
@@ -270,9 +270,6 @@ def test_diverging_run_stops_at_the_first_non_finite_gradient_and_keeps_its_last
     import torch
     from safetensors.torch import load_file
 
-    from kinyu.base.layout import Checkpoint
-    from kinyu.training.checkpoints import checksum_problem
-
     fin, gen = corpora
     out = tmp_path / "out"
     line = _refused(["--config", str(TINY), "--data.corpus_runs", str(fin), "--run.out_dir", str(out),
@@ -282,6 +279,9 @@ def test_diverging_run_stops_at_the_first_non_finite_gradient_and_keeps_its_last
     assert re.match(r"kinyu train: error: step 2: the (gradient norm|loss) is (nan|inf)", line), line
     assert "the newest checkpoint is still step_000001" in line, line
     assert sorted(p.name for p in (out / "checkpoints").glob("step_*")) == ["step_000001"]
+    from kinyu.base.layout import Checkpoint
+    from kinyu.training.checkpoints import checksum_problem
+
     assert checksum_problem(Checkpoint(out / "checkpoints" / "step_000001")) is None
     assert all(torch.isfinite(w).all() for w in load_file(out / "checkpoints" / "step_000001" / "hf" /
                                                           "model.safetensors").values())
