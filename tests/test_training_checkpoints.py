@@ -157,6 +157,27 @@ def test_rotation_keeps_the_newest_verified_checkpoint(run):
     assert (run / "checkpoints" / "latest").read_text().strip() == "step_000006"
 
 
+@pytest.mark.slow
+def test_two_ranks_share_the_hashing_and_both_refuse_a_changed_file(run):
+    """Under torchrun each rank hashes every other file: a change only rank 1 reads still stops both, at once."""
+    listed = sorted(json.loads((run / "checkpoints" / "step_000012" / "checksums.json").read_text())["files"])
+    rel = next(r for i, r in enumerate(listed) if i % 2 == 1 and not r.endswith(".pt"))  # rank 1's share
+    target = run / "checkpoints" / "step_000012" / rel
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCHER_VARS | {"GROUP_RANK"}} | {
+        "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
+           "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:0", "-m", "kinyu.cli", "train", "--resume", str(run),
+           "--schedule.micro_batch_size", "4", "--schedule.grad_accum_steps", "1"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    refusals = [ln for ln in proc.stderr.splitlines() if "is damaged, not loaded" in ln]
+    assert len(refusals) == 2 and all(f"{target} changed since it was saved" in ln and "--resume-from step_000008"
+                                      in ln for ln in refusals), proc.stderr[-4000:]
+
+
 # --- a truncated file: one line, the file, the fix -----------------------------------------------------
 
 

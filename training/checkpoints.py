@@ -1,8 +1,9 @@
 """Checkpoint files a resume can trust: their sizes and sha256 at save, checked before anything is loaded.
 
 ``checksums.json`` is written last into the staging folder (before it is renamed into place), so a
-checkpoint without one is not complete. A resume checks every file of the checkpoint against it,
-then scans every torch file of ``deepspeed/`` for pickled globals (without unpickling it) and
+checkpoint without one is not complete. A resume checks every file of the checkpoint against it
+(sizes and the listing before any work, the sha256s split across the ranks once they are up), and
+scans every torch file of ``deepspeed/`` for pickled globals (without unpickling it) and
 refuses any beyond the few classes DeepSpeed's own optimiser state holds; only then is the folder
 handed to DeepSpeed, whose loader calls ``torch.load(weights_only=False)``: ``weights_only_loading``
 makes that a ``weights_only=True`` load too. Nothing here imports DeepSpeed (``check_inputs`` runs
@@ -46,16 +47,27 @@ def write_checksums(ckpt: Checkpoint) -> None:
     atomic_write_json(ckpt.checksums, {"algorithm": "sha256", "files": files})
 
 
-def checksum_problem(ckpt: Checkpoint) -> str | None:
-    """What is wrong with the files of ``ckpt`` against its checksums.json (the first problem), or None."""
+def _listed(ckpt: Checkpoint) -> dict[str, dict] | str:
+    """checksums.json's {file: {"bytes", "sha256"}}, or what is wrong with it."""
     if not ckpt.checksums.is_file():
         return (f"{ckpt.checksums} is missing: the checkpoint is incomplete (or was written before kinyu "
                 "recorded checksums), so its files cannot be checked")
     try:
         listed = json.loads(ckpt.checksums.read_text(encoding="utf-8"))["files"]
-        assert isinstance(listed, dict)
-    except (ValueError, KeyError, TypeError, AssertionError, UnicodeDecodeError):
-        return f"{ckpt.checksums} is damaged (not the JSON kinyu writes)"
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        listed = None
+    well_formed = isinstance(listed, dict) and all(
+        isinstance(v, dict) and isinstance(v.get("bytes"), int) and isinstance(v.get("sha256"), str)
+        and not Path(rel).is_absolute() and ".." not in Path(rel).parts for rel, v in listed.items())
+    return listed if well_formed else f"{ckpt.checksums} is damaged (not the JSON kinyu writes)"
+
+
+def listing_problem(ckpt: Checkpoint) -> str | None:
+    """The cheap half of the check: checksums.json there and whole, every file it lists there at its size,
+    no file it does not list. The first problem, or None."""
+    listed = _listed(ckpt)
+    if isinstance(listed, str):
+        return listed
     for rel, want in sorted(listed.items()):
         path = ckpt.path / rel
         if path.is_symlink() or not path.is_file():
@@ -64,12 +76,27 @@ def checksum_problem(ckpt: Checkpoint) -> str | None:
         if size != want["bytes"]:
             cut = "truncated" if size < want["bytes"] else "longer than it was"
             return f"{path} is {cut}: {size:,} bytes, {want['bytes']:,} when saved"
-        if sha256_file(path) != want["sha256"]:
-            return f"{path} changed since it was saved (its sha256 differs; same size)"
     extra = sorted(set(_files(ckpt)) - set(listed))
     if extra:
         return f"{ckpt.path / extra[0]} was not written by the save (not in checksums.json)"
     return None
+
+
+def hash_problem(ckpt: Checkpoint, rank: int = 0, world: int = 1) -> str | None:
+    """The sha256 half (after listing_problem passed): the first listed file whose content changed, among the
+    files this rank hashes (every ``world``-th from ``rank``: the ranks of a run share the reading)."""
+    listed = _listed(ckpt)
+    if isinstance(listed, str):
+        return listed
+    for rel, want in sorted(listed.items())[rank::world]:
+        if sha256_file(ckpt.path / rel) != want["sha256"]:
+            return f"{ckpt.path / rel} changed since it was saved (its sha256 differs; same size)"
+    return None
+
+
+def checksum_problem(ckpt: Checkpoint) -> str | None:
+    """What is wrong with the files of ``ckpt`` against its checksums.json (the first problem), or None."""
+    return listing_problem(ckpt) or hash_problem(ckpt)
 
 
 def pickle_problem(ckpt: Checkpoint) -> str | None:
@@ -95,10 +122,14 @@ def previous_good(run: TrainRun, before: Checkpoint) -> Checkpoint | None:
 
 
 def resume_problem(run: TrainRun, ckpt: Checkpoint) -> str | None:
-    """One line on why ``ckpt`` must not be resumed and what to resume from instead; None when it verifies."""
-    problem = checksum_problem(ckpt) or pickle_problem(ckpt)
-    if problem is None:
-        return None
+    """The checks before any work (no hashing: ``hash_problem`` runs on every rank's share before the load): one
+    line on why ``ckpt`` must not be resumed and what to resume from instead, or None."""
+    problem = listing_problem(ckpt) or pickle_problem(ckpt)
+    return None if problem is None else refusal(run, ckpt, problem)
+
+
+def refusal(run: TrainRun, ckpt: Checkpoint, problem: str) -> str:
+    """The one line that refuses ``ckpt`` for ``problem`` and names the newest earlier checkpoint that verifies."""
     good = previous_good(run, ckpt)
     fix = (f"the previous checkpoint {good.name} verifies: resume from it with `kinyu train --resume {run.path} "
            f"--resume-from {good.name}` (and delete {ckpt.path} if it cannot be repaired)" if good is not None

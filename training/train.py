@@ -48,7 +48,7 @@ from kinyu.base.config import ConfigError, from_dict, to_dict, validate
 from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
 from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
-from kinyu.training.checkpoints import resume_problem, weights_only_loading, write_checksums
+from kinyu.training.checkpoints import hash_problem, refusal, resume_problem, weights_only_loading, write_checksums
 from kinyu.training.config import TrainConfig, TrainInputError
 from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
 from kinyu.training.flops import device_peak_flops, flops_per_token, matmul_parameters
@@ -572,8 +572,14 @@ def checkpoint_state(progress: Progress, order: MixedWindowOrder, global_batch: 
 
 
 def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, ckpt: Checkpoint, global_batch: int) -> Progress:
-    """Load ``ckpt`` (verified by check_inputs: weights, optimiser, schedule, RNGs); drop what was logged after it."""
+    """Check the sha256s of ``ckpt`` (its listing and pickles passed check_inputs), then load it (weights, optimiser,
+    schedule, RNGs); drop what was logged after it."""
     run = TrainRun(cfg.run.out_dir)
+    problems = [None] * procs.world  # each rank hashes its share of the files; any changed one stops every rank
+    dist.all_gather_object(problems, hash_problem(ckpt, procs.rank, procs.world))
+    changed = next((p for p in problems if p), None)
+    if changed:
+        raise TrainInputError(refusal(run, ckpt, changed))
     try:
         with weights_only_loading():  # DeepSpeed's own loader calls torch.load(weights_only=False)
             load_path, client = engine.load_checkpoint(str(ckpt.deepspeed), tag=ckpt.name)
