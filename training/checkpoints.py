@@ -40,11 +40,17 @@ def _files(ckpt: Checkpoint) -> list[str]:
     return sorted(p.relative_to(ckpt.path).as_posix() for p in found if p != ckpt.checksums)
 
 
-def write_checksums(ckpt: Checkpoint) -> None:
-    """Record the size and sha256 of every file (call it last, once everything else is written)."""
-    files = {rel: {"bytes": (ckpt.path / rel).stat().st_size, "sha256": sha256_file(ckpt.path / rel)}
-             for rel in _files(ckpt)}
-    atomic_write_json(ckpt.checksums, {"algorithm": "sha256", "files": files})
+def file_checksums(ckpt: Checkpoint, rank: int = 0, world: int = 1) -> dict[str, dict]:
+    """{file: {"bytes", "sha256"}} of every ``world``-th file from ``rank`` (the ranks of a run share the hashing)."""
+    return {rel: {"bytes": (ckpt.path / rel).stat().st_size, "sha256": sha256_file(ckpt.path / rel)}
+            for rel in _files(ckpt)[rank::world]}
+
+
+def write_checksums(ckpt: Checkpoint, files: dict[str, dict] | None = None) -> None:
+    """Record the size and sha256 of every file (``files`` when the ranks computed them; call it last, once
+    everything else is written)."""
+    files = file_checksums(ckpt) if files is None else files
+    atomic_write_json(ckpt.checksums, {"algorithm": "sha256", "files": dict(sorted(files.items()))})
 
 
 def _listed(ckpt: Checkpoint) -> dict[str, dict] | str:

@@ -48,7 +48,8 @@ from kinyu.base.config import ConfigError, from_dict, to_dict, validate
 from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
 from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
-from kinyu.training.checkpoints import hash_problem, refusal, resume_problem, weights_only_loading, write_checksums
+from kinyu.training.checkpoints import (file_checksums, hash_problem, refusal, resume_problem, weights_only_loading,
+                                        write_checksums)
 from kinyu.training.config import TrainConfig, TrainInputError
 from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
 from kinyu.training.flops import device_peak_flops, flops_per_token, matmul_parameters
@@ -546,10 +547,13 @@ def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, ste
             for f in TOKENIZER_FILES:
                 if (inputs.tokenizer_src / f).is_file():
                     shutil.copyfile(inputs.tokenizer_src / f, tmp.hf / f)
-    dist.barrier()
     if rank == 0:
         atomic_write_json(tmp.state, state)
-        write_checksums(tmp)
+    dist.barrier()
+    shares = [None] * dist.get_world_size()  # every rank hashes its share of the files
+    dist.all_gather_object(shares, file_checksums(tmp, rank, dist.get_world_size()))
+    if rank == 0:
+        write_checksums(tmp, {rel: entry for share in shares for rel, entry in share.items()})
         if final.path.exists():  # a half-finished attempt before a crash never got the pointer; replace it
             shutil.rmtree(final.path)
         os.replace(tmp.path, final.path)
