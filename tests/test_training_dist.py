@@ -57,6 +57,13 @@ def test_torchrun_two_processes_zero2_matches_one_process(tmp_path):
     ds = multi / "checkpoints" / "step_000006" / "deepspeed"
     assert sorted(p.name for p in ds.glob("rng_state_rank*.pt")) == ["rng_state_rank00000.pt", "rng_state_rank00001.pt"]
     assert len(list((ds / "step_000006").glob("*optim_states.pt"))) == 2  # ZeRO-2: optimiser sharded over 2 ranks
+    # the two ranks hashed half the files each: checksums.json lists every file of both, and they verify
+    from kinyu.base.layout import Checkpoint
+    from kinyu.training.checkpoints import checksum_problem
+
+    listed = json.loads((ds.parent / "checksums.json").read_text())["files"]
+    assert {"deepspeed/rng_state_rank00000.pt", "deepspeed/rng_state_rank00001.pt", "state.json"} <= listed.keys()
+    assert checksum_problem(Checkpoint(ds.parent)) is None
     val = [json.loads(line)["val_loss"] for line in (multi / "metrics.jsonl").read_text().splitlines()
            if "val_loss" in line]
     ref = [json.loads(line)["val_loss"] for line in (single / "metrics.jsonl").read_text().splitlines()

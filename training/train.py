@@ -11,8 +11,11 @@ TRAIN_RUN layout (``kinyu.base.layout.TrainRun``; the evaluation package reads i
     manifest.json                  config as resolved, versions, input CORPUS_RUNs + manifest hashes
     metrics.jsonl                  one line per logged step (validation lines add val_loss)
     tensorboard/
-    checkpoints/step_NNNNNN/{deepspeed/, hf/, state.json}
+    checkpoints/step_NNNNNN/{deepspeed/, hf/, state.json, checksums.json}
     checkpoints/latest             name of the newest complete checkpoint
+
+checksums.json (size and sha256 of every file, written last) is checked before a resume loads anything
+(``kinyu.training.checkpoints``); a loss or gradient norm that is not finite stops the run before it saves.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from kinyu.base.config import ConfigError, from_dict, to_dict, validate
 from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file, write_manifest
 from kinyu.corpus.shards import ShardError, corpus_tokenizer_file, list_shards
+from kinyu.training.checkpoints import (file_checksums, hash_problem, refusal, resume_problem, weights_only_loading,
+                                        write_checksums)
 from kinyu.training.config import TrainConfig, TrainInputError
 from kinyu.training.data import MixedWindowOrder, PackedWindows, RankBatches, validation_windows
 from kinyu.training.flops import device_peak_flops, flops_per_token, matmul_parameters
@@ -72,6 +77,7 @@ class Inputs:
     pad_id: int | None
     model_config: Any            # transformers PretrainedConfig
     rewarm_lr: float | None      # LR floor of the checkpoint to re-warm from
+    resume_from: Checkpoint | None = None  # the verified checkpoint a resume loads
 
 
 @dataclass
@@ -98,8 +104,9 @@ def _vocab_mismatch(a: dict[str, int], b: dict[str, int]) -> str | None:
     return f"token ids differ, e.g. {diff}"
 
 
-def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
-    """Check shards, tokenizers, model and run folder; raise a clear error before any work."""
+def check_inputs(cfg: TrainConfig, resume: bool = False, resume_from: str | None = None) -> Inputs:
+    """Check shards, tokenizers, model and run folder (and the files of the checkpoint to resume: ``resume_from``
+    names one, else ``checkpoints/latest``); raise a clear error before any work."""
     validate(cfg)
     domain, replay = _check_corpus_runs(cfg)
     tok = _check_corpus_tokenizer(cfg, domain)
@@ -108,9 +115,9 @@ def check_inputs(cfg: TrainConfig, resume: bool = False) -> Inputs:
     _check_positions(cfg, model_config)
     _check_fits(cfg)
     validation = _check_validation(cfg)
-    _check_run_folder(cfg, resume)
+    resume_ckpt = _check_run_folder(cfg, resume, resume_from)
     return Inputs(domain, replay, validation, tok.file, tokenizer_src, len(tok.vocab), tok.eos_id, tok.pad_id,
-                  model_config, rewarm_lr)
+                  model_config, rewarm_lr, resume_ckpt)
 
 
 def _check_corpus_runs(cfg: TrainConfig) -> tuple[list[Path], list[Path]]:
@@ -245,18 +252,34 @@ def _check_validation(cfg: TrainConfig) -> list[Path]:
     return have
 
 
-def _check_run_folder(cfg: TrainConfig, resume: bool) -> None:
+def _check_run_folder(cfg: TrainConfig, resume: bool, resume_from: str | None) -> Checkpoint | None:
+    """The checkpoint to resume, its files verified (None for a new run)."""
     out = TrainRun(cfg.run.out_dir)
+    if resume_from is not None and not resume:
+        raise TrainInputError("--resume-from names a checkpoint of the run given with --resume")
     if resume:
         if not out.has_checkpoint():
             raise TrainInputError(f"--resume {out.path}: no checkpoints/latest; nothing to resume from")
-        latest = out.latest()
-        if not latest.deepspeed.is_dir():
-            raise TrainInputError(f"--resume {out.path}: {latest.name} holds no DeepSpeed state (written with "
+        ckpt = out.latest() if resume_from is None else _named_checkpoint(out, resume_from)
+        if not ckpt.deepspeed.is_dir():
+            raise TrainInputError(f"--resume {out.path}: {ckpt.name} holds no DeepSpeed state (written with "
                                   "checkpoint.resumable=false); this run cannot be resumed, start it again")
-    elif out.has_checkpoint() or out.metrics.is_file():
+        problem = resume_problem(out, ckpt)
+        if problem:
+            raise TrainInputError(problem)
+        return ckpt
+    if out.has_checkpoint() or out.metrics.is_file():
         raise TrainInputError(f"run.out_dir {out.path} already holds a training run; use `kinyu train --resume {out.path}` "
                               "to continue it, or choose a new run.out_dir")
+    return None
+
+
+def _named_checkpoint(out: TrainRun, name: str) -> Checkpoint:
+    have = [c.name for c in out.list_checkpoints()]
+    if name not in have:
+        raise TrainInputError(f"--resume-from {name}: {out.checkpoints} holds no such checkpoint "
+                              f"(it holds: {', '.join(have) or 'none'})")
+    return Checkpoint(out.checkpoints / name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -318,15 +341,23 @@ def _seed_everything(seed: int) -> None:
 
 
 def _rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Every generator's state as tensors and plain numbers: what ``torch.load(weights_only=True)`` reads."""
+    version, words, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": {"version": version, "state": torch.tensor(words, dtype=torch.int64), "gauss": gauss},
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+             "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state()
     return state
 
 
 def _set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    py, npy = state["python"], state["numpy"]
+    random.setstate((py["version"], tuple(py["state"].tolist()), py["gauss"]))
+    np.random.set_state((npy["kind"], npy["keys"].numpy().astype(np.uint32), npy["pos"], npy["has_gauss"],
+                         npy["cached_gaussian"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state(state["cuda"])
@@ -496,7 +527,8 @@ def consolidated_state_dict(engine, zero_stage: int) -> dict | None:
 
 
 def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, step: int, state: dict) -> None:
-    """Write checkpoints/step_NNNNNN via a temp folder + rename, then the ``latest`` pointer."""
+    """Write checkpoints/step_NNNNNN via a temp folder (checksums.json last) + rename, then the ``latest`` pointer;
+    then drop the oldest beyond ``keep_last``."""
     rank = dist.get_rank()
     run = TrainRun(run_dir)
     final = run.checkpoint(step)
@@ -515,16 +547,23 @@ def save_checkpoint(engine, cfg: TrainConfig, inputs: Inputs, run_dir: Path, ste
             for f in TOKENIZER_FILES:
                 if (inputs.tokenizer_src / f).is_file():
                     shutil.copyfile(inputs.tokenizer_src / f, tmp.hf / f)
-    dist.barrier()
     if rank == 0:
         atomic_write_json(tmp.state, state)
+    dist.barrier()
+    shares = [None] * dist.get_world_size()  # every rank hashes its share of the files
+    dist.all_gather_object(shares, file_checksums(tmp, rank, dist.get_world_size()))
+    if rank == 0:
+        write_checksums(tmp, {rel: entry for share in shares for rel, entry in share.items()})
         if final.path.exists():  # a half-finished attempt before a crash never got the pointer; replace it
             shutil.rmtree(final.path)
         os.replace(tmp.path, final.path)
         run.set_latest(final)
         keep = cfg.checkpoint.keep_last
         if keep > 0:
-            for old in run.list_checkpoints()[:-keep]:
+            # only checkpoints older than this one go, never this one (the newest verified): a later one left
+            # by a resume from an earlier checkpoint is replaced when the run saves its step again
+            older = [c for c in run.list_checkpoints() if c.step < step]
+            for old in older[:max(0, len(older) - (keep - 1))]:
                 shutil.rmtree(old.path)
     dist.barrier()
 
@@ -536,11 +575,21 @@ def checkpoint_state(progress: Progress, order: MixedWindowOrder, global_batch: 
             "last_step_lr": last_step_lr, "total_steps": total_steps, "seed": seed}
 
 
-def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, run_dir: Path, global_batch: int) -> Progress:
-    """Load the latest checkpoint (weights, optimiser, schedule, RNGs); drop what was logged after it."""
-    run = TrainRun(run_dir)
-    ckpt = run.latest()
-    load_path, client = engine.load_checkpoint(str(ckpt.deepspeed), tag=ckpt.name)
+def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, ckpt: Checkpoint, global_batch: int) -> Progress:
+    """Check the sha256s of ``ckpt`` (its listing and pickles passed check_inputs), then load it (weights, optimiser,
+    schedule, RNGs); drop what was logged after it."""
+    run = TrainRun(cfg.run.out_dir)
+    problems = [None] * procs.world  # each rank hashes its share of the files; any changed one stops every rank
+    dist.all_gather_object(problems, hash_problem(ckpt, procs.rank, procs.world))
+    changed = next((p for p in problems if p), None)
+    if changed:
+        raise TrainInputError(refusal(run, ckpt, changed))
+    try:
+        with weights_only_loading():  # DeepSpeed's own loader calls torch.load(weights_only=False)
+            load_path, client = engine.load_checkpoint(str(ckpt.deepspeed), tag=ckpt.name)
+    except Exception as e:  # noqa: BLE001 - its files verified a moment ago: changed since, or a DeepSpeed mismatch
+        raise TrainInputError(f"DeepSpeed could not load {ckpt.deepspeed} ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0] if str(e) else ''})") from None
     if load_path is None:
         raise TrainInputError(f"DeepSpeed could not load {ckpt.deepspeed}")
     state = client["kinyu_state"]
@@ -551,7 +600,7 @@ def resume_from_checkpoint(engine, cfg: TrainConfig, procs: Processes, run_dir: 
             "and batch settings, so that the data position and the ZeRO shards fit")
     rng_file = ckpt.deepspeed / f"rng_state_rank{procs.rank:05d}.pt"
     if rng_file.is_file():
-        _set_rng_state(torch.load(rng_file, weights_only=False))
+        _set_rng_state(torch.load(rng_file, weights_only=True))
     progress = Progress(state["step"], state["tokens_seen"], state["replay_tokens"])
     if procs.rank == 0:
         for leftover in run.staged():  # a save the stop interrupted
@@ -691,26 +740,36 @@ def _manifest_inputs(cfg: TrainConfig) -> list[dict]:
     return entries
 
 
-def train_step(engine, batches: RankBatches, step: int, zero_stage: int, report: bool):
-    """One optimiser step over the accumulated micro batches. With ``report`` (the same on every rank):
-    (mean loss over all ranks and micro batches, global gradient norm); else (None, None)."""
+def train_step(engine, batches: RankBatches, step: int, zero_stage: int):
+    """One optimiser step over the accumulated micro batches: (mean loss over all ranks and micro batches,
+    global gradient norm), the same on every rank (every step: a non-finite one must stop the run)."""
     loss_sum = torch.zeros((), dtype=torch.float64, device=engine.device)
     own_grad_norm = None
     for micro, batch in enumerate(batches.micro_batches(step)):
         logits = engine(input_ids=batch[:, :-1]).logits
         loss = F.cross_entropy(logits.float().flatten(0, 1), batch[:, 1:].flatten())
         engine.backward(loss)
-        if report and zero_stage == 0 and micro == batches.accum - 1:
+        if zero_stage == 0 and micro == batches.accum - 1:
             # without ZeRO the engine keeps no global norm: take it from the reduced grads before the step
             own_grad_norm = _grad_norm(engine.module)
         engine.step()
         loss_sum += loss.detach().double()
-    if not report:
-        return None, None
     dist.all_reduce(loss_sum)
     grad_norm = engine.get_global_grad_norm()
     grad_norm = own_grad_norm if grad_norm is None else grad_norm
     return float(loss_sum) / (batches.accum * batches.world), None if grad_norm is None else float(grad_norm)
+
+
+def stop_if_not_finite(step: int, loss: float, grad_norm: float | None, run_dir: Path) -> None:
+    """A loss or gradient norm that is nan or inf ends the run (every rank alike) before anything is saved."""
+    bad = [f"the loss is {loss}"] if not math.isfinite(loss) else []
+    if grad_norm is not None and not math.isfinite(grad_norm):
+        bad.append(f"the gradient norm is {grad_norm}")
+    if bad:
+        run = TrainRun(run_dir)
+        newest = f"the newest checkpoint is still {run.latest().name}" if run.has_checkpoint() else "no checkpoint was written"
+        raise TrainInputError(f"step {step}: {' and '.join(bad)}; the run stopped before saving it ({newest}). "
+                              "Lower optim.lr, check the data or the model weights, then start again or resume")
 
 
 def data_order(cfg: TrainConfig, inputs: Inputs) -> MixedWindowOrder:
@@ -740,9 +799,10 @@ def _banner(cfg: TrainConfig, procs: Processes, n_params: int, total_steps: int,
             + (f", replay {cfg.data.replay_ratio:.0%}" if order.ratio else ""))
 
 
-def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
-    """Train as configured; return the TRAIN_RUN folder. ``resume`` continues its latest checkpoint."""
-    inputs = check_inputs(cfg, resume=resume)
+def run_training(cfg: TrainConfig, resume: bool = False, resume_from: str | None = None) -> Path:
+    """Train as configured; return the TRAIN_RUN folder. ``resume`` continues its latest checkpoint (or the one
+    ``resume_from`` names), once its files verify."""
+    inputs = check_inputs(cfg, resume=resume, resume_from=resume_from)
     procs = start_processes(cfg)
     run_dir, s, seq_len = Path(cfg.run.out_dir), cfg.schedule, cfg.data.seq_len
     _seed_everything(cfg.run.seed)
@@ -754,10 +814,10 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
     dist.barrier()
 
     engine, optimizer, model_flops_per_token, n_params = build_engine(cfg, inputs, total_steps, procs.bf16, procs.world)
-    progress = resume_from_checkpoint(engine, cfg, procs, run_dir, global_batch) if resume else Progress()
+    progress = resume_from_checkpoint(engine, cfg, procs, inputs.resume_from, global_batch) if resume else Progress()
     log = RunLog(cfg, run_dir, procs.rank, total_steps, progress.step)
     if resume:
-        log.print(f"[bold]resumed[/] from {TrainRun(run_dir).latest().path} at step {progress.step} "
+        log.print(f"[bold]resumed[/] from {inputs.resume_from.path} at step {progress.step} "
                   f"({progress.tokens_seen:,} tokens)")
     log.print(_banner(cfg, procs, n_params, total_steps, global_batch, order))
     peak = cfg.logging.peak_flops_per_device or (device_peak_flops(procs.device_name) if procs.cuda else None)
@@ -772,7 +832,8 @@ def run_training(cfg: TrainConfig, resume: bool = False) -> Path:
         is_last = progress.step + 1 == total_steps
         do_eval = val is not None and ((progress.step + 1) % cfg.logging.eval_every_steps == 0 or is_last)
         do_log = (progress.step + 1) % cfg.logging.every_steps == 0 or is_last or do_eval
-        loss, grad_norm = train_step(engine, batches, progress.step, cfg.deepspeed.zero_stage, report=do_log)
+        loss, grad_norm = train_step(engine, batches, progress.step, cfg.deepspeed.zero_stage)
+        stop_if_not_finite(progress.step + 1, loss, grad_norm, run_dir)
         progress.step += 1
         progress.tokens_seen += global_batch * seq_len
         progress.replay_tokens += (order.replay_before(first + global_batch) - order.replay_before(first)) * seq_len

@@ -121,6 +121,7 @@ class Checkpoint(_Folder):
     hf = _below("hf")
     deepspeed = _below("deepspeed")
     state = _below("state.json")
+    checksums = _below("checksums.json")  # size and sha256 of every other file; written last
 
     @property
     def name(self) -> str:

@@ -1,7 +1,7 @@
 """``kinyu train``: continual-pre-train a causal LM on corpus token shards with DeepSpeed.
 
     kinyu train --config configs/train/tiny_cpu.yaml [--optim.lr 1e-4 ...]
-    kinyu train --resume TRAIN_RUN
+    kinyu train --resume TRAIN_RUN [--resume-from step_NNNNNN]
     kinyu train plan --config FILE [--tokens 370M] [--gpu-mem 80GB] [--nodes N] [--gpus-per-node N] [--gpu A100]
     deepspeed --hostfile hostfile --module kinyu.cli train --config ...      (several nodes)
     torchrun --nnodes 2 --nproc-per-node 8 ... -m kinyu.cli train --config ...
@@ -29,6 +29,9 @@ def build_parser(prog: str = "kinyu train") -> argparse.ArgumentParser:
     )
     parser.add_argument("--resume", metavar="TRAIN_RUN",
                         help="continue TRAIN_RUN from its latest checkpoint with the config it was started with")
+    parser.add_argument("--resume-from", metavar="step_NNNNNN",
+                        help="with --resume: continue from this checkpoint of the run instead of its latest (e.g. the "
+                             "previous one, when the latest fails its checksums)")
     parser.add_argument("--auto-resume", action="store_true",
                         help="with --config: if run.out_dir already holds a checkpoint, resume it instead of failing "
                              "(for requeued cluster jobs)")
@@ -61,7 +64,9 @@ def run_train(args) -> int:
     if args.print_config:
         print(dump_yaml(cfg), end="")
         return 0
-    run_dir = run_training(cfg, resume=bool(args.resume))
+    if args.resume_from and not args.resume:
+        raise ConfigError("--resume-from step_NNNNNN goes with --resume TRAIN_RUN")
+    run_dir = run_training(cfg, resume=bool(args.resume), resume_from=args.resume_from)
     print(f"kinyu train: wrote {run_dir}")
     return 0
 
