@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -46,7 +47,7 @@ _EXTRACTED_FIELDS = (
 # corpus modules whose code produces it
 _FORMAT_DEPENDENCIES = {
     "pdf": ("pdf_", ("pdfminer.six", "pypdfium2"), ("extractors", "pdf", "pdf_layout", "limits")),
-    "html": ("html_", ("trafilatura", "lxml", "lxml_html_clean", "charset-normalizer"), ("extractors", "html", "html_tables", "../tables", "decode", "limits")),
+    "html": ("html_", ("trafilatura", "lxml", "lxml_html_clean", "charset-normalizer"), ("extractors", "html", "html_tables", "kinyu.corpus.tables", "decode", "limits")),
     "text": (None, ("charset-normalizer",), ("extractors", "decode")),
 }
 
@@ -62,10 +63,12 @@ _CORPUS_DIR = Path(__file__).resolve().parent
 
 
 def code_fingerprint(modules: tuple[str, ...]) -> str:
-    """sha256 of the source of ``corpus.<module>`` for each module (the code that extracts)."""
+    """sha256 of the source of ``corpus.<module>`` for each module (the code that extracts); a
+    dotted name is a module outside the extract package (the table format, ``kinyu.corpus.tables``)."""
     h = hashlib.sha256()
     for name in modules:
-        h.update(name.encode() + b"\0" + (_CORPUS_DIR / f"{name}.py").read_bytes() + b"\0")
+        path = Path(importlib.util.find_spec(name).origin) if "." in name else _CORPUS_DIR / f"{name}.py"
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
