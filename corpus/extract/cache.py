@@ -40,6 +40,7 @@ _EXTRACTED_FIELDS = (
     "encoding",
     "encoding_source",
     "hidden_elements_removed",
+    "tables",
     "quarantine",
 )
 

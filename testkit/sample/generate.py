@@ -840,7 +840,7 @@ def build() -> tuple[dict[str, bytes], list[Entry]]:
     # a table page is kept as a table (kinyu.corpus.tables): a header, labelled rows of figures
     add("table_kaede_segment.html", table_only_page().encode("utf-8"),
         Entry("table_kaede_segment.html", "table", "html", "utf-8", "keep", "セグメント情報", "utf-8",
-              notes="only an HTML table of figures, kept as a Markdown table"))
+              contains=["食品原料"], notes="only an HTML table of figures, kept as a Markdown table"))
     add("table_minato_pl.pdf", pdf_table_only(),
         Entry("table_minato_pl.pdf", "table", "pdf", None, "drop:table", "連結損益計算書",
               notes="a PDF page of only a financial table (連結損益計算書)"))
