@@ -64,8 +64,8 @@ class QualityFilter(BaseFilter):
             quality = doc.metadata.get("quality", {})
             if quality.get("tables") and not (result is True or (isinstance(result, tuple) and result[0])):
                 # what a document's drop takes with it: the tables counted per step
-                self.stat_update("dropped_tables", value=quality["tables"])
-                self.stat_update("dropped_table_chars", value=quality["table_chars"])
+                self.stat_update("tables_dropped", value=quality["tables"])
+                self.stat_update("table_chars_dropped", value=quality["table_chars"])
             out.append(result)
         return out
 

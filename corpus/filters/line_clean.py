@@ -344,7 +344,7 @@ class JapaneseLineCleaner(PipelineStep):
         for block in analysis.tables:
             labelled = labelled_share(analysis.lines, block) >= self.config.table_min_labelled_share
             reason = None if labelled else "table_no_labels"
-            self.stat_update("tables_kept" if labelled else "tables_removed")
+            self.stat_update("tables_kept" if labelled else "tables_dropped")
             for j in range(block.start, block.end):
                 out[j] = reason
         return out

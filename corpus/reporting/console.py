@@ -40,7 +40,8 @@ def _funnel_table(run: Path, rows: list[dict], reasons_column: bool) -> Table:
     """The funnel; without ``reasons_column`` each step's drop reasons go under its name (narrow terminals)."""
     table = Table(title=f"corpus run {run}", show_lines=not reasons_column)
     table.add_column("step", justify="left", no_wrap=reasons_column, overflow="fold")
-    for col in ("docs in", "kept", "dropped", "chars\nremoved", "chars\nkept"):
+    with_tables = any(r.get("tables_dropped") or r.get("tables_kept") for r in rows)
+    for col in ("docs in", "kept", "dropped", "chars\nremoved", "chars\nkept", *(("tables\ndropped",) if with_tables else ())):
         table.add_column(col, justify="right", no_wrap=True)
     if reasons_column:
         table.add_column("reasons", justify="left", overflow="fold", min_width=24)
@@ -50,6 +51,10 @@ def _funnel_table(run: Path, rows: list[dict], reasons_column: bool) -> Table:
         if not reasons_column and reasons:
             step = f"{step}\n[dim]{reasons}[/]"
         cells = [step, str(r["docs_in"]), str(r["docs_out"]), str(r["dropped"] or ""), _chars(r["chars_removed"]), _chars(r["chars_out"])]
+        if with_tables:
+            dropped = r.get("tables_dropped", 0)
+            kept = f" of {dropped + r['tables_kept']}" if r.get("tables_kept") else ""
+            cells.append(f"{dropped}{kept}" if dropped or kept else "")
         table.add_row(*cells, *([reasons] if reasons_column else []))
     if any((r["chars_removed"] or 0) < 0 for r in rows):
         table.caption = "chars removed < 0: the step lengthened the text (NFKC: ㈱ -> (株), ① -> 1)"

@@ -134,10 +134,12 @@ def _funnel(rows: list[dict]) -> str:
         return "" if v is None else f"{v:,}"
 
     table = _table(
-        ["stage", "step", "docs in", "kept", "dropped", "reasons", "chars in", "chars removed", "chars kept"],
+        ["stage", "step", "docs in", "kept", "dropped", "reasons", "chars in", "chars removed", "chars kept", "tables dropped"],
         [[r["stage"], r["step"], r["docs_in"], r["docs_out"], r["dropped"] or "", ", ".join(f"{k} {v}" for k, v in r["reasons"].items()),
-          chars(r["chars_in"]), chars(r["chars_removed"]), chars(r["chars_out"])] for r in rows],
-        {2, 3, 4, 6, 7, 8},
+          chars(r["chars_in"]), chars(r["chars_removed"]), chars(r["chars_out"]),
+          (f"{r.get('tables_dropped', 0)} of {r.get('tables_dropped', 0) + r['tables_kept']}" if r.get("tables_kept")
+           else (r.get("tables_dropped") or ""))] for r in rows],
+        {2, 3, 4, 6, 7, 8, 9},
     )
     note = ("<p>Each row's characters are that step's own: what reached it, what it removed (the documents it dropped, "
             "or the lines it cut) and what it passed on. A negative removal is a step that lengthened the text "

@@ -239,6 +239,8 @@ _BEFORE_EXTRACTION = ("Archive records", "URL rules")
 def step_rows(run: Path) -> list[dict]:
     """One row per pipeline step that drops documents or changes their text, in pipeline order.
 
+    ``tables_dropped``: the tables (``kinyu.corpus.tables``) the step took with the documents it
+    dropped, or (the line cleaner, which also counts ``tables_kept``) the label-less ones it cut.
     Each row's characters are that step's own: ``chars_in`` (what reached it), ``chars_out``
     (what it passed on) and ``chars_removed`` (their difference: the text of the documents it
     dropped, or the lines it cut; negative where a step lengthens text, as NFKC does with ㈱ ->
@@ -266,7 +268,9 @@ def step_rows(run: Path) -> list[dict]:
                 docs = int(counter_total(s.get("docs", 0))) or (rows[-1]["docs_out"] if rows else 0)
                 rows.append({"stage": stage, "step": _plain(name.split(": ", 1)[-1]), "docs_in": docs, "docs_out": docs,
                              "dropped": 0, "chars_in": chars_in, "chars_out": chars_out,
-                             "chars_removed": chars_in - chars_out, "reasons": {}})
+                             "chars_removed": chars_in - chars_out, "reasons": {},
+                             "tables_dropped": int(counter_total(s.get("tables_dropped", 0))),
+                             "tables_kept": int(counter_total(s.get("tables_kept", 0)))})
                 chars = chars_out
                 continue
             if "FILTER" not in name and "DEDUP" not in name.upper():
@@ -292,6 +296,7 @@ def step_rows(run: Path) -> list[dict]:
                     "chars_out": chars_out,
                     "chars_removed": None if chars_in is None or chars_out is None else chars_in - chars_out,
                     "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+                    "tables_dropped": int(counter_total(s.get("tables_dropped", 0))),
                 }
             )
             chars = chars_out
