@@ -34,7 +34,6 @@ import random
 import re
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,13 +42,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import psutil  # noqa: E402
 import yaml  # noqa: E402
 
 from kinyu.base.layout import CorpusRun  # noqa: E402
 from kinyu.corpus.config import CorpusConfig  # noqa: E402
 from kinyu.corpus.ngrams import char_ngrams, jaccard  # noqa: E402
 from kinyu.base.config import from_dict  # noqa: E402
+from testkit.measure import run_measured  # noqa: E402
 from testkit.shared import require_shared  # noqa: E402
 
 TARGET_TOKENS = 370e6
@@ -197,42 +196,6 @@ def generate(root: Path, n_docs: int, pool: list[str], real: Path, seed: int = 0
 
 
 # --- running and measuring ----------------------------------------------------------------------
-
-
-def run_measured(cmd: list[str], log) -> tuple[float, float, int, str]:
-    """Run ``cmd``; (wall seconds, CPU seconds of its process tree, peak RSS in bytes of the
-    largest process of the tree, stdout).
-
-    The tree is sampled every 50 ms with psutil: datatrove's local executor starts its workers
-    through a forkserver, so they are not children that ``wait4``/``RUSAGE_CHILDREN`` would see.
-    CPU is each process's last sampled user+system time (the last <50 ms of a process is missed).
-    """
-    out = tempfile.TemporaryFile()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=out, stderr=log, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
-    root = psutil.Process(proc.pid)
-    peak_rss: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    while proc.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            break
-        for p in tree:
-            try:
-                with p.oneshot():
-                    rss, times = p.memory_info().rss, p.cpu_times()
-            except psutil.Error:
-                continue
-            peak_rss[p.pid] = max(peak_rss.get(p.pid, 0), rss)
-            cpu[p.pid] = times.user + times.system
-        time.sleep(0.05)
-    proc.wait()
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}); see the log")
-    out.seek(0)
-    return wall, sum(cpu.values()), max(peak_rss.values(), default=0), out.read().decode()
 
 
 def folder_bytes(path: Path) -> int:

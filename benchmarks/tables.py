@@ -37,8 +37,6 @@ import argparse
 import gzip
 import io
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kinyu.base import u4  # noqa: E402
+from testkit.measure import run_measured  # noqa: E402
 from testkit.shared import shared_data_dir  # noqa: E402
 
 GOAL = 0.98
@@ -130,10 +129,7 @@ def kinyu_build(reports: Path, work: Path, extra: list[str]) -> tuple[dict[str, 
     out_dir = work / ("build-" + "-".join(x.strip("-").replace(".", "_") for x in extra) if extra else "build")
     cmd = [sys.executable, "-m", "kinyu.cli", "corpus", "build", "--input", str(reports), "--output", str(out_dir),
            "--tokenize.enabled", "false", "--cache.enabled", "false", "--workers", "2", "--overwrite", *extra]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    _, seconds, _, _ = run_measured(cmd)  # the process tree, sampled (the workers are no wait4 children)
     texts: dict[str, str] = {}
     for f in sorted((out_dir / "docs").glob("*.jsonl.gz")):
         with gzip.open(f, "rt", encoding="utf-8") as fh:
