@@ -8,7 +8,7 @@ line) and category: n, accuracy, precision/recall of keep and of drop, for kinyu
 HojiChar's Japanese document filters (testkit.filters_eval.HOJICHAR_CHAIN; optional — without
 hojichar installed only kinyu is printed), then every error with its reason.
 
-    python benchmarks/filters_accuracy.py [--errors kinyu|hojichar|both|none] [--set main|heldout]
+    python benchmarks/filters_accuracy.py [--errors kinyu|hojichar|both|none] [--set main|heldout] [--tables markdown]
 
 ``--set heldout``: tests/data/filters_eval/heldout.jsonl, labelled the same way after the filters
 had been tuned on the main set, to see how much of the main set's figure is tuning.
@@ -47,10 +47,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--errors", choices=("kinyu", "hojichar", "both", "none"), default="kinyu")
     parser.add_argument("--set", choices=("main", "heldout"), default="main")
+    parser.add_argument("--tables", choices=("trafilatura", "markdown"), default="trafilatura",
+                        help="the text the segments are cut from: trafilatura's raw table rows (as labelled), or tables as "
+                             "tables (the default build's; segments anchored on a raw row are left out)")
     args = parser.parse_args(argv)
     require_shared("real")
     t0 = time.perf_counter()
-    segs = segments(HELDOUT if args.set == "heldout" else SEGMENTS)
+    segs = segments(HELDOUT if args.set == "heldout" else SEGMENTS, tables=args.tables)
     t1 = time.perf_counter()
     ours = kinyu_decisions(segs)
     t2 = time.perf_counter()

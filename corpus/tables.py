@@ -123,9 +123,11 @@ def table_blocks(lines: list[str]) -> list[TableBlock]:
 
 
 def labelled_share(lines: list[str], block: TableBlock) -> float:
-    """Share of the block's rows whose first cell is a label (text, not a figure and not empty)."""
+    """Share of the block's rows that carry text: a cell that is neither empty nor a figure (a
+    label, or a cell of prose beside an item number 「| | (2) | 市場低迷の長期化や…可能性があります |」).
+    A row of bare figures has none."""
     rows = [split_row(lines[j]) for j in block.rows]
-    return sum(1 for r in rows if r and r[0] and not is_figure(r[0])) / max(len(rows), 1)
+    return sum(1 for r in rows if any(c and not is_figure(c) for c in r)) / max(len(rows), 1)
 
 
 def table_line_mask(lines: list[str]) -> list[bool]:
