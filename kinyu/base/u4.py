@@ -91,8 +91,21 @@ class GoldCell:
     column_header: str  # compact(); "" when the column has none above the cell
 
 
-def _grid(table) -> list[list[tuple[str | None, str]]]:
+def cell_text(cell) -> str:
+    """A cell's text as displayed: NFKC, white space runs as one space (a note mark 「※4」 and
+    its figure stay apart, as the source's layout has them)."""
+    return " ".join(unicodedata.normalize("NFKC", "".join(cell.itertext())).split())
+
+
+def grid(table, text=None) -> list[list[tuple[str | None, str]]]:
+    """(cell-id, text) per grid slot, spans expanded; rows of this table only. ``text`` reads a
+    cell (default: :func:`compact` of its text)."""
+    return _grid(table, text)
+
+
+def _grid(table, text=None) -> list[list[tuple[str | None, str]]]:
     """(cell-id, text) per grid slot, spans expanded; rows of this table only."""
+    read = text or (lambda cell: compact("".join(cell.itertext())))
     rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
     out: list[list[tuple[str | None, str]]] = []
     pending: dict[tuple[int, int], tuple[str | None, str]] = {}
@@ -103,7 +116,7 @@ def _grid(table) -> list[list[tuple[str | None, str]]]:
             while (r, col) in pending:
                 row.append(pending.pop((r, col)))
                 col += 1
-            slot = (cell.get("cell-id"), compact("".join(cell.itertext())))
+            slot = (cell.get("cell-id"), read(cell))
             span_c = max(1, min(int(cell.get("colspan", "1") or 1), 1000))
             span_r = max(1, min(int(cell.get("rowspan", "1") or 1), 1000))
             for c in range(col, col + span_c):
