@@ -100,17 +100,24 @@ def stated_unit(text: str) -> str | None:
     return next(g for g in m.groups() if g) if m else None
 
 
-def cell_value(text: str, unit: str | None = None) -> str:
-    """The answer a cell showing ``text`` stands for under ``unit``: note marks dropped, a figure
-    scaled (``百万円``, ``千円``, ``千株`` ...) or marked as a percentage; other text as it is."""
+def strip_notes(text: str) -> str:
+    """A cell's text (NFKC, spaced as displayed) without the note marks before or after its value
+    (「※1 , ※3 345,617」 -> 「345,617」)."""
     tokens = unicodedata.normalize("NFKC", text).split()
     while len(tokens) > 1 and (_RE_NOTE.match(tokens[0]) or tokens[0] in (",", "、")):
         tokens = tokens[1:]
+    while len(tokens) > 1 and _RE_NOTE.match(tokens[-1]):
+        tokens = tokens[:-1]
+    return " ".join(tokens)
+
+
+def cell_value(text: str, unit: str | None = None) -> str:
+    """The answer a cell showing ``text`` stands for under ``unit``: note marks dropped, a figure
+    scaled (``百万円``, ``千円``, ``千株`` ...) or marked as a percentage; other text as it is."""
+    tokens = strip_notes(text).split()
     paren = _RE_SECOND_FIGURE.match(" ".join(tokens))
     if paren:  # 「142.1 ( 98.4 )」: a figure with a second one in brackets (a comparison) reads as the first
         tokens = [paren[1]]
-    while len(tokens) > 1 and _RE_NOTE.match(tokens[-1]):
-        tokens = tokens[:-1]
     value = "".join(tokens)
     m = _RE_NUMBER.match(value)
     if not m or unit is None:
@@ -155,15 +162,16 @@ def _alone(row) -> str | None:
     return next(iter(texts)) if len(texts) == 1 else None
 
 
-def cell_unit(table, cell_id: str) -> str | None:
+def cell_unit(table, cell_id: str, rows=None) -> str | None:
     """The unit the cell ``cell_id`` of the lxml ``table`` stands under: a unit cell right of it
     (「651 | 百万円」, 「〃」 repeating the one above), else stated in its row (「売上高 (百万円)」 or a
     unit column), its column's header cells, a caption cell of the table (「(単位：百万円)」, 「(百万円)」 alone), else
     the last unit stated before the table in its section file (a statement split over two tables
-    states it once, above the first); None if none."""
+    states it once, above the first); None if none. ``rows``: the table's ``grid(table, cell_text)``
+    when the caller has it."""
     from kinyu.base.u4 import cell_text, grid
 
-    rows = grid(table, cell_text)
+    rows = rows if rows is not None else grid(table, cell_text)
     for r, row in enumerate(rows):
         cols = [c for c, (cid, _) in enumerate(row) if cid == cell_id]
         if not cols:
