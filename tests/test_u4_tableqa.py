@@ -94,6 +94,7 @@ def test_items_from_real_valid_reports(valid_docs):
     # the likelihood variant: the gold cell against distinct cells of the table, fixed per item
     assert d["choices"][d["label"]] == "3,597,951" and 2 <= len(d["choices"]) <= 4
     assert len({normalize_answer(c) for c in d["choices"]}) == len(d["choices"])
+    assert all(c.replace(" ", "") in d["table"].replace(" ", "") for c in d["choices"])  # cells the prompt shows
     mc = multiple_choice(list(valid_docs.values()))
     assert len(mc) >= 0.95 * len(valid_docs) and all(len(x["choices"]) > 1 for x in mc)
     # big tables are cut around the gold row, the header kept, the cut said

@@ -78,15 +78,18 @@ def _distractors(qid: str, grid, cell_id: str, gold_text: str, shown: str, unit)
     figure = is_figure(gold_text)
     seen = {normalize_answer(cell_value(gold_text, unit))}
     shown_compact = u4.compact(shown)
-    pools: list[list[str]] = [[], []]  # shown in the prompt's table first
-    for cid, text in column + same_row:
-        if not text or cid == cell_id or is_figure(text) != figure or "単位" in text:
-            continue
-        key = normalize_answer(cell_value(text, unit))
-        if key in seen:
-            continue
-        seen.add(key)
-        pools[0 if u4.compact(text) in shown_compact else 1].append(strip_notes(text))
+    # in this order: the column's cells shown in the prompt's table, the row's shown, then the
+    # column's and the row's left out by a cut
+    pools: list[list[str]] = [[], [], [], []]
+    for in_row, slots in ((0, column), (1, same_row)):
+        for cid, text in slots:
+            if not text or cid == cell_id or is_figure(text) != figure or "単位" in text:
+                continue
+            key = normalize_answer(cell_value(text, unit))
+            if key in seen:
+                continue
+            seen.add(key)
+            pools[in_row + (0 if u4.compact(text) in shown_compact else 2)].append(strip_notes(text))
     rng = random.Random(f"u4_tableqa_mc:{qid}")
     picked: list[str] = []
     for pool in pools:
