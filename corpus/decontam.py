@@ -1,8 +1,10 @@
 """Benchmark decontamination: remove training text that overlaps the evaluation data.
 
 The benchmark items are the lines of every question, context and choice of the fin-harness
-tasks (``data.json``; cpa_audit's ``CPA_AUDIT.xlsx``), chABSA sentences (``*_ann.json``), or
-any folder of ``.json`` / ``.jsonl`` / ``.txt`` benchmark data the config names. Both sides are
+tasks (``data.json``; cpa_audit's ``CPA_AUDIT.xlsx``), chABSA sentences (``*_ann.json``), the
+NTCIR-18 U4 table-QA questions and tables of its evaluated splits (a ``filings-u4`` folder: valid
+and test, each table one item, its text row by row; the train split is training data and stays
+in the corpus), or any folder of ``.json`` / ``.jsonl`` / ``.txt`` benchmark data the config names. Both sides are
 put in one matching form (the corpus normaliser, then lowercase, no whitespace).
 
 A document is contaminated by an item when
@@ -35,6 +37,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
+from kinyu.base import u4
 from kinyu.base.benchmarks import CHABSA, cell_text, read_json_file, read_xlsx_rows, task_folders, task_of_file
 from kinyu.base.config import option, validate
 from kinyu.corpus.ngrams import ngram_hashes
@@ -46,7 +49,8 @@ class DecontaminationConfig:
     """Benchmark decontamination (``kinyu.corpus.decontam``)."""
 
     enabled: bool = option(False, "remove training text overlapping the benchmark data in benchmark_paths")
-    benchmark_paths: list[str] = option([], "benchmark folders/files: a fin-harness data dir (or its task folders), chABSA json folder, .jsonl/.txt")
+    benchmark_paths: list[str] = option([], "benchmark folders/files: a fin-harness data dir (or its task folders), chABSA json folder, "
+                                        "a filings-u4 folder (its valid/test questions and tables; train stays training data), .jsonl/.txt")
     ngram: int = option(13, "characters per n-gram for overlap (13: the GPT-3 convention)")
     min_overlap: float = option(0.5, "share of an item's distinct n-grams that must occur in a document to match")
     mode: Literal["paragraph", "document"] = option("paragraph", "'paragraph': drop only the overlapping lines; 'document': drop the whole document")
@@ -160,6 +164,10 @@ def load_benchmark_items(paths: Iterable[str | Path]) -> list[BenchmarkItem]:
         p = Path(p)
         if not p.exists():
             raise FileNotFoundError(f"benchmark path not found: {p}")
+        if p.is_dir() and u4.is_u4_folder(p):
+            # NTCIR-18 U4 table QA: the evaluated splits' questions and their tables (one item a table)
+            items += [BenchmarkItem(item_id, text) for item_id, text in u4.benchmark_texts(p)]
+            continue
         files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
         for f in files:
             # a fin-harness file is named by its task, also when the whole data dir is given
@@ -193,14 +201,15 @@ def load_benchmark_items(paths: Iterable[str | Path]) -> list[BenchmarkItem]:
 
 
 _RE_BLANK_RUN = regex.compile(r"\n{3,}")
-_RE_SPACE_PUNCT = regex.compile(r"[\p{P}\s]+")
+_RE_SPACE_PUNCT = regex.compile(r"[\p{P}\s|]+")
 
 
 def match_form(text: str) -> str:
     """The form both benchmark and corpus text are compared in.
 
-    The corpus normaliser (NFKC, ...), lowercase, then whitespace and punctuation removed: a
-    copy whose commas were changed (、 vs ，) or whose line breaks moved still matches.
+    The corpus normaliser (NFKC, ...), lowercase, then whitespace, punctuation and the ``|`` of
+    table rows removed: a copy whose commas were changed (、 vs ，) or whose line breaks moved
+    still matches, and so does a table whether it is written as Markdown rows or as plain text.
     """
     return _RE_SPACE_PUNCT.sub("", normalize_japanese(text).lower())
 

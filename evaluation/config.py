@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from kinyu.base.benchmarks import TASK_FILES, TASKS
+from kinyu.base.benchmarks import ALL_TASKS, TASK_FILES, TASKS
+from kinyu.base.u4 import EVAL_SPLITS
 from kinyu.base.config import option
 
 from kinyu.evaluation.harness import PROMPT_VERSIONS
@@ -16,9 +17,11 @@ _TASK_FOLDERS = ", ".join(sorted({rel.split("/")[0] + "/" for rel in TASK_FILES.
 @dataclass
 class EvalConfig:
     model: str | None = option(None, "local HF model directory to score (kinyu eval)")
-    tasks: list[str] = option(factory=lambda: list(TASKS), help="tasks, comma separated")
+    tasks: list[str] = option(factory=lambda: list(TASKS), help=f"tasks, comma separated (default: the five fin-harness tasks; also {', '.join(t for t in ALL_TASKS if t not in TASKS)})")
     data_dir: str | None = option(None, f"folder with the fin-harness task data ({_TASK_FOLDERS})")
     chabsa_dir: str | None = option(None, "folder of chABSA *.json; default: DATA_DIR/chabsa, DATA_DIR/chabsa-json or DATA_DIR/../real/chabsa-json")
+    u4_dir: str | None = option(None, "U4 table QA (u4_tableqa, u4_tableqa_mc): the filings-u4 folder; default: DATA_DIR/../filings-u4, DATA_DIR/filings-u4 or the shared data's filings-u4")
+    u4_split: str = option("valid", f"U4 table QA split: {' or '.join(EVAL_SPLITS)} (valid for tuning, test the final split; train is training data, never evaluated)")
     prompt_version: str = option("default", "default, a version such as 1.0-0.2, or all (best per model)")
     limit: int | None = option(None, "score only the first N items of each task")
     batch_size: int = option(8, "lm-eval batch size")
@@ -34,9 +37,12 @@ class EvalConfig:
 
     def problems(self) -> list[str]:
         found = []
-        unknown = [t for t in self.tasks if t not in TASKS]
+        unknown = [t for t in self.tasks if t not in ALL_TASKS]
         if unknown:
-            found.append(f"tasks: unknown task(s) {unknown}; known: {', '.join(TASKS)}")
+            found.append(f"tasks: unknown task(s) {unknown}; known: {', '.join(ALL_TASKS)}")
+        if self.u4_split not in EVAL_SPLITS:
+            found.append(f"u4_split: {self.u4_split!r} is not one of {', '.join(EVAL_SPLITS)}"
+                         + (" (train is training data only)" if self.u4_split == "train" else ""))
         if self.prompt_version != "all" and self.prompt_version not in PROMPT_VERSIONS:
             found.append(f"prompt_version: {self.prompt_version!r} is not one of {', '.join(PROMPT_VERSIONS)} or all")
         if self.limit is not None and self.limit < 1:

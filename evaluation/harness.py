@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from kinyu.base.benchmarks import TASKS, TaskDataError, resolve_task_file
+from kinyu.base.benchmarks import ALL_TASKS, TASKS, TaskDataError, resolve_task_file
 from kinyu.base.layout import TrainRun, resolve_checkpoint_path
 from kinyu.evaluation.tasks.metrics import AVERAGE_RULE, leaderboard_average, leaderboard_score, plain_average, skipped_by_average
 
@@ -36,7 +36,7 @@ PROMPT_VERSIONS = (
     "1.0-0.6",
 )
 TASKS_DIR = Path(__file__).resolve().parent / "tasks"
-METRICS = ("acc", "acc_norm", "f1")
+METRICS = ("acc", "acc_norm", "f1", "exact_match")
 
 
 class EvalError(ValueError):
@@ -59,9 +59,9 @@ def has_version(task: str, version: str) -> bool:
 
 def check_tasks(tasks: Sequence[str], prompt_version: str = "default") -> list[str]:
     tasks = list(tasks)
-    unknown = [t for t in tasks if t not in TASKS]
+    unknown = [t for t in tasks if t not in ALL_TASKS]
     if unknown:
-        raise EvalError(f"unknown task(s) {unknown}; known tasks: {', '.join(TASKS)}")
+        raise EvalError(f"unknown task(s) {unknown}; known tasks: {', '.join(ALL_TASKS)}")
     if not tasks:
         raise EvalError("no tasks given")
     if prompt_version != "all" and prompt_version not in PROMPT_VERSIONS:
@@ -69,10 +69,10 @@ def check_tasks(tasks: Sequence[str], prompt_version: str = "default") -> list[s
     return tasks
 
 
-def check_data(tasks: Sequence[str], data_dir=None, chabsa_dir=None) -> dict[str, str]:
+def check_data(tasks: Sequence[str], data_dir=None, chabsa_dir=None, u4_dir=None, u4_split: str = "valid") -> dict[str, str]:
     """Each task's local data file, resolved before any model is loaded (fails early)."""
     try:
-        return {t: str(resolve_task_file(t, data_dir, chabsa_dir)) for t in tasks}
+        return {t: str(resolve_task_file(t, data_dir, chabsa_dir, u4_dir, u4_split)) for t in tasks}
     except TaskDataError as e:
         raise EvalError(str(e)) from None
 
@@ -156,10 +156,11 @@ def make_lm(model, tokenizer, batch_size: int = 8, device: str = "cpu"):
     return HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=device)
 
 
-def task_manager(data_dir=None, chabsa_dir=None):
+def task_manager(data_dir=None, chabsa_dir=None, u4_dir=None, u4_split: str = "valid"):
     from lm_eval.tasks import TaskManager  # heavy, see make_lm
 
-    metadata = {"data_dir": str(data_dir) if data_dir else None, "chabsa_dir": str(chabsa_dir) if chabsa_dir else None}
+    metadata = {"data_dir": str(data_dir) if data_dir else None, "chabsa_dir": str(chabsa_dir) if chabsa_dir else None,
+                "u4_dir": str(u4_dir) if u4_dir else None, "u4_split": u4_split}
     return TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
 
 
@@ -173,7 +174,8 @@ def _plain_metrics(raw: dict[str, Any]) -> dict[str, float]:
 
 
 def run_lm_eval(
-    lm, names: Sequence[str], data_dir=None, chabsa_dir=None, limit: int | None = None, seed: int = 0, log_samples: bool = False
+    lm, names: Sequence[str], data_dir=None, chabsa_dir=None, limit: int | None = None, seed: int = 0, log_samples: bool = False,
+    u4_dir=None, u4_split: str = "valid",
 ):
     """One lm-eval ``simple_evaluate`` over our task names; returns its result dict."""
     from lm_eval import simple_evaluate  # heavy, see make_lm
@@ -183,7 +185,7 @@ def run_lm_eval(
     return simple_evaluate(
         model=lm,
         tasks=list(names),
-        task_manager=task_manager(data_dir, chabsa_dir),
+        task_manager=task_manager(data_dir, chabsa_dir, u4_dir, u4_split),
         limit=limit,
         bootstrap_iters=0,
         log_samples=log_samples,
@@ -203,17 +205,19 @@ def evaluate_lm(
     limit: int | None = None,
     seed: int = 0,
     log_samples: bool = False,
+    u4_dir=None,
+    u4_split: str = "valid",
 ) -> dict[str, Any]:
     """Scores of an lm-eval LM on ``tasks`` (see the module doc for ``prompt_version``).
 
     ``log_samples`` adds lm-eval's per-item records (requests and log-likelihoods) as ``samples``.
     """
     tasks = check_tasks(tasks, prompt_version)
-    files = check_data(tasks, data_dir, chabsa_dir)
+    files = check_data(tasks, data_dir, chabsa_dir, u4_dir, u4_split)
     versions = list(PROMPT_VERSIONS) if prompt_version == "all" else [prompt_version]
     plan = {v: {t: (v if has_version(t, v) else "default") for t in tasks} for v in versions}
     names = sorted({task_name(t, tv) for p in plan.values() for t, tv in p.items()})
-    raw = run_lm_eval(lm, names, data_dir, chabsa_dir, limit, seed, log_samples)
+    raw = run_lm_eval(lm, names, data_dir, chabsa_dir, limit, seed, log_samples, u4_dir, u4_split)
     metrics = {n: _plain_metrics(raw["results"][n]) for n in names}
     n_samples = {n: int(raw["n-samples"][n]["effective"]) for n in names}
     by_version = {}
@@ -243,6 +247,7 @@ def evaluate_lm(
         "by_version": {v: {"average": r["average"], "mean_all": r["mean_all"], "scores": {t: x["score"] for t, x in r["tasks"].items()}} for v, r in by_version.items()},
         "limit": limit,
         "data_files": files,
+        **({"u4_split": u4_split} if any(t in files for t in ALL_TASKS if t not in TASKS) else {}),
         "lm_eval_results": {n: raw["results"][n] for n in names},
         "lm_eval_version": raw.get("lm_eval_version"),
         **extra,
@@ -261,32 +266,36 @@ def evaluate_model(
     device: str = "cpu",
     dtype: str = "auto",
     seed: int = 0,
+    u4_dir=None,
+    u4_split: str = "valid",
 ) -> dict[str, Any]:
     """Load the local model at ``model_dir`` and score it (checks tasks and data first)."""
     tasks = check_tasks(tasks, prompt_version)
-    check_data(tasks, data_dir, chabsa_dir)
+    check_data(tasks, data_dir, chabsa_dir, u4_dir, u4_split)
     lm = load_lm(model_dir, batch_size, device, dtype)
-    result = evaluate_lm(lm, tasks, data_dir, chabsa_dir, prompt_version, limit, seed)
+    result = evaluate_lm(lm, tasks, data_dir, chabsa_dir, prompt_version, limit, seed, u4_dir=u4_dir, u4_split=u4_split)
     return {"model": str(model_dir), **result}
 
 
 def results_table(result: dict[str, Any]) -> str:
-    """A markdown table of one evaluation: per task acc / acc_norm / f1 / leaderboard score."""
+    """A markdown table of one evaluation: per task acc / acc_norm / f1 (/ exact_match, where a
+    generative task was scored) / leaderboard score."""
+    em = any("exact_match" in r for r in result["tasks"].values())
+    names = ["acc", "acc_norm", "f1"] + (["exact_match"] if em else [])
     lines = [
         f"prompt version: {result['prompt_version']}" + (f", limit {result['limit']}" if result.get("limit") else ""),
         "",
-        "| task | prompt | n | acc | acc_norm | f1 | score |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| task | prompt | n | " + " | ".join(names) + " | score |",
+        "| --- | --- | ---: | " + " | ".join("---:" for _ in names) + " | ---: |",
     ]
     fmt = lambda x: "" if x is None else f"{x:.4f}"  # noqa: E731
     for task, r in result["tasks"].items():
-        lines.append(
-            f"| {task} | {r['prompt_version']} | {r['n']} | {fmt(r.get('acc'))} | {fmt(r.get('acc_norm'))} | {fmt(r.get('f1'))} | {r['score']:.2f} |"
-        )
+        lines.append(f"| {task} | {r['prompt_version']} | {r['n']} | " + " | ".join(fmt(r.get(m)) for m in names) + f" | {r['score']:.2f} |")
     skipped = result.get("average_skipped", [])
-    lines.append(f"| **average** (leaderboard Ave., zeros skipped) | | | | | | **{result['average']:.2f}** |")
+    pad = "| " * (len(names) + 2)
+    lines.append(f"| **average** (leaderboard Ave., zeros skipped) {pad}| **{result['average']:.2f}** |")
     if "mean_all" in result:
-        lines.append(f"| mean of all {len(result['tasks'])} tasks | | | | | | {result['mean_all']:.2f} |")
+        lines.append(f"| mean of all {len(result['tasks'])} tasks {pad}| {result['mean_all']:.2f} |")
     lines += ["", "average: upstream's leaderboard Ave., the mean of the task scores that are not 0"
               + (f" (skipped here: {', '.join(skipped)})" if skipped else " (no task scored 0 here)") + "; the mean of all tasks counts them."]
     return "\n".join(lines) + "\n"

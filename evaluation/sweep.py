@@ -21,6 +21,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from kinyu.base.benchmarks import U4_TASKS
 from kinyu.base.layout import TrainRun
 from kinyu.base.runs import atomic_write_bytes, atomic_write_json, atomic_write_text, package_versions, read_json
 
@@ -130,6 +131,8 @@ def sweep(train_run: str | Path, cfg: EvalConfig, progress: bool = True) -> Path
         "dtype": cfg.dtype,
         "seed": cfg.seed,
     }
+    if any(t in U4_TASKS for t in plan.tasks):  # added only then: the scores of earlier sweeps stay valid
+        settings["u4"] = {"dir": str(cfg.u4_dir) if cfg.u4_dir else None, "split": cfg.u4_split}
     scored = evaluated = 0
     for ckpt in tqdm(checkpoints, desc="checkpoints", disable=not progress):
         score_file = out_dir / "scores" / f"{ckpt['checkpoint']}.json"

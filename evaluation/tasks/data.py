@@ -7,6 +7,8 @@ the same items, in the same order, from local files:
 - cma_basics, fp2, security_sales_1: ``<task>/data.json`` rows as they are;
 - cpa_audit: sheet ``data`` of ``cpa/CPA_AUDIT.xlsx``, dropping rows without a question and
   rows with ``abnormal_flg == 1`` (408 -> 398 items), statements ア..カ joined as the context;
+- u4_tableqa, u4_tableqa_mc: NTCIR-18 U4 table-QA questions with their table
+  (``u4_tableqa/items.py``), from a filings-u4 folder's valid or test split;
 - chabsa: one item per opinion of every ``*.json`` of the chABSA folder, neutral included
   (upstream keeps neutral items: they count as wrong for acc and as a third, never predicted,
   class for its macro-F1). Files are read in sorted name order (upstream's ``glob`` order is
@@ -23,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kinyu.base.benchmarks import CHABSA, TASKS, read_json_file, read_xlsx_rows, resolve_task_file
+from kinyu.base.benchmarks import ALL_TASKS, CHABSA, read_json_file, read_xlsx_rows, resolve_task_file
 from kinyu.base.benchmarks import read_chabsa as read_chabsa_sentences
 
 
@@ -95,9 +97,14 @@ def read_chabsa(folder: Path) -> list[dict[str, Any]]:
     return docs
 
 
-def read_task_docs(task: str, data_dir=None, chabsa_dir=None) -> list[dict[str, Any]]:
+def read_task_docs(task: str, data_dir=None, chabsa_dir=None, u4_dir=None, u4_split: str = "valid") -> list[dict[str, Any]]:
     """All documents of ``task`` as plain dicts, in upstream's item order."""
-    path = resolve_task_file(task, data_dir, chabsa_dir)
+    path = resolve_task_file(task, data_dir, chabsa_dir, u4_dir, u4_split)
+    if task in ("u4_tableqa", "u4_tableqa_mc"):
+        from kinyu.evaluation.tasks.u4_tableqa.items import multiple_choice, read_u4_docs
+
+        docs = read_u4_docs(path, u4_split)
+        return multiple_choice(docs) if task == "u4_tableqa_mc" else docs
     if task == CHABSA:
         return read_chabsa(path)
     if task == "cpa_audit":
@@ -109,13 +116,14 @@ def load_as_dataset(task: str, **metadata: Any):
     """lm-eval ``custom_dataset`` hook: a ``DatasetDict`` with the one ``test`` split."""
     import datasets  # heavy (pyarrow): imported when lm-eval asks for the data
 
-    docs = read_task_docs(task, metadata.get("data_dir"), metadata.get("chabsa_dir"))
+    docs = read_task_docs(task, metadata.get("data_dir"), metadata.get("chabsa_dir"), metadata.get("u4_dir"),
+                          metadata.get("u4_split") or "valid")
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
 
 def dataset_loader(task: str):
     """``task``'s ``custom_dataset`` hook, which its YAMLs name ``utils.load_dataset``."""
-    if task not in TASKS:
+    if task not in ALL_TASKS:
         raise ValueError(f"unknown task {task!r}")
 
     def load_dataset(**metadata: Any):

@@ -19,8 +19,9 @@ def two_class_adjusted_macro_f1(items: Iterable[Sequence]) -> float:
 
 
 def leaderboard_score(task_metrics: dict[str, float]) -> float:
-    """A task's leaderboard number: ``f1`` where the task reports it, else ``acc``; ×100."""
-    value = task_metrics.get("f1", task_metrics.get("acc"))
+    """A task's leaderboard number: ``f1`` where the task reports it, else ``acc``, else
+    ``exact_match`` (a generative task, u4_tableqa); ×100."""
+    value = task_metrics.get("f1", task_metrics.get("acc", task_metrics.get("exact_match")))
     return 100.0 * (value or 0.0)
 
 

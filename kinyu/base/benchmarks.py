@@ -8,7 +8,9 @@ The tasks are japanese-lm-fin-harness's five:
 - cma_basics, fp2, security_sales_1: ``<task>/data.json`` of a fin-harness data dir
   (``{"data": [{id, question, context, choices: [{id, text}], answer}, ...]}``);
 - cpa_audit: sheet ``data`` of ``cpa/CPA_AUDIT.xlsx``;
-- chabsa: a folder of chABSA's ``*_ann.json`` files (one per annual report).
+- chabsa: a folder of chABSA's ``*_ann.json`` files (one per annual report);
+- u4_tableqa, u4_tableqa_mc (not among the five): a ``filings-u4`` folder (NTCIR-18 U4 table QA,
+  read by :mod:`kinyu.base.u4`), its valid or test split.
 
 The readers return plain records (dicts of the file's own fields); what a record means to a
 stage (an lm-eval document, lines to match) is that stage's business.
@@ -18,11 +20,20 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 TASKS = ("chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1")
+# NTCIR-18 U4 table QA (kinyu.base.u4): the value of a table's cell, generated / chosen by
+# likelihood. Not in TASKS (the fin-harness leaderboard): named with --tasks
+U4_TASKS = ("u4_tableqa", "u4_tableqa_mc")
+ALL_TASKS = TASKS + U4_TASKS
 CHABSA = "chabsa"
+# where the filings-u4 folder is looked for when none is given: beside the fin-harness data dir,
+# in it, then the shared data folder ($KINYU_SHARED_DATA, else ../shared/data beside the repo)
+U4_FOLDER = "filings-u4"
+U4_CANDIDATES = ("../filings-u4", "filings-u4")
 # where each task's file lives in a fin-harness data dir (chabsa is a folder of its own)
 TASK_FILES = {
     "cma_basics": "cma_basics/data.json",
@@ -39,8 +50,38 @@ class TaskDataError(FileNotFoundError):
     """A task's data file or folder is missing or unreadable."""
 
 
-def resolve_task_file(task: str, data_dir: str | Path | None, chabsa_dir: str | Path | None = None) -> Path:
-    """The local file (or, for chabsa, folder) that ``task`` reads; a clear error if absent."""
+def u4_candidates(data_dir: str | Path | None) -> list[Path]:
+    """Where a filings-u4 folder is looked for when none is given, in order."""
+    tried = [Path(data_dir) / c for c in U4_CANDIDATES] if data_dir else []
+    if os.environ.get("KINYU_SHARED_DATA"):
+        tried.append(Path(os.environ["KINYU_SHARED_DATA"]) / U4_FOLDER)
+    tried.append(Path(__file__).resolve().parents[2].parent / "shared" / "data" / U4_FOLDER)
+    return tried
+
+
+def resolve_u4_dir(data_dir: str | Path | None, u4_dir: str | Path | None, split: str) -> Path:
+    """The filings-u4 folder holding ``split`` (valid or test; train is refused)."""
+    from kinyu.base import u4
+
+    try:
+        u4.check_eval_split(split)
+    except ValueError as e:
+        raise TaskDataError(f"U4 table QA: {e}") from None
+    tried = [Path(u4_dir)] if u4_dir else u4_candidates(data_dir)
+    for folder in tried:
+        if (folder / "questions" / f"{split}-questions.json.xz").is_file() and (folder / f"reports-{split}.tar.xz").is_file():
+            return folder.resolve()
+    raise TaskDataError(
+        f"U4 table QA: no filings-u4 folder with questions/{split}-questions.json.xz and reports-{split}.tar.xz; "
+        f"looked in {', '.join(str(p) for p in tried)}. Pass --u4-dir DIR."
+    )
+
+
+def resolve_task_file(task: str, data_dir: str | Path | None, chabsa_dir: str | Path | None = None,
+                      u4_dir: str | Path | None = None, u4_split: str = "valid") -> Path:
+    """The local file (or, for chabsa and the U4 tasks, folder) that ``task`` reads; a clear error if absent."""
+    if task in U4_TASKS:
+        return resolve_u4_dir(data_dir, u4_dir, u4_split)
     if task == CHABSA:
         tried = []
         if chabsa_dir:

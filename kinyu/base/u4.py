@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SPLITS = ("train", "valid", "test")
+# the splits kinyu evaluates on (``kinyu eval``'s U4 tasks) and decontaminates a corpus against;
+# the train split is training data only, never evaluation data
+EVAL_SPLITS = ("valid", "test")
 # a figure: what a row label or a column header is not (「1,234」「△12.3%」「※2 196,655」「－」)
 _RE_FIGURE = re.compile(r"^(?:※\d*|\(注\d*\)|\*\d*)*[△▲\-−+]?\(?[\d,]*\d(?:\.\d+)?\)?(?:%|円|株|人|倍)?$|^[-−―ー－—‐]+$")
 _RE_SEPARATOR = re.compile(r"^\|(?::?-{3,}:?\|)+$")  # a Markdown separator line, compact()
@@ -73,6 +76,68 @@ def questions(shared: Path, split: str) -> dict[str, dict]:
     return {qid: item for qid, item in items.items() if item.get("cell_id")}
 
 
+def is_u4_folder(path: Path) -> bool:
+    """A ``filings-u4`` folder: ``questions/`` and at least one ``reports-<split>.tar.xz``."""
+    path = Path(path)
+    return (path / "questions").is_dir() and any((path / f"reports-{s}.tar.xz").is_file() for s in SPLITS)
+
+
+def check_eval_split(split: str) -> str:
+    if split not in EVAL_SPLITS:
+        raise ValueError(f"U4 split {split!r} cannot be evaluated on: use one of {', '.join(EVAL_SPLITS)}"
+                         + (" (train is training data only)" if split == "train" else ""))
+    return split
+
+
+def section_trees(shared: Path, split: str, names=None):
+    """``(file name, lxml tree)`` of the split's section files, read from ``reports-<split>.tar.xz``
+    without unpacking it, in archive order; ``names``: the file names to parse (None: all)."""
+    import lxml.html
+
+    with tarfile.open(Path(shared) / f"reports-{split}.tar.xz") as tar:
+        for member in tar:
+            name = Path(member.name).name
+            if not member.isfile() or not name.endswith(".html") or (names is not None and name not in names):
+                continue
+            data = tar.extractfile(member).read()
+            yield name, lxml.html.fromstring(data, parser=lxml.html.HTMLParser(encoding="utf-8"))
+
+
+def table_of(tree, table_id: str):
+    found = tree.xpath(f'//table[@table-id="{table_id}"]')
+    return found[0] if found else None
+
+
+def table_text(table) -> str:
+    """A table's text on one line, row by row, each cell once (a span is not repeated): the
+    order every renderer keeps (kinyu's Markdown, trafilatura's rows), so that decontamination
+    matches the table however a corpus wrote it."""
+    out = []
+    for row in _grid(table, cell_text):
+        last = object()
+        for cid, text in row:
+            if text and cid != last:
+                out.append(text)
+            last = cid
+    return " ".join(out)
+
+
+def benchmark_texts(shared: Path, splits=EVAL_SPLITS):
+    """``(item id, text)`` of the evaluated splits: each question, and each table a question
+    points at (:func:`table_text`) - what decontamination removes from a corpus."""
+    for split in splits:
+        items = questions(shared, check_eval_split(split))
+        tables: dict[str, set[str]] = {}
+        for qid, item in items.items():
+            yield f"u4:{split}:{qid}:question", item["question"]
+            tables.setdefault(section_file(Path(), item["cell_id"]).name, set()).add(item["table_id"])
+        for name, tree in section_trees(shared, split, set(tables)):
+            for tid in sorted(tables[name]):
+                table = table_of(tree, tid)
+                if table is not None:
+                    yield f"u4:{split}:{tid}:table", table_text(table)
+
+
 def section_file(reports: Path, cell_id: str) -> Path:
     m = _RE_CELL_ID.match(cell_id)
     if not m:
@@ -91,8 +156,21 @@ class GoldCell:
     column_header: str  # compact(); "" when the column has none above the cell
 
 
-def _grid(table) -> list[list[tuple[str | None, str]]]:
+def cell_text(cell) -> str:
+    """A cell's text as displayed: NFKC, white space runs as one space (a note mark 「※4」 and
+    its figure stay apart, as the source's layout has them)."""
+    return " ".join(unicodedata.normalize("NFKC", "".join(cell.itertext())).split())
+
+
+def grid(table, text=None) -> list[list[tuple[str | None, str]]]:
+    """(cell-id, text) per grid slot, spans expanded; rows of this table only. ``text`` reads a
+    cell (default: :func:`compact` of its text)."""
+    return _grid(table, text)
+
+
+def _grid(table, text=None) -> list[list[tuple[str | None, str]]]:
     """(cell-id, text) per grid slot, spans expanded; rows of this table only."""
+    read = text or (lambda cell: compact("".join(cell.itertext())))
     rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
     out: list[list[tuple[str | None, str]]] = []
     pending: dict[tuple[int, int], tuple[str | None, str]] = {}
@@ -103,7 +181,7 @@ def _grid(table) -> list[list[tuple[str | None, str]]]:
             while (r, col) in pending:
                 row.append(pending.pop((r, col)))
                 col += 1
-            slot = (cell.get("cell-id"), compact("".join(cell.itertext())))
+            slot = (cell.get("cell-id"), read(cell))
             span_c = max(1, min(int(cell.get("colspan", "1") or 1), 1000))
             span_r = max(1, min(int(cell.get("rowspan", "1") or 1), 1000))
             for c in range(col, col + span_c):
@@ -133,6 +211,12 @@ def _context(grid, cell_id: str) -> tuple[str, str, str] | None:
                         break
             return text, label, header
     return None
+
+
+def cell_context(table, cell_id: str, compact_grid=None) -> tuple[str, str, str] | None:
+    """``(text, row label, column header)`` of a cell of ``table``, compact() (see the module doc);
+    ``compact_grid``: the table's :func:`grid`, when the caller has it."""
+    return _context(compact_grid if compact_grid is not None else _grid(table), cell_id)
 
 
 def gold_cells(reports: Path, items: dict[str, dict]) -> list[GoldCell]:
