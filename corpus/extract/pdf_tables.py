@@ -1,0 +1,260 @@
+"""Tables on a PDF page, from the characters both backends give, as kinyu's Markdown tables.
+
+A PDF has no table markup: a table is text set in aligned columns. The fee schedules of the
+shared MHLW PDFs (点数表) have no ruling lines at all (pdfminer finds none on 8 of their 9
+horizontal files): an item's label, a gap of many ems, its points right-aligned to the text's
+right edge (「ロ 15日分以上21日分以下の場合 … 67点」). A financial statement page (the sample's
+連結損益計算書) has a label column and right-aligned figure columns under header rows
+(「前連結会計年度」 over 「（自 2023年４月１日」 over 「至 2024年３月31日）」). So tables are found
+from the characters' boxes, on the same tuples for both backends (``pdf_layout.Char``):
+
+1. characters into text rows (boxes that overlap vertically), a row into chunks where the gap
+   exceeds ``CHUNK_GAP`` ems;
+2. a *figure row*: a label chunk, then only figures (``kinyu.corpus.tables.is_figure``), the
+   first of them ``VALUE_GAP`` ems or more right of the label;
+3. a table: ``MIN_ROWS`` or more figure rows in a run (rows no more than ``ROW_GAP`` row heights
+   apart), with up to ``MAX_HEADINGS`` label-only rows between them (「ロ ８日分以上28日分以下の
+   場合」 over its sub-items), and the rows right above the first that stand only over the figure
+   columns as its header rows (a unit 「（単位：百万円）」 becomes its caption);
+4. the value columns: the figure chunks' x ranges, overlapping ones merged; a header chunk goes
+   to each column it overlaps (a spanned header repeated);
+5. the grid goes through ``kinyu.corpus.tables.grid_markdown``, the same as an HTML table's.
+
+The table's characters are taken out of the page's layout analysis and its Markdown put in its
+place in the reading order (``place``). A page of vertical text (縦書き) has no tables here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kinyu.corpus.extract.pdf_layout import Char, LayoutParams, _Line
+from kinyu.corpus.tables import is_figure, grid_markdown
+
+CHUNK_GAP = 1.5  # ems: a wider gap between characters of a row separates two chunks (cells)
+VALUE_GAP = 2.0  # ems: the gap between a row's label and its first figure, at least
+ROW_GAP = 3.0  # row heights: rows further apart (baseline to baseline) are not one table
+MIN_ROWS = 2
+MAX_HEADINGS = 2
+MAX_HEADER_ROWS = 6
+VERTICAL_SHARE = 0.2  # a page with more of its characters in vertical runs is not searched
+
+
+@dataclass
+class PdfTable:
+    """A table found on a page: its box (PDF points, y upwards), its Markdown lines and the
+    indexes of its characters in the page's list."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    lines: list[str]
+    chars: set[int]
+
+    @property
+    def key(self) -> tuple[int, float, float]:
+        """Its place among the page's text boxes (``pdf_layout._box_key`` of a horizontal box)."""
+        return (1, -self.y0, self.x0)
+
+
+class _Row:
+    __slots__ = ("idx", "y0", "y1", "h", "chunks")
+
+    def __init__(self, idx: list[int], chars: list[Char], word_margin: float):
+        self.idx = idx
+        cs = [chars[i] for i in idx]
+        self.y0 = min(c[2] for c in cs)
+        self.y1 = max(c[4] for c in cs)
+        heights = sorted(c[4] - c[2] for c in cs)
+        self.h = heights[len(heights) // 2] or 1.0
+        order = sorted(range(len(cs)), key=lambda k: cs[k][1])
+        groups: list[list[int]] = []
+        for k in order:
+            if groups and cs[k][1] - cs[groups[-1][-1]][3] <= CHUNK_GAP * self.h:
+                groups[-1].append(k)
+            else:
+                groups.append([k])
+        # a chunk: (x0, x1, text)
+        self.chunks = []
+        for g in groups:
+            text = _Line(False, [cs[k] for k in g], word_margin).text().strip()
+            if text:
+                self.chunks.append((min(cs[k][1] for k in g), max(cs[k][3] for k in g), text))
+
+    def is_figure_row(self) -> bool:
+        c = self.chunks
+        return (
+            len(c) >= 2
+            and not is_figure(c[0][2])
+            and all(is_figure(t) for _, _, t in c[1:])
+            and c[1][0] - c[0][1] >= VALUE_GAP * self.h
+        )
+
+
+def _vertical_share(chars: list[Char]) -> float:
+    """Share of consecutive characters (in stream order) where the next one stands right below."""
+    if len(chars) < 2:
+        return 0.0
+    down = 0
+    for a, b in zip(chars, chars[1:]):
+        h = a[4] - a[2]
+        if h > 0 and abs(b[1] - a[1]) < 0.3 * h and b[4] <= a[2] + 0.5 * h and b[4] > a[2] - h:
+            down += 1
+    return down / (len(chars) - 1)
+
+
+def _rows(chars: list[Char], word_margin: float) -> list[_Row]:
+    """Text rows top to bottom: characters whose boxes overlap vertically by half a height."""
+    order = sorted(range(len(chars)), key=lambda i: -(chars[i][2] + chars[i][4]))
+    groups: list[list[int]] = []
+    band = (0.0, 0.0)
+    for i in order:
+        _, _, y0, _, y1 = chars[i]
+        if y1 <= y0 or chars[i][0].isspace():
+            continue
+        if groups:
+            lo, hi = band
+            overlap = min(hi, y1) - max(lo, y0)
+            if overlap >= 0.5 * min(hi - lo, y1 - y0):
+                groups[-1].append(i)
+                band = (min(lo, y0), max(hi, y1))
+                continue
+        groups.append([i])
+        band = (y0, y1)
+    rows = [_Row(g, chars, word_margin) for g in groups]
+    return [r for r in rows if r.chunks]
+
+
+def _close(upper: _Row, lower: _Row) -> bool:
+    return upper.y0 - lower.y0 <= ROW_GAP * max(upper.h, lower.h)
+
+
+def _columns(rows: list[_Row]) -> list[tuple[float, float]]:
+    """The value columns: the x ranges of the figure chunks, overlapping ranges merged."""
+    spans = sorted((x0, x1) for r in rows for x0, x1, _ in r.chunks[1:])
+    cols: list[list[float]] = []
+    for x0, x1 in spans:
+        if cols and x0 <= cols[-1][1]:
+            cols[-1][1] = max(cols[-1][1], x1)
+        else:
+            cols.append([x0, x1])
+    return [(a, b) for a, b in cols]
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return min(a1, b1) - max(a0, b0)
+
+
+def _table(header: list[_Row], body: list[_Row]) -> tuple[str, list[_Row]] | None:
+    figure_rows = [r for r in body if r.is_figure_row()]
+    cols = _columns(figure_rows)
+    label_end = max(r.chunks[0][1] for r in figure_rows)
+    if any(r.chunks[0][1] > cols[0][0] for r in body):
+        return None  # a label reaching into the figures: not columns
+    # header rows stand over the figure columns only: each chunk right of every label, over a column
+    above: list[_Row] = []
+    for r in reversed(header):
+        if not all(x0 > label_end and any(_overlap(x0, x1, *c) > 0 for c in cols) for x0, x1, _ in r.chunks):
+            break
+        above.insert(0, r)
+    header = above
+    cells: list[list[tuple[int, str]]] = []
+    number = 0
+    for r in [*header, *body]:
+        row = [(0, "")] * (1 + len(cols))
+        for k, (x0, x1, text) in enumerate(r.chunks):
+            number += 1
+            if r in body and k == 0:
+                row[0] = (number, text)
+                continue
+            hits = [j for j, (c0, c1) in enumerate(cols) if _overlap(x0, x1, c0, c1) > 0]
+            if not hits:  # between columns: the nearest one
+                centre = (x0 + x1) / 2
+                hits = [min(range(len(cols)), key=lambda j: abs((cols[j][0] + cols[j][1]) / 2 - centre))]
+            if r in body:
+                hits = [max(hits, key=lambda j: _overlap(x0, x1, *cols[j]))]
+            for j in hits:
+                if row[1 + j][1]:
+                    row[1 + j] = (number, row[1 + j][1] + " " + text)
+                else:
+                    row[1 + j] = (number, text)
+        cells.append(row)
+    markdown = grid_markdown(cells, [False] * len(cells))
+    if not markdown or "| --- |" not in markdown:
+        return None
+    return markdown, [*header, *body]
+
+
+def find_tables(chars: list[Char], params: LayoutParams = LayoutParams()) -> list[PdfTable]:
+    """The tables on a page of characters (see the module docstring)."""
+    if len(chars) < 4 or _vertical_share(chars) > VERTICAL_SHARE:
+        return []
+    rows = _rows(chars, params.word_margin)
+    if sum(1 for r in rows if r.is_figure_row()) < MIN_ROWS:
+        return []
+    blanks = [i for i, c in enumerate(chars) if c[0].isspace()]
+    tables: list[PdfTable] = []
+    i, n = 0, len(rows)
+    prev_end = 0  # rows up to here belong to the previous table
+    while i < n:
+        if not rows[i].is_figure_row():
+            i += 1
+            continue
+        body = [rows[i]]
+        pending: list[_Row] = []
+        j = i + 1
+        value_x0 = rows[i].chunks[1][0]
+        while j < n and _close(rows[j - 1], rows[j]):
+            r = rows[j]
+            if r.is_figure_row():
+                body += pending + [r]
+                pending = []
+                value_x0 = min(value_x0, r.chunks[1][0])
+            elif len(r.chunks) == 1 and len(pending) < MAX_HEADINGS and r.chunks[0][1] < value_x0 - VALUE_GAP * r.h:
+                pending.append(r)
+            else:
+                break
+            j += 1
+        end = j - len(pending)
+        if sum(1 for r in body if r.is_figure_row()) >= MIN_ROWS:
+            header: list[_Row] = []
+            k = i - 1
+            while k >= prev_end and len(header) < MAX_HEADER_ROWS and _close(rows[k], (header[0] if header else rows[i])):
+                header.insert(0, rows[k])
+                k -= 1
+            made = _table(header, body)
+            if made:
+                markdown, used = made
+                idx = {c for r in used for c in r.idx}
+                boxes = [chars[c] for c in idx]
+                t = PdfTable(
+                    min(c[1] for c in boxes), min(c[2] for c in boxes), max(c[3] for c in boxes), max(c[4] for c in boxes),
+                    markdown.split("\n"), idx,
+                )
+                # the spaces between its cells (「　受取利息」's indent) go with it
+                t.chars |= {
+                    c for c in blanks if t.x0 <= (chars[c][1] + chars[c][3]) / 2 <= t.x1 and t.y0 <= (chars[c][2] + chars[c][4]) / 2 <= t.y1
+                }
+                tables.append(t)
+                prev_end = end
+        i = max(end, i + 1)
+    return tables
+
+
+def place(boxes: list[tuple[tuple, list[str]]], tables: list[PdfTable], table_end: str = "") -> list[str]:
+    """The page's lines: its text boxes (sort key, lines), already in reading order, with each
+    table's lines (each followed by ``table_end``) before the first box that sorts after it
+    (the order of ``boxes_flow=None``; with another, the table goes where that order puts it),
+    a blank line before and after it: a paragraph of its own."""
+    out: list[str] = []
+    pending = sorted(tables, key=lambda t: t.key)
+    k = 0
+    for key, lines in boxes:
+        while k < len(pending) and pending[k].key < key:
+            out.extend(line + table_end for line in ["", *pending[k].lines, ""])
+            k += 1
+        out.extend(lines)
+    for t in pending[k:]:
+        out.extend(line + table_end for line in ["", *t.lines, ""])
+    return out
