@@ -59,30 +59,47 @@ class PdfTable:
 
 
 class _Row:
-    __slots__ = ("idx", "y0", "y1", "h", "chunks")
+    """A text row: its characters (indexes), its band (y0, y1), its height and its chunks (x0,
+    x1, characters), whose text is made only when asked for (most rows are one chunk of prose,
+    which no table needs)."""
 
-    def __init__(self, idx: list[int], chars: list[Char], word_margin: float):
+    __slots__ = ("idx", "y0", "y1", "h", "spans", "_chunks", "_chars", "_wm")
+
+    def __init__(self, idx: list[int], band: tuple[float, float], chars: list[Char], word_margin: float):
         self.idx = idx
-        cs = [chars[i] for i in idx]
-        self.y0 = min(c[2] for c in cs)
-        self.y1 = max(c[4] for c in cs)
-        heights = sorted(c[4] - c[2] for c in cs)
-        self.h = heights[len(heights) // 2] or 1.0
-        order = sorted(range(len(cs)), key=lambda k: cs[k][1])
-        groups: list[list[int]] = []
-        for k in order:
-            if groups and cs[k][1] - cs[groups[-1][-1]][3] <= CHUNK_GAP * self.h:
-                groups[-1].append(k)
+        self.y0, self.y1 = band
+        self.h = (band[1] - band[0]) or 1.0
+        cs = sorted((chars[i] for i in idx), key=lambda c: c[1])
+        gap = CHUNK_GAP * self.h
+        spans: list[list] = []  # [x0, x1, first, end] over cs
+        for k, c in enumerate(cs):
+            if spans and c[1] - spans[-1][1] <= gap:
+                last = spans[-1]
+                if c[3] > last[1]:
+                    last[1] = c[3]
+                last[3] = k + 1
             else:
-                groups.append([k])
-        # a chunk: (x0, x1, text)
-        self.chunks = []
-        for g in groups:
-            text = _Line(False, [cs[k] for k in g], word_margin).text().strip()
-            if text:
-                self.chunks.append((min(cs[k][1] for k in g), max(cs[k][3] for k in g), text))
+                spans.append([c[1], c[3], k, k + 1])
+        self.spans = spans
+        self._chunks = None
+        self._chars = cs
+        self._wm = word_margin
+
+    @property
+    def chunks(self) -> list[tuple[float, float, str]]:
+        """(x0, x1, text) of each chunk with text."""
+        if self._chunks is None:
+            out = []
+            for x0, x1, a, b in self.spans:
+                text = _Line(False, self._chars[a:b], self._wm).text().strip()
+                if text:
+                    out.append((x0, x1, text))
+            self._chunks = out
+        return self._chunks
 
     def is_figure_row(self) -> bool:
+        if len(self.spans) < 2:
+            return False
         c = self.chunks
         return (
             len(c) >= 2
@@ -108,6 +125,7 @@ def _rows(chars: list[Char], word_margin: float) -> list[_Row]:
     """Text rows top to bottom: characters whose boxes overlap vertically by half a height."""
     order = sorted(range(len(chars)), key=lambda i: -(chars[i][2] + chars[i][4]))
     groups: list[list[int]] = []
+    bands: list[tuple[float, float]] = []
     band = (0.0, 0.0)
     for i in order:
         _, _, y0, _, y1 = chars[i]
@@ -118,12 +136,12 @@ def _rows(chars: list[Char], word_margin: float) -> list[_Row]:
             overlap = min(hi, y1) - max(lo, y0)
             if overlap >= 0.5 * min(hi - lo, y1 - y0):
                 groups[-1].append(i)
-                band = (min(lo, y0), max(hi, y1))
+                band = bands[-1] = (min(lo, y0), max(hi, y1))
                 continue
         groups.append([i])
         band = (y0, y1)
-    rows = [_Row(g, chars, word_margin) for g in groups]
-    return [r for r in rows if r.chunks]
+        bands.append(band)
+    return [_Row(g, b, chars, word_margin) for g, b in zip(groups, bands)]
 
 
 def _close(upper: _Row, lower: _Row) -> bool:
