@@ -27,6 +27,7 @@ place in the reading order (``place``). A page of vertical text (縦書き) has 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 from kinyu.corpus.extract.pdf_layout import Char, LayoutParams, _Line
 from kinyu.corpus.tables import is_figure, grid_markdown
@@ -38,6 +39,7 @@ MIN_ROWS = 2
 MAX_HEADINGS = 2
 MAX_HEADER_ROWS = 6
 VERTICAL_SHARE = 0.2  # a page with more of its characters in vertical runs is not searched
+_X0 = itemgetter(1)
 
 
 @dataclass
@@ -69,7 +71,7 @@ class _Row:
         self.idx = idx
         self.y0, self.y1 = band
         self.h = (band[1] - band[0]) or 1.0
-        cs = sorted((chars[i] for i in idx), key=lambda c: c[1])
+        cs = sorted([chars[i] for i in idx], key=_X0)
         gap = CHUNK_GAP * self.h
         spans: list[list] = []  # [x0, x1, first, end] over cs
         for k, c in enumerate(cs):
@@ -114,33 +116,43 @@ def _vertical_share(chars: list[Char]) -> float:
     if len(chars) < 2:
         return 0.0
     down = 0
-    for a, b in zip(chars, chars[1:]):
-        h = a[4] - a[2]
-        if h > 0 and abs(b[1] - a[1]) < 0.3 * h and b[4] <= a[2] + 0.5 * h and b[4] > a[2] - h:
+    prev = chars[0]
+    for c in chars[1:]:
+        _, ax0, ay0, _, ay1 = prev
+        h = ay1 - ay0
+        if h > 0 and -0.3 * h < c[1] - ax0 < 0.3 * h and ay0 - h < c[4] <= ay0 + 0.5 * h:
             down += 1
+        prev = c
     return down / (len(chars) - 1)
 
 
 def _rows(chars: list[Char], word_margin: float) -> list[_Row]:
     """Text rows top to bottom: characters whose boxes overlap vertically by half a height."""
-    order = sorted(range(len(chars)), key=lambda i: -(chars[i][2] + chars[i][4]))
+    centre = [-(c[2] + c[4]) for c in chars]
     groups: list[list[int]] = []
     bands: list[tuple[float, float]] = []
-    band = (0.0, 0.0)
-    for i in order:
-        _, _, y0, _, y1 = chars[i]
-        if y1 <= y0 or chars[i][0].isspace():
+    lo = hi = 0.0
+    row: list[int] | None = None
+    for i in sorted(range(len(chars)), key=centre.__getitem__):
+        text, _, y0, _, y1 = chars[i]
+        if y1 <= y0 or text.isspace():
             continue
-        if groups:
-            lo, hi = band
-            overlap = min(hi, y1) - max(lo, y0)
-            if overlap >= 0.5 * min(hi - lo, y1 - y0):
-                groups[-1].append(i)
-                band = bands[-1] = (min(lo, y0), max(hi, y1))
+        if row is not None:
+            # overlap with the row's band by half the smaller height (min/max inlined: per character)
+            overlap = (hi if hi < y1 else y1) - (lo if lo > y0 else y0)
+            if overlap >= 0.5 * (hi - lo if hi - lo < y1 - y0 else y1 - y0):
+                row.append(i)
+                if y0 < lo:
+                    lo = y0
+                if y1 > hi:
+                    hi = y1
                 continue
-        groups.append([i])
-        band = (y0, y1)
-        bands.append(band)
+            bands.append((lo, hi))
+        row = [i]
+        groups.append(row)
+        lo, hi = y0, y1
+    if row is not None:
+        bands.append((lo, hi))
     return [_Row(g, b, chars, word_margin) for g, b in zip(groups, bands)]
 
 
