@@ -126,8 +126,9 @@ def _vertical_share(chars: list[Char]) -> float:
     return down / (len(chars) - 1)
 
 
-def _rows(chars: list[Char], word_margin: float) -> list[_Row]:
-    """Text rows top to bottom: characters whose boxes overlap vertically by half a height."""
+def _rows(chars: list[Char], word_margin: float, blanks: list[int]) -> list[_Row]:
+    """Text rows top to bottom: characters whose boxes overlap vertically by half a height
+    (white space left out, its indexes put in ``blanks``)."""
     centre = [-(c[2] + c[4]) for c in chars]
     groups: list[list[int]] = []
     bands: list[tuple[float, float]] = []
@@ -135,7 +136,10 @@ def _rows(chars: list[Char], word_margin: float) -> list[_Row]:
     row: list[int] | None = None
     for i in sorted(range(len(chars)), key=centre.__getitem__):
         text, _, y0, _, y1 = chars[i]
-        if y1 <= y0 or text.isspace():
+        if text.isspace():
+            blanks.append(i)
+            continue
+        if y1 <= y0:
             continue
         if row is not None:
             # overlap with the row's band by half the smaller height (min/max inlined: per character)
@@ -220,10 +224,10 @@ def find_tables(chars: list[Char], params: LayoutParams = LayoutParams()) -> lis
     """The tables on a page of characters (see the module docstring)."""
     if len(chars) < 4 or _vertical_share(chars) > VERTICAL_SHARE:
         return []
-    rows = _rows(chars, params.word_margin)
+    blanks: list[int] = []
+    rows = _rows(chars, params.word_margin, blanks)
     if sum(1 for r in rows if r.is_figure_row()) < MIN_ROWS:
         return []
-    blanks = [i for i, c in enumerate(chars) if c[0].isspace()]
     tables: list[PdfTable] = []
     i, n = 0, len(rows)
     prev_end = 0  # rows up to here belong to the previous table
