@@ -19,8 +19,9 @@ others as data rows; and a flat path keeps a row line and its header line enough
 figure, at any window boundary a tokenizer cuts. Measured on the U4 gold cells
 (``benchmarks/tables.py``).
 
-The extractors write tables with ``render`` (HTML: ``kinyu.corpus.extract.html_tables``); the
-filters find them again with ``table_blocks``: a block of ``|``-lines with a header, a
+The extractors write tables with ``grid_markdown`` (a grid of cells, spans expanded) and
+``render`` (HTML: ``kinyu.corpus.extract.html_tables``; PDF: ``kinyu.corpus.extract.pdf_tables``);
+the filters find them again with ``table_blocks``: a block of ``|``-lines with a header, a
 separator and rows of one column count. Anything else made of ``|``-lines (trafilatura's
 headerless rows, broken PDF columns) is not a table here and is judged as residue.
 """

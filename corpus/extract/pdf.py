@@ -7,8 +7,11 @@ columns of vertical text into each other, puts a 告示's title column last and 
 text objects. So the pypdfium2 path takes only pdfium's characters and their boxes, in
 content-stream order and boxed as pdfminer boxes them (``pdfium_page_chars``), and gives them
 to pdfminer's layout analysis, ported to plain tuples (``kinyu.corpus.extract.pdf_layout``):
-lines, boxes and reading order as pdfminer's, vertical columns right to left. Both backends'
-pages then go through the same ``repair_layout``.
+lines, boxes and reading order as pdfminer's, vertical columns right to left. Tables (a label
+column and aligned figure columns) are found on either backend's characters and written as
+Markdown tables in their place (``kinyu.corpus.extract.pdf_tables``; ``extract.pdf_tables``),
+the rest laid out as before. Both backends' pages then go through the same ``repair_layout``,
+which leaves table lines as they are.
 """
 
 from __future__ import annotations
