@@ -91,6 +91,10 @@ def test_mhlw_fee_schedule_rows_carry_their_points(backend):
         "| イ後発医薬品調剤体制加算1 | 18点 |",
         "| ( 2 ) 8日目以上の部分(1日分につき) | 10点 |",
         "| ハ29日分以上の場合 | 400点 |",
+        # a label over three lines, wrapped at the text's right edge, its points on the last
+        "| イ同一グループの保険薬局(財務上又は営業上若しくは事業上、緊密な関係にある範囲の保険薬局をいう。"
+        "以下この表において同じ。)による処方箋受付回数4万回を超え40万回以下の場合 | 20点 |",
+        "| 3調剤基本料3 | |",  # a heading row over its sub-items
     ):
         assert row in rows, row
     # before: the points on lines of their own, away from their labels

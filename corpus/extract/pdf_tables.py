@@ -37,6 +37,7 @@ VALUE_GAP = 2.0  # ems: the gap between a row's label and its first figure, at l
 ROW_GAP = 3.0  # row heights: rows further apart (baseline to baseline) are not one table
 MIN_ROWS = 2
 MAX_HEADINGS = 2
+MAX_WRAPPED = 3  # lines of a label wrapped above its figures' line, at most
 MAX_HEADER_ROWS = 6
 VERTICAL_SHARE = 0.2  # a page with more of its characters in vertical runs is not searched
 _X0 = itemgetter(1)
@@ -220,6 +221,38 @@ def _table(header: list[_Row], body: list[_Row]) -> tuple[str, list[_Row]] | Non
     return markdown, [*header, *body]
 
 
+def _wraps(line: _Row, row: _Row, value_x0: float) -> bool:
+    """Whether ``line`` (a row of one chunk above ``row``) is a line of ``row``'s label that wraps
+    at the right edge of the text: it reaches into the figure column (the text's full width), ends
+    no sentence, and starts no further right than the row's label."""
+    if len(line.chunks) != 1:
+        return False
+    x0, x1, text = line.chunks[0]
+    return x1 >= value_x0 - line.h and not text.endswith("。") and x0 <= row.chunks[0][0] + line.h
+
+
+def _wrapped_above(rows: list[_Row], i: int, floor: int, value_x0: float) -> list[_Row]:
+    """The wrapped lines of row ``i``'s label right above it (none above row ``floor``)."""
+    out: list[_Row] = []
+    k = i - 1
+    while k >= floor and len(out) < MAX_WRAPPED and _close(rows[k], rows[k + 1]) and _wraps(rows[k], rows[i], value_x0):
+        out.insert(0, rows[k])
+        k -= 1
+    return out
+
+
+def _join_label(lines: list[_Row], row: _Row) -> None:
+    """Put ``lines`` (its label's wrapped lines) in front of ``row``'s label."""
+    if not lines:
+        return
+    x0, x1, label = row.chunks[0]
+    text = ""
+    for part in [ln.chunks[0][2] for ln in lines] + [label]:
+        text += part if not text or (ord(text[-1]) > 0x7F and ord(part[0]) > 0x7F) else " " + part
+    row.chunks[0] = (min(x0, *(ln.chunks[0][0] for ln in lines)), x1, text)
+    row.idx = [c for ln in lines for c in ln.idx] + row.idx
+
+
 def find_tables(chars: list[Char], params: LayoutParams = LayoutParams()) -> list[PdfTable]:
     """The tables on a page of characters (see the module docstring)."""
     if len(chars) < 4 or _vertical_share(chars) > VERTICAL_SHARE:
@@ -235,26 +268,40 @@ def find_tables(chars: list[Char], params: LayoutParams = LayoutParams()) -> lis
         if not rows[i].is_figure_row():
             i += 1
             continue
+        value_x0 = rows[i].chunks[1][0]
+        # the first lines of the first row's label, wrapped above it
+        wrapped = _wrapped_above(rows, i, prev_end, value_x0)
+        _join_label(wrapped, rows[i])
+        start = i - len(wrapped)
         body = [rows[i]]
         pending: list[_Row] = []
+        wrapping: list[_Row] = []
         j = i + 1
-        value_x0 = rows[i].chunks[1][0]
         while j < n and _close(rows[j - 1], rows[j]):
             r = rows[j]
             if r.is_figure_row():
+                if wrapping and not all(_wraps(w, r, value_x0) for w in wrapping):
+                    break
+                _join_label(wrapping, r)
                 body += pending + [r]
-                pending = []
+                pending, wrapping = [], []
                 value_x0 = min(value_x0, r.chunks[1][0])
+            elif wrapping or (len(r.chunks) == 1 and r.chunks[0][1] >= value_x0 - r.h):
+                # a label's line wrapped at the right edge: the start of the next row's label
+                if len(wrapping) >= MAX_WRAPPED or len(r.chunks) != 1:
+                    break
+                wrapping.append(r)
             elif len(r.chunks) == 1 and len(pending) < MAX_HEADINGS and r.chunks[0][1] < value_x0 - VALUE_GAP * r.h:
                 pending.append(r)
             else:
                 break
             j += 1
+        j -= len(wrapping)
         end = j - len(pending)
         if sum(1 for r in body if r.is_figure_row()) >= MIN_ROWS:
             header: list[_Row] = []
-            k = i - 1
-            while k >= prev_end and len(header) < MAX_HEADER_ROWS and _close(rows[k], (header[0] if header else rows[i])):
+            k = start - 1
+            while k >= prev_end and len(header) < MAX_HEADER_ROWS and _close(rows[k], (header[0] if header else rows[start])):
                 header.insert(0, rows[k])
                 k -= 1
             made = _table(header, body)
