@@ -17,6 +17,10 @@ large     a generated 2,000-page PDF: pages/s, and the extraction process's RSS 
 steps     pages/s (PDF) and docs/s (HTML) of the steps against their raw libraries
           (goal: each step >= 0.8x its raw library) and the cost of the per-document time limit
 workers   the extract stage with 2 workers against 1 (goal >= 1.8x)
+tables    pages/s per core of the whole extract stage (default backend) with extract.pdf_tables on
+          and off, interleaved: on every shared PDF and on the horizontal ones (the 点数表 and
+          通知, where tables are found; the vertical 告示 are not searched); goal: at most 10 %
+          slower
 
 Uses the shared real documents when present, else the embedded sample.
 """
@@ -40,7 +44,7 @@ from datatrove.data import Document, Media, MediaType
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # testkit (benchmark helpers)
 
-SECTIONS = ("stage", "quality", "large", "steps", "workers")
+SECTIONS = ("stage", "tables", "quality", "large", "steps", "workers")
 
 
 def docs_for(paths: list[Path], fmt: str) -> list[Document]:
@@ -88,8 +92,9 @@ def page_count(path: Path) -> int:
 # --- stage: pages/s per core through the whole extract stage --------------------------------------
 
 
-def run_extract_stage(inputs: list[str], backend: str, tasks: int = 1, workers: int = 1) -> tuple[float, float, Path]:
-    """One extract stage (cache off, the default time limit); wall and CPU seconds, the run."""
+def run_extract_stage(inputs: list[str], backend: str, tasks: int = 1, workers: int = 1, **extra) -> tuple[float, float, Path]:
+    """One extract stage (cache off, the default time limit; ``extra``: more config overrides);
+    wall and CPU seconds, the run."""
     from datatrove.executor import LocalPipelineExecutor
 
     from kinyu.base.config import load_config
@@ -98,7 +103,7 @@ def run_extract_stage(inputs: list[str], backend: str, tasks: int = 1, workers: 
     from kinyu.corpus.pipeline import extract_stage
 
     tmp = Path(tempfile.mkdtemp(prefix="kinyu-bench-"))
-    overrides = {"input.paths": inputs, "output": str(tmp / "run"), "executor.tasks": tasks, "cache.enabled": False, "extract.pdf_backend": backend}
+    overrides = {"input.paths": inputs, "output": str(tmp / "run"), "executor.tasks": tasks, "cache.enabled": False, "extract.pdf_backend": backend, **extra}
     cfg = load_config(CorpusConfig, None, overrides)
     stage = extract_stage(cfg, CorpusRun(tmp / "run"))
     ex = LocalPipelineExecutor(stage.pipeline, tasks=stage.tasks, workers=workers, logging_dir=str(tmp / "logs"))
@@ -150,6 +155,23 @@ def section_stage(pdfs: list[Path], repeat: int) -> None:
         print(f"   {backend:<12}{pages / cpu:>24.1f}{pages / wall:>16.1f}   {', '.join(f'{c:.2f}' for _, c in values)}{mark}")
     other = "pdfminer" if default == "pypdfium2" else "pypdfium2"
     print(f"   default {default} / {other}: {rate[default] / rate[other]:.2f}x pages/s per core (median of {repeat}; goal >= 5 for pypdfium2 over pdfminer)")
+
+
+def section_tables(pdfs: list[Path], repeat: int) -> None:
+    readable = [p for p in pdfs if page_count(p)]
+    horizontal = [p for p in readable if p.name not in ("0000196314.pdf", "000602943.pdf", "000907845.pdf")]
+    for label, files in (("every shared PDF", readable), ("the horizontal ones", horizontal)):
+        pages = sum(page_count(p) for p in files)
+        print(f"\n== tables: the whole extract stage, {label}: {len(files)} PDFs, {pages} pages, extract.pdf_tables on/off")
+        runs: dict[bool, list[float]] = {True: [], False: []}
+        for r in range(repeat):
+            for on in ((False, True) if r % 2 == 0 else (True, False)):
+                wall, cpu, tmp = run_extract_stage([str(p) for p in files], "pypdfium2", **{"extract.pdf_tables": on})
+                shutil.rmtree(tmp, ignore_errors=True)
+                runs[on].append(cpu)
+                print(f"   run {r + 1} pdf_tables {str(on).lower():<5} wall {wall:7.2f} s  CPU {cpu:7.2f} s", flush=True)
+        off, on = statistics.median(runs[False]), statistics.median(runs[True])
+        print(f"   pages/s per core: off {pages / off:.1f}, on {pages / on:.1f}: {on / off - 1:+.1%} CPU (median of {repeat}; goal <= +10 %)")
 
 
 # --- quality: the same text, decisions and quarantine reasons -------------------------------------
@@ -376,6 +398,8 @@ def main() -> None:
     print(f"data: {source}: {len(all_pdfs)} PDFs, {len(htmls)} HTML files; {load()}")
     if "stage" in only:
         section_stage(all_pdfs, args.repeat)
+    if "tables" in only:
+        section_tables(all_pdfs, args.repeat)
     if "quality" in only:
         section_quality(all_pdfs, args.data)
     if "large" in only:

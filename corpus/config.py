@@ -57,6 +57,9 @@ class ExtractConfig:
     pdf_boxes_flow: float | None = option(None, "pdfminer LAParams(boxes_flow); none = reading-order sort, deterministic (pdfminer's grouping is not); pypdfium2 implements none only")
     pdf_join_lines: bool = option(True, "re-join hard-wrapped lines")
     pdf_drop_running_lines: bool = option(True, "drop running headers/footers and page numbers")
+    # kinyu.corpus.extract.pdf_tables: rows of a label and right-aligned figures (a statement, a
+    # fee schedule's 点数) found on the characters of both backends, written as html tables are
+    pdf_tables: bool = option(True, "tables (a label column and aligned figure columns) as Markdown tables, each row with its label and each column its header path; false: their text as pdfminer lays it out")
     html_include_tables: bool = option(True, "keep tables (false: the text around them only)")
     # markdown: kinyu's rendering (kinyu.corpus.tables: one header line with each column's full
     # header path, every row with its label, the unit as a caption), which the filters judge as

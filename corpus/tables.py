@@ -19,8 +19,9 @@ others as data rows; and a flat path keeps a row line and its header line enough
 figure, at any window boundary a tokenizer cuts. Measured on the U4 gold cells
 (``benchmarks/tables.py``).
 
-The extractors write tables with ``render`` (HTML: ``kinyu.corpus.extract.html_tables``); the
-filters find them again with ``table_blocks``: a block of ``|``-lines with a header, a
+The extractors write tables with ``grid_markdown`` (a grid of cells, spans expanded) and
+``render`` (HTML: ``kinyu.corpus.extract.html_tables``; PDF: ``kinyu.corpus.extract.pdf_tables``);
+the filters find them again with ``table_blocks``: a block of ``|``-lines with a header, a
 separator and rows of one column count. Anything else made of ``|``-lines (trafilatura's
 headerless rows, broken PDF columns) is not a table here and is judged as residue.
 """
@@ -37,7 +38,7 @@ SEPARATOR_CELL = "---"
 _NOTE_MARK = r"(?:※\s*\d*|\(注\s*\d*\)\s*\d*|注\s*\d+|\*\d*)"
 RE_FIGURE = re.compile(
     rf"^(?:{_NOTE_MARK}\s*[,、]?\s*)*"
-    r"(?:[△▲\-−+±]?\s*\(?[\d,]*\d(?:\.\d+)?\)?\s*(?:%|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|㎡|m2|千㎡|ha|%ポイント|ポイント|pt)?"
+    r"(?:[△▲\-−+±]?\s*\(?[\d,]*\d(?:\.\d+)?\)?\s*(?:%|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|ポイント|pt)?"
     r"|[-−―ー－—‐]{1,2})$"
 )
 
@@ -137,3 +138,123 @@ def table_line_mask(lines: list[str]) -> list[bool]:
         for j in range(block.start, block.end):
             mask[j] = True
     return mask
+
+
+# --- a grid of cells -> the Markdown table (HTML: html_tables.grid; PDF: pdf_tables) -------
+
+# a caption row: the unit of the table's figures (「(単位:百万円)」「(単位 千円)」「(百万円)」)
+RE_UNIT_CAPTION = re.compile(r"単位|^[(（]\s*(?:千円|百万円|億円|円|千株|株|%|人)\s*[)）]$")
+# header rows are those above the first row of figures; more than this is a table whose figures
+# come late (a text table with a number in its last rows): the header is its first row then
+MAX_HEADER_ROWS = 6
+HEADER_PATH_SEPARATOR = " / "
+
+
+def _drop_empty(cells: list[list[tuple[int, str]]], marked: list[bool]):
+    keep_rows = [i for i, row in enumerate(cells) if any(text for _, text in row)]
+    cells = [cells[i] for i in keep_rows]
+    marked = [marked[i] for i in keep_rows]
+    if not cells:
+        return cells, marked
+    keep_cols = [j for j in range(len(cells[0])) if any(row[j][1] for row in cells)]
+    # a column that repeats its left neighbour's cell in every row is a span's copy, not a column
+    # of its own (a grid split only for a header elsewhere that was dropped as empty)
+    distinct = [j for k, j in enumerate(keep_cols) if k == 0 or any(row[j][0] != row[keep_cols[k - 1]][0] for row in cells)]
+    return [[row[j] for j in distinct] for row in cells], marked
+
+
+def _first_figure_column(cells) -> int | None:
+    """The first column that holds figures: left of it are the label columns."""
+    for j in range(len(cells[0])):
+        figures = sum(1 for row in cells if is_figure(row[j][1]))
+        if figures and figures >= 0.3 * sum(1 for row in cells if row[j][1]):
+            return j
+    return None
+
+
+def _label_columns(cells, figure_col: int) -> int:
+    """How many leading columns make the row label: those left of the figures that hold one text
+    per row (a label indented by empty cells, 「流動資産」 then 「現金及び預金」 one column right),
+    but not columns of their own (an officer table's 役職名 | 氏名 | 生年月日 | 略歴 before its
+    所有株式数): the widest such prefix, at least the first column."""
+    for k in range(figure_col, 1, -1):
+        rows = [row for row in cells if any(row[j][1] for j in range(k))]
+        one_text = sum(1 for row in rows if len({row[j][0] for j in range(k) if row[j][1]}) <= 1)
+        if one_text >= 0.9 * len(rows):
+            return k
+    return 1
+
+
+def _label(row, label_cols: range) -> str:
+    """The row's label: the distinct texts of its label columns, left to right."""
+    texts, seen = [], set()
+    for j in label_cols:
+        number, text = row[j]
+        if text and number not in seen:
+            texts.append(text)
+        seen.add(number)
+    return " ".join(texts)
+
+
+def _path(texts: list[str]) -> str:
+    """Header texts of one column, top-down, a repeat (a row span) said once."""
+    out: list[str] = []
+    for t in texts:
+        if t and (not out or out[-1] != t):
+            out.append(t)
+    return HEADER_PATH_SEPARATOR.join(out)
+
+
+def grid_markdown(cells: list[list[tuple[int, str]]], marked: list[bool]) -> str | None:
+    """A table's grid of (cell number, text) rows, spans expanded (a spanned cell's number and
+    text in each slot it covers), and per row whether the source marks it a header row -> its
+    Markdown: empty rows and columns dropped, the label columns left of the first column of
+    figures merged into one label, the rows above the first row of figures (or the marked ones)
+    the header, each column's header texts joined top-down into its path, a row of only the unit
+    (「(単位:百万円)」) a caption. None when it holds no text."""
+    cells, marked = _drop_empty(cells, marked)
+    if not cells or not cells[0]:
+        return None
+    width = len(cells[0])
+    figure_col = _first_figure_column(cells) if width > 1 else None
+    label_end = _label_columns(cells, figure_col) if figure_col else 1
+    label_cols, value_cols = range(0, label_end), range(label_end, width)
+
+    def has_figures(row) -> bool:
+        return any(is_figure(row[j][1]) for j in value_cols)
+
+    if any(marked):
+        n_header = next((i for i, m in enumerate(marked) if not m), len(cells))
+    elif figure_col is not None:
+        # the header: the leading rows with text over the figures, above the first row of
+        # figures; a row with a label and nothing over the figures (「投資その他の資産」) is a
+        # heading row of the body
+        n_header = next(
+            (i for i, row in enumerate(cells) if has_figures(row) or not any(row[j][1] for j in value_cols)), len(cells)
+        )
+        if n_header > MAX_HEADER_ROWS:
+            n_header = 1
+    else:
+        # no figures, no header markup: the first row that is no caption is the header (「年月 |
+        # 沿革」, 「【提出書類】 | 有価証券報告書」 over a cover page's form fields)
+        n_header = next((i + 1 for i, row in enumerate(cells) if len({t for _, t in row if t}) > 1), 0)
+    captions, header_rows = [], []
+    for row in cells[:n_header]:
+        texts = {text for _, text in row if text}
+        if len(texts) == 1 and (RE_UNIT_CAPTION.search(next(iter(texts))) or figure_col is None):
+            captions.append(escape_cell(next(iter(texts))))
+        else:
+            header_rows.append(row)
+    body = cells[n_header:]
+    if width == 1 or not body:
+        # one column, or nothing under the header: lines of text, not a table
+        lines = [*captions]
+        lines += [" ".join(t for t in dict.fromkeys(text for _, text in row) if t) for row in header_rows + body]
+        return "\n".join(line for line in lines if line) or None
+    rows = [[escape_cell(_label(row, label_cols))] + [escape_cell(row[j][1]) for j in value_cols] for row in body]
+    if not header_rows:
+        header = [""] * (1 + len(value_cols))
+    else:
+        header = [escape_cell(_path([_label(row, label_cols) for row in header_rows]))]
+        header += [escape_cell(_path([row[j][1] for row in header_rows])) for j in value_cols]
+    return render(header, rows, captions)

@@ -56,13 +56,14 @@ def wikipedia_documents(per_doc: int = 20) -> list[tuple[str, str]]:
     return [(f"wiki-{i // per_doc:04d}", "\n".join(texts[i : i + per_doc])) for i in range(0, len(texts), per_doc)]
 
 
-def pdf_pages(data: bytes, pages: int = 0, vertical: bool = True, backend: str = "pdfminer") -> list[str]:
-    """The pages' raw text from one backend (``pdfminer`` or ``pypdfium2``), as the extractor reads them."""
+def pdf_pages(data: bytes, pages: int = 0, vertical: bool = True, backend: str = "pdfminer", tables: bool = True) -> list[str]:
+    """The pages' raw text from one backend (``pdfminer`` or ``pypdfium2``), as the extractor reads
+    them (``tables``: extract.pdf_tables)."""
     if backend == "pdfminer":
-        return extract_pdfminer(data, detect_vertical=vertical, max_pages=pages).pages
+        return extract_pdfminer(data, detect_vertical=vertical, max_pages=pages, tables=tables).pages
     if backend == "pypdfium2":  # with the extractor's fallback for text that pdfium leaves out
-        result = extract_pdfium(data, max_pages=pages, detect_vertical=vertical)
-        return result.pages if result.incomplete is None else pdf_pages(data, pages, vertical, "pdfminer")
+        result = extract_pdfium(data, max_pages=pages, detect_vertical=vertical, tables=tables)
+        return result.pages if result.incomplete is None else pdf_pages(data, pages, vertical, "pdfminer", tables)
     raise ValueError(f"unknown PDF backend {backend!r}")
 
 
@@ -72,13 +73,15 @@ def source_text(source: str, pages: int = 0, vertical: bool = True, backend: str
 
     PDFs: ``backend`` (pdfminer.six, the labelled set's reference, or pypdfium2; vertical-text
     detection unless ``vertical`` is False) and the layout repair of the PDF extractor
-    (``pages`` > 0: only the first ``pages`` pages); HTML: decode + trafilatura; ``.txt``:
+    (``pages`` > 0: only the first ``pages`` pages), tables as Markdown unless ``tables`` is
+    ``"trafilatura"`` (their text as before tables were kept); HTML: decode + trafilatura
+    (``tables``: extract.html_table_format); ``.txt``:
     decode; chABSA ``.json``: the company document. Then the Japanese normaliser.
     """
     path = shared_real_dir() / source
     data = path.read_bytes()
     if path.suffix == ".pdf":
-        text, _ = repair_layout(pdf_pages(data, pages, vertical, backend))
+        text, _ = repair_layout(pdf_pages(data, pages, vertical, backend, tables == "markdown"))
         return normalize_japanese(text)
     if path.suffix in (".html", ".htm", ".xhtml"):
         return html_text(data, tables)

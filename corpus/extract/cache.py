@@ -47,7 +47,7 @@ _EXTRACTED_FIELDS = (
 # what each format's extraction depends on: its settings (by prefix), its libraries, and the
 # corpus modules whose code produces it
 _FORMAT_DEPENDENCIES = {
-    "pdf": ("pdf_", ("pdfminer.six", "pypdfium2"), ("extractors", "pdf", "pdf_layout", "limits")),
+    "pdf": ("pdf_", ("pdfminer.six", "pypdfium2"), ("extractors", "pdf", "pdf_layout", "pdf_tables", "kinyu.corpus.tables", "limits")),
     "html": ("html_", ("trafilatura", "lxml", "lxml_html_clean", "charset-normalizer"), ("extractors", "html", "html_tables", "kinyu.corpus.tables", "decode", "limits")),
     "text": (None, ("charset-normalizer",), ("extractors", "decode")),
 }

@@ -112,7 +112,7 @@ class PdfExtractor(FormatExtractor):
     def _pdfminer(self, data: bytes, timeout_s: float | None = None) -> PdfText:
         x = self.config
         return self.limited(
-            extract_pdfminer, data, x.pdf_detect_vertical, 0, x.pdf_boxes_flow, x.pdf_max_pages, progress=True, timeout_s=timeout_s
+            extract_pdfminer, data, x.pdf_detect_vertical, 0, x.pdf_boxes_flow, x.pdf_max_pages, x.pdf_tables, progress=True, timeout_s=timeout_s
         )
 
     def read_pages(self, data: bytes) -> tuple[PdfText, str, str | None]:
@@ -122,7 +122,7 @@ class PdfExtractor(FormatExtractor):
             return self._pdfminer(data), "pdfminer", None
         start = time.monotonic()
         try:
-            result = self.limited(extract_pdfium, data, 0, x.pdf_max_pages, x.pdf_detect_vertical, progress=True)
+            result = self.limited(extract_pdfium, data, 0, x.pdf_max_pages, x.pdf_detect_vertical, x.pdf_tables, progress=True)
         except ExtractionError as e:
             if e.reason in NO_FALLBACK or not x.pdf_fallback:
                 raise

@@ -7,8 +7,11 @@ columns of vertical text into each other, puts a 告示's title column last and 
 text objects. So the pypdfium2 path takes only pdfium's characters and their boxes, in
 content-stream order and boxed as pdfminer boxes them (``pdfium_page_chars``), and gives them
 to pdfminer's layout analysis, ported to plain tuples (``kinyu.corpus.extract.pdf_layout``):
-lines, boxes and reading order as pdfminer's, vertical columns right to left. Both backends'
-pages then go through the same ``repair_layout``.
+lines, boxes and reading order as pdfminer's, vertical columns right to left. Tables (a label
+column and aligned figure columns) are found on either backend's characters and written as
+Markdown tables in their place (``kinyu.corpus.extract.pdf_tables``; ``extract.pdf_tables``),
+the rest laid out as before. Both backends' pages then go through the same ``repair_layout``,
+which leaves table lines as they are.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ from typing import Callable
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from pdfminer.high_level import extract_pages
-from pdfminer.layout import LAParams, LTTextContainer
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LAParams, LTChar, LTPage, LTTextBoxVertical, LTTextContainer
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 
 from kinyu.corpus.extract.limits import ExtractionError
-from kinyu.corpus.extract.pdf_layout import Char, LayoutParams, layout_lines
+from kinyu.corpus.extract.pdf_layout import Char, LayoutParams, layout_boxes
+from kinyu.corpus.extract.pdf_tables import find_tables, place
 
 
 class PdfError(ExtractionError):
@@ -57,10 +63,12 @@ def extract_pdfminer(
     max_pages: int = 0,
     boxes_flow: float | None = None,
     page_limit: int = 0,
+    tables: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> PdfText:
     """Pages of text (pdfminer.six). ``max_pages``: read only the first pages; ``page_limit``: a
-    longer PDF raises ``too_many_pages``; ``progress(pages_done)`` is called after each page."""
+    longer PDF raises ``too_many_pages``; ``progress(pages_done)`` is called after each page;
+    ``tables``: tables as Markdown (``pdf_tables``)."""
     warnings: list[str] = []
 
     class _Collect(logging.Handler):
@@ -78,9 +86,15 @@ def extract_pdfminer(
         # by id(), i.e. memory addresses, so the same PDF came out in different orders in
         # different processes (measured on the MHLW 告示); None is deterministic.
         laparams = LAParams(detect_vertical=detect_vertical, boxes_flow=boxes_flow)
-        for layout in extract_pages(io.BytesIO(data), laparams=laparams, maxpages=max_pages):
+        # pdfminer's extract_pages, the layout analysis run here (after the tables are found on
+        # the page's characters and taken out of it)
+        resources = PDFResourceManager(caching=True)
+        device = PDFPageAggregator(resources, laparams=None)
+        interpreter = PDFPageInterpreter(resources, device)
+        for page in PDFPage.get_pages(io.BytesIO(data), maxpages=max_pages, caching=True):
             _check_page_limit(len(pages) + 1, page_limit)
-            pages.append("".join(el.get_text() for el in layout if isinstance(el, LTTextContainer)))
+            interpreter.process_page(page)
+            pages.append(_pdfminer_page_text(device.get_result(), laparams, tables))
             if progress:
                 progress(len(pages))
     except PdfError:
@@ -97,6 +111,27 @@ def extract_pdfminer(
     finally:
         pdf_logger.removeHandler(handler)
     return PdfText(pages, warnings)
+
+
+def _pdfminer_page_text(layout: LTPage, laparams: LAParams, tables: bool) -> str:
+    """An unanalysed pdfminer page's text: its tables as Markdown in their place (found on its
+    characters, as on pypdfium2's), the rest through pdfminer's layout analysis."""
+    found = []
+    if tables:
+        objs = [o for o in layout if isinstance(o, LTChar)]
+        found = find_tables([(o.get_text(), o.x0, o.y0, o.x1, o.y1) for o in objs])
+        if found:
+            taken = {id(objs[i]) for t in found for i in t.chars}
+            layout._objs = [o for o in layout._objs if id(o) not in taken]
+    layout.analyze(laparams)
+    boxes = [
+        ((0, -el.x1, -el.y0) if isinstance(el, LTTextBoxVertical) else (1, -el.y0, el.x0), [el.get_text()])
+        for el in layout
+        if isinstance(el, LTTextContainer)
+    ]
+    if not found:
+        return "".join(text for _, (text,) in boxes)
+    return "".join(place(boxes, found, table_end="\n"))
 
 
 def encrypted_detail(e: Exception) -> str:
@@ -346,6 +381,7 @@ def extract_pdfium(
     max_pages: int = 0,
     page_limit: int = 0,
     detect_vertical: bool = True,
+    tables: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> PdfText:
     """Pages of text (pypdfium2's characters, pdfminer's layout analysis: ``pdf_layout``); the
@@ -374,13 +410,25 @@ def extract_pdfium(
                 page.close()
             if lost and lost_on is None:
                 lost_on = i + 1
-            pages.append("".join(line + "\n" for line in layout_lines(chars, page_box, params)))
+            pages.append(_page_text(chars, page_box, params, tables))
             if progress:
                 progress(len(pages))
     finally:
         pdf.close()
     incomplete = f"page {lost_on}: text objects without width, which pdfium does not read" if lost_on else None
     return PdfText(pages, incomplete=incomplete)
+
+
+def _page_text(chars: list[Char], page_box: tuple, params: LayoutParams, tables: bool) -> str:
+    """A page's text from its characters (pypdfium2's, or pdfminer's where it has tables): its
+    tables as Markdown in their place (``pdf_tables``), the other characters' lines as pdfminer
+    makes them."""
+    found = find_tables(chars, params) if tables else []
+    if found:
+        taken = set().union(*(t.chars for t in found))
+        chars = [c for i, c in enumerate(chars) if i not in taken]
+    boxes, empties = layout_boxes(chars, page_box, params)
+    return "".join(line + "\n" for line in [*place(boxes, found), *empties])
 
 
 # --- layout repair -------------------------------------------------------------------------
@@ -428,7 +476,7 @@ def remove_running_lines(pages: list[list[str]], edge: int = 2, min_share: float
         edges = set(content_idx[:edge] + content_idx[-edge:])
         kept = []
         for i, ln in enumerate(lines):
-            if i in edges and (_RE_PAGE_NUMBER.match(ln) or _edge_key(ln) in repeated):
+            if i in edges and not _is_table_line(ln) and (_RE_PAGE_NUMBER.match(ln) or _edge_key(ln) in repeated):
                 removed += 1
                 continue
             kept.append(ln)
@@ -436,8 +484,16 @@ def remove_running_lines(pages: list[list[str]], edge: int = 2, min_share: float
     return out, removed
 
 
+def _is_table_line(line: str) -> bool:
+    """A line of a Markdown table (``pdf_tables``): the layout repair leaves it as it is."""
+    s = line.strip()
+    return len(s) > 1 and s[0] == "|" and s[-1] == "|"
+
+
 def undo_letter_spacing(line: str) -> str:
     """``保 医 発 0 3 0 5`` -> ``保医発0305``: a line made mostly of single characters and spaces."""
+    if _is_table_line(line):
+        return line
     tokens = line.split()
     if len(tokens) >= 4 and sum(len(t) == 1 for t in tokens) >= 0.8 * len(tokens):
         return "".join(tokens)
@@ -450,9 +506,9 @@ def join_wrapped_lines(lines: list[str]) -> list[str]:
     A line that fills (nearly) the full text width (``_width``) and does not end a sentence
     continues on the next line. Japanese joins without a space, Latin text with one.
     """
-    lengths = [_width(ln) for ln in lines if ln.strip()]
+    lengths = [_width(ln) for ln in lines if ln.strip() and not _is_table_line(ln)]
     if not lengths:
-        return []
+        return [ln.strip() for ln in lines]
     full = statistics.quantiles(lengths, n=10)[-1] if len(lengths) >= 3 else max(lengths)
     out: list[str] = []
     carry = ""
@@ -463,6 +519,12 @@ def join_wrapped_lines(lines: list[str]) -> list[str]:
                 out.append(carry)
                 carry = ""
             out.append("")
+            continue
+        if _is_table_line(s):  # a table's lines stay as they are, none joined to the text
+            if carry:
+                out.append(carry)
+                carry = ""
+            out.append(s)
             continue
         if carry:
             sep = "" if (_JA.match(carry[-1]) or _JA.match(s[0])) else " "

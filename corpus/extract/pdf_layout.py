@@ -214,11 +214,12 @@ def _box_key(box: list[_Line]) -> tuple[int, float, float]:
     return (1, -min(ln.y0 for ln in box), min(ln.x0 for ln in box))
 
 
-def layout_lines(chars: list[Char], page: tuple[float, float, float, float], p: LayoutParams = LayoutParams()) -> list[str]:
-    """The text lines of one page (``page``: its box, ``(0, 0, width, height)`` as displayed) in
-    reading order: pdfminer's order with ``boxes_flow=None``."""
+def layout_boxes(chars: list[Char], page: tuple[float, float, float, float], p: LayoutParams = LayoutParams()) -> tuple[list[tuple[tuple, list[str]]], list[str]]:
+    """The text boxes of one page (``page``: its box, ``(0, 0, width, height)`` as displayed) in
+    reading order, pdfminer's order with ``boxes_flow=None``: each its sort key (``_box_key``)
+    and its lines; and the whitespace-only lines, which come last."""
     if not chars:
-        return []
+        return [], []
     lines = group_lines(chars, p)
     # pdfminer's LTTextLine.is_empty: no area, or only whitespace
     kept, empties = [], []
@@ -229,11 +230,19 @@ def layout_lines(chars: list[Char], page: tuple[float, float, float, float], p: 
         else:
             kept.append(ln)
     lines = kept
-    out: list[str] = []
+    out: list[tuple[tuple, list[str]]] = []
     for box in sorted(group_boxes(lines, p, page), key=_box_key):
+        key = _box_key(box)
         if box[0].vertical:
             box.sort(key=lambda ln: -ln.x1)
         else:
             box.sort(key=lambda ln: -ln.y1)
-        out.extend(ln.text() for ln in box)
-    return out + empties
+        out.append((key, [ln.text() for ln in box]))
+    return out, empties
+
+
+def layout_lines(chars: list[Char], page: tuple[float, float, float, float], p: LayoutParams = LayoutParams()) -> list[str]:
+    """The text lines of one page (``page``: its box, ``(0, 0, width, height)`` as displayed) in
+    reading order: pdfminer's order with ``boxes_flow=None``."""
+    boxes, empties = layout_boxes(chars, page, p)
+    return [line for _, lines in boxes for line in lines] + empties

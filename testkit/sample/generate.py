@@ -842,8 +842,9 @@ def build() -> tuple[dict[str, bytes], list[Entry]]:
         Entry("table_kaede_segment.html", "table", "html", "utf-8", "keep", "セグメント情報", "utf-8",
               contains=["食品原料"], notes="only an HTML table of figures, kept as a Markdown table"))
     add("table_minato_pl.pdf", pdf_table_only(),
-        Entry("table_minato_pl.pdf", "table", "pdf", None, "drop:table", "連結損益計算書",
-              notes="a PDF page of only a financial table (連結損益計算書)"))
+        Entry("table_minato_pl.pdf", "table", "pdf", None, "keep", "連結損益計算書",
+              contains=["親会社株主に帰属する当期純利益"],
+              notes="a PDF page of only a financial table (連結損益計算書), kept as a Markdown table (extract.pdf_tables)"))
     add("yuho_minato_seiki_mokuji.pdf", pdf_toc(),
         Entry("yuho_minato_seiki_mokuji.pdf", "toc", "pdf", None, "drop:toc", "目次",
               notes="table of contents with dot leaders (第２【事業の状況】 ……… 12)"))
