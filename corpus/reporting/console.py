@@ -40,13 +40,16 @@ def _funnel_table(run: Path, rows: list[dict], reasons_column: bool) -> Table:
     """The funnel; without ``reasons_column`` each step's drop reasons go under its name (narrow terminals)."""
     table = Table(title=f"corpus run {run}", show_lines=not reasons_column)
     table.add_column("step", justify="left", no_wrap=reasons_column, overflow="fold")
-    with_tables = any(r.get("tables_dropped") or r.get("tables_kept") for r in rows)
+    # a column of its own where there is room; on a narrow terminal it goes under the step's name
+    with_tables = reasons_column and any(r.get("tables_dropped") or r.get("tables_kept") for r in rows)
     for col in ("docs in", "kept", "dropped", "chars\nremoved", "chars\nkept", *(("tables\ndropped",) if with_tables else ())):
         table.add_column(col, justify="right", no_wrap=True)
     if reasons_column:
         table.add_column("reasons", justify="left", overflow="fold", min_width=24)
     for r in rows:
         reasons = ", ".join(f"{k} {v}" for k, v in r["reasons"].items())
+        if not reasons_column and r.get("tables_dropped"):
+            reasons = ", ".join(x for x in (reasons, f"tables dropped {r['tables_dropped']}") if x)
         step = r["step"]
         if not reasons_column and reasons:
             step = f"{step}\n[dim]{reasons}[/]"
