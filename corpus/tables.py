@@ -39,7 +39,7 @@ _NOTE_MARK = r"(?:※\s*\d*|\(注\s*\d*\)\s*\d*|注\s*\d+|\*\d*)"
 RE_FIGURE = re.compile(
     rf"^(?:{_NOTE_MARK}\s*[,、]?\s*)*"
     r"(?:[△▲\-−+±]?\s*\(?[\d,]*\d(?:\.\d+)?\)?\s*(?:%|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|ポイント|pt)?"
-    r"|[-−―ー－—‐]{1,2})$"
+    r"|[-−―ー－—‐△▲]{1,2})$"
 )
 
 
@@ -129,6 +129,20 @@ def labelled_share(lines: list[str], block: TableBlock) -> float:
     A row of bare figures has none."""
     rows = [split_row(lines[j]) for j in block.rows]
     return sum(1 for r in rows if any(c and not is_figure(c) for c in r)) / max(len(rows), 1)
+
+
+def filled_share(lines: list[str], block: TableBlock) -> float:
+    """Share of the block's rows with a cell filled after their first non-empty one (a figure or
+    a text beside the label). An empty form, a statement template's 「| | 営業外費用合計 | |」, has
+    labels and nothing beside them."""
+    rows = [split_row(lines[j]) for j in block.rows]
+
+    def filled(r: list[str]) -> bool:
+        # a lone sign is a template's placeholder for a figure (「| 配当金の支払額 | △ | △ |」)
+        cells = [c for c in r if c and c not in ("△", "▲")]
+        return len(cells) >= 2
+
+    return sum(1 for r in rows if filled(r)) / max(len(rows), 1)
 
 
 def table_line_mask(lines: list[str]) -> list[bool]:

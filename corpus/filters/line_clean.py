@@ -22,7 +22,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from kinyu.corpus.filters.analysis import CHAR_INDEX, IS_PARTICLE, IS_PREDICATE, get_analysis, set_analysis, signals
 from kinyu.corpus.filters.annotate import update_quality
 from kinyu.base.config import option
-from kinyu.corpus.tables import labelled_share
+from kinyu.corpus.tables import filled_share, labelled_share
 
 # TOC: a dot/line leader, then a page number at the end of the line (「第2 事業の状況 ……… 12」;
 # NFKC turns … into ...).
@@ -90,6 +90,10 @@ class LineCleanConfig:
     # share of a table's rows whose first cell is a label (text, not a figure): a statement's
     # rows all have one; a block of bare figures has none
     table_min_labelled_share: float = option(0.5, "tables whose rows have labels less often than this are dropped as table_no_labels")
+    # share of a table's rows with something beside their label: a statement's heading rows
+    # (「流動資産」) have nothing, its other rows their figures; an empty form or a template's
+    # statement (the EDINET sample instances) has labels only
+    table_min_filled_share: float = option(0.5, "tables whose rows have something beside their label less often than this are dropped as table_empty")
     drop_table_residue: bool = option(True, "remove table rows and number/unit residue lines")
     drop_toc: bool = option(True, "remove dot-leader table-of-contents lines")
     drop_keyword_lists: bool = option(True, "remove keyword/issuer list lines")
@@ -342,9 +346,12 @@ class JapaneseLineCleaner(PipelineStep):
         """Per line of a table: None (kept with its table) or the reason its table goes."""
         out: dict[int, str | None] = {}
         for block in analysis.tables:
-            labelled = labelled_share(analysis.lines, block) >= self.config.table_min_labelled_share
-            reason = None if labelled else "table_no_labels"
-            self.stat_update("tables_kept" if labelled else "tables_dropped")
+            reason = None
+            if labelled_share(analysis.lines, block) < self.config.table_min_labelled_share:
+                reason = "table_no_labels"
+            elif filled_share(analysis.lines, block) < self.config.table_min_filled_share:
+                reason = "table_empty"
+            self.stat_update("tables_kept" if reason is None else "tables_dropped")
             for j in range(block.start, block.end):
                 out[j] = reason
         return out
