@@ -334,6 +334,16 @@ def start_processes(cfg: TrainConfig) -> Processes:
                      torch.cuda.get_device_name(local_rank) if cuda else "cpu")
 
 
+def stop_processes() -> None:
+    """Leave the process group before the process ends: a gloo group left to the interpreter's
+    exit aborts now and then ("terminate called without an active exception", SIGABRT, so
+    torchrun reports a finished run as failed). Once per process: in-process callers that train
+    again (the study, the ablation) keep their group."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
