@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kinyu.base.config import load_config
 from kinyu.training.config import TrainConfig
-from kinyu.training.train import build_engine, check_inputs, start_processes, stop_processes
+from kinyu.training.train import build_engine, check_inputs, start_processes
 
 
 def probe(engine, stage: int) -> dict:
@@ -41,7 +41,6 @@ def main(config: str, out_dir: str, *flags: str) -> None:
         reports[stage] = probe(engine, stage)
         engine.destroy()
     Path(out_dir, f"rank{procs.rank}.json").write_text(json.dumps(reports))
-    stop_processes()
 
 
 if __name__ == "__main__":

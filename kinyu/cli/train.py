@@ -42,7 +42,7 @@ def build_parser(prog: str = "kinyu train") -> argparse.ArgumentParser:
 
 
 def run_train(args) -> int:
-    from kinyu.training.train import load_run_config, run_training, stop_processes
+    from kinyu.training.train import load_run_config, run_training
 
     overrides = config_overrides(args)
     if args.resume:
@@ -67,7 +67,6 @@ def run_train(args) -> int:
     if args.resume_from and not args.resume:
         raise ConfigError("--resume-from step_NNNNNN goes with --resume TRAIN_RUN")
     run_dir = run_training(cfg, resume=bool(args.resume), resume_from=args.resume_from)
-    stop_processes()  # one training per `kinyu train` process: leave the group before exit
     print(f"kinyu train: wrote {run_dir}")
     return 0
 
