@@ -32,10 +32,10 @@ import re
 from dataclasses import dataclass
 
 SEPARATOR_CELL = "---"
-# A figure cell: sign, digits with separators, a unit or % after; note marks before
-# (「※2 196,655」「(注)3 1,234」); or a dash/「－」 for nil. Not a date or a period 「2019年3月」.
 # note marks before a figure: 「※2」「※3 , ※4」「(注)3」「(注1)」「注1」「*1」
 _NOTE_MARK = r"(?:※\s*\d*|\(注\s*\d*\)\s*\d*|注\s*\d+|\*\d*)"
+# A figure cell: sign, digits with separators, a unit or % after, note marks before; or a
+# dash/「－」 for nil (a lone △ is a template's placeholder). Not a date or a period 「2019年3月」.
 RE_FIGURE = re.compile(
     rf"^(?:{_NOTE_MARK}\s*[,、]?\s*)*"
     r"(?:[△▲\-−+±]?\s*\(?[\d,]*\d(?:\.\d+)?\)?\s*(?:%|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|ポイント|pt)?"
@@ -46,6 +46,8 @@ RE_FIGURE = re.compile(
 def is_figure(text: str) -> bool:
     """A cell that is a figure (or nil), not a label."""
     return bool(text) and RE_FIGURE.match(text) is not None
+
+
 # an unescaped | (a cell's own | is written \|)
 _RE_CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _RE_SEPARATOR = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
@@ -143,15 +145,6 @@ def filled_share(lines: list[str], block: TableBlock) -> float:
         return len(cells) >= 2
 
     return sum(1 for r in rows if filled(r)) / max(len(rows), 1)
-
-
-def table_line_mask(lines: list[str]) -> list[bool]:
-    """Per line, whether it belongs to a table (header, separator or row)."""
-    mask = [False] * len(lines)
-    for block in table_blocks(lines):
-        for j in range(block.start, block.end):
-            mask[j] = True
-    return mask
 
 
 # --- a grid of cells -> the Markdown table (HTML: html_tables.grid; PDF: pdf_tables) -------

@@ -113,7 +113,7 @@ def table_text(table) -> str:
     order every renderer keeps (kinyu's Markdown, trafilatura's rows), so that decontamination
     matches the table however a corpus wrote it."""
     out = []
-    for row in _grid(table, cell_text):
+    for row in grid(table, cell_text):
         last = object()
         for cid, text in row:
             if text and cid != last:
@@ -164,12 +164,8 @@ def cell_text(cell) -> str:
 
 def grid(table, text=None) -> list[list[tuple[str | None, str]]]:
     """(cell-id, text) per grid slot, spans expanded; rows of this table only. ``text`` reads a
-    cell (default: :func:`compact` of its text)."""
-    return _grid(table, text)
-
-
-def _grid(table, text=None) -> list[list[tuple[str | None, str]]]:
-    """(cell-id, text) per grid slot, spans expanded; rows of this table only."""
+    cell (default: :func:`compact` of its text). The yardstick's own reading of the HTML, apart
+    from the renderer it judges (``kinyu.corpus.extract.html_tables.grid``)."""
     read = text or (lambda cell: compact("".join(cell.itertext())))
     rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
     out: list[list[tuple[str | None, str]]] = []
@@ -216,7 +212,7 @@ def _context(grid, cell_id: str) -> tuple[str, str, str] | None:
 def cell_context(table, cell_id: str, compact_grid=None) -> tuple[str, str, str] | None:
     """``(text, row label, column header)`` of a cell of ``table``, compact() (see the module doc);
     ``compact_grid``: the table's :func:`grid`, when the caller has it."""
-    return _context(compact_grid if compact_grid is not None else _grid(table), cell_id)
+    return _context(compact_grid if compact_grid is not None else grid(table), cell_id)
 
 
 def gold_cells(reports: Path, items: dict[str, dict]) -> list[GoldCell]:
@@ -237,7 +233,7 @@ def gold_cells(reports: Path, items: dict[str, dict]) -> list[GoldCell]:
             tid = item["table_id"]
             if tid not in grids:
                 tables = tree.xpath(f'//table[@table-id="{tid}"]')
-                grids[tid] = _grid(tables[0]) if tables else []
+                grids[tid] = grid(tables[0]) if tables else []
             ctx = _context(grids[tid], item["cell_id"])
             if ctx is not None:
                 out.append(GoldCell(qid, item["cell_id"], tid, path.name, *ctx))
