@@ -133,16 +133,35 @@ def labelled_share(lines: list[str], block: TableBlock) -> float:
     return sum(1 for r in rows if any(c and not is_figure(c) for c in r)) / max(len(rows), 1)
 
 
+def header_labels(lines: list[str], block: TableBlock) -> bool:
+    """Whether the table is read by columns: one row of figures under a header line that names
+    them (「| 従業員数(人) | 平均年齢(歳) | … |」 over the figures, a segment's regions over their
+    sales). With two rows or more, rows of bare figures cannot be told apart: no labels."""
+    named = sum(1 for c in split_row(lines[block.start]) if c and not is_figure(c))
+    return len(block.rows) == 1 and named >= 2
+
+
+DASHES = frozenset("-―—‐－ー")
+
+
+def _is_prose_cell(cell: str) -> bool:
+    # a clause in a cell is content, not a label: 「1交付する再編対象会社の新株予約権の数…とする。」
+    return "。" in cell
+
+
 def filled_share(lines: list[str], block: TableBlock) -> float:
-    """Share of the block's rows with a cell filled after their first non-empty one (a figure or
-    a text beside the label). An empty form, a statement template's 「| | 営業外費用合計 | |」, has
-    labels and nothing beside them."""
+    """Share of the block's rows with something beside their label: a second cell, a figure, or
+    a cell of prose. An empty form, a statement template's 「| | 営業外費用合計 | |」, has labels
+    and nothing beside them; a form's row of dashes (「| - | - | - |」) has nothing at all."""
     rows = [split_row(lines[j]) for j in block.rows]
 
     def filled(r: list[str]) -> bool:
-        # a lone sign is a template's placeholder for a figure (「| 配当金の支払額 | △ | △ |」)
+        # a lone sign is a template's placeholder for a figure (「| 配当金の支払額 | △ | △ |」);
+        # a dash beside a label is the filing's nil (「| 非上場株式 | - | - |」), alone it is blank
         cells = [c for c in r if c and c not in ("△", "▲")]
-        return len(cells) >= 2
+        if all(c in DASHES for c in cells):
+            return False
+        return len(cells) >= 2 or any(_is_prose_cell(c) or is_figure(c) for c in cells)
 
     return sum(1 for r in rows if filled(r)) / max(len(rows), 1)
 

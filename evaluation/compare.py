@@ -28,11 +28,12 @@ def read_prompt_file(path: str | Path) -> list[dict[str, Any]]:
     return [{"source": path.name, "prompt": b, "gold": None} for b in blocks]
 
 
-def task_prompts(tasks: Sequence[str], data_dir=None, chabsa_dir=None, per_task: int = 2) -> list[dict[str, Any]]:
+def task_prompts(tasks: Sequence[str], data_dir=None, chabsa_dir=None, per_task: int = 2,
+                 u4_dir=None, u4_split: str = "valid") -> list[dict[str, Any]]:
     """The first ``per_task`` items of each task as the harness renders them (default prompt)."""
     tasks = check_tasks(tasks)
-    check_data(tasks, data_dir, chabsa_dir)
-    tm = task_manager(data_dir, chabsa_dir)
+    check_data(tasks, data_dir, chabsa_dir, u4_dir, u4_split)
+    tm = task_manager(data_dir, chabsa_dir, u4_dir, u4_split)
     task_dict = tm.load(list(tasks))["tasks"]
     out = []
     for name in tasks:
@@ -82,10 +83,10 @@ def compare_models(model_a: str | Path, model_b: str | Path, cfg: EvalConfig, pr
     """
     if prompts_file:
         items = read_prompt_file(prompts_file)
-    elif cfg.data_dir or cfg.chabsa_dir:
-        items = task_prompts(cfg.tasks, cfg.data_dir, cfg.chabsa_dir, cfg.compare_items_per_task)
+    elif cfg.data_dir or cfg.chabsa_dir or cfg.u4_dir:
+        items = task_prompts(cfg.tasks, cfg.data_dir, cfg.chabsa_dir, cfg.compare_items_per_task, cfg.u4_dir, cfg.u4_split)
     else:
-        raise EvalError("compare needs prompts: --prompts FILE, or --data-dir for a few items of each task")
+        raise EvalError("compare needs prompts: --prompts FILE, or --data-dir / --u4-dir for a few items of each task")
     prompts = [it["prompt"] for it in items]
     max_new_tokens = cfg.compare_max_new_tokens
     a = greedy_answers(model_a, prompts, max_new_tokens, cfg.device, cfg.dtype)

@@ -199,3 +199,43 @@ def test_dedup_check_folder_reads_a_run_folder(tmp_path):
     assert [(c.kept, c.members) for c in clusters] == [("x", ["x", "z"])]
     with pytest.raises(FileNotFoundError, match="no .jsonl"):
         dedup_check_folder(tmp_path / "empty")
+
+
+COMPREHENSIVE_INCOME_ROWS = (
+    "当期純利益", "その他の包括利益", "その他有価証券評価差額金", "繰延ヘッジ損益", "為替換算調整勘定",
+    "退職給付に係る調整額", "持分法適用会社に対する持分相当額", "その他の包括利益合計", "包括利益",
+    "親会社株主に係る包括利益", "非支配株主に係る包括利益",
+)
+
+
+def statement(figures: list[tuple[str, str]]) -> str:
+    """A 連結包括利益計算書 as kinyu writes it: every filer has these row labels, with its own figures."""
+    header = "| | 前連結会計年度 (自2018年4月1日至2019年3月31日) | 当連結会計年度 (自2019年4月1日至2020年3月31日) |"
+    rows = [f"| {label} | {a} | {b} |" for label, (a, b) in zip(COMPREHENSIVE_INCOME_ROWS, figures)]
+    return "\n".join(["【連結包括利益計算書】", "(単位:百万円)", header, "| --- | --- | --- |", *rows])
+
+
+def test_two_filers_statements_are_not_near_duplicates_but_a_copy_is(tmp_path):
+    import random
+
+    def figures(seed: int) -> list[tuple[str, str]]:
+        rng = random.Random(seed)
+        return [(f"{rng.randint(1, 900_000):,}", f"△{rng.randint(1, 900_000):,}") for _ in COMPREHENSIVE_INCOME_ROWS]
+
+    a, b = statement(figures(1)), statement(figures(2))
+    files = [[doc(a, "S100A-0105025.html", "a.html")], [doc(b, "S100B-0105025.html", "b.html")],
+             [doc(a.replace("(単位:百万円)", "(単位:百万円)\n訂正"), "S100C-0105025.html", "c.html")]]
+    # one hash per band: any shared shingle is likely to meet in some band, as among thousands
+    # of filings a pair at Jaccard 0.3 meets now and then with the default bands
+    loose = dict(num_buckets=25, hashes_per_bucket=1)
+    result = run(tmp_path / "checked", files, DedupConfig(**loose), tasks=3)
+    # the other filer's statement stays; the copy of a (one line added) goes as a's near-duplicate
+    assert sorted(r["id"] for r in result["out"]) == ["S100A-0105025.html", "S100B-0105025.html"]
+    assert {r["id"]: r["metadata"]["kept_id"] for r in result["minhash"]} == {"S100C-0105025.html": "S100A-0105025.html"}
+    # without the check on all MinHash values, the pair that met in a band is joined
+    unchecked = run(tmp_path / "unchecked", files, DedupConfig(**loose, min_similarity=0.0), tasks=3)
+    assert [r["id"] for r in unchecked["out"]] == ["S100A-0105025.html"]
+    # a row is one shingle: the labels alone do not make the two statements alike
+    step = JapaneseMinhashSignature(str(tmp_path / "sig"), DedupConfig().minhash_config(), CharNgramTokenizer())
+    sa, sb = set(step.get_shingles(a).ravel()), set(step.get_shingles(b).ravel())
+    assert len(sa & sb) / len(sa | sb) < 0.3

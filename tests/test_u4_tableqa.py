@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -142,6 +143,15 @@ def test_kinyu_eval_runs_both_u4_variants_on_a_tiny_model(u4_root, valid_docs, t
     assert main(["--model", str(model), "--tasks", "u4_tableqa", "--u4-dir", str(u4_root), "--u4-split", "train"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "train is training data" in err[0]
+    # compare reads the U4 items too: the table QA prompts with their gold values, both models' answers
+    md = tmp_path / "compare.md"
+    assert main(["compare", "--models", str(model), str(model), "--tasks", "u4_tableqa", "--u4-dir", str(u4_root),
+                 "--compare-items-per-task", "2", "--compare-max-new-tokens", "2", "--out", str(md)]) == 0
+    rows = [line for line in md.read_text().splitlines() if line.startswith("| ") and "u4_tableqa" in line]
+    assert len(rows) == 2
+    for row in rows:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+        assert cells[1] == "u4_tableqa" and cells[3]  # the gold value is shown
 
 
 def _member(archive: Path, name: str, out: Path) -> Path:

@@ -34,6 +34,10 @@ class DedupConfig:
     # what tells them apart.
     simplify_numbers: bool = option(False, "with simplify_text, write every digit as 0 before shingling (then statements of different companies with the same labels are near-duplicates)")
     hash_precision: Literal[32, 64] = option(64, "bits of each MinHash value")
+    # banding alone joins pairs far below the threshold now and then (Jaccard 0.3: p = 0.005 a
+    # pair), and a corpus of filings has thousands of such pairs: statements that share their
+    # row labels. Checking each joined pair on all its MinHash values removes them.
+    min_similarity: float = option(0.5, "join two documents that met in an LSH band only if this share of all their MinHash values agree (estimated Jaccard); 0 = every pair that met")
 
     def problems(self) -> list[str]:
         found = []
@@ -41,6 +45,8 @@ class DedupConfig:
             found.append(f"ngram must be >= 1, got {self.ngram}")
         if self.num_buckets < 1 or self.hashes_per_bucket < 1:
             found.append(f"num_buckets and hashes_per_bucket must be >= 1, got {self.num_buckets}, {self.hashes_per_bucket}")
+        if not 0.0 <= self.min_similarity <= 1.0:
+            found.append(f"min_similarity must be in [0, 1], got {self.min_similarity}")
         if self.shingle not in ("char", "fugashi"):
             found.append(f"shingle must be 'char' or 'fugashi', got {self.shingle!r}")
         return found

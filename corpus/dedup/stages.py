@@ -103,7 +103,8 @@ def dedup_passes(cfg: DedupConfig, work_folder: str, removed_folder: str, tasks:
                 tasks,
             ),
             ("minhash_buckets", [MinhashDedupBuckets(f"{work}/minhash/sigs", f"{work}/minhash/buckets", config=mh)], mh.num_buckets),
-            ("minhash_clusters", [MinhashClusterKeepSmallest(f"{work}/minhash/buckets", f"{work}/minhash/keys", f"{work}/minhash/clusters")], 1),
+            ("minhash_clusters", [MinhashClusterKeepSmallest(f"{work}/minhash/buckets", f"{work}/minhash/keys", f"{work}/minhash/clusters",
+                                                             f"{work}/minhash/sigs", mh, cfg.min_similarity)], 1),
             (
                 "minhash_filter",
                 [
