@@ -8,10 +8,14 @@ line) and category: n, accuracy, precision/recall of keep and of drop, for kinyu
 HojiChar's Japanese document filters (testkit.filters_eval.HOJICHAR_CHAIN; optional — without
 hojichar installed only kinyu is printed), then every error with its reason.
 
-    python benchmarks/filters_accuracy.py [--errors kinyu|hojichar|both|none] [--set main|heldout] [--tables markdown]
+    python benchmarks/filters_accuracy.py [--errors kinyu|hojichar|both|none] [--set main|heldout|tables] [--tables markdown]
 
 ``--set heldout``: tests/data/filters_eval/heldout.jsonl, labelled the same way after the filters
 had been tuned on the main set, to see how much of the main set's figure is tuning.
+``--set tables``: tests/data/filters_eval/tables.jsonl, table blocks of filings (EDINET 有報
+sections, the EDINET sample instances, fee-schedule PDFs, filings-u4 valid), kept and removed
+kinds, judged as the line cleaner judges a table in its whole document (HojiChar: the table as a
+text of its own).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from testkit.filters_eval import (
     HELDOUT,
     HOJICHAR_CHAIN,
     SEGMENTS,
+    TABLES,
     Score,
     hojichar_decisions,
     kinyu_decisions,
@@ -46,20 +51,23 @@ def _cells(s: Score | None) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--errors", choices=("kinyu", "hojichar", "both", "none"), default="kinyu")
-    parser.add_argument("--set", choices=("main", "heldout"), default="main")
+    parser.add_argument("--set", choices=("main", "heldout", "tables"), default="main",
+                        help="main: the tuned set; heldout: labelled after tuning; tables: table blocks of filings (always cut "
+                             "from the text with tables as tables)")
     parser.add_argument("--tables", choices=("trafilatura", "markdown"), default="trafilatura",
                         help="the text the segments are cut from: trafilatura's raw table rows (as labelled), or tables as "
                              "tables (the default build's; segments anchored on a raw row are left out)")
     args = parser.parse_args(argv)
     require_shared("real")
     t0 = time.perf_counter()
-    segs = segments(HELDOUT if args.set == "heldout" else SEGMENTS, tables=args.tables)
+    segs = segments({"main": SEGMENTS, "heldout": HELDOUT, "tables": TABLES}[args.set], tables=args.tables)
     t1 = time.perf_counter()
     ours = kinyu_decisions(segs)
     t2 = time.perf_counter()
     theirs = hojichar_decisions(segs)
     t3 = time.perf_counter()
-    print(f"{len(segs)} segments ({sum(s.unit == 'doc' for s in segs)} documents, {sum(s.unit == 'line' for s in segs)} lines); "
+    print(f"{len(segs)} segments ({sum(s.unit == 'doc' for s in segs)} documents, {sum(s.unit == 'line' for s in segs)} lines, "
+          f"{sum(s.unit == 'table' for s in segs)} tables); "
           f"materialised in {t1 - t0:.1f}s, kinyu {t2 - t1:.1f}s, hojichar {t3 - t2:.1f}s")
     if theirs is None:
         print("hojichar is not installed (pip install hojichar, the 'bench' extra): kinyu only")
@@ -70,7 +78,7 @@ def main(argv=None) -> None:
     print()
     head = "acc  P+k  R+k  P+d  R+d"
     print(f"{'unit':5} {'category':18} {'n':>4} {'label':>5} | kinyu {head} | hojichar {head}")
-    for unit in ("doc", "line"):
+    for unit in [u for u in ("doc", "line", "table") if any(s.unit == u for s in segs)]:
         cats = sorted({c for u, c in ks if u == unit and c != "ALL"}, key=lambda c: (labels[(unit, c)], c))
         for cat in cats + ["ALL"]:
             k = ks[(unit, cat)]

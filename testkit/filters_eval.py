@@ -8,7 +8,10 @@ the lines matching ``grep`` joined, or (``unit: line``) the one line that starts
 ``misdecode: "utf-8>cp1252"`` re-encodes the text and decodes it with the wrong codec (the
 wrong decodes a crawler meets). Documents are judged by the whole default chain (line cleaning,
 then the document filters); a line is judged by the line cleaner running on its whole source
-document, as in a build.
+document, as in a build. ``unit: table`` (tests/data/filters_eval/tables.jsonl) is the
+Markdown table whose header line starts with ``anchor``, cut from the text with tables as tables
+(the default build's), and judged like a line: kept when the line cleaner, on its whole source
+document, removes none of its lines.
 """
 
 from __future__ import annotations
@@ -24,17 +27,21 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from kinyu.corpus.filters import JapaneseLineCleaner, QualityConfig, quality_steps
+from kinyu.corpus.tables import table_blocks
 from testkit.realdata import source_text
 
 SEGMENTS = Path(__file__).resolve().parents[1] / "tests" / "data" / "filters_eval" / "segments.jsonl"
 # labelled after the filters were tuned on segments.jsonl, and never tuned on
 HELDOUT = SEGMENTS.with_name("heldout.jsonl")
+# table blocks of filings (kept and removed kinds), labelled after the table rules were tuned
+# on filings-u4 valid; its real/ sources were never tuned on
+TABLES = SEGMENTS.with_name("tables.jsonl")
 
 
 @dataclass
 class Segment:
     id: str
-    unit: str  # "doc" or "line"
+    unit: str  # "doc", "line" or "table"
     source: str
     category: str
     label: str  # "keep" or "drop"
@@ -47,7 +54,8 @@ class Segment:
     grep: str | None = None
     misdecode: str | None = None
     text: str = field(default="", repr=False)
-    line_no: int = -1  # unit "line": index of the line in the source text
+    line_no: int = -1  # unit "line"/"table": index of the (header) line in the source text
+    table_lines: int = 0  # unit "table": how many lines the table spans
     backend: str = "pdfminer"  # the PDF backend whose text the segment was cut from
     tables: str = "trafilatura"  # how the HTML's tables were written in that text (extract.html_table_format)
 
@@ -57,8 +65,8 @@ def load_segments(path: Path = SEGMENTS) -> list[Segment]:
     for no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         record = json.loads(raw)
         seg = Segment(**record)
-        if seg.unit not in ("doc", "line") or seg.label not in ("keep", "drop"):
-            raise ValueError(f"{path}:{no}: unit must be doc|line and label keep|drop, got {seg.unit!r}/{seg.label!r}")
+        if seg.unit not in ("doc", "line", "table") or seg.label not in ("keep", "drop"):
+            raise ValueError(f"{path}:{no}: unit must be doc|line|table and label keep|drop, got {seg.unit!r}/{seg.label!r}")
         segments.append(seg)
     return segments
 
@@ -83,8 +91,17 @@ def materialise(seg: Segment, backend: str = "pdfminer", tables: str = "trafilat
     """Fill ``seg.text`` (and ``seg.line_no`` for a line) from the shared data, PDFs read with
     ``backend`` (the references were cut from pdfminer.six's text)."""
     seg.backend = backend
-    seg.tables = tables
+    seg.tables = tables = "markdown" if seg.unit == "table" else tables
     lines = _text(seg.source, seg.pages, seg.vertical, backend, tables).split("\n")
+    if seg.unit == "table":
+        start = _find_line(lines, seg.anchor or "", seg.occurrence, seg.id)
+        block = next((b for b in table_blocks(lines) if b.start == start), None)
+        if block is None:
+            raise ValueError(f"{seg.id}: the line starting with {seg.anchor!r} heads no table")
+        seg.line_no = start
+        seg.table_lines = block.end - block.start
+        seg.text = "\n".join(lines[block.start:block.end])
+        return seg
     if seg.unit == "line":
         seg.line_no = _find_line(lines, seg.anchor or "", seg.occurrence, seg.id)
         seg.text = lines[seg.line_no]
@@ -154,7 +171,8 @@ def kinyu_lines(segs: list[Segment], cfg: QualityConfig | None = None) -> dict[s
             for k in range(block.count("\n") + 1):
                 removed[line_no - 1 + k] = reason
         for seg in group:
-            out[seg.id] = removed.get(seg.line_no)
+            span = range(seg.line_no, seg.line_no + (seg.table_lines if seg.unit == "table" else 1))
+            out[seg.id] = next((removed[j] for j in span if j in removed), None)
     return out
 
 
@@ -250,7 +268,7 @@ def score(segs: list[Segment], decisions: dict[str, str | None]) -> dict[tuple[s
 
 
 def kinyu_decisions(segs: list[Segment], cfg: QualityConfig | None = None) -> dict[str, str | None]:
-    decisions = kinyu_lines([s for s in segs if s.unit == "line"], cfg)
+    decisions = kinyu_lines([s for s in segs if s.unit in ("line", "table")], cfg)
     decisions.update({s.id: kinyu_document(s.text, cfg) for s in segs if s.unit == "doc"})
     return decisions
 
@@ -259,7 +277,8 @@ def hojichar_decisions(segs: list[Segment]) -> dict[str, str | None] | None:
     docs, lines = hojichar_chain(), hojichar_chain(for_lines=True)
     if docs is None:
         return None
-    return {s.id: hojichar_decision(docs if s.unit == "doc" else lines, s.text) for s in segs}
+    # a table is judged as a text of its own (HojiChar has no line cleaner), with the length filter
+    return {s.id: hojichar_decision(docs if s.unit in ("doc", "table") else lines, s.text) for s in segs}
 
 
 def whole_document_losses(segs: list[Segment], decisions: dict[str, str | None]) -> dict[str, Counter]:

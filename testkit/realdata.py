@@ -7,19 +7,22 @@ into one document, a sentence per line, with 「。」 restored.
 
 ``source_text("mhlw-pdf/000602943.pdf", pages=6)`` is how the labelled filter evaluation set
 (tests/data/filters_eval) names its sources: a path under ``real/``, and for a PDF optionally
-the number of leading pages to read.
+the number of leading pages to read. ``filings-u4/<split>/<書類管理番号>/<file>.html`` names a
+section of a filings-u4 report: its split is unpacked once into a temporary folder (the
+archives stay as they are in ``../shared``).
 """
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 
 from kinyu.corpus.extract.decode import decode_bytes
 from kinyu.corpus.extract.html import extract_html
 from kinyu.corpus.normalize import normalize_japanese
 from kinyu.corpus.extract.pdf import extract_pdfium, extract_pdfminer, repair_layout
-from testkit.shared import shared_real_dir
+from testkit.shared import shared_data_dir, shared_real_dir
 
 __all__ = ["shared_real_dir", "chabsa_documents", "edinet_sections", "wikipedia_documents", "source_text"]
 
@@ -68,6 +71,24 @@ def pdf_pages(data: bytes, pages: int = 0, vertical: bool = True, backend: str =
 
 
 @lru_cache(maxsize=64)
+def filings_u4_file(rel: str) -> Path:
+    """``<split>/<書類管理番号>/<file>``: the section file, from its split unpacked once."""
+    import tempfile
+
+    from kinyu.base import u4
+
+    split = rel.split("/", 1)[0]
+    reports = _u4_reports(split, Path(tempfile.gettempdir()) / "kinyu-testkit-filings-u4")
+    return reports / rel.split("/", 1)[1]
+
+
+@lru_cache(maxsize=None)
+def _u4_reports(split: str, root: Path) -> Path:
+    from kinyu.base import u4
+
+    return u4.unpack(shared_data_dir() / "filings-u4", root, split)
+
+
 def source_text(source: str, pages: int = 0, vertical: bool = True, backend: str = "pdfminer", tables: str = "markdown") -> str:
     """The text the quality steps would receive for the file ``real/<source>``.
 
@@ -78,7 +99,7 @@ def source_text(source: str, pages: int = 0, vertical: bool = True, backend: str
     (``tables``: extract.html_table_format); ``.txt``:
     decode; chABSA ``.json``: the company document. Then the Japanese normaliser.
     """
-    path = shared_real_dir() / source
+    path = filings_u4_file(source.split("/", 1)[1]) if source.startswith("filings-u4/") else shared_real_dir() / source
     data = path.read_bytes()
     if path.suffix == ".pdf":
         text, _ = repair_layout(pdf_pages(data, pages, vertical, backend, tables == "markdown"))

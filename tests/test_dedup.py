@@ -235,7 +235,7 @@ def test_two_filers_statements_are_not_near_duplicates_but_a_copy_is(tmp_path):
     # without the check on all MinHash values, the pair that met in a band is joined
     unchecked = run(tmp_path / "unchecked", files, DedupConfig(**loose, min_similarity=0.0), tasks=3)
     assert [r["id"] for r in unchecked["out"]] == ["S100A-0105025.html"]
-    # a row is one shingle: the labels alone do not make the two statements alike
+    # the two statements share their labels, not their figures: well below the check's 0.5
     step = JapaneseMinhashSignature(str(tmp_path / "sig"), DedupConfig().minhash_config(), CharNgramTokenizer())
     sa, sb = set(step.get_shingles(a).ravel()), set(step.get_shingles(b).ravel())
-    assert len(sa & sb) / len(sa | sb) < 0.3
+    assert 0.1 < len(sa & sb) / len(sa | sb) < 0.4

@@ -25,7 +25,6 @@ from kinyu.corpus.dedup.config import CharNgramTokenizer, doc_key
 from kinyu.corpus.dedup.marks import MarkedDuplicateFilter, read_jsonl
 from kinyu.corpus.dedup.unionfind import UnionFind
 from kinyu.corpus.ngrams import char_ngrams
-from kinyu.corpus.tables import has_table, table_blocks
 
 
 class JapaneseMinhashSignature(MinhashDedupSignature):
@@ -35,13 +34,6 @@ class JapaneseMinhashSignature(MinhashDedupSignature):
     is encoded before hashing, because xxhash >= 4.1 rejects ``str`` (datatrove 0.10 passes
     ``str``), and (2) repeated shingles are hashed once, which does not change the minimum.
     With ``CharNgramTokenizer`` a shingle is the n characters themselves (no joining spaces).
-
-    A row of a Markdown table (``kinyu.corpus.tables``) is one shingle, its label with its
-    figures: two filers' statements share their row labels and differ in every figure, and as
-    character n-grams the labels made them near-duplicates (filings-u4 train: 5 sections of 5
-    filers with 24 U4 gold cells, among them two 連結包括利益計算書, dropped as copies of a
-    third filer's). A copy of a statement has the same rows. The text outside the tables is
-    shingled as before; a document without a table has the same shingles as before.
     """
 
     name = "🎯 MinHash stage 1 (Japanese shingles)"
@@ -50,23 +42,13 @@ class JapaneseMinhashSignature(MinhashDedupSignature):
         super().__init__(output_folder, config=config, language=word_tokenizer)
         self._bytes_hash = create_hash_func(self.config.hash_config, bytes)
 
-    def _ngrams(self, text: str) -> set[str]:
+    def get_shingles(self, text: str) -> np.ndarray:
         n = self.config.n_grams
         words = self.word_tokenizer.word_tokenize(simplify_text(text, self.config.norm_config))
         if isinstance(self.word_tokenizer, CharNgramTokenizer):
-            return char_ngrams("".join(words), n)
-        return {" ".join(x) for x in ngrams(words, n)}
-
-    def get_shingles(self, text: str) -> np.ndarray:
-        lines = text.split("\n")
-        blocks = table_blocks(lines) if has_table(text) else []
-        if not blocks:
-            grams = self._ngrams(text)
+            grams = char_ngrams("".join(words), n)
         else:
-            in_table = {j for b in blocks for j in range(b.start, b.end)}
-            grams = self._ngrams("\n".join(line for j, line in enumerate(lines) if j not in in_table))
-            # "\x00" keeps a row apart from any n-gram of text
-            grams |= {"\x00" + simplify_text(lines[j], self.config.norm_config) for b in blocks for j in b.rows}
+            grams = {" ".join(x) for x in ngrams(words, n)}
         hash_fc = self._bytes_hash
         return np.fromiter((hash_fc(g.encode("utf-8")) for g in grams), dtype=np.uint64, count=len(grams)).reshape((-1, 1))
 
