@@ -21,11 +21,12 @@ from testkit.shared import shared
 FORWARD = "文中の将来に関する事項は、当連結会計年度末現在において当社グループが判断したものであります。"
 AUDIT = "当監査法人は、我が国において一般に公正妥当と認められる監査の基準に従って監査を行った。"
 HEADING = "【事業等のリスク】"
+CAPTION = "(単位:百万円)"
 TABLE = "| | 前連結会計年度 | 当連結会計年度 |\n| --- | --- | --- |\n| 売上高 | 608,131 | 642,273 |"
 
 
 def filing(name: str, own: str) -> str:
-    return "\n".join([HEADING, f"{name}は{own}", FORWARD, TABLE, AUDIT])
+    return "\n".join([HEADING, f"{name}は{own}", FORWARD, CAPTION, TABLE, AUDIT])
 
 
 def documents() -> list[list[Document]]:
@@ -61,7 +62,8 @@ def test_repeated_notes_are_kept_once_in_the_first_filing_and_tables_stay(tmp_pa
     a = kept["reports/S100A/S100A-0102010.html"]
     assert a == filing("A社", "家具・インテリア用品を販売しております。")  # the smallest source keeps everything
     c = kept["reports/S100C/S100C-0102010.html"]
-    assert c == "\n".join(["C社は半導体製造装置の開発を進めております。", TABLE])  # the same table rows stay
+    # the same table rows stay, and the caption above them
+    assert c == "\n".join(["C社は半導体製造装置の開発を進めております。", CAPTION, TABLE])
     # S100B: its two section files count once; the note is in 4 folders, so both files lose it
     assert kept["reports/S100B/S100B-0104010.html"] == "B社の株式事務は、株主名簿管理人が取り扱っております。"
     assert "reports/S100D/S100D-0102010.html" not in kept  # left with nothing of its own
@@ -75,6 +77,7 @@ def test_repeated_notes_are_kept_once_in_the_first_filing_and_tables_stay(tmp_pa
     assert {r["metadata"]["filter_reason"] for r in blocks} == {"repeated_paragraph"}
     c_block = next(r for r in note if r["metadata"]["parent_id"] == "reports/S100C/S100C-0102010.html")
     assert c_block["id"] == "reports/S100C/S100C-0102010.html#L2" and c_block["metadata"]["line_no"] == 2
+    assert CAPTION not in {r["text"] for r in blocks}
 
 
 def test_the_threshold_and_the_count_key(tmp_path):
@@ -100,10 +103,10 @@ def test_the_result_does_not_depend_on_tasks_or_workers(tmp_path):
 
 
 def test_units_leave_tables_whole_and_paragraphs_split_on_blank_lines():
-    text = f"見出し\n{TABLE}\n注記です。\n\n第二段落の一行目\n第二段落の二行目"
+    text = f"見出し\n{CAPTION}\n{TABLE}\n注記です。\n\n第二段落の一行目\n第二段落の二行目"
     assert [u[2] for u in units(text, "line", 1)] == ["見出し", "注記です。", "第二段落の一行目", "第二段落の二行目"]
     paragraphs = units(text, "paragraph", 1)
-    assert [(u[0], u[2]) for u in paragraphs] == [(6, "第二段落の一行目 第二段落の二行目")]  # the first holds a table
+    assert [(u[0], u[2]) for u in paragraphs] == [(7, "第二段落の一行目 第二段落の二行目")]  # the first holds a table
 
 
 def test_bad_settings_are_refused():

@@ -24,7 +24,7 @@ class ParagraphDedupConfig:
     # off until the held-out study (issue 27, item 4) measures what it does to a model: removing
     # the passages every 有報 shares may help (less repetition) or hurt (the register filings share)
     enabled: bool = option(False, "remove lines/paragraphs repeated across documents, keeping the first copy (smallest source, id)")
-    unit: Literal["line", "paragraph"] = option("line", "what is counted and removed: a line (an extracted HTML paragraph is one line) or a blank-line-separated paragraph; Markdown tables never")
+    unit: Literal["line", "paragraph"] = option("line", "what is counted and removed: a line (an extracted HTML paragraph is one line) or a blank-line-separated paragraph; Markdown tables and the caption line above each never")
     min_documents: int = option(5, "a unit under at least this many count keys (documents or folders) is repeated")
     count_per: Literal["document", "folder"] = option("folder", "count a unit once per document, or once per folder of its source (the section files of one 有報 are one <書類管理番号>/ folder)")
     min_chars: int = option(1, "shorter units (whitespace-folded) are never counted or removed")

@@ -10,9 +10,10 @@ filing's section files count once) is kept once, in the document with the smalle
 ``(metadata["source"], id)`` (the rule of exact and MinHash dedup, so the result does not depend
 on task count, worker count or input order), and removed from every other document.
 
-Markdown tables (``kinyu.corpus.tables.table_blocks``) are never touched: a table's rows carry
-the filer's own figures between standard labels, and removing a row would break the table; a
-paragraph holding a table line is no unit either. A whole repeated table is exact and MinHash
+Markdown tables (``kinyu.corpus.tables.table_blocks``) are never touched, nor the line right above
+each (its caption: 「(単位:百万円)」 is in 29 of 30 filings, and the figures mean nothing without
+it): a table's rows carry the filer's own figures between standard labels, and removing a row
+would break the table; a paragraph holding a table line is no unit either. A whole repeated table is exact and MinHash
 dedup's business.
 """
 
@@ -44,7 +45,9 @@ def units(text: str, unit: str, min_chars: int) -> list[tuple[int, int, str]]:
     lines = text.split("\n")
     in_table = set()
     for block in table_blocks(lines):
-        in_table.update(range(block.start, block.end))
+        # and the line right above it: its caption (「(単位:百万円)」「2020年3月31日現在」), in
+        # nearly every filing, is what the table's figures mean (the U4 answers are scaled by it)
+        in_table.update(range(max(block.start - 1, 0), block.end))
     if unit == "line":
         spans = [(i, i + 1) for i in range(len(lines))]
     else:
