@@ -89,14 +89,14 @@ class HtmlFileReader(BaseDiskReader):
         if document:
             yield document
 
-file_list, out, tasks, workers, timeout = sys.argv[1:6]
-paths = [line.strip() for line in open(file_list, encoding="utf-8") if line.strip()]
-LocalPipelineExecutor(
-    pipeline=[HtmlFileReader("/", paths_file=file_list),
-              Trafilatura(favour_precision=True, timeout=float(timeout)),
-              JsonlWriter(out + "/docs")],
-    tasks=int(tasks), workers=int(workers), logging_dir=out + "/logs",
-).run()
+if __name__ == "__main__":  # the executor's forkserver workers import this file again
+    file_list, out, tasks, workers, timeout = sys.argv[1:6]
+    LocalPipelineExecutor(
+        pipeline=[HtmlFileReader("/", paths_file=file_list),
+                  Trafilatura(favour_precision=True, timeout=float(timeout)),
+                  JsonlWriter(out + "/docs")],
+        tasks=int(tasks), workers=int(workers), logging_dir=out + "/logs",
+    ).run()
 '''
 
 
