@@ -6,7 +6,8 @@ finished task is never redone, so a killed build resumes where it stopped):
 1. ``extract``          read (files, WARC records, ZIP members) -> archive records that are not
                         documents, URL rules -> PDF/HTML/text extraction -> quarantine ->
                         normalise -> language -> quality filters (finance classifier last)
-2. document passes      exact dedup -> decontamination -> MinHash (``kinyu.corpus.dedup``,
+2. document passes      exact dedup -> paragraph dedup (off by default) -> decontamination ->
+                        MinHash (``kinyu.corpus.dedup``,
                         ``kinyu.corpus.decontam``) -> ``docs/``
 3. ``tokenizer``        train a tokenizer on the training split (unless one is given)
 4. ``tokens_*``         train/validation split by id hash -> token shards (``kinyu.corpus.tokens``)
@@ -29,7 +30,7 @@ from kinyu.base.config import ConfigError, to_dict
 from kinyu.base.layout import RANK_FILE, TOKEN_SPLITS, CorpusRun
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.decontam import decontamination_step
-from kinyu.corpus.dedup.stages import chain, dedup_passes, filter_pass
+from kinyu.corpus.dedup.stages import chain, dedup_passes, filter_pass, paragraph_pass
 from kinyu.corpus.disk_full import disk_full_line, no_space
 from kinyu.corpus.executors import CONSOLE_LOG, Stage, console_to_file, make_executor, slurm_activate_script
 from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, default_cache_dir, format_fingerprints
@@ -83,15 +84,17 @@ def extract_stage(cfg: CorpusConfig, run: CorpusRun) -> Stage:
 
 
 def document_stages(cfg: CorpusConfig, run: CorpusRun) -> list[Stage]:
-    """Exact dedup, decontamination, MinHash: in this order, so that decontamination checks each
-    distinct text once and MinHash never keeps a copy whose twin was a benchmark's."""
+    """Exact dedup, paragraph dedup, decontamination, MinHash: in this order, so that decontamination
+    checks each distinct text once and MinHash never keeps a copy whose twin was a benchmark's; paragraph
+    dedup counts each distinct text once, and MinHash compares what it left."""
     tasks = cfg.executor.tasks
     exact, minhash = dedup_passes(cfg.dedup, str(run.work / "dedup"), str(run.removed), tasks)
+    paragraphs = paragraph_pass(cfg.dedup, str(run.work / "dedup"), str(run.removed), tasks)
     decontamination = None
     if cfg.decontamination.enabled:
         step = decontamination_step(cfg.decontamination, exclusion_writer=removed_writer(run.removed, "decontamination"))
         decontamination = filter_pass("decontamination", [step], tasks)
-    passes = [p for p in (exact, decontamination, minhash) if p is not None]
+    passes = [p for p in (exact, paragraphs, decontamination, minhash) if p is not None]
     stages = chain(passes, str(run.work / "filtered"), str(run.docs), str(run.work), tasks)
     return [Stage(name, steps, n) for name, steps, n in stages]
 

@@ -11,7 +11,13 @@ from datatrove.pipeline.tokens import DocumentTokenizer
 
 from kinyu.corpus.tokenize import tokenizer_eos, tokenizer_sample, train_tokenizer
 
-TOKENIZE_BATCH_DOCS = 256
+# documents per encode_batch. Memory holds a batch's texts and HF Encodings (~100 bytes a token,
+# offsets and token strings included), so a batch's peak is this times the largest documents: a
+# section file of a 有価証券報告書 is up to 144k characters. At 256, a task of U4 filings held
+# every document at once and the stage's peak grew with the run (in-process, rank 0 of 2: 204 MB
+# at 10 reports, 281 at 20, 373 at 30); at 16 it is 160, 171, 224 MB at the same CPU time.
+# Encodings do not depend on the batch, so the shards are the same bytes.
+TOKENIZE_BATCH_DOCS = 16
 
 
 class TokenizerTrainer(PipelineStep):
@@ -62,7 +68,7 @@ class LazyDocumentTokenizer(DocumentTokenizer):
             shuffle_documents=shuffle,
             max_tokens_per_file=max_tokens_per_file,
             # datatrove's default, 10,000 documents per encode_batch, held every text and encoding
-            # of a task at once: peak memory grew with the corpus (benchmarks/scale.py)
+            # of a task at once: peak memory grew with the corpus (benchmarks/scale.py, filings.py)
             batch_size=TOKENIZE_BATCH_DOCS,
         )
 

@@ -17,8 +17,35 @@ from kinyu.base.config import option
 
 
 @dataclass
+class ParagraphDedupConfig:
+    """Cross-document paragraph dedup, CCNet-style (``kinyu.corpus.dedup.paragraphs``): a unit that
+    occurs in at least ``min_documents`` documents is kept once and removed from the others."""
+
+    # off until the held-out study (issue 27, item 4) measures what it does to a model: removing
+    # the passages every 有報 shares may help (less repetition) or hurt (the register filings share)
+    enabled: bool = option(False, "remove lines/paragraphs repeated across documents, keeping the first copy (smallest source, id)")
+    unit: Literal["line", "paragraph"] = option("line", "what is counted and removed: a line (an extracted HTML paragraph is one line) or a blank-line-separated paragraph; Markdown tables and the caption line above each never")
+    min_documents: int = option(5, "a unit under at least this many count keys (documents or folders) is repeated")
+    count_per: Literal["document", "folder"] = option("folder", "count a unit once per document, or once per folder of its source (the section files of one 有報 are one <書類管理番号>/ folder)")
+    min_chars: int = option(1, "shorter units (whitespace-folded) are never counted or removed")
+    min_doc_chars: int = option(50, "a document left with fewer characters is dropped as 'boilerplate_only'")
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.min_documents < 2:
+            found.append(f"min_documents must be >= 2 (a unit in one document is not repeated), got {self.min_documents}")
+        if self.unit not in ("line", "paragraph"):
+            found.append(f"unit must be 'line' or 'paragraph', got {self.unit!r}")
+        if self.count_per not in ("document", "folder"):
+            found.append(f"count_per must be 'document' or 'folder', got {self.count_per!r}")
+        if self.min_chars < 1 or self.min_doc_chars < 0:
+            found.append(f"min_chars must be >= 1 and min_doc_chars >= 0, got {self.min_chars}, {self.min_doc_chars}")
+        return found
+
+
+@dataclass
 class DedupConfig:
-    """Exact and MinHash near-duplicate removal (``kinyu.corpus.dedup``)."""
+    """Exact and MinHash near-duplicate removal, and cross-document paragraph dedup (``kinyu.corpus.dedup``)."""
 
     exact: bool = option(True, "drop documents whose normalised text is identical to another's")
     minhash: bool = option(True, "drop near-duplicates found with MinHash LSH")
@@ -38,6 +65,7 @@ class DedupConfig:
     # pair), and a corpus of filings has thousands of such pairs: statements that share their
     # row labels. Checking each joined pair on all its MinHash values removes them.
     min_similarity: float = option(0.5, "join two documents that met in an LSH band only if this share of all their MinHash values agree (estimated Jaccard); 0 = every pair that met")
+    paragraphs: ParagraphDedupConfig = option(factory=ParagraphDedupConfig)
 
     def problems(self) -> list[str]:
         found = []

@@ -1,9 +1,10 @@
 """The dedup stages of a build, in order, for any datatrove executor.
 
-A build's document passes (exact dedup, decontamination, MinHash) are chained: each :class:`Pass`
+A build's document passes (exact dedup, paragraph dedup, decontamination, MinHash) are chained: each :class:`Pass`
 reads the documents the pass before it wrote and writes the survivors to one folder.
 :func:`chain` wires them (the first reads the input folder, the last writes the output folder);
-:func:`dedup_passes` gives the two dedup passes, and :func:`dedup_stages` both of them chained.
+:func:`dedup_passes` gives the exact and MinHash passes, :func:`paragraph_pass` the cross-document
+paragraph dedup, and :func:`dedup_stages` all three chained.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kinyu.base.layout import RANK_FILE
 from kinyu.corpus.dedup.config import DedupConfig
 from kinyu.corpus.dedup.exact import ExactDedupFilter, ExactDedupFindDuplicates, ExactDedupSignatures
 from kinyu.corpus.dedup.marks import RankFileJsonlReader
+from kinyu.corpus.dedup.paragraphs import ParagraphDedupFilter, ParagraphFindRepeats, ParagraphSignatures
 from kinyu.corpus.dedup.minhash import DocumentKeysWriter, JapaneseMinhashSignature, MinhashClusterKeepSmallest, MinhashDuplicateFilter
 from kinyu.corpus.gates import removed_writer
 
@@ -119,6 +121,35 @@ def dedup_passes(cfg: DedupConfig, work_folder: str, removed_folder: str, tasks:
     return (Pass("exact_filter", exact) if cfg.exact else None, Pass("minhash_filter", minhash) if cfg.minhash else None)
 
 
+def paragraph_pass(cfg: DedupConfig, work_folder: str, removed_folder: str, tasks: int) -> Pass | None:
+    """Cross-document paragraph dedup (None when ``cfg.paragraphs`` is off): ``paragraph_signatures``
+    (tasks), ``paragraph_repeats`` (1 task), ``paragraph_filter`` (tasks); the removed units and
+    the documents left empty go to ``removed/paragraph_dedup/``; hashes and marks stay under
+    ``work_folder/paragraphs/``."""
+    validate(cfg, "dedup")
+    c = cfg.paragraphs
+    if not c.enabled:
+        return None
+    work = f"{str(work_folder).rstrip('/')}/paragraphs"
+
+    def stages(read: Reader, output: str) -> Stages:
+        return [
+            ("paragraph_signatures", [read(), ParagraphSignatures(f"{work}/sigs", c)], tasks),
+            ("paragraph_repeats", [ParagraphFindRepeats(f"{work}/sigs", f"{work}/dups", c.min_documents)], 1),
+            (
+                "paragraph_filter",
+                [
+                    read(),
+                    ParagraphDedupFilter(f"{work}/dups", c, exclusion_writer=removed_writer(removed_folder, "paragraph_dedup")),
+                    JsonlWriter(output, output_filename=RANK_FILE),
+                ],
+                tasks,
+            ),
+        ]
+
+    return Pass("paragraph_filter", stages)
+
+
 def dedup_stages(
     cfg: DedupConfig,
     input_folder: DataFolderLike,
@@ -127,14 +158,15 @@ def dedup_stages(
     removed_folder: str,
     tasks: int,
 ) -> Stages:
-    """The dedup stages, in order: ``(stage_name, steps, num_tasks)``: exact dedup, then MinHash
-    (:func:`dedup_passes`), kept documents to ``output_folder`` as ``${rank}.jsonl.gz``.
+    """The dedup stages, in order: ``(stage_name, steps, num_tasks)``: exact dedup, paragraph dedup
+    (when on), then MinHash (:func:`dedup_passes`, :func:`paragraph_pass`), kept documents to ``output_folder`` as ``${rank}.jsonl.gz``.
 
     Run each stage with the same executor kind, each depending on the previous; work files stay
     under ``work_folder``.
     """
     exact, minhash = dedup_passes(cfg, work_folder, removed_folder, tasks)
-    return chain([p for p in (exact, minhash) if p], input_folder, output_folder, work_folder, tasks)
+    paragraphs = paragraph_pass(cfg, work_folder, removed_folder, tasks)
+    return chain([p for p in (exact, paragraphs, minhash) if p], input_folder, output_folder, work_folder, tasks)
 
 
 def run_stages_locally(stages: Stages, logging_dir: str, workers: int = 1) -> None:

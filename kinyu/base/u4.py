@@ -50,15 +50,50 @@ def reports_dir(root: Path, split: str) -> Path:
     return Path(root) / split / "reports"
 
 
-def unpack(shared: Path, root: Path, split: str) -> Path:
+def archive(shared: Path, split: str) -> Path:
+    """``shared/reports-<split>.tar.xz``; a missing one (or a split that is not one) is an error that
+    says what is there."""
+    if split not in SPLITS:
+        raise ValueError(f"U4 split {split!r} is not one of {', '.join(SPLITS)}")
+    path = Path(shared) / f"reports-{split}.tar.xz"
+    if not path.is_file():
+        found = sorted(p.name for p in Path(shared).glob("reports-*.tar.xz")) if Path(shared).is_dir() else []
+        raise FileNotFoundError(f"{path} not found" + (f" (there: {', '.join(found)})" if found else
+                                f": is {shared} the filings-u4 folder (../shared/data/filings-u4)?"))
+    return path
+
+
+def unpack(shared: Path, root: Path, split: str, progress=None) -> Path:
     """Unpack ``shared/reports-<split>.tar.xz`` under ``root/<split>`` once (the archive stays as
-    it is); return the reports folder."""
+    it is); return the reports folder.
+
+    Unpacked into a hidden folder beside it, renamed when complete: a killed unpack leaves no
+    half folder that a rerun would take for done. ``progress(done_files, name)`` is called per
+    file unpacked (the archive's member count is unknown until the xz stream is read to its end).
+    """
     out = reports_dir(root, split)
     if out.is_dir() and any(out.iterdir()):
         return out
-    (Path(root) / split).mkdir(parents=True, exist_ok=True)
-    with tarfile.open(Path(shared) / f"reports-{split}.tar.xz") as tar:
-        tar.extractall(Path(root) / split, filter="data")
+    source = archive(shared, split)
+    tmp = Path(root) / f".{split}.unpacking"
+    if tmp.exists():
+        import shutil
+
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    done = 0
+    with tarfile.open(source) as tar:
+        for member in tar:  # streamed: one pass over the xz data
+            tar.extract(member, tmp, filter="data")
+            if member.isfile():
+                done += 1
+                if progress is not None:
+                    progress(done, member.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():  # an empty reports/ folder
+        out.rmdir()
+    (tmp / "reports").rename(out)
+    tmp.rmdir()
     return out
 
 

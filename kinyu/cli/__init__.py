@@ -1,5 +1,5 @@
 """The one ``kinyu`` command: the top layer. Each group is a module of this package built with
-:mod:`kinyu.cli.common` (``corpus``, ``train``, ``eval``, ``study``, ``demo``).
+:mod:`kinyu.cli.common` (``corpus``, ``train``, ``eval``, ``study``, ``demo``, ``data``).
 
 Groups are imported when used, so that ``kinyu --help`` answers at once without loading torch.
 """
@@ -15,6 +15,7 @@ GROUPS = {
     "eval": ("kinyu.cli.eval", "score checkpoints on the Japanese financial tasks and domain bits per character"),
     "study": ("kinyu.cli.study", "studies with seeds and intervals: does continual pre-training on kinyu data help?"),
     "demo": ("kinyu.cli.demo", "the whole chain on the embedded sample, on CPU, in a few minutes"),
+    "data": ("kinyu.cli.data", "shared data sets in the shape the commands read: unpack the U4 有価証券報告書"),
 }
 
 USAGE = """usage: kinyu <command> [options]
