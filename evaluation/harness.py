@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kinyu.base.benchmarks import ALL_TASKS, TASKS, TaskDataError, resolve_task_file
+from kinyu.base.errors import UserError
 from kinyu.base.layout import TrainRun, resolve_checkpoint_path
 from kinyu.evaluation.tasks.metrics import AVERAGE_RULE, leaderboard_average, leaderboard_score, plain_average, skipped_by_average
 
@@ -39,7 +40,7 @@ TASKS_DIR = Path(__file__).resolve().parent / "tasks"
 METRICS = ("acc", "acc_norm", "f1", "exact_match")
 
 
-class EvalError(ValueError):
+class EvalError(UserError):
     """A bad evaluation request: unknown task or prompt version, missing model or data."""
 
 

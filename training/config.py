@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kinyu.base.config import option
+from kinyu.base.errors import UserError
 from kinyu.base.layout import resolve_checkpoint_path
 
 
-class TrainInputError(ValueError):
+class TrainInputError(UserError):
     """An input of the training run (shards, tokenizer, model, run folder) that cannot work."""
 
 

@@ -22,10 +22,12 @@ from typing import Any, Callable, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
+from kinyu.base.errors import UserError
+
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config file, value or override that cannot be meant: every problem found, each naming its field."""
 
     def __init__(self, problems: str | list[str], heading: str = "invalid config"):

@@ -25,6 +25,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from kinyu.base.errors import UserError
+
 SPLITS = ("train", "valid", "test")
 # the splits kinyu evaluates on (``kinyu eval``'s U4 tasks) and decontaminates a corpus against;
 # the train split is training data only, never evaluation data
@@ -84,8 +86,8 @@ def is_u4_folder(path: Path) -> bool:
 
 def check_eval_split(split: str) -> str:
     if split not in EVAL_SPLITS:
-        raise ValueError(f"U4 split {split!r} cannot be evaluated on: use one of {', '.join(EVAL_SPLITS)}"
-                         + (" (train is training data only)" if split == "train" else ""))
+        raise UserError(f"U4 split {split!r} cannot be evaluated on: use one of {', '.join(EVAL_SPLITS)}"
+                        + (" (train is training data only)" if split == "train" else ""))
     return split
 
 
