@@ -24,7 +24,7 @@ VARY = "quality.script.min_hiragana_ratio=0.05,0.15"
 CASES: dict[tuple[str, str], dict[str, list[str]]] = {
     ("corpus", "build"): {
         "missing path": ["--input", "{missing}", "--output", "{out}"],
-        "bad config value": ["--executor.tasks", "0", "--output", "{out}"],
+        "bad config value": ["--tasks", "0", "--output", "{out}"],
         "bad YAML key": ["--config", "{yaml}", "--output", "{out}"],
         "bad flag value": ["--quality.script.min_hiragana_ratio", "abc", "--output", "{out}"],
         # --overwrite never deletes a folder kinyu did not write
