@@ -39,7 +39,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from kinyu.base import u4
 from kinyu.base.benchmarks import CHABSA, cell_text, read_json_file, read_xlsx_rows, task_folders, task_of_file
-from kinyu.base.config import option, validate
+from kinyu.base.config import option
 from kinyu.base.errors import PathNotFound, UserError
 from kinyu.corpus.ngrams import ngram_hashes
 from kinyu.corpus.normalize import normalize_japanese
@@ -373,8 +373,7 @@ class BenchmarkDecontaminationFilter(PipelineStep):
     name = "🧪 benchmark decontamination"
 
     def __init__(self, cfg: DecontaminationConfig, exclusion_writer: DiskWriter | None = None, items: list[BenchmarkItem] | None = None):
-        super().__init__()
-        validate(cfg, "decontamination")
+        super().__init__()  # cfg was checked when it loaded (kinyu.base.config.load_config)
         self.cfg = cfg
         self.exclusion_writer = exclusion_writer
         self._items = items

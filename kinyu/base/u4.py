@@ -84,10 +84,17 @@ def is_u4_folder(path: Path) -> bool:
     return (path / "questions").is_dir() and any((path / f"reports-{s}.tar.xz").is_file() for s in SPLITS)
 
 
-def check_eval_split(split: str) -> str:
+def eval_split_problem(split: str) -> str | None:
+    """The one rule of the U4 splits kinyu evaluates on (``EvalConfig.u4_split``, :func:`check_eval_split`)."""
     if split not in EVAL_SPLITS:
-        raise UserError(f"U4 split {split!r} cannot be evaluated on: use one of {', '.join(EVAL_SPLITS)}"
-                        + (" (train is training data only)" if split == "train" else ""))
+        return (f"U4 split {split!r} cannot be evaluated on: use one of {', '.join(EVAL_SPLITS)}"
+                + (" (train is training data only)" if split == "train" else ""))
+    return None
+
+
+def check_eval_split(split: str) -> str:
+    if problem := eval_split_problem(split):
+        raise UserError(problem)
     return split
 
 
