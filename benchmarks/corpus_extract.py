@@ -129,7 +129,7 @@ def quiet_stderr():
 
 
 def section_stage(pdfs: list[Path], repeat: int) -> None:
-    from kinyu.corpus.config import ExtractConfig
+    from kinyu.corpus.extract.config import ExtractConfig
 
     default = ExtractConfig().pdf_backend
     readable = [p for p in pdfs if page_count(p)]
@@ -267,7 +267,7 @@ def _extract_with_rss(backend: str, data: bytes, every: int, conn) -> None:
 def section_large(pages: int, pdfminer_pages: int) -> None:
     import multiprocessing
 
-    from kinyu.corpus.config import ExtractConfig
+    from kinyu.corpus.extract.config import ExtractConfig
     from testkit.pdf_parity import extract
     from testkit.pdfgen import text_pages_pdf
 
@@ -303,7 +303,7 @@ def section_steps(pdfs: list[Path], htmls: list[Path], repeat: int) -> None:
     from pdfminer.high_level import extract_pages, extract_text
     from pdfminer.layout import LAParams
 
-    from kinyu.corpus.config import ExtractConfig
+    from kinyu.corpus.extract.config import ExtractConfig
     from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor
 
     pages = sum(page_count(p) for p in pdfs)
@@ -349,7 +349,7 @@ def section_steps(pdfs: list[Path], htmls: list[Path], repeat: int) -> None:
 
 
 def section_workers(pdfs: list[Path], htmls: list[Path], repeat: int, tasks: int) -> None:
-    from kinyu.corpus.config import ExtractConfig
+    from kinyu.corpus.extract.config import ExtractConfig
 
     inputs = [str(p) for p in pdfs + htmls]
     times = {}

@@ -106,7 +106,7 @@ def write_warc(path: Path, megabytes: float, pages) -> dict:
 
 
 def _kinyu(warc: str) -> dict:
-    from kinyu.corpus.config import ExtractConfig
+    from kinyu.corpus.extract.config import ExtractConfig
     from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
     from kinyu.corpus.extract.readers import RawFileReader
     from kinyu.corpus.gates import QuarantineGate

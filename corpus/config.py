@@ -13,6 +13,7 @@ from kinyu.base.config import option
 from kinyu.corpus.decontam import DecontaminationConfig
 from kinyu.corpus.dedup import DedupConfig
 from kinyu.corpus.extract.archives import ZipLimits
+from kinyu.corpus.extract.config import ExtractConfig
 from kinyu.corpus.filters.config import QualityConfig
 from kinyu.corpus.sample import sample_dir
 from kinyu.corpus.select.config import SelectConfig
@@ -41,42 +42,14 @@ class InputConfig:
         return ZipLimits(int(self.max_file_mb * (1 << 20)), self.zip_max_ratio, int(self.zip_max_total_mb * (1 << 20)), self.zip_max_depth)
 
     def problems(self) -> list[str]:
+        found = []
+        if self.max_file_mb <= 0:
+            found.append("max_file_mb must be > 0")
         if self.zip_max_ratio <= 1 or self.zip_max_total_mb <= 0 or self.zip_max_depth < 0:
-            return ["zip_max_ratio must be > 1, zip_max_total_mb > 0 and zip_max_depth >= 0"]
-        return []
-
-
-@dataclass
-class ExtractConfig:
-    # measured on every shared PDF (benchmarks/corpus_extract.py): the final text >= 0.99 similar to
-    # pdfminer's on every file, the same keep/drop decisions on the labelled set's 145 PDF segments,
-    # the same quarantine reasons; 163 vs 28 pages/s per core through the whole extract stage
-    pdf_backend: Literal["pdfminer", "pypdfium2"] = option("pypdfium2", "pypdfium2: pdfium's characters through pdfminer's layout analysis (vertical 縦書き columns in order), ~6x pdfminer's pages/s; pdfminer: pdfminer.six alone")
-    pdf_fallback: bool = option(True, "pypdfium2 failing on a file (unreadable, crash, text it leaves out): read that file with pdfminer (metadata extract_fallback)")
-    pdf_detect_vertical: bool = option(True, "find vertical 縦書き lines (pdfminer LAParams(detect_vertical); both backends)")
-    pdf_boxes_flow: float | None = option(None, "pdfminer LAParams(boxes_flow); none = reading-order sort, deterministic (pdfminer's grouping is not); pypdfium2 implements none only")
-    pdf_join_lines: bool = option(True, "re-join hard-wrapped lines")
-    pdf_drop_running_lines: bool = option(True, "drop running headers/footers and page numbers")
-    # kinyu.corpus.extract.pdf_tables: rows of a label and right-aligned figures (a statement, a
-    # fee schedule's 点数) found on the characters of both backends, written as html tables are
-    pdf_tables: bool = option(True, "tables (a label column and aligned figure columns) as Markdown tables, each row with its label and each column its header path; false: their text as pdfminer lays it out")
-    html_include_tables: bool = option(True, "keep tables (false: the text around them only)")
-    # markdown: kinyu's rendering (kinyu.corpus.tables: one header line with each column's full
-    # header path, every row with its label, the unit as a caption), which the filters judge as
-    # tables; trafilatura: its own raw rows (headers on lines of their own, spans not repeated),
-    # which they judge as residue. On the U4 gold cells of filings-u4 valid (benchmarks/tables.py).
-    html_table_format: Literal["markdown", "trafilatura"] = option("markdown", "how tables are written: markdown (one header line with each column's header path, each row with its label) or trafilatura (its raw rows)")
-    # measured on real 有報 sections (shared edinet-asr-html): favor_recall=True returned 3,272 of
-    # 52,140 characters of S100J1VI-0104010 and 23,886 of 132,963 of S100IYG9-0104010
-    html_favor_recall: bool = option(False, "trafilatura favor_recall; off, since on EDINET filings it loses most sections")
-    min_chars: int = option(1, "drop documents shorter than this after normalisation")
-    timeout_s: float = option(120.0, "wall-clock limit per PDF/HTML extraction; past it the document is quarantined as 'timeout' (0 = none)")
-    pdf_max_pages: int = option(5000, "PDFs with more pages are quarantined as 'too_many_pages' (0 = no cap)")
-
-    def problems(self) -> list[str]:
-        if self.pdf_backend == "pypdfium2" and self.pdf_boxes_flow is not None:
-            return ["pdf_boxes_flow: pypdfium2 orders text boxes as boxes_flow none only (--extract.pdf_backend pdfminer for a number)"]
-        return []
+            found.append("zip_max_ratio must be > 1, zip_max_total_mb > 0 and zip_max_depth >= 0")
+        if not self.text_keys or any(not k.strip() or k.startswith(".") or k.endswith(".") or ".." in k for k in self.text_keys):
+            found.append(f"text_keys must name at least one field path (text, a.b, a[].b), got {self.text_keys!r}")
+        return found
 
 
 @dataclass
@@ -102,6 +75,14 @@ class TokenizeConfig:
     max_tokens_per_file: int | None = option(None, "split shards above this many tokens")
     enabled: bool = option(True, "write token shards")
 
+    def problems(self) -> list[str]:
+        found = []
+        if not 0.0 <= self.validation_fraction < 1.0:
+            found.append("validation_fraction must be in [0, 1)")
+        if self.tokenizer_sample_chars < 1:
+            found.append("tokenizer_sample_chars must be >= 1")
+        return found
+
 
 @dataclass
 class ExecutorConfig:
@@ -118,6 +99,9 @@ class ExecutorConfig:
     ray_address: str | None = option(None, "ray: a running cluster to attach to (HOST:PORT of `ray start --head`, or auto); unset = a local Ray")
     ray_cpus_per_task: int = option(1, "ray: CPUs per task")
 
+    def problems(self) -> list[str]:
+        return [f"{name} must be >= 1" for name in ("tasks", "workers") if getattr(self, name) < 1]
+
 
 @dataclass
 class CorpusConfig:
@@ -133,20 +117,3 @@ class CorpusConfig:
     decontamination: DecontaminationConfig = option(factory=DecontaminationConfig)
     tokenize: TokenizeConfig = option(factory=TokenizeConfig)
     executor: ExecutorConfig = option(factory=ExecutorConfig)
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.executor.tasks < 1 or self.executor.workers < 1:
-            found.append("executor.tasks and executor.workers must be >= 1")
-        if not 0.0 <= self.tokenize.validation_fraction < 1.0:
-            found.append("tokenize.validation_fraction must be in [0, 1)")
-        if self.input.max_file_mb <= 0:
-            found.append("input.max_file_mb must be > 0")
-        if not self.input.text_keys or any(not k.strip() or k.startswith(".") or k.endswith(".") or ".." in k
-                                           for k in self.input.text_keys):
-            found.append(f"input.text_keys must name at least one field path (text, a.b, a[].b), got {self.input.text_keys!r}")
-        if self.tokenize.tokenizer_sample_chars < 1:
-            found.append("tokenize.tokenizer_sample_chars must be >= 1")
-        if self.extract.timeout_s < 0 or self.extract.pdf_max_pages < 0:
-            found.append("extract.timeout_s and extract.pdf_max_pages must be >= 0 (0 = no limit)")
-        return found

@@ -39,7 +39,8 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from kinyu.base import u4
 from kinyu.base.benchmarks import CHABSA, cell_text, read_json_file, read_xlsx_rows, task_folders, task_of_file
-from kinyu.base.config import option, validate
+from kinyu.base.config import option
+from kinyu.base.errors import PathNotFound, UserError
 from kinyu.corpus.ngrams import ngram_hashes
 from kinyu.corpus.normalize import normalize_japanese
 
@@ -87,11 +88,11 @@ def fin_harness_benchmark_paths(fin_harness_dir: str | Path | None, chabsa_dir: 
     if fin_harness_dir is not None:
         root = Path(fin_harness_dir)
         if not root.is_dir():
-            raise FileNotFoundError(f"fin-harness data dir not found: {root}")
+            raise PathNotFound(f"fin-harness data dir not found: {root}")
         paths += [str(p) for p in task_folders(root)]
     if chabsa_dir is not None:
         if not Path(chabsa_dir).is_dir():
-            raise FileNotFoundError(f"chABSA dir not found: {chabsa_dir}")
+            raise PathNotFound(f"chABSA dir not found: {chabsa_dir}")
         paths.append(str(chabsa_dir))
     return paths
 
@@ -163,7 +164,7 @@ def load_benchmark_items(paths: Iterable[str | Path]) -> list[BenchmarkItem]:
     for p in paths:
         p = Path(p)
         if not p.exists():
-            raise FileNotFoundError(f"benchmark path not found: {p}")
+            raise PathNotFound(f"benchmark path not found: {p}")
         if p.is_dir() and u4.is_u4_folder(p):
             # NTCIR-18 U4 table QA: the evaluated splits' questions and their tables (one item a table)
             items += [BenchmarkItem(item_id, text) for item_id, text in u4.benchmark_texts(p)]
@@ -186,7 +187,7 @@ def load_benchmark_items(paths: Iterable[str | Path]) -> list[BenchmarkItem]:
                 for i, line in enumerate(f.read_text(encoding="utf-8").splitlines()):
                     items += _field_items(f"{task}:{f.stem}:{i}", "text", line)
             elif not p.is_dir():
-                raise ValueError(f"unsupported benchmark file type: {f} (use .json, .jsonl, .xlsx or .txt)")
+                raise UserError(f"unsupported benchmark file type: {f} (use .json, .jsonl, .xlsx or .txt)")
     seen: set[str] = set()
     unique = []
     for it in items:  # ids repeat only if a folder is named twice
@@ -250,7 +251,7 @@ class BenchmarkIndex:
             if self.lsh is not None:
                 self.lsh.insert(idx, self._minhash(sh))
         if not self.items:
-            raise ValueError("no benchmark items long enough to match were found in the benchmark paths")
+            raise UserError("no benchmark items long enough to match were found in the benchmark paths")
         h = np.concatenate(hashes)
         o = np.concatenate(owners)
         order = np.lexsort((o, h))
@@ -372,8 +373,7 @@ class BenchmarkDecontaminationFilter(PipelineStep):
     name = "🧪 benchmark decontamination"
 
     def __init__(self, cfg: DecontaminationConfig, exclusion_writer: DiskWriter | None = None, items: list[BenchmarkItem] | None = None):
-        super().__init__()
-        validate(cfg, "decontamination")
+        super().__init__()  # cfg was checked when it loaded (kinyu.base.config.load_config)
         self.cfg = cfg
         self.exclusion_writer = exclusion_writer
         self._items = items

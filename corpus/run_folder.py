@@ -18,12 +18,13 @@ from typing import IO, Callable, Iterator
 import yaml
 
 from kinyu.base.config import dump_yaml
+from kinyu.base.errors import UserError
 from kinyu.base.layout import CorpusRun, manifest_stage
 from kinyu.base.runs import NotARunFolder, atomic_write_text, remove_run_folder
 from kinyu.corpus.config import CorpusConfig
 
 
-class RunFolderError(ValueError):
+class RunFolderError(UserError):
     """An output folder that this build may not write into (another config's run, or not a run)."""
 
 

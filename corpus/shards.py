@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from kinyu.base.layout import CorpusRun
+from kinyu.base.errors import UserError
 
 
-class ShardError(ValueError):
+class ShardError(UserError):
     """A token shard folder that is missing, empty or inconsistent."""
 
 

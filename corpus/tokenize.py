@@ -17,14 +17,15 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from tokenizers.processors import ByteLevel as ByteLevelProcessor
 
 from kinyu.base.layout import resolve_checkpoint_path
+from kinyu.base.errors import UserError
 
 EOS_TOKEN = "<|endoftext|>"
 PAD_TOKEN = "<|pad|>"
 SPECIAL_TOKENS = [EOS_TOKEN, PAD_TOKEN]
 
 
-class TokenizerError(ValueError):
-    pass
+class TokenizerError(UserError):
+    """A tokenizer (``tokenize.tokenizer``, a model folder) that cannot be used."""
 
 
 def resolve_tokenizer_file(path: str | Path) -> Path:

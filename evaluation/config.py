@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kinyu.base.benchmarks import ALL_TASKS, TASK_FILES, TASKS
-from kinyu.base.u4 import EVAL_SPLITS
+from kinyu.base.u4 import EVAL_SPLITS, eval_split_problem
 from kinyu.base.config import option
 
-from kinyu.evaluation.harness import PROMPT_VERSIONS
+from kinyu.evaluation.harness import task_problems
 
 _TASK_FOLDERS = ", ".join(sorted({rel.split("/")[0] + "/" for rel in TASK_FILES.values()}))
 
@@ -36,15 +36,9 @@ class EvalConfig:
     compare_max_new_tokens: int = option(32, "compare: greedy tokens generated per prompt")
 
     def problems(self) -> list[str]:
-        found = []
-        unknown = [t for t in self.tasks if t not in ALL_TASKS]
-        if unknown:
-            found.append(f"tasks: unknown task(s) {unknown}; known: {', '.join(ALL_TASKS)}")
-        if self.u4_split not in EVAL_SPLITS:
-            found.append(f"u4_split: {self.u4_split!r} is not one of {', '.join(EVAL_SPLITS)}"
-                         + (" (train is training data only)" if self.u4_split == "train" else ""))
-        if self.prompt_version != "all" and self.prompt_version not in PROMPT_VERSIONS:
-            found.append(f"prompt_version: {self.prompt_version!r} is not one of {', '.join(PROMPT_VERSIONS)} or all")
+        found = task_problems(self.tasks, self.prompt_version)
+        if problem := eval_split_problem(self.u4_split):
+            found.append(f"u4_split: {problem}")
         if self.limit is not None and self.limit < 1:
             found.append("limit: must be at least 1")
         if self.batch_size < 1:

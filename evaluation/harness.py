@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kinyu.base.benchmarks import ALL_TASKS, TASKS, TaskDataError, resolve_task_file
+from kinyu.base.errors import UserError
 from kinyu.base.layout import TrainRun, resolve_checkpoint_path
 from kinyu.evaluation.tasks.metrics import AVERAGE_RULE, leaderboard_average, leaderboard_score, plain_average, skipped_by_average
 
@@ -39,7 +40,7 @@ TASKS_DIR = Path(__file__).resolve().parent / "tasks"
 METRICS = ("acc", "acc_norm", "f1", "exact_match")
 
 
-class EvalError(ValueError):
+class EvalError(UserError):
     """A bad evaluation request: unknown task or prompt version, missing model or data."""
 
 
@@ -57,15 +58,25 @@ def has_version(task: str, version: str) -> bool:
     return (TASKS_DIR / task / f"{task_name(task, version)}.yaml").is_file()
 
 
-def check_tasks(tasks: Sequence[str], prompt_version: str = "default") -> list[str]:
-    tasks = list(tasks)
+def task_problems(tasks: Sequence[str], prompt_version: str = "default") -> list[str]:
+    """The one rule of task names and prompt versions (``EvalConfig.problems`` and :func:`check_tasks`
+    both ask it): each problem names its field."""
+    found = []
     unknown = [t for t in tasks if t not in ALL_TASKS]
     if unknown:
-        raise EvalError(f"unknown task(s) {unknown}; known tasks: {', '.join(ALL_TASKS)}")
-    if not tasks:
-        raise EvalError("no tasks given")
+        found.append(f"tasks: unknown task(s) {unknown}; known tasks: {', '.join(ALL_TASKS)}")
     if prompt_version != "all" and prompt_version not in PROMPT_VERSIONS:
-        raise EvalError(f"unknown prompt version {prompt_version!r}; use one of {', '.join(PROMPT_VERSIONS)} or all")
+        found.append(f"prompt_version: unknown prompt version {prompt_version!r}; use one of {', '.join(PROMPT_VERSIONS)} or all")
+    return found
+
+
+def check_tasks(tasks: Sequence[str], prompt_version: str = "default") -> list[str]:
+    """``tasks`` as a list, or an ``EvalError``: none given, or one the harness does not know (for callers
+    that pass tasks without an ``EvalConfig``, whose load already asked :func:`task_problems`)."""
+    tasks = list(tasks)
+    found = task_problems(tasks, prompt_version) + ([] if tasks else ["no tasks given"])
+    if found:
+        raise EvalError(found[0] if len(found) == 1 else "; ".join(found))
     return tasks
 
 

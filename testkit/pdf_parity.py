@@ -14,7 +14,7 @@ from pathlib import Path
 
 from datatrove.data import Document, Media, MediaType
 
-from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.config import ExtractConfig
 from kinyu.corpus.extract.extractors import PdfExtractor
 from kinyu.corpus.normalize import normalize_japanese
 from testkit.shared import shared_real_dir

@@ -9,7 +9,7 @@ from datatrove.data import Document, Media, MediaType
 
 import kinyu.corpus.extract.cache as cache
 from kinyu.corpus.extract.cache import ExtractionCacheLookup, ExtractionCacheStore, format_fingerprints
-from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.config import ExtractConfig
 from kinyu.corpus.extract.extractors import PdfExtractor
 from kinyu.base.config import to_dict
 from testkit.pdfgen import text_objects_pdf

@@ -13,7 +13,7 @@ import pytest
 from datatrove.data import Document, Media, MediaType
 
 from kinyu.corpus.config import CorpusConfig
-from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.config import ExtractConfig
 from kinyu.corpus.extract.extractors import PdfExtractor
 from kinyu.corpus.extract.limits import ExtractionError, TimeLimitedWorker
 from kinyu.corpus.extract.pdf import PdfError

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from kinyu.corpus.extract.decode import decode_bytes
-from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.config import ExtractConfig
 from kinyu.corpus.extract.extractors import HtmlExtractor, PdfExtractor, PlainTextDecoder
 from kinyu.corpus.extract.html import extract_html
 from kinyu.corpus.normalize import normalize_japanese

@@ -8,7 +8,8 @@ import pytest
 from datatrove.data import Document
 from datatrove.utils.word_tokenizers import load_word_tokenizer
 
-from kinyu.base.config import ConfigError, load_config
+from kinyu.base.config import ConfigError, load_config, validate
+from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.filters import (
     BoilerplateFilter,
     DomainConfig,
@@ -235,9 +236,9 @@ def test_bad_lexicon_fails_early(tmp_path):
     bad = tmp_path / "lex.tsv"
     bad.write_text("売上高\tmany\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not a number"):
-        FinanceDomainTagger(DomainConfig(lexicon_path=str(bad)))
+        validate(DomainConfig(lexicon_path=str(bad)))
     with pytest.raises(ConfigError, match="lexicon not found"):
-        FinanceDomainTagger(DomainConfig(lexicon_path=str(tmp_path / "missing.tsv")))
+        validate(DomainConfig(lexicon_path=str(tmp_path / "missing.tsv")))
     # a config naming a missing lexicon fails when it is loaded, naming the field
     with pytest.raises(ConfigError, match=r"domain\.lexicon_path: finance lexicon not found"):
         load_config(QualityConfig, None, {"domain.lexicon_path": str(tmp_path / "missing.tsv")})
@@ -325,13 +326,15 @@ def test_disabled_filters_are_left_out():
 
 
 def test_impossible_thresholds_fail_early_naming_the_field():
+    # checked once, when the config loads (the build's steps are made from a checked config)
+    with pytest.raises(ConfigError, match=r"quality\.script\.min_hiragana_ratio"):
+        load_config(CorpusConfig, None, {"quality.script.min_hiragana_ratio": 10})
+    with pytest.raises(ConfigError, match=r"quality\.repetition\.max_dup_ngram_frac: .*same length"):
+        load_config(CorpusConfig, None, {"quality.repetition.dup_ngram_sizes": "[10, 20, 30]"})
+    # a config built by hand is checked the same way, by the same rules
     cfg = QualityConfig()
     cfg.script.min_hiragana_ratio = 10
-    with pytest.raises(ValueError, match=r"quality\.script\.min_hiragana_ratio"):
-        quality_steps(cfg, None)
-    cfg = QualityConfig()
-    cfg.repetition.dup_ngram_sizes = (10, 20, 30)
-    with pytest.raises(ConfigError, match=r"quality\.repetition\.max_dup_ngram_frac: .*same length"):
-        quality_steps(cfg, None)
-    with pytest.raises(ConfigError, match="same length"):  # a filter built by hand checks its config too
-        RepetitionFilter(RepetitionConfig(dup_ngram_sizes=(10, 20, 30)))
+    with pytest.raises(ConfigError, match=r"quality\.script\.min_hiragana_ratio"):
+        validate(cfg, "quality")
+    with pytest.raises(ConfigError, match="same length"):
+        validate(RepetitionConfig(dup_ngram_sizes=(10, 20, 30)))

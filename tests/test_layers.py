@@ -132,3 +132,37 @@ def test_kinyu_is_the_only_import_name():
         bad += [f"{nb.relative_to(REPO)}: {line.strip()}" for line in code.splitlines()
                 if line.strip().startswith(tuple(f"{kw} {s}" for kw in ("from", "import") for s in STAGE_FOLDERS))]
     assert not bad, "\n".join(bad)
+
+
+def _unit(module: str) -> str:
+    """A module's unit inside its stage: the stage's top-level module or sub-package it belongs to
+    (``kinyu.corpus.extract.pdf`` -> ``kinyu.corpus.extract``)."""
+    return ".".join(module.split(".")[:3])
+
+
+def test_no_upward_arrow_inside_a_stage():
+    # inside corpus/ (and every stage) the units (top-level modules, sub-packages) import each other in
+    # one direction: a sub-package that imports a module which imports the sub-package back (as
+    # extract/extractors.py once imported ExtractConfig from corpus/config.py, which imports
+    # extract/archives.py) is an arrow running back up
+    graph: dict[str, set[str]] = {}
+    for module, targets in _graph().items():
+        if _layer(module) not in STAGE_FOLDERS:
+            continue
+        graph.setdefault(_unit(module), set()).update(
+            _unit(t) for t in targets if _layer(t) == _layer(module) and _unit(t) != _unit(module))
+    state, cycles = {}, []
+
+    def visit(node, stack):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [node, nxt]) if nxt in stack else f"{node} -> {nxt}")
+            elif nxt not in state:
+                visit(nxt, stack + [node])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    assert not cycles, "imports that run back up inside a stage:\n" + "\n".join(cycles)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from datatrove.data import Document
 
-from kinyu.base.config import ConfigError
+from kinyu.base.config import ConfigError, validate
 from kinyu.corpus.filters import PiiConfig, PiiFilter, QualityConfig, quality_steps
 from kinyu.corpus.normalize import normalize_japanese
 from kinyu.corpus.pii import find_pii, luhn_ok, my_number_ok, shape
@@ -221,7 +221,7 @@ def test_bad_mode_is_a_config_error():
     with pytest.raises(ConfigError, match="quality.pii.phone"):
         cfg = QualityConfig()
         cfg.pii.phone = "hide"
-        quality_steps(cfg, None)
+        validate(cfg, "quality")
 
 
 def test_runs_first_so_the_annotator_parses_masked_text():

@@ -2,7 +2,7 @@
 
 Load with ``kinyu.base.config.load_config(TrainConfig, yaml, overrides)``; every leaf field is also a
 CLI flag (``--optim.lr 5e-7``). ``validate`` checks what can be checked without touching files;
-``kinyu.training.train.check_inputs`` then checks the files (shards, tokenizer, model) before any work.
+``kinyu.training.inputs.check_inputs`` then checks the files (shards, tokenizer, model) before any work.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kinyu.base.config import option
+from kinyu.base.errors import UserError
 from kinyu.base.layout import resolve_checkpoint_path
 
 
-class TrainInputError(ValueError):
+class TrainInputError(UserError):
     """An input of the training run (shards, tokenizer, model, run folder) that cannot work."""
 
 
@@ -63,6 +64,14 @@ class DataConfig:
                                      "the device computes; empty = on for CUDA, off for CPU")
 
 
+def lr_problem(lr: float, min_lr: float) -> str | None:
+    """The one rule of a peak learning rate and the floor its cosine decays to (``optim.*`` here,
+    each phase of ``kinyu study cpt``), or None when they fit."""
+    if lr <= 0 or not 0 <= min_lr <= lr:
+        return f"lr={lr} / min_lr={min_lr}: need 0 <= min_lr <= lr and lr > 0"
+    return None
+
+
 @dataclass
 class OptimConfig:
     """AdamW through DeepSpeed."""
@@ -75,6 +84,9 @@ class OptimConfig:
     eps: float = option(1e-8, "AdamW epsilon")
     grad_clip: float = option(1.0, "clip the global gradient norm to this (0 = no clipping)")
     torch_adam: bool | None = option(None, "use torch's AdamW instead of DeepSpeed's fused op; empty = on for CPU, off for GPU")
+
+    def problems(self) -> list[str]:
+        return [p for p in [lr_problem(self.lr, self.min_lr)] if p]
 
 
 @dataclass
@@ -148,7 +160,7 @@ class TrainConfig:
     def problems(self) -> list[str]:
         """Checks that need no files, each naming its field."""
         problems = []
-        d, s, o = self.data, self.schedule, self.optim
+        d, s = self.data, self.schedule
         if not d.corpus_runs:
             problems.append("data.corpus_runs is empty: give at least one CORPUS_RUN folder")
         if not 0.0 <= d.replay_ratio < 1.0:
@@ -166,8 +178,6 @@ class TrainConfig:
             problems.append("schedule.epochs must be > 0 (or set schedule.max_steps)")
         if s.max_steps is not None and s.max_steps < 1:
             problems.append("schedule.max_steps must be >= 1")
-        if o.lr <= 0 or o.min_lr < 0 or o.min_lr > o.lr:
-            problems.append(f"optim.lr={o.lr} / optim.min_lr={o.min_lr}: need 0 <= min_lr <= lr and lr > 0")
         if self.checkpoint.every_steps < 1 or self.logging.every_steps < 1:
             problems.append("checkpoint.every_steps and logging.every_steps must be >= 1")
         if self.model.path is None and self.model.hidden_size % self.model.num_heads:

@@ -19,6 +19,7 @@ from datatrove.utils.text import simplify_text
 from rich.console import Console
 from rich.table import Table
 
+from kinyu.base.errors import PathNotFound, UserError
 from kinyu.corpus.dedup.config import CharNgramTokenizer
 from kinyu.corpus.dedup.unionfind import UnionFind
 from kinyu.corpus.ngrams import char_ngrams, jaccard
@@ -58,7 +59,7 @@ def dedup_check(
     of two or more, ordered by their kept (smallest) name.
     """
     if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        raise UserError(f"threshold must be in (0, 1], got {threshold}")
     if isinstance(texts_or_docs, dict):
         named = [(str(k), v) for k, v in texts_or_docs.items()]
     else:
@@ -103,12 +104,12 @@ def read_documents(folder: str | Path, sample: int | None = None) -> list[Docume
     rows = enumerate(read_jsonl_gz(folder))
     if sample is not None:
         if sample < 1:
-            raise ValueError(f"sample must be >= 1, got {sample}")
+            raise UserError(f"sample must be >= 1, got {sample}")
         picked = heapq.nsmallest(sample, ((_sample_rank(str(r.get("id", i))), i, r) for i, r in rows), key=lambda t: t[:2])
         rows = ((i, r) for _, i, r in sorted(picked, key=lambda t: t[1]))
     docs = [Document(text=r["text"], id=str(r.get("id", i)), metadata=r.get("metadata") or {}) for i, r in rows]
     if not docs:
-        raise FileNotFoundError(f"no .jsonl.gz documents in {folder}")
+        raise PathNotFound(f"no .jsonl.gz documents in {folder}")
     return docs
 
 

@@ -11,7 +11,7 @@ import time
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from kinyu.corpus.config import ExtractConfig
+from kinyu.corpus.extract.config import ExtractConfig
 from kinyu.corpus.extract.decode import decode_bytes
 from kinyu.corpus.extract.html import extract_html
 from kinyu.corpus.extract.limits import ExtractionError, TimeLimitedWorker
@@ -105,9 +105,7 @@ class PdfExtractor(FormatExtractor):
 
     def __init__(self, config: ExtractConfig | None = None):
         self.config = config or ExtractConfig()
-        super().__init__(self.config.timeout_s)
-        if self.config.pdf_backend not in ("pdfminer", "pypdfium2"):
-            raise ValueError(f"unknown PDF backend {self.config.pdf_backend!r}: use pdfminer or pypdfium2")
+        super().__init__(self.config.timeout_s)  # pdf_backend is one of its Literal's values: checked when the config loads
 
     def _pdfminer(self, data: bytes, timeout_s: float | None = None) -> PdfText:
         x = self.config

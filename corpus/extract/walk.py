@@ -23,6 +23,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kinyu.base.errors import PathNotFound
+
 
 @dataclass(frozen=True)
 class InputFile:
@@ -182,7 +184,7 @@ def walk_inputs(paths: list[str], exclude: tuple[str, ...] = (), follow_symlinks
     for raw in paths:
         root = Path(raw)
         if not root.exists():
-            raise FileNotFoundError(f"input not found: {raw}")
+            raise PathNotFound(f"input not found: {raw}")
         if root.is_dir():
             walk.folder(root, root.name, False)
         else:  # a file named on the command line: read as given (its real path is a root)

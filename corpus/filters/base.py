@@ -17,7 +17,6 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from kinyu.base.config import validate
 from kinyu.corpus.filters.annotate import quality_signals
 
 
@@ -30,8 +29,8 @@ def is_table_document(quality: dict) -> bool:
 class QualityFilter(BaseFilter):
     """A filter configured by one config dataclass, reading ``metadata["quality"]`` signals.
 
-    The config must be a ``config_class`` (default: ``config_class()``); its own ``problems()``,
-    if it has any, are checked here, so a filter built by hand fails on a bad value as a build does.
+    The config must be a ``config_class`` (default: ``config_class()``); its values are checked once,
+    where the config is loaded (``load_config``; a config built by hand: ``kinyu.base.config.validate``).
     ``signal_keys``: the signals whose per-document values go to the step's stats.
     """
 
@@ -51,7 +50,6 @@ class QualityFilter(BaseFilter):
             raise TypeError(
                 f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(self.config).__name__}"
             )
-        validate(self.config)
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
         out = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import field, fields, make_dataclass
 from pathlib import Path
 
-from kinyu.base.config import validate
 from kinyu.corpus.filters.annotate import JapaneseAnnotator
 from kinyu.corpus.filters.registry import FILTERS
 from kinyu.corpus.gates import removed_writer
@@ -56,8 +55,8 @@ QualityConfig = make_dataclass(
 
 
 def quality_steps(cfg: QualityConfig, removed_folder: str | Path | None = None) -> list:
-    """The quality steps in order, each filter writing what it drops to ``removed/<slug>/``."""
-    validate(cfg, "quality")
+    """The quality steps in order, each filter writing what it drops to ``removed/<slug>/``. ``cfg`` is
+    checked once, where it is loaded (``load_config``; by hand: ``kinyu.base.config.validate``)."""
     before: list = []  # the leading steps that change the text before the one MeCab parse
     pipeline: list = []
     for slug, step in FILTERS:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kinyu.base.errors import PathNotFound
 from kinyu.base.layout import CorpusRun
 from kinyu.corpus.extract.readers import read_jsonl_gz
 from kinyu.corpus.japanese import hiragana_ratio
@@ -218,7 +219,7 @@ def accounting_line(acc: dict) -> str:
 def load_summary(run: Path) -> dict:
     path = CorpusRun(run).summary
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: is {run} a finished corpus run?")
+        raise PathNotFound(f"{path} not found: is {run} a finished corpus run?")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

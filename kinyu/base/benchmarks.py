@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kinyu.base.errors import PathNotFound
+
 TASKS = ("chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1")
 # NTCIR-18 U4 table QA (kinyu.base.u4): the value of a table's cell, generated / chosen by
 # likelihood. Not in TASKS (the fin-harness leaderboard): named with --tasks
@@ -46,7 +48,7 @@ CHABSA_CANDIDATES = ("chabsa", "chabsa-json", "../real/chabsa-json")
 XLSX_SHEET = "data"
 
 
-class TaskDataError(FileNotFoundError):
+class TaskDataError(PathNotFound):
     """A task's data file or folder is missing or unreadable."""
 
 

@@ -22,10 +22,12 @@ from typing import Any, Callable, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
+from kinyu.base.errors import UserError
+
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config file, value or override that cannot be meant: every problem found, each naming its field."""
 
     def __init__(self, problems: str | list[str], heading: str = "invalid config"):
@@ -116,108 +118,137 @@ class Repeated(list):
     each is converted on its own and the results are joined (lists) or merged (mappings, later keys win)."""
 
 
+def _repeated(value: Repeated, tp: Any, where: str) -> Any:
+    """A list or mapping flag given several times: each value converted, then joined or merged."""
+    parts = [_coerce(v, tp, where) for v in value]
+    if len(parts) == 1:
+        return parts[0]
+    if all(isinstance(x, dict) for x in parts):
+        return {k: v for x in parts for k, v in x.items()}
+    if all(isinstance(x, (list, tuple)) for x in parts):
+        joined = [v for x in parts for v in x]
+        return tuple(joined) if all(isinstance(x, tuple) for x in parts) else joined
+    raise ConfigError(f"{where}: given {len(parts)} times ({', '.join(map(repr, value))}); give it once")
+
+
+def _union(value: Any, tp: Any, where: str) -> Any:
+    args = get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    if isinstance(value, str) and value.lower() in ("none", "null") and type(None) in args:
+        return None
+    errors = []
+    for arg in args:
+        if arg is type(None):
+            continue
+        try:
+            return _coerce(value, arg, where)
+        except ConfigError as e:
+            errors.append(str(e))
+    if len(errors) == 1:  # Optional[X]: X's own message says more
+        raise ConfigError(errors[0])
+    raise ConfigError(f"{where}: {value!r} does not fit {_type_name(tp)}")
+
+
+def _literal(value: Any, tp: Any, where: str) -> Any:
+    allowed = get_args(tp)
+    if value not in allowed:
+        raise ConfigError(f"{where}: {value!r} is not one of {list(allowed)}")
+    return value
+
+
+def _sequence(value: Any, tp: Any, where: str) -> list | tuple:
+    (item_tp, *_) = get_args(tp) or (Any,)
+    if isinstance(value, str):  # from the CLI: a YAML list, or comma separated
+        value = yaml.safe_load(value) if value.lstrip().startswith("[") else [v for v in (s.strip() for s in value.split(",")) if v]
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{where}: expected a list, got {value!r}")
+    items = [_coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value)]
+    return items if get_origin(tp) is list else tuple(items)
+
+
+def _mapping(value: Any, tp: Any, where: str) -> dict:
+    if isinstance(value, str):  # from the CLI: --model.extra '{"rope_theta": 10000}'
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{where}: not a YAML/JSON mapping: {e}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+    key_tp, val_tp = get_args(tp) or (Any, Any)
+    return {_coerce(k, key_tp, where): _coerce(v, val_tp, f"{where}.{k}") for k, v in value.items()}
+
+
+def _section(value: Any, tp: Any, where: str) -> Any:
+    if isinstance(value, tp):
+        return value
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping for section {tp.__name__}, got {value!r}")
+    return from_dict(tp, value, where)
+
+
+def _to_bool(value: Any, tp: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on"):
+        return True
+    if isinstance(value, str) and value.lower() in ("false", "no", "0", "off"):
+        return False
+    raise ConfigError(f"{where}: expected true/false, got {value!r}")
+
+
+def _to_int(value: Any, tp: Any, where: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.replace("_", ""))
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: expected an integer, got {value!r}")
+
+
+def _to_float(value: Any, tp: Any, where: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: expected a number, got {value!r}")
+
+
+def _to_str(value: Any, tp: Any, where: str) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ConfigError(f"{where}: expected a string, got {value!r}")
+
+
+# the converter of each kind of annotation: by its typing origin (list[str] -> list), else by the type
+# itself; an annotation in neither table (and not a config section) takes the value as it is
+_BY_ORIGIN: dict[Any, Callable[[Any, Any, str], Any]] = {
+    Union: _union, types.UnionType: _union, Literal: _literal, list: _sequence, tuple: _sequence, dict: _mapping,
+}
+_BY_TYPE: dict[Any, Callable[[Any, Any, str], Any]] = {
+    bool: _to_bool, int: _to_int, float: _to_float, str: _to_str, Path: lambda value, tp, where: Path(value),
+}
+# bare annotations: treated as dict[Any, Any] / list[Any] / tuple[Any, ...]
+_BARE = {dict: dict[Any, Any], list: list[Any], tuple: tuple[Any, ...]}
+
+
 def _coerce(value: Any, tp: Any, where: str) -> Any:
-    """Convert ``value`` (from YAML or a CLI string) to the annotated type ``tp``."""
-    origin = get_origin(tp)
-    if tp in (dict, list, tuple):  # bare annotations: treat as dict[Any, Any] / list[Any]
-        origin, tp = tp, {dict: dict[Any, Any], list: list[Any], tuple: tuple[Any, ...]}[tp]
+    """Convert ``value`` (from YAML or a CLI string) to the annotated type ``tp``; a value that does not
+    fit raises a ``ConfigError`` naming ``where``."""
+    tp = _BARE.get(tp, tp)
     if isinstance(value, Repeated):
-        parts = [_coerce(v, tp, where) for v in value]
-        if len(parts) == 1:
-            return parts[0]
-        if all(isinstance(x, dict) for x in parts):
-            return {k: v for x in parts for k, v in x.items()}
-        if all(isinstance(x, (list, tuple)) for x in parts):
-            joined = [v for x in parts for v in x]
-            return tuple(joined) if all(isinstance(x, tuple) for x in parts) else joined
-        raise ConfigError(f"{where}: given {len(parts)} times ({', '.join(map(repr, value))}); give it once")
+        return _repeated(value, tp, where)
     if tp is Any:
         return value
-    if origin in (Union, types.UnionType):
-        args = get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        if isinstance(value, str) and value.lower() in ("none", "null") and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, where)
-            except ConfigError as e:
-                errors.append(str(e))
-        if len(errors) == 1:  # Optional[X]: X's own message says more
-            raise ConfigError(errors[0])
-        raise ConfigError(f"{where}: {value!r} does not fit {_type_name(tp)}")
-    if origin is Literal:
-        allowed = get_args(tp)
-        if value not in allowed:
-            raise ConfigError(f"{where}: {value!r} is not one of {list(allowed)}")
-        return value
-    if origin in (list, tuple):
-        (item_tp, *_) = get_args(tp) or (Any,)
-        if isinstance(value, str):
-            value = yaml.safe_load(value) if value.lstrip().startswith("[") else [v for v in (s.strip() for s in value.split(",")) if v]
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        items = [_coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value)]
-        return items if origin is list else tuple(items)
-    if origin is dict:
-        if isinstance(value, str):  # from the CLI: --model.extra '{"rope_theta": 10000}'
-            try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError as e:
-                raise ConfigError(f"{where}: not a YAML/JSON mapping: {e}") from None
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        key_tp, val_tp = get_args(tp) or (Any, Any)
-        return {_coerce(k, key_tp, where): _coerce(v, val_tp, f"{where}.{k}") for k, v in value.items()}
-    if _is_dataclass_type(tp):
-        if isinstance(value, tp):
-            return value
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping for section {tp.__name__}, got {value!r}")
-        return from_dict(tp, value, where)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on"):
-            return True
-        if isinstance(value, str) and value.lower() in ("false", "no", "0", "off"):
-            return False
-        raise ConfigError(f"{where}: expected true/false, got {value!r}")
-    if tp is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.replace("_", ""))
-            except ValueError:
-                pass
-        raise ConfigError(f"{where}: expected an integer, got {value!r}")
-    if tp is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{where}: expected a number, got {value!r}")
-    if tp is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise ConfigError(f"{where}: expected a string, got {value!r}")
-    if tp is Path:
-        return Path(value)
-    return value
+    convert = _BY_ORIGIN.get(get_origin(tp)) or (_section if _is_dataclass_type(tp) else _BY_TYPE.get(tp))
+    return convert(value, tp, where) if convert else value
 
 
 def _field_types(cls: type) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from kinyu.base.config import to_dict
+from kinyu.base.errors import UserError
 
 MANIFEST = "manifest.json"  # every run folder's own record (kinyu.base.layout names the rest)
 
@@ -104,7 +105,7 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
 
 
-class NotARunFolder(ValueError):
+class NotARunFolder(UserError):
     """A folder that a command was asked to remove but that is not one of kinyu's run folders."""
 
 

@@ -25,6 +25,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from kinyu.base.errors import UserError
+
 SPLITS = ("train", "valid", "test")
 # the splits kinyu evaluates on (``kinyu eval``'s U4 tasks) and decontaminates a corpus against;
 # the train split is training data only, never evaluation data
@@ -117,10 +119,17 @@ def is_u4_folder(path: Path) -> bool:
     return (path / "questions").is_dir() and any((path / f"reports-{s}.tar.xz").is_file() for s in SPLITS)
 
 
-def check_eval_split(split: str) -> str:
+def eval_split_problem(split: str) -> str | None:
+    """The one rule of the U4 splits kinyu evaluates on (``EvalConfig.u4_split``, :func:`check_eval_split`)."""
     if split not in EVAL_SPLITS:
-        raise ValueError(f"U4 split {split!r} cannot be evaluated on: use one of {', '.join(EVAL_SPLITS)}"
-                         + (" (train is training data only)" if split == "train" else ""))
+        return (f"U4 split {split!r} cannot be evaluated on: use one of {', '.join(EVAL_SPLITS)}"
+                + (" (train is training data only)" if split == "train" else ""))
+    return None
+
+
+def check_eval_split(split: str) -> str:
+    if problem := eval_split_problem(split):
+        raise UserError(problem)
     return split
 
 

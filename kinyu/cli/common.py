@@ -11,15 +11,16 @@ import argparse
 import difflib
 import sys
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from kinyu.base.config import ConfigError, add_config_arguments, config_overrides, load_config
-from kinyu.base.runs import NotARunFolder
+from kinyu.base.config import add_config_arguments, config_overrides, load_config
+from kinyu.base.errors import UserError
 
 
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
+USAGE_ERROR = 2  # argparse's code for a bad command line; a UserError exits with it too
 
 
 @dataclass
@@ -125,12 +126,15 @@ def load_command_config(cls: type, args: argparse.Namespace, default_config: Pat
 
 @dataclass
 class Group:
-    """A command group and its dispatch: the first argument names a command, else the default one runs."""
+    """A command group and its dispatch: the first argument names a command, else the default one runs.
+
+    The dispatch is the one place a :class:`kinyu.base.errors.UserError` is caught: whichever
+    command or stage raised it, it is one line, ``<prog>: error: <message>``, and exit 2; any other
+    exception is a bug and keeps its traceback."""
 
     prog: str
     description: str
     commands: list[Command]
-    user_errors: Callable[[], tuple[type[BaseException], ...]] = field(default=lambda: ())  # imported only on an error
 
     def usage(self) -> str:
         rows = "\n".join(f"  {c.name or '(default)':<16} {c.help}" for c in self.commands)
@@ -155,23 +159,21 @@ class Group:
             print(self.usage(), file=sys.stdout if asked else sys.stderr)
             return 0 if asked else 2
         prog = f"{self.prog} {command.name}".strip()
-        parser = command.parser(prog)
-        others = [c for c in self.commands if c.name and not command.name]
-        if others:  # the default command's --help also names the group's other commands
-            more = "\n".join(f"  {self.prog} {c.name:<10} {c.help}" for c in others)
-            parser.epilog = (parser.epilog + "\n\n" if parser.epilog else "") + f"other commands (each with --help):\n{more}"
-        args = parser.parse_args(rest)
         try:
+            args = self._parser(command, prog).parse_args(rest)
             return int(command.run(args) or 0)
         except KeyboardInterrupt:
             # one line, not the tracebacks of every process the command started
             print(f"\n{prog}: {command.interrupted}", file=sys.stderr, flush=True)
             return INTERRUPTED
-        except (ConfigError, FileNotFoundError, NotARunFolder) as e:
+        except UserError as e:
             print(f"{prog}: error: {e}", file=sys.stderr)
-            return 2
-        except Exception as e:  # noqa: BLE001 - a stage's own input errors are reported, anything else raises
-            if isinstance(e, self.user_errors()):
-                print(f"{prog}: error: {e}", file=sys.stderr)
-                return 2
-            raise
+            return USAGE_ERROR
+
+    def _parser(self, command: Command, prog: str) -> argparse.ArgumentParser:
+        parser = command.parser(prog)
+        others = [c for c in self.commands if c.name and not command.name]
+        if others:  # the default command's --help also names the group's other commands
+            more = "\n".join(f"  {self.prog} {c.name:<10} {c.help}" for c in others)
+            parser.epilog = (parser.epilog + "\n\n" if parser.epilog else "") + f"other commands (each with --help):\n{more}"
+        return parser

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from kinyu.base.config import commented_yaml, shipped_config
+from kinyu.base.errors import PathNotFound
 from kinyu.base.layout import CorpusRun
 from kinyu.cli.common import Command, Group, config_parser, load_command_config
 
@@ -48,7 +49,7 @@ def _corpus_config_cls():
 def _run_dir(path: str) -> Path:
     run = CorpusRun(path)
     if not run.docs.is_dir():
-        raise FileNotFoundError(f"{run.docs} not found: is {run.path} a corpus run? (build it with `kinyu corpus build`)")
+        raise PathNotFound(f"{run.docs} not found: is {run.path} a corpus run? (build it with `kinyu corpus build`)")
     return run.path
 
 
@@ -292,16 +293,6 @@ def run_ablate(args) -> int:
     return 0
 
 
-def _user_errors():
-    from kinyu.corpus.run_folder import RunFolderError
-
-    # ablate's proxies: a training or scoring input that does not fit (imported only when something failed)
-    from kinyu.evaluation.harness import EvalError
-    from kinyu.training.config import TrainInputError
-
-    return (RunFolderError, TrainInputError, EvalError)
-
-
 GROUP = Group(
     "kinyu corpus",
     "Build and inspect Japanese financial corpora (a DataTrove pipeline).",
@@ -317,6 +308,5 @@ GROUP = Group(
                 interrupted="interrupted; rerun the same command to resume (built, trained and scored variants are kept)"),
         Command("dedup-check", "near-duplicate clusters among a run's kept docs (datasketch LSH, in memory)", dedup_check_parser, run_dedup_check),
     ],
-    _user_errors,
 )
 main = GROUP.main

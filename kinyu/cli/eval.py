@@ -21,7 +21,6 @@ from kinyu.evaluation.harness import EvalError, check_model_dir, results_table, 
 from kinyu.evaluation.score import plan_scoring, score_model
 from kinyu.evaluation.sweep import sweep
 from kinyu.cli.common import Command, Group, config_parser, load_command_config
-from kinyu.base.benchmarks import TaskDataError
 from kinyu.base.runs import atomic_write_text
 
 
@@ -100,6 +99,5 @@ GROUP = Group(
                 interrupted="interrupted; rerun the same command to resume (checkpoints already scored are kept)"),
         Command("compare", "greedy answers of two checkpoints side by side", compare_parser, run_compare),
     ],
-    lambda: (EvalError, TaskDataError),
 )
 main = GROUP.main

@@ -62,18 +62,10 @@ def run_cpt(args) -> int:
     return 0
 
 
-def _user_errors():
-    from kinyu.training.config import TrainInputError
-    from kinyu.evaluation.harness import EvalError
-
-    return (TrainInputError, EvalError, ValueError)
-
-
 GROUP = Group(
     "kinyu study",
     "Studies that train and score many models to answer one question, with seeds and intervals.",
     [Command("cpt", "the paper's continual-pre-training effect at proxy scale; replay, filters, controls", cpt_parser, run_cpt,
              interrupted="interrupted; rerun the same command to resume (finished runs and scores are kept)")],
-    _user_errors,
 )
 main = GROUP.main

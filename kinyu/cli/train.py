@@ -15,7 +15,7 @@ import sys
 from kinyu.cli.common import Command, Group, config_parser
 from kinyu.base.config import ConfigError, config_overrides, dump_yaml, load_config, set_field, validate
 from kinyu.base.layout import TrainRun
-from kinyu.training.config import TrainConfig, TrainInputError
+from kinyu.training.config import TrainConfig
 
 
 def build_parser(prog: str = "kinyu train") -> argparse.ArgumentParser:
@@ -112,6 +112,5 @@ GROUP = Group(
                             "(or rerun the same command with --auto-resume)"),
         Command("plan", "memory per GPU, fit, steps and wall time of a config, before launching (no GPU needed)", plan_parser, run_plan),
     ],
-    lambda: (TrainInputError,),
 )
 main = GROUP.main

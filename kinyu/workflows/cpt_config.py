@@ -10,7 +10,7 @@ from typing import Any
 from kinyu.base.benchmarks import TASKS
 from kinyu.base.config import option
 from kinyu.base.layout import CorpusRun
-from kinyu.training.config import TrainConfig
+from kinyu.training.config import TrainConfig, lr_problem
 from kinyu.workflows.eval_sets import EvalSetsConfig
 
 BASE = "base"
@@ -47,8 +47,8 @@ class PhaseConfig:
             found.append("tokens, micro_batch_size, grad_accum_steps and snapshots must be >= 1")
         if not 0.0 <= self.warmup_fraction < 1.0:
             found.append(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
-        if self.lr <= 0 or not 0 <= self.min_lr <= self.lr:
-            found.append(f"need 0 <= min_lr <= lr and lr > 0, got lr={self.lr}, min_lr={self.min_lr}")
+        if problem := lr_problem(self.lr, self.min_lr):
+            found.append(problem)
         return found
 
 

@@ -39,6 +39,7 @@ from typing import Any
 from rich.console import Console
 
 from kinyu.base.config import load_config, shipped_config, to_dict, dump_yaml
+from kinyu.base.errors import PathNotFound
 from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun, latest_checkpoint, train_run_evidence
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, remove_run_folder, write_manifest
 from kinyu.evaluation.config import EvalConfig
@@ -71,7 +72,7 @@ def prepare_data(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSet
                         read_json(sets_dir / "manifest.json"))
     missing = [p for p in [*cfg.finance_inputs, cfg.general_train] if not Path(p).exists()]
     if missing:
-        raise FileNotFoundError(f"study inputs not found: {missing}")
+        raise PathNotFound(f"study inputs not found: {missing}")
     # the corpus stack (datatrove, MeCab) loads only when the data stage runs: a prepared study folder
     # trains and scores where it is not installed (a GPU machine)
     from kinyu.workflows.cpt_data import prepare

@@ -19,6 +19,7 @@ from kinyu.corpus.reporting.console import print_summary
 from kinyu.corpus.reporting.html import build_report
 from kinyu.corpus.sample import general_dir
 from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.harness import check_data
 from kinyu.evaluation.sweep import sweep
 from kinyu.base.config import load_config, option, shipped_config
 from kinyu.base.layout import train_run_evidence
@@ -33,6 +34,9 @@ class DemoConfig:
     chabsa_dir: str | None = option(None, "chABSA json folder (e.g. ../shared/data/real/chabsa-json) for the chabsa task")
     limit: int = option(20, "items per task when --data-dir is given")
     steps: int = option(40, "training steps of the tiny model")
+
+    def problems(self) -> list[str]:
+        return [f"{name} must be >= 1" for name in ("limit", "steps") if getattr(self, name) < 1]
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,9 @@ def run_demo(config: DemoConfig, console: Console | None = None) -> DemoRuns:
     """Build, report, train and evaluate into ``config.out``; earlier demo outputs there are replaced."""
     console = console or Console()
     out = Path(config.out)
+    evaluation = eval_config(config, out / "corpus")
+    if evaluation.data_dir is not None or evaluation.chabsa_dir is not None:  # before minutes of building and training
+        check_data(evaluation.tasks, evaluation.data_dir, evaluation.chabsa_dir, evaluation.u4_dir, evaluation.u4_split)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from kinyu.base.config import set_field, to_dict
+from kinyu.base.errors import PathNotFound, UserError
 from kinyu.base.layout import CorpusRun
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, sha256_file
 from kinyu.corpus.config import CorpusConfig
@@ -52,12 +53,12 @@ def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path,
     console = console or Console()
     out = Path(out)
     if cfg.general_texts is not None and not Path(cfg.general_texts).is_dir():
-        raise FileNotFoundError(f"eval_sets.general_texts: folder not found: {cfg.general_texts}")
+        raise PathNotFound(f"eval_sets.general_texts: folder not found: {cfg.general_texts}")
     files = input_files(corpus_config)
     heldout_ids = {f.doc_id for f in files if rank(f.doc_id, cfg.seed) < cfg.heldout_fraction}
     if not heldout_ids or len(heldout_ids) == len(files):
-        raise ValueError(f"heldout_fraction {cfg.heldout_fraction} of {len(files)} input files leaves no "
-                         "held-out or no training file; change eval_sets.heldout_fraction")
+        raise UserError(f"heldout_fraction {cfg.heldout_fraction} of {len(files)} input files leaves no "
+                        "held-out or no training file; change eval_sets.heldout_fraction")
     corpus = {k: v for k, v in to_dict(corpus_config).items() if k not in ("output", "executor", "cache")}
     key = {"config": to_dict(cfg), "corpus": corpus, "inputs": sorted((f.doc_id, f.size) for f in files)}
     manifest_path = out / "manifest.json"
@@ -79,8 +80,8 @@ def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path,
                 leaks[m] = train_side[0]
     finance_rows = _pick([r for r in raw if file_of(r["id"]) in heldout_ids and r["id"] not in leaks], cfg)
     if not finance_rows:
-        raise ValueError("no held-out financial text is left (all held-out files were unreadable or near-copies); "
-                         "raise eval_sets.heldout_fraction or give more inputs")
+        raise UserError("no held-out financial text is left (all held-out files were unreadable or near-copies); "
+                        "raise eval_sets.heldout_fraction or give more inputs")
     # the part of the held-out text that the configured filters keep (the same documents, filtered; no dedup):
     # fixed for every variant as well, since it depends on the base config only
     console.rule("[bold]fixed evaluation sets[/]: the held-out documents through the configured filters")
