@@ -108,6 +108,11 @@ CASES: dict[tuple[str, str], dict[str, list[str]]] = {
         "bad flag value": ["--quick", "--seeds", "abc"],
         "wrong run folder": ["--quick", "--out", "{stray}"],  # a folder the study did not make
     },
+    ("data", "unpack-filings"): {
+        "missing path": ["--from", "{missing}", "--to", "{out}"],
+        "bad flag value": ["--from", "{stray}", "--split", "nosuch", "--to", "{out}"],
+        "wrong run folder": ["--from", "{stray}", "--to", "{out}"],  # no reports-<split>.tar.xz there
+    },
     ("demo", ""): {
         "missing path": ["--data-dir", "{missing}", "--out", "{out}"],
         "bad config value": ["--steps", "0", "--out", "{out}"],

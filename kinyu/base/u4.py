@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from kinyu.base.errors import UserError
+from kinyu.base.errors import PathNotFound, UserError
 
 SPLITS = ("train", "valid", "test")
 # the splits kinyu evaluates on (``kinyu eval``'s U4 tasks) and decontaminates a corpus against;
@@ -56,11 +56,11 @@ def archive(shared: Path, split: str) -> Path:
     """``shared/reports-<split>.tar.xz``; a missing one (or a split that is not one) is an error that
     says what is there."""
     if split not in SPLITS:
-        raise ValueError(f"U4 split {split!r} is not one of {', '.join(SPLITS)}")
+        raise UserError(f"U4 split {split!r} is not one of {', '.join(SPLITS)}")
     path = Path(shared) / f"reports-{split}.tar.xz"
     if not path.is_file():
         found = sorted(p.name for p in Path(shared).glob("reports-*.tar.xz")) if Path(shared).is_dir() else []
-        raise FileNotFoundError(f"{path} not found" + (f" (there: {', '.join(found)})" if found else
+        raise PathNotFound(f"{path} not found" + (f" (there: {', '.join(found)})" if found else
                                 f": is {shared} the filings-u4 folder (../shared/data/filings-u4)?"))
     return path
 

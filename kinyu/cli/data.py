@@ -83,6 +83,5 @@ GROUP = Group(
     "Shared data sets in the shape the other commands read.",
     [Command("unpack-filings", "the U4 有価証券報告書 archives -> DIR/<split>/reports/<書類管理番号>/*.html",
              unpack_parser, run_unpack, interrupted="interrupted; rerun the same command (a half-unpacked split is redone)")],
-    lambda: (ValueError,),
 )
 main = GROUP.main
