@@ -35,10 +35,16 @@ TEXT_SUFFIXES = (".txt", ".md")
 
 def corpus_validation_texts(corpus_run: str | Path, max_docs: int | None = None) -> list[str]:
     """Documents of a corpus run's validation shards, decoded with the corpus tokenizer."""
+    return corpus_split_texts(corpus_run, "validation", max_docs)
+
+
+def corpus_split_texts(corpus_run: str | Path, split: str, max_docs: int | None = None) -> list[str]:
+    """Documents of a corpus run's ``train`` or ``validation`` shards, decoded with the corpus tokenizer
+    (``train``: the text a model trained on the run saw, e.g. for a baseline trained on the same text)."""
     run = CorpusRun(corpus_run)
     try:
         tok_file = corpus_tokenizer_file(run.path)
-        shards = list_shards(run.tokens("validation"))
+        shards = list_shards(run.tokens(split))
     except ShardError as e:
         raise EvalError(str(e)) from None
     tokenizer = Tokenizer.from_file(str(tok_file))
@@ -133,12 +139,28 @@ def bits_per_character_lm(lm, texts: Sequence[str]) -> dict[str, Any]:
     characters = sum(len(t) for t in texts)
     tokens = sum(len(lm.tok_encode(t)) for t in texts)
     return {
+        **pooled_bits(nll_nats, characters, tokens, len(texts)),
+        # the unit of a study is the document (one long filing can be half of a set's characters):
+        # each document's summed NLL and length, in the order of ``texts``, so that per-document
+        # bits per character and their spread over documents can be computed
+        "per_document": per_document(logliks, texts),
+    }
+
+
+def per_document(logliks: Sequence[float], texts: Sequence[str]) -> dict[str, list]:
+    """Each document's summed negative log-likelihood (bits) and character count, in order."""
+    return {"nll_bits": [-float(x) / math.log(2) for x in logliks], "characters": [len(t) for t in texts]}
+
+
+def pooled_bits(nll_nats: float, characters: int, tokens: int, documents: int) -> dict[str, Any]:
+    """The pooled figures: all NLL over all characters (a long document weighs by its length)."""
+    return {
         "bits_per_character": nll_nats / math.log(2) / characters,
         "nll_nats": nll_nats,
         "characters": characters,
         "tokens": tokens,
         "bits_per_token": nll_nats / math.log(2) / tokens if tokens else None,
-        "documents": len(texts),
+        "documents": documents,
     }
 
 

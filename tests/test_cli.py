@@ -113,6 +113,7 @@ def test_ctrl_c_prints_one_line_exits_130_and_the_rerun_resumes(tmp_path):
 
 @pytest.mark.parametrize("argv, target, says", [
     (["study", "cpt", "--quick"], "kinyu.workflows.cpt_study.run_study", "rerun the same command to resume"),
+    (["study", "calibrate", "--quick"], "kinyu.workflows.calibration.run_calibration", "rerun the same command to resume"),
     (["train", "--config", "configs/train/tiny_cpu.yaml"], "kinyu.training.train.run_training", "kinyu train --resume TRAIN_RUN"),
 ])
 def test_ctrl_c_in_a_resumable_command_says_how_to_go_on(argv, target, says, monkeypatch, capsys):

@@ -115,3 +115,17 @@ def test_text_folder_and_errors(models, tmp_path):
         folder_texts(tmp_path / "missing")
     with pytest.raises(EvalError, match="exactly one"):
         bits_per_character(models["random"], texts=["a"], text_dir=tmp_path)
+
+
+def test_per_document_scores_add_up_to_the_pooled_figure(models):
+    from kinyu.evaluation.bpc import bits_per_character
+
+    texts = [GENERAL_TEXTS[0], "".join(FIN_TEXTS), GENERAL_TEXTS[1]]
+    r = bits_per_character(models["random"], texts=texts)
+    docs = r["per_document"]
+    assert docs["characters"] == [len(t) for t in texts]
+    assert sum(docs["nll_bits"]) == pytest.approx(r["nll_nats"] / math.log(2), rel=1e-9)
+    assert r["bits_per_character"] == pytest.approx(sum(docs["nll_bits"]) / sum(docs["characters"]), rel=1e-9)
+    # each document's NLL is what scoring it alone gives: documents are scored independently
+    alone = bits_per_character(models["random"], texts=[texts[2]])
+    assert docs["nll_bits"][2] == pytest.approx(alone["nll_nats"] / math.log(2), rel=1e-5)

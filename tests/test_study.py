@@ -2,9 +2,12 @@
 
 What a user must be able to trust in its table: seeds really differ, every variant is scored on the
 same fixed sets (chosen before any variant, held out by document before any filter), every CPT
-variant gets the same token budget, a planted effect (characters shuffled) is reported beyond noise
-while an A/A repeat (another data order) is within noise, task scores carry their chance level, and a
-second run resumes without training again. The numbers themselves are not evidence at this size."""
+variant gets the same token budget, seeds pair up (the same start and financial data order across the
+variants of a seed), per-document scores add up to the pooled ones and give the bootstrap's differences,
+a planted effect (characters shuffled) is reported beyond noise by a stated margin while an A/A repeat
+(another data order) is within noise, the trivial n-gram baseline stands beside the models, task scores
+carry their chance level, and a second run resumes without training again. The numbers themselves are
+not evidence at this size."""
 
 from __future__ import annotations
 
@@ -75,6 +78,73 @@ def test_seeds_really_differ(study, results):
     assert len(seeds) == 3
 
 
+def _weights_sha256(model_dir: Path) -> str:
+    import hashlib
+
+    state = load_file(model_dir / "model.safetensors")
+    h = hashlib.sha256()
+    for key in sorted(state):
+        h.update(key.encode())
+        h.update(state[key].contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _financial_windows(run: Path) -> list[tuple[int, int]]:
+    """(epoch, window id) of every financial (domain) window the run trained on, in order (data_order.jsonl)."""
+    lines = (run / "data_order.jsonl").read_text(encoding="utf-8").splitlines()
+    return [(w[1], w[2]) for line in lines for w in json.loads(line)["windows"] if w[0] == 0]
+
+
+def test_seeds_pair_up_across_variants(study):
+    """Seed s of every CPT variant starts from the same weights (base s) and, on the same corpus, sees the financial
+    windows in the same order (replay interleaved); across seeds both differ. This is what pairing by seed relies on."""
+    runs = study / "runs"
+    starts = []
+    for s in range(3):
+        paths = {json.loads((runs / f"{v}_s{s}" / "manifest.json").read_text())["config"]["model"]["path"] for v in VARIANTS}
+        assert len(paths) == 1, paths
+        start = Path(paths.pop())
+        assert start.resolve() == next((runs / f"base_s{s}" / "checkpoints").glob("step_*")).resolve() / "hf"
+        starts.append(_weights_sha256(start))
+    assert len(set(starts)) == 3
+    orders = [_financial_windows(runs / f"cpt_s{s}") for s in range(3)]
+    assert len({tuple(o) for o in orders}) == 3 and all(orders)
+    for s in range(3):
+        replay = _financial_windows(runs / f"cpt_replay25_s{s}")
+        # the replay variant trains on fewer financial windows of the same budget: the same stream, cut shorter
+        assert 0.6 * len(orders[s]) < len(replay) < len(orders[s]) and replay == orders[s][:len(replay)]
+        assert _financial_windows(runs / f"cpt_repeat_s{s}") != orders[s]  # the A/A control: another order, by design
+
+
+def test_per_document_scores_give_the_pooled_figures_and_the_differences(results):
+    docs = results["per_document_final"]
+    for name, per in docs.items():
+        for m in results["metrics"]:
+            pooled = [sum(nll) / sum(per[m]["characters"]) for nll in per[m]["nll_bits"]]
+            assert pooled == pytest.approx(results["per_seed_final"][name][m], rel=1e-9)
+            assert len(per[m]["characters"]) == results["final"][name][m]["documents"] >= 1
+    planted = _comparison(results, "cpt", "cpt_shuffled")["finance_bpc"]
+    a, b = docs["cpt"]["finance_bpc"], docs["cpt_shuffled"]["finance_bpc"]
+    chars = a["characters"]
+    per_doc = [nb / c - na / c for sa, sb in zip(a["nll_bits"], b["nll_bits"]) for na, nb, c in zip(sa, sb, chars)]
+    assert planted["bootstrap"]["mean_over_documents"] == pytest.approx(sum(per_doc) / len(per_doc))
+    # the planted effect is large and found by both intervals: shuffled characters cost more than 0.3 bits/char
+    assert planted["mean"] > 0.3 and planted["ci95"][0] > 0 and planted["bootstrap"]["ci95"][0] > 0.3
+    assert planted["verdict"] == "beyond noise"
+
+
+def test_the_trivial_baseline_is_reported_beside_the_models(study, results):
+    grams = results["ngram_baseline"]
+    assert set(grams) == {"general", "fin_default"}
+    for m in results["metrics"]:
+        assert all(0 < row[m] < 16 for row in grams.values())
+    # the n-gram model of the general corpus predicts general text better than the one of the financial corpus
+    assert grams["general"]["general_bpc"] < grams["fin_default"]["general_bpc"]
+    report = (study / "report.md").read_text(encoding="utf-8")
+    assert "trivial baseline: char 5-gram on general" in report and "trivial baseline: char 5-gram on fin_default" in report
+    assert "would have been detected" not in report and "if the sd holds" in report
+
+
 def test_every_variant_is_scored_on_the_same_fixed_sets(study, results):
     scored = {json.dumps(json.loads(p.read_text())["eval_sets"], sort_keys=True) for p in (study / "scores").glob("*.json")}
     assert len(scored) == 1 and len(list((study / "scores").glob("*.json"))) == 3 * (1 + len(VARIANTS))
@@ -99,14 +169,12 @@ def _comparison(results, a, b):
     return next(c for c in results["comparisons"] if (c["a"], c["b"]) == (a, b))["metrics"]
 
 
-def test_planted_effect_is_beyond_noise_and_the_repeat_within(results):
-    planted = _comparison(results, "cpt", "cpt_shuffled")["finance_bpc"]
-    assert planted["verdict"] == "beyond noise" and planted["mean"] > 0, planted
+def test_the_repeat_is_within_noise_and_cpt_lowers_financial_bits(results):
     repeat = _comparison(results, "cpt", "cpt_repeat")
     assert all(repeat[m]["verdict"] == "within noise" and repeat[m]["min_detectable"] > 0 for m in results["metrics"]), repeat
-    # and the paper's direction, at toy scale: CPT lowers held-out financial bits per character
-    assert _comparison(results, "base", "cpt")["finance_bpc"]["verdict"] == "beyond noise"
-    assert _comparison(results, "base", "cpt")["finance_bpc"]["mean"] < 0
+    # in-domain training lowers in-domain bits per character (expected, not the paper's task result): by over 0.2 here
+    cpt = _comparison(results, "base", "cpt")["finance_bpc"]
+    assert cpt["verdict"] == "beyond noise" and cpt["ci95"][1] < -0.2 and cpt["bootstrap"]["ci95"][1] < -0.2
 
 
 def test_task_scores_carry_their_chance_level(study, results):

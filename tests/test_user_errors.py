@@ -108,6 +108,13 @@ CASES: dict[tuple[str, str], dict[str, list[str]]] = {
         "bad flag value": ["--quick", "--seeds", "abc"],
         "wrong run folder": ["--quick", "--out", "{stray}"],  # a folder the study did not make
     },
+    ("study", "calibrate"): {
+        "missing path": ["--finance-inputs", "{missing}", "--out", "{out}"],
+        "bad config value": ["--calibration-pairs", "0", "--out", "{out}"],
+        "bad YAML key": ["--config", "{yaml}"],
+        "bad flag value": ["--calibration-pairs", "abc"],
+        "wrong run folder": ["--out", "{stray}"],  # a folder the study did not make
+    },
     ("data", "unpack-filings"): {
         "missing path": ["--from", "{missing}", "--to", "{out}"],
         "bad flag value": ["--from", "{stray}", "--split", "nosuch", "--to", "{out}"],

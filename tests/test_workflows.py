@@ -216,7 +216,27 @@ def test_ablation_trains_seeded_proxies_on_fixed_sets_and_is_resumable(tmp_path,
         assert r["proxy_steps"] == "4" and float(r["epochs"]) > 0
     # every variant trains on the same tokens, whatever it removed
     assert loose["proxy_tokens"] == strict["proxy_tokens"]
-    assert strict["finance_bpc_diff_verdict"] in ("within noise", "beyond noise")
+    # the difference is what the proxies' own per-document scores give: pooled = summed NLL over summed characters per
+    # seed, the t side their mean difference, the bootstrap side the mean over seeds and documents of per-document differences
+    proxies = {r["variant"]: [json.loads((out / "variants" / r["variant"] / f"proxy_s{s}.json").read_text()) for s in (0, 1)]
+               for r in rows}
+    for m in ("finance_bpc", "general_bpc"):
+        docs = {v: [p["documents"][m] for p in ps] for v, ps in proxies.items()}
+        for v, per_seed in docs.items():
+            assert [sum(d["nll_bits"]) / sum(d["characters"]) for d in per_seed] == pytest.approx([p[m] for p in proxies[v]], rel=1e-9)
+        pooled = [b[m] - a[m] for a, b in zip(proxies[loose["variant"]], proxies[strict["variant"]])]
+        assert float(strict[f"{m}_diff"]) == pytest.approx(sum(pooled) / 2, abs=1e-5)
+        per_doc = [nb / cb - na / ca for a, b in zip(docs[loose["variant"]], docs[strict["variant"]])
+                   for na, ca, nb, cb in zip(a["nll_bits"], a["characters"], b["nll_bits"], b["characters"])]
+        assert float(strict[f"{m}_diff_docs_mean"]) == pytest.approx(sum(per_doc) / len(per_doc), abs=1e-5)
+        assert float(strict[f"{m}_diff_docs_ci95_low"]) <= float(strict[f"{m}_diff_docs_mean"]) <= float(strict[f"{m}_diff_docs_ci95_high"])
+        # the verdict follows the rule: beyond noise only when both intervals exclude 0 on one side
+        ablation = json.loads((out / "ablation.json").read_text())
+        d = next(r for r in ablation["rows"] if r["variant"] == strict["variant"])["vs_baseline"][m]
+        both = (d["ci95"][0] > 0 and d["bootstrap"]["ci95"][0] > 0) or (d["ci95"][1] < 0 and d["bootstrap"]["ci95"][1] < 0)
+        assert d["verdict"] == ("beyond noise" if both else "within noise")
+        # the trivial baseline per variant: a character n-gram on its own train split, on the same sets
+        assert 0 < float(strict[f"{m}_ngram"]) < 20
     md = (out / "ablation.md").read_text()
     assert "## Proxies" in md and "95 % t interval" in md and "Difference to" in md and "seeds: 2 per variant" in md
     # seeds differ; the fixed sets were chosen before the variants and left out of every variant's inputs

@@ -12,8 +12,12 @@ proxy, the table answers "does this setting make a better model?", not only "how
   or ``proxy.tokens``), whatever the variant removed; the table says how many epochs that is;
 - every variant is trained with ``proxy.seeds`` seeds (initialisation and data order; the corpus is
   the same), and each metric is reported as mean, sd and 95 % interval; the difference to the
-  baseline variant is paired by seed and called "beyond noise" only when its interval excludes 0,
-  else "within noise" with the smallest difference this setup could detect (``kinyu.workflows.stats``).
+  baseline variant is paired by seed (t interval) and, for bits per character, by seed and document
+  (a paired bootstrap over documents and seeds; per-document scores in ``ablation.json``), and
+  called "beyond noise" only when both intervals exclude 0, else "within noise" with the size
+  detectable if the sd holds (``kinyu.workflows.stats``);
+- beside every variant's proxies, a trivial baseline: a character n-gram model trained on the
+  variant's own train split (``kinyu.evaluation.ngram``), scored on the same sets.
 
 Variants already built, trained or scored are not redone.
 """
@@ -43,7 +47,8 @@ from kinyu.evaluation.tasks.chance import chance_levels
 from kinyu.training.train import run_training
 from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig
 from kinyu.workflows.heldout import build_eval_sets
-from kinyu.workflows.stats import difference_cell, difference_dict, near_chance, spread, spread_cell, spread_dict
+from kinyu.workflows.stats import (difference_cell, difference_dict, document_bpc, near_chance, sd_uncertainty, spread, spread_cell,
+                                   spread_dict, study_difference_cell, study_difference_dict)
 
 
 @dataclass
@@ -58,9 +63,12 @@ class ProxyConfig:
     data_dir: Path | None = option(None, "fin-harness task data: also score the tasks")
     chabsa_dir: Path | None = option(None, "chABSA json folder for the chabsa task")
     limit: int = option(20, "items per task")
+    ngram_order: int = option(5, "a trivial baseline per variant: a character n-gram model of this order on the variant's train split, "
+                                 "scored on the same sets (0 = off)")
 
     def problems(self) -> list[str]:
-        return [] if self.seeds >= 1 else ["seeds must be >= 1 (3 or more for an interval)"]
+        found = [] if self.seeds >= 1 else ["seeds must be >= 1 (3 or more for an interval)"]
+        return found + ([] if self.ngram_order >= 0 else [f"ngram_order must be >= 0, got {self.ngram_order}"])
 
 
 @dataclass
@@ -211,6 +219,8 @@ def score_proxy(train_dir: Path, eval_cfg: EvalConfig, scoring: ScoringPlan) -> 
     result: dict[str, Any] = {"proxy_steps": state["step"], "proxy_tokens": state["tokens_seen"]}
     for name, r in scores["bpc"].items():
         result[f"{name}_bpc"] = r["bits_per_character"]
+    # per document (summed NLL in bits, characters): the unit of the bootstrap
+    result["documents"] = {f"{name}_bpc": r["per_document"] for name, r in scores["bpc"].items()}
     if scores.get("tasks"):
         result["tasks"] = {t: r["score"] for t, r in scores["tasks"]["tasks"].items()}
         result["tasks_n"] = {t: r["n"] for t, r in scores["tasks"]["tasks"].items()}
@@ -232,7 +242,7 @@ def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], 
         per_seed[name] = []
         for seed in range(proxy.seeds):
             path = vdir / f"proxy_s{seed}.json"
-            if not path.is_file():
+            if not path.is_file() or "documents" not in read_json(path):  # (older scores lack per-document ones)
                 scoring = scoring or plan_scoring(eval_cfg)
                 cfg = proxy_train_config(proxy, runs[name], vdir / f"train_s{seed}", seed)
                 atomic_write_json(path, score_proxy(train_proxy(cfg, console), eval_cfg, scoring))
@@ -247,12 +257,51 @@ def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], 
         row.update(proxy_steps=seeds[0]["proxy_steps"], proxy_tokens=tokens,
                    epochs=round(tokens / row["train_tokens"], 2) if row["train_tokens"] else None)
         row["spread"] = {m: spread_dict([s[m] for s in seeds]) for m in metrics}
-        row["vs_baseline"] = {m: difference_dict([s[m] for s in per_seed[baseline]], [s[m] for s in seeds]) for m in metrics}
+        row["vs_baseline"] = {m: _vs_baseline(per_seed[baseline], seeds, m) for m in metrics}
         if chance is not None:
             row["tasks"] = {t: {**spread_dict([s["tasks"][t] for s in seeds]),
                                 "near_chance": near_chance(spread([s["tasks"][t] for s in seeds]).mean, chance[t], seeds[0]["tasks_n"][t])}
                             for t in chance}
+    if proxy.ngram_order:
+        scoring = scoring or plan_scoring(eval_cfg)
+        for row in rows:
+            row["ngram"] = ngram_baseline(proxy, runs[row["variant"]], out / "variants" / row["variant"], scoring, console)
     return {"rows": rows, "metrics": metrics, "chance": chance, "per_seed": per_seed}
+
+
+def _documents(seeds: list[dict], metric: str) -> list[list[float]]:
+    return [document_bpc(**s["documents"][metric]) for s in seeds]
+
+
+def _vs_baseline(base: list[dict], seeds: list[dict], metric: str) -> dict:
+    """``variant - baseline`` paired by seed; for bits per character also by document (the bootstrap)."""
+    a, b = [s[metric] for s in base], [s[metric] for s in seeds]
+    if metric.endswith("_bpc"):
+        return study_difference_dict(a, b, _documents(base, metric), _documents(seeds, metric))
+    return difference_dict(a, b)
+
+
+def ngram_baseline(proxy: ProxyConfig, corpus_run: Path, vdir: Path, scoring: ScoringPlan, console: Console) -> dict:
+    """The variant's trivial baseline: a character n-gram model on its own train split, bits per character on every
+    fixed set (``{set}_bpc``); cached in ``variants/<name>/ngram.json``."""
+    path = vdir / "ngram.json"
+    if path.is_file() and read_json(path).get("order") == proxy.ngram_order:
+        return read_json(path)
+    from kinyu.evaluation.bpc import corpus_split_texts
+    from kinyu.evaluation.ngram import CharNgramLM, bits_per_character_ngram
+
+    console.print(f"n-gram baseline (order {proxy.ngram_order}) on {vdir.name}")
+    texts = corpus_split_texts(corpus_run, "train")
+    lm = CharNgramLM(texts, proxy.ngram_order)
+    result = {"order": proxy.ngram_order, "train_characters": sum(map(len, texts)),
+              **{f"{name}_bpc": bits_per_character_ngram(lm, docs)["bits_per_character"] for name, docs in scoring.texts.items()}}
+    atomic_write_json(path, result)
+    return result
+
+
+def _sd_note(seeds: int) -> str:
+    unc = sd_uncertainty(seeds)
+    return f" (with {seeds} seeds that sd is uncertain by ×{unc[0]:.2f} to ×{unc[1]:.1f}, 95 % chi-square interval)" if unc else ""
 
 
 def _proxy_size(out: Path, rows: list[dict[str, Any]]) -> str:
@@ -271,12 +320,19 @@ def _write_outputs(out: Path, result: dict[str, Any], proxy: ProxyConfig | None,
     rows = result["rows"]
     flat = []
     for r in rows:
-        row = {k: v for k, v in r.items() if k not in ("spread", "vs_baseline", "tasks")}
+        row = {k: v for k, v in r.items() if k not in ("spread", "vs_baseline", "tasks", "ngram")}
         for m, d in r.get("spread", {}).items():
             row.update({f"{m}_mean": round(d["mean"], 5), f"{m}_sd": round(d["sd"], 5),
                         f"{m}_ci95_low": round(d["ci95"][0], 5), f"{m}_ci95_high": round(d["ci95"][1], 5)})
         for m, d in r.get("vs_baseline", {}).items():
             row.update({f"{m}_diff": round(d["mean"], 5), f"{m}_diff_verdict": d["verdict"]})
+            if "bootstrap" in d:
+                bs = d["bootstrap"]
+                row.update({f"{m}_diff_docs_mean": round(bs["mean_over_documents"], 5), f"{m}_diff_docs_ci95_low": round(bs["ci95"][0], 5),
+                            f"{m}_diff_docs_ci95_high": round(bs["ci95"][1], 5)})
+        for m in result.get("metrics", ()):
+            if m in r.get("ngram", {}):
+                row[f"{m}_ngram"] = round(r["ngram"][m], 5)
         flat.append(row)
     cols = list(dict.fromkeys(k for r in flat for k in r))
     with open(out / "ablation.csv", "w", newline="", encoding="utf-8") as f:
@@ -309,9 +365,16 @@ def _write_outputs(out: Path, result: dict[str, Any], proxy: ProxyConfig | None,
                "| variant | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
         md += [f"| {r['variant']} | " + " | ".join(spread_cell(r["spread"][k], 2 if k.startswith("tasks_") else 4) for k in metrics) + " |"
                for r in rows]
-        md += ["", f"### Difference to `{baseline}` (paired by seed; beyond noise = the 95 % interval excludes 0)", "",
+        md += [f"| trivial baseline: char {r['ngram']['order']}-gram on {r['variant']} | "
+               + " | ".join(f"{r['ngram'][k]:.4f}" if k in r["ngram"] else "" for k in metrics) + " |" for r in rows if r.get("ngram")]
+        md += ["", f"### Difference to `{baseline}` (95 % intervals)", "",
+               "Each bits-per-character cell: the pooled difference [per-seed t interval, paired by seed]; `docs`: the mean over "
+               "documents of the per-document differences [paired bootstrap over documents and seeds]. Beyond noise only when "
+               "both exclude 0 on the same side; within noise: the size a paired t-test (alpha 0.05, power 0.8) would detect if "
+               "the sd of the per-seed differences is the true one" + _sd_note(proxy.seeds) + ".", "",
                "| variant | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
-        md += [f"| {r['variant']} | " + " | ".join(difference_cell(r["vs_baseline"][k], 2 if k.startswith("tasks_") else 4) for k in metrics) + " |"
+        md += [f"| {r['variant']} | " + " | ".join(difference_cell(r["vs_baseline"][k], 2) if k.startswith("tasks_")
+                                                 else study_difference_cell(r["vs_baseline"][k]) for k in metrics) + " |"
                for r in rows if r["variant"] != baseline]
         if result.get("chance"):
             tasks = list(result["chance"])

@@ -55,6 +55,8 @@ class PhaseConfig:
 @dataclass
 class CptStudyConfig:
     out: str = option("runs/study-cpt", "the study folder (data/, eval_sets/, runs/, scores/, report.md)")
+    # 3, not 5: training and scoring scale with the seeds, so 5 would make the 40-minute CPU study about 65 minutes;
+    # `kinyu study calibrate` measures what 3 seeds give at quick scale (false positives, planted differences found)
     seeds: int = option(3, "seeds per setting: each seed is one base model and one run of every CPT variant from it")
     finance_inputs: list[str] = option([], "financial input files/folders (raw PDF/HTML/text); the default config builds the corpus")
     general_train: str = option("../shared/data/general-ja/train", "general Japanese text the base model is pretrained on (*.jsonl/*.txt)")
@@ -68,6 +70,9 @@ class CptStudyConfig:
     unfiltered: bool = option(True, "also CPT on the same documents unfiltered and undeduplicated")
     repeat_control: bool = option(True, "also the reference variant again with another data order (A/A: must be within noise)")
     shuffled_control: bool = option(False, "also a planted effect: the default corpus with characters shuffled per document")
+    calibration_pairs: int = option(20, "kinyu study calibrate: A/A pairs of the reference variant (2 x seeds CPT runs each)")
+    calibration_planted: list[float] = option([0.5, 1.0, 2.0], "kinyu study calibrate: planted shifts, as multiples of the median detectable size")
+    ngram_order: int = option(5, "the trivial baseline: a character n-gram model of this order on the base's training text and the CPT corpus (0 = off)")
     data_dir: str | None = option(None, "fin-harness task data: also score the tasks on the final models")
     tasks: list[str] = option(list(TASKS), "the tasks scored (with data_dir/chabsa_dir)")
     chabsa_dir: str | None = option(None, "chABSA json folder for the chabsa task")
@@ -80,8 +85,13 @@ class CptStudyConfig:
 
     def problems(self) -> list[str]:
         found = []
+        if self.ngram_order < 0:
+            found.append(f"ngram_order must be >= 0 (0 = no n-gram baseline), got {self.ngram_order}")
         if self.seeds < 1:
             found.append("seeds must be >= 1 (3 or more for an interval)")
+        # the calibration's arms take data-order offsets 100..999 (kinyu.workflows.calibration)
+        if not 1 <= self.calibration_pairs <= 450:
+            found.append(f"calibration_pairs must be in 1..450, got {self.calibration_pairs}")
         if not self.finance_inputs:
             found.append("finance_inputs is empty: give the financial input folders")
         if any(not 0.0 <= r < 1.0 for r in self.replay_ratios) or 0.0 not in self.replay_ratios:
