@@ -26,8 +26,6 @@ writes ``calibration.json``, then the study's ``report.md`` again with a calibra
 
 from __future__ import annotations
 
-from kinyu.base.config import ConfigError
-
 import copy
 import statistics
 import time
@@ -37,6 +35,7 @@ from typing import Any
 from rich.console import Console
 from scipy import stats as _scipy_stats
 
+from kinyu.base.config import ConfigError
 from kinyu.base.runs import atomic_write_json, read_json
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.score import plan_scoring
