@@ -54,7 +54,8 @@ VARIANTS = ["cpt", "cpt_replay25", "cpt_unfiltered", "cpt_repeat", "cpt_shuffled
 
 def test_table_has_every_model_seed_and_comparison(study, results):
     assert list(results["final"]) == ["base", *VARIANTS]
-    assert results["metrics"] == ["finance_bpc", "finance_kept_bpc", "general_bpc"]
+    assert results["metrics"] == ["finance_bpc", "finance_kept_bpc", "finance_neutral_bpc", "finance_prose_bpc",
+                                  "finance_tables_bpc", "general_bpc"]
     for row in results["final"].values():
         for m in results["metrics"]:
             assert len(row[m]["values"]) == 3 and row[m]["ci95"][0] <= row[m]["mean"] <= row[m]["ci95"][1]
@@ -151,7 +152,7 @@ def test_every_variant_is_scored_on_the_same_fixed_sets(study, results):
     sets = json.loads((study / "eval_sets" / "manifest.json").read_text())
     heldout = set(sets["finance"]["heldout_files"])
     assert heldout and sets["finance"]["documents"] >= 1 and sets["general"]["documents"] == 40
-    # held out by document before any filter: no variant's corpus read a held-out file
+    # held out by filer before any filter: no variant's corpus read a held-out file
     for corpus in ("fin_default", "fin_raw"):
         inputs = json.loads((study / "data" / corpus / "manifest.json").read_text())["inputs"]
         assert inputs and not heldout & {i["id"] for i in inputs}

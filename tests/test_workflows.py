@@ -202,8 +202,12 @@ def test_ablation_trains_seeded_proxies_on_fixed_sets_and_is_resumable(tmp_path,
     proxy["logging"]["tensorboard"] = False
     (tmp_path / "proxy.yaml").write_text(yaml.safe_dump(proxy))
     out = tmp_path / "ablation"
+    # the embedded sample, named: a base config without input paths would take ../shared/data/filings-u4 where it is there
+    from kinyu.corpus.sample import sample_dir
+
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump({"input": {"paths": [str(sample_dir())]}}))
     argv = ["corpus", "ablate", "--vary", "quality.script.min_hiragana_ratio=0.05,0.3", "--proxy", str(tmp_path / "proxy.yaml"),
-            "--proxy.seeds", "2", "--out", str(out)]
+            "--proxy.seeds", "2", "--out", str(out), "--config", str(tmp_path / "base.yaml")]
     assert main(argv) == 0
     rows = list(csv.DictReader((out / "ablation.csv").open(encoding="utf-8")))
     assert [r["quality.script.min_hiragana_ratio"] for r in rows] == ["0.05", "0.3"]

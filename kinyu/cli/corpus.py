@@ -263,8 +263,18 @@ def ablate_parser(prog: str):
                    help="proxy runs per variant (seeds 0..N-1: initialisation and data order); default 3")
     p.add_argument("--proxy.tokens", dest="proxy_tokens", type=int, default=None, metavar="N",
                    help="tokens every proxy trains on (default: the proxy YAML's schedule.max_steps)")
-    p.add_argument("--proxy.heldout-fraction", "--proxy.heldout_fraction", dest="proxy_heldout", type=float, default=0.2, metavar="F",
-                   help="share of the input files held out (by document, before any filter) as the financial evaluation set")
+    p.add_argument("--proxy.heldout-fraction", "--proxy.heldout_fraction", dest="proxy_heldout", type=float, default=None, metavar="F",
+                   help="share of the inputs' filer groups held out (by EDINET code / 書類管理番号, before any filter) as the "
+                        "financial evaluation set; default 0.2, or 0 beside --proxy.heldout-inputs")
+    p.add_argument("--proxy.heldout-inputs", "--proxy.heldout_inputs", dest="proxy_heldout_inputs", default="", metavar="P1,P2",
+                   help="files/folders held out whole (scored, never trained on); with a base config without input paths and "
+                        "../shared/data/filings-u4 there: its train reports train and its valid + test reports are held out")
+    p.add_argument("--proxy.max-containment-50", "--proxy.max_containment_50", dest="proxy_containment", type=float, default=0.2,
+                   metavar="F", help="drop a held-out document with more than this share of its 50-grams in the training documents")
+    p.add_argument("--proxy.filings-u4-train-reports", dest="proxy_u4_train", type=int, default=None, metavar="N",
+                   help="with the filings-u4 default: at most N train reports (by hash)")
+    p.add_argument("--proxy.filings-u4-heldout-reports", dest="proxy_u4_heldout", type=int, default=None, metavar="N",
+                   help="with the filings-u4 default: at most N valid+test reports held out (by hash)")
     p.add_argument("--proxy.general-texts", "--proxy.general_texts", dest="proxy_general", default=None, metavar="DIR",
                    help="held-out general Japanese text, e.g. ../shared/data/general-ja/heldout (default: the embedded general sample)")
     p.add_argument("--out", default="runs/ablation", help="output folder (variants/<name>/{corpus,train_s<seed>}, ablation.md/.csv/.json/.png)")
@@ -284,7 +294,11 @@ def run_ablate(args) -> int:
     proxy = None
     if args.proxy:
         proxy = ProxyConfig(train_config=args.proxy, seeds=args.proxy_seeds, tokens=args.proxy_tokens,
-                            eval_sets=EvalSetsConfig(heldout_fraction=args.proxy_heldout, general_texts=args.proxy_general),
+                            eval_sets=EvalSetsConfig(heldout_fraction=args.proxy_heldout, general_texts=args.proxy_general,
+                                                     heldout_inputs=[p for p in args.proxy_heldout_inputs.split(",") if p],
+                                                     max_containment_50=args.proxy_containment,
+                                                     filings_u4_train_reports=args.proxy_u4_train,
+                                                     filings_u4_heldout_reports=args.proxy_u4_heldout),
                             eval_texts=args.eval_texts, data_dir=args.data_dir, chabsa_dir=args.chabsa_dir, limit=args.limit)
     out = run_ablation(AblationConfig(vary=args.vary, out=Path(args.out), base_config=config, workers=args.workers, proxy=proxy,
                                       baseline=args.baseline))

@@ -24,6 +24,7 @@ Variants already built, trained or scored are not redone.
 
 from __future__ import annotations
 
+import copy
 import csv
 import itertools
 import math
@@ -45,7 +46,7 @@ from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json
 from kinyu.training.config import TrainConfig
 from kinyu.evaluation.tasks.chance import chance_levels
 from kinyu.training.train import run_training
-from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig
+from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig, heldout_report_lines, heldout_summary, u4_default_inputs
 from kinyu.workflows.heldout import build_eval_sets
 from kinyu.workflows.stats import (difference_cell, difference_dict, document_bpc, near_chance, sd_uncertainty, spread, spread_cell,
                                    spread_dict, study_difference_cell, study_difference_dict)
@@ -125,27 +126,51 @@ def run_ablation(config: AblationConfig, console: Console | None = None) -> Path
     baseline = config.baseline or plan[0].name
     if baseline not in {v.name for v in plan}:
         raise ConfigError(f"baseline {baseline!r} is not a variant; variants: {[v.name for v in plan]}")
-    sets = None
+    sets, inputs = None, None
     if config.proxy is not None:
         # chosen before any variant is built: their files are left out of every variant's inputs
         base_cfg = load_config(CorpusConfig, config.base_config, {"executor.workers": config.workers})
-        sets = build_eval_sets(config.proxy.eval_sets, base_cfg, out / "eval_sets", console, workers=config.workers)
-    runs = {variant.name: build_variant(config, variant, console, sets) for variant in plan}
+        eval_sets, inputs = proxy_inputs(config.proxy, base_cfg, out)
+        if inputs is not None:
+            set_field(base_cfg, "input.paths", inputs)
+        sets = build_eval_sets(eval_sets, base_cfg, out / "eval_sets", console, workers=config.workers)
+    runs = {variant.name: build_variant(config, variant, console, sets, inputs) for variant in plan}
     rows = [corpus_row(variant, runs[variant.name]) for variant in plan]
     add_lost_documents(rows, runs)
     result = {"rows": rows}
     if config.proxy is not None:
         result = add_proxy_scores(config.proxy, out, rows, runs, sets, baseline, console)
+        result["eval_sets_heldout"] = heldout_summary(sets.manifest)
     _write_outputs(out, result, config.proxy, sets, baseline)
     return out
 
 
-def build_variant(config: AblationConfig, variant: Variant, console: Console, sets: EvalSets | None = None) -> Path:
-    """The variant's corpus run, built unless already there (without the held-out files, when there are fixed sets)."""
+def proxy_inputs(proxy: ProxyConfig, base_cfg: CorpusConfig, out: Path) -> tuple[EvalSetsConfig, list[str] | None]:
+    """The eval-sets config and the financial inputs every variant reads (None: the base config's). A base config
+    without input paths trains on filings-u4's train reports where filings-u4 is there (unpacked once into
+    ``out/data/filings-u4``), with its valid + test reports held out; else the base config's default stands."""
+    if base_cfg.input.paths:
+        return proxy.eval_sets, None
+    default = u4_default_inputs(proxy.eval_sets, out / "data")
+    if default is None:
+        return proxy.eval_sets, None
+    train, heldout = default
+    eval_sets = copy.deepcopy(proxy.eval_sets)
+    if not eval_sets.heldout_inputs:
+        eval_sets.heldout_inputs = heldout
+    return eval_sets, train
+
+
+def build_variant(config: AblationConfig, variant: Variant, console: Console, sets: EvalSets | None = None,
+                  inputs: list[str] | None = None) -> Path:
+    """The variant's corpus run, built unless already there (without the held-out files, when there are fixed sets;
+    from ``inputs`` when given, else the base config's input paths)."""
     run = Path(config.out) / "variants" / variant.name / "corpus"
     if not CorpusRun(run).manifest.is_file():
         console.rule(f"[bold]corpus[/] {variant.name}")
         overrides = {**variant.assign, "output": str(run), "executor.workers": config.workers}
+        if inputs is not None:
+            overrides["input.paths"] = inputs
         if sets is not None:
             overrides["input.exclude"] = sets.exclude
         build(load_config(CorpusConfig, config.base_config, overrides))
@@ -353,12 +378,9 @@ def _write_outputs(out: Path, result: dict[str, Any], proxy: ProxyConfig | None,
                f"- budget: every proxy trains on {rows[0]['proxy_tokens']:,} tokens ({rows[0]['proxy_steps']} steps), whatever its "
                "variant removed (see `epochs` above)",
                f"- seeds: {proxy.seeds} per variant (initialisation and data order); differences paired by seed against `{baseline}`",
-               f"- fixed evaluation sets, chosen before any variant was built: finance = {m['finance']['documents']} held-out financial "
-               f"documents ({m['finance']['characters']:,} characters; held out by file before any filter, "
-               f"{len(m['finance']['dropped_near_copies'])} with a near-copy in the inputs dropped); finance_kept = the part the "
-               f"base config's filters keep ({m['finance_kept']['characters']:,} characters); general = {m['general']['documents']} "
-               f"documents ({m['general']['characters']:,} characters)"
-               + (f"; finance_given = {proxy.eval_texts}" if proxy.eval_texts else ""),
+               "- fixed evaluation sets, chosen before any variant was built (finance_kept: by the base config's filters)"
+               + (f"; finance_given = {proxy.eval_texts}" if proxy.eval_texts else "") + ":",
+               *("  " + line for line in heldout_report_lines(heldout_summary(m))),
                "- bits per character: lower is better; mean ± sd [95 % t interval] over seeds"
                + ("; tasks_average: the leaderboard's Ave. (tasks scoring 0 skipped), tasks_mean_all: the mean of every task"
                   if "tasks_average" in metrics else ""), "",

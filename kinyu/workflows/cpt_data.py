@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from kinyu.base.errors import PathNotFound
 from kinyu.base.config import load_config, set_field, shipped_config
 from kinyu.base.layout import CorpusRun
 from kinyu.base.runs import atomic_write_text
@@ -18,7 +19,7 @@ from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.extract.readers import read_jsonl_gz
 from kinyu.corpus.pipeline import build
 from kinyu.workflows.cpt_config import CptStudyConfig, Study
-from kinyu.workflows.eval_sets import EvalSets
+from kinyu.workflows.eval_sets import EvalSets, u4_default_inputs
 from kinyu.workflows.heldout import build_eval_sets, unfiltered
 
 
@@ -42,8 +43,9 @@ def prepare(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSets:
     })
     _build_corpus(general, console, "general (the base model's pretraining data, and its tokenizer)")
 
-    fin = _corpus_overrides(base, {"input.paths": list(cfg.finance_inputs), "executor.workers": cfg.workers})
-    sets = build_eval_sets(cfg.eval_sets, fin, study.root / "eval_sets", console, workers=cfg.workers)
+    finance_inputs, eval_sets = finance_and_heldout(cfg, study)
+    fin = _corpus_overrides(base, {"input.paths": finance_inputs, "executor.workers": cfg.workers})
+    sets = build_eval_sets(eval_sets, fin, study.root / "eval_sets", console, workers=cfg.workers)
     shared = {"input.exclude": sets.exclude, "tokenize.tokenizer": str(study.tokenizer), "executor.workers": cfg.workers}
     _build_corpus(_corpus_overrides(fin, {**shared, "output": str(study.corpus("fin_default"))}), console,
                   "financial, the default config")
@@ -54,6 +56,22 @@ def prepare(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSets:
     if cfg.shuffled_control:
         _build_shuffled(cfg, study, fin, console)
     return sets
+
+
+def finance_and_heldout(cfg: CptStudyConfig, study: Study):
+    """The financial training inputs and the eval-sets config: as given, or with no financial inputs given,
+    filings-u4's train reports (unpacked once into ``data/filings-u4``) with its valid + test reports held out."""
+    if cfg.finance_inputs:
+        return list(cfg.finance_inputs), cfg.eval_sets
+    default = u4_default_inputs(cfg.eval_sets, study.data)
+    if default is None:
+        raise PathNotFound(f"finance_inputs is empty and filings-u4 is not at {cfg.eval_sets.filings_u4}: "
+                                "give --finance-inputs (or --eval-sets.filings-u4)")
+    train, heldout = default
+    eval_sets = copy.deepcopy(cfg.eval_sets)
+    if not eval_sets.heldout_inputs:
+        eval_sets.heldout_inputs = heldout
+    return train, eval_sets
 
 
 def _corpus_overrides(cfg: CorpusConfig, overrides: dict) -> CorpusConfig:

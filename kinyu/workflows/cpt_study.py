@@ -54,7 +54,7 @@ from kinyu.evaluation.tasks.chance import chance_levels
 from kinyu.evaluation.tasks.metrics import plain_average
 from kinyu.training.config import TrainConfig
 from kinyu.training.train import run_training
-from kinyu.workflows.eval_sets import EvalSets
+from kinyu.workflows.eval_sets import SET_LABELS, EvalSets, heldout_report_lines, heldout_summary
 from kinyu.workflows.stats import (difference_cell, difference_dict, document_bpc, near_chance, sd_uncertainty, spread, spread_cell,
                                    spread_dict, study_difference_cell, study_difference_dict)
 
@@ -75,9 +75,10 @@ def prepare_data(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSet
     needed = ["general", "fin_default"] + (["fin_raw"] if cfg.unfiltered else []) + (["fin_shuffled"] if cfg.shuffled_control else [])
     if done.is_file() and read_json(done)["key"] == _data_key(cfg) and all(CorpusRun(study.corpus(n)).manifest.is_file() for n in needed):
         sets_dir = study.root / "eval_sets"
-        return EvalSets(sets_dir / "finance", sets_dir / "finance_kept", sets_dir / "general", read_json(done)["exclude"],
-                        read_json(sets_dir / "manifest.json"))
-    missing = [p for p in [*cfg.finance_inputs, cfg.general_train] if not Path(p).exists()]
+        return EvalSets(sets_dir, read_json(done)["exclude"], read_json(sets_dir / "manifest.json"))
+    # no financial inputs: filings-u4 (its train split trains, valid + test are held out), which must be there
+    finance = list(cfg.finance_inputs) or [cfg.eval_sets.filings_u4]
+    missing = [p for p in [*finance, *cfg.eval_sets.heldout_inputs, cfg.general_train] if not Path(p).exists()]
     if missing:
         raise PathNotFound(f"study inputs not found: {missing}")
     # the corpus stack (datatrove, MeCab) loads only when the data stage runs: a prepared study folder
@@ -282,9 +283,13 @@ def write_results(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: l
 # 5. numbers, table, curves
 
 
-METRIC_TITLES = {"finance_bpc": "held-out financial (as extracted)", "finance_kept_bpc": "held-out financial (after the default filters)",
-                 "general_bpc": "held-out general"}
-METRIC_HEADS = {"finance_bpc": "finance", "finance_kept_bpc": "finance (kept)", "general_bpc": "general"}
+METRIC_TITLES = {"finance_bpc": "held-out financial (as extracted: favours unfiltered)",
+                 "finance_kept_bpc": "held-out financial (kept by the default filters: favours filtered)",
+                 "finance_neutral_bpc": "held-out financial (neutral prose)", "finance_prose_bpc": "held-out financial prose",
+                 "finance_tables_bpc": "held-out financial tables", "general_bpc": "held-out general"}
+METRIC_HEADS = {"finance_bpc": "finance (as extracted: favours unfiltered)", "finance_kept_bpc": "finance (kept: favours filtered)",
+                "finance_neutral_bpc": "finance (neutral)", "finance_prose_bpc": "finance prose", "finance_tables_bpc": "finance tables",
+                "general_bpc": "general"}
 
 
 def _metric_names(final: dict) -> list[str]:
@@ -362,8 +367,8 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
         "metrics": metrics, "seeds": len(scores[BASE]), "seeds_planned": cfg.seeds, "model": {**_model_size(study), "parameters": _parameters(study)},
         "budget": budget, "corpora": corpora,
         "eval_sets": {k: {kk: vv for kk, vv in v.items() if kk in ("documents", "characters", "sha256", "folder")}
-                      for k, v in sets.manifest.items() if k in ("finance", "finance_kept", "general")},
-        "eval_sets_dropped_near_copies": len(sets.manifest["finance"]["dropped_near_copies"]),
+                      for k, v in sets.manifest.items() if k in SET_LABELS},
+        "eval_sets_heldout": heldout_summary(sets.manifest),
         "variants": [{"name": v.name, "corpus": v.corpus, "replay": v.replay, "order_offset": v.order_offset} for v in variants],
         "final": rows, "comparisons": comparisons, "tasks": tasks,
         "curves": {name: [s["curve"] for s in runs] for name, runs in scores.items()},
@@ -460,7 +465,6 @@ def _what(name: str) -> str:
 def render_report(r: dict) -> str:
     m, b = r["model"], r["budget"]
     params = f"{r['model']['parameters'] / 1e6:.1f}M" if r["model"]["parameters"] else "?"
-    fin, kept, gen = r["eval_sets"]["finance"], r["eval_sets"]["finance_kept"], r["eval_sets"]["general"]
     metrics = r["metrics"]
     lines = [
         "# Continual pre-training at proxy scale (`kinyu study cpt`)", "",
@@ -473,11 +477,7 @@ def render_report(r: dict) -> str:
         "rate and re-decayed",
         "- corpora: " + "; ".join(f"{k} {v['documents']} docs, {v['characters']:,} chars, {v['train_tokens']:,} train tokens"
                                    for k, v in r["corpora"].items()),
-        f"- fixed evaluation sets, chosen before any variant was built: finance = {fin['documents']} held-out financial documents "
-        f"({fin['characters']:,} characters, held out by file before any filter; {r['eval_sets_dropped_near_copies']} with a near-copy "
-        f"among the training inputs dropped); finance (kept) = the part of those documents the default filters keep "
-        f"({kept['documents']} documents, {kept['characters']:,} characters); general = {gen['documents']} held-out general "
-        f"documents ({gen['characters']:,} characters)",
+        *_eval_sets_lines(r),
         "- metric: bits per character (lower is better) of the final checkpoint; mean ± sd [95 % t interval] over seeds "
         "of the pooled figure (all NLL over all characters: a long document weighs by its length), and below it the mean "
         "over documents (each document weighs as one)", "",
@@ -568,6 +568,11 @@ def _calibration_section(r: dict) -> list[str]:
     from kinyu.workflows.calibration_report import report_lines
 
     return ["", "## Calibration (`kinyu study calibrate`)", ""] + report_lines(cal, metric_head)
+
+
+def _eval_sets_lines(r: dict) -> list[str]:
+    """The fixed sets: how the held-out filers were chosen, what leaked, and each set with its label."""
+    return ["- fixed evaluation sets, chosen before any variant was built:"] + ["  " + line for line in heldout_report_lines(r["eval_sets_heldout"])]
 
 
 def conclusions(r: dict) -> list[str]:
