@@ -39,9 +39,9 @@ def task_prompts(tasks: Sequence[str], data_dir=None, chabsa_dir=None, per_task:
     for name in tasks:
         task = task_dict[name]
         for doc in list(task.test_docs())[:per_task]:
-            choices = task.doc_to_choice(doc)
             gold = task.doc_to_target(doc)
-            gold = choices[gold] if isinstance(gold, int) else gold
+            if isinstance(gold, int):  # a multiple-choice task: the gold is an index (a generative one has no choices)
+                gold = task.doc_to_choice(doc)[gold]
             out.append({"source": name, "prompt": task.fewshot_context(doc, 0), "gold": gold})
     return out
 
