@@ -22,13 +22,15 @@ def docs(n: int, seed: int = 0) -> list[Document]:
     return out
 
 
-def test_exact_signatures_spill_sorted_runs_and_merge_to_the_same_file(tmp_path):
+def test_exact_signatures_spill_sorted_runs_and_merge_to_the_same_file(tmp_path, monkeypatch):
+    from kinyu.corpus.dedup.marks import SortedRecords
+
     corpus = docs(500)  # many identical texts: equal hashes across runs
     list(ExactDedupSignatures(str(tmp_path / "all")).run(iter(corpus)))
     spilling = ExactDedupSignatures(str(tmp_path / "spill"), max_records_in_memory=7)
     writes = []
-    write_sorted = spilling._write_sorted
-    spilling._write_sorted = lambda path, records: (writes.append(path), write_sorted(path, records))
+    write = SortedRecords._write
+    monkeypatch.setattr(SortedRecords, "_write", lambda self, path, records: (writes.append(path), write(self, path, records)))
     list(spilling.run(iter(corpus)))
     assert len(writes) == 500 // 7 + 1  # 71 sorted runs of 7 on disk, then the merged file
     whole = (tmp_path / "all" / "00000.exact.sigs.jsonl").read_bytes()

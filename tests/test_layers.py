@@ -66,6 +66,25 @@ ALLOWED = {
 }
 
 
+def _cycles(graph: dict[str, set[str]]) -> list[str]:
+    """Every import cycle a depth-first walk of ``graph`` meets, as ``a -> b -> a``."""
+    state, cycles = {}, []
+
+    def visit(node, stack):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [node, nxt]) if nxt in stack else f"{node} -> {nxt}")
+            elif nxt not in state:
+                visit(nxt, stack + [node])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    return cycles
+
+
 def test_imports_point_down():
     graph = _graph()
     assert {_layer(m) for m in graph} == set(ALLOWED), sorted({_layer(m) for m in graph})
@@ -85,20 +104,7 @@ def test_base_layer_is_its_own_package():
 
 
 def test_no_module_import_cycle():
-    graph, state, cycles = _graph(), {}, []
-
-    def visit(node, stack):
-        state[node] = "open"
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == "open":
-                cycles.append(" -> ".join(stack[stack.index(nxt):] + [node, nxt]) if nxt in stack else f"{node} -> {nxt}")
-            elif nxt not in state:
-                visit(nxt, stack + [node])
-        state[node] = "done"
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [])
+    cycles = _cycles(_graph())
     assert not cycles, "\n".join(cycles)
 
 
@@ -151,18 +157,5 @@ def test_no_upward_arrow_inside_a_stage():
             continue
         graph.setdefault(_unit(module), set()).update(
             _unit(t) for t in targets if _layer(t) == _layer(module) and _unit(t) != _unit(module))
-    state, cycles = {}, []
-
-    def visit(node, stack):
-        state[node] = "open"
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == "open":
-                cycles.append(" -> ".join(stack[stack.index(nxt):] + [node, nxt]) if nxt in stack else f"{node} -> {nxt}")
-            elif nxt not in state:
-                visit(nxt, stack + [node])
-        state[node] = "done"
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [])
+    cycles = _cycles(graph)
     assert not cycles, "imports that run back up inside a stage:\n" + "\n".join(cycles)

@@ -15,7 +15,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.hashing import HashConfig, create_hash_func
 
 from kinyu.corpus.dedup.config import doc_key, exact_dedup_text
-from kinyu.corpus.dedup.marks import MarkedDuplicateFilter, read_jsonl
+from kinyu.corpus.dedup.marks import MarkedDuplicateFilter, SortedRecords, read_jsonl
 
 
 class ExactDedupSignatures(PipelineStep):
@@ -37,30 +37,16 @@ class ExactDedupSignatures(PipelineStep):
         self.hash_config = hash_config or HashConfig(precision=64, hash_fc="xxhash")
         self.max_records_in_memory = max_records_in_memory
 
-    def _write_sorted(self, path: str, records) -> None:
-        with self.output_folder.open(path, mode="wt") as f:
-            for record in records:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         # bytes: xxhash >= 4.1 no longer accepts str
         hash_fc = create_hash_func(self.hash_config, bytes)
-        records: list[tuple] = []
-        parts: list[str] = []
+        records = SortedRecords(self.output_folder, f"{rank:05d}.exact.sigs", self.max_records_in_memory)
         for doc_idx, doc in enumerate(data):
             with self.track_time():
                 self.stat_update("total")
                 source, doc_id = doc_key(doc)
-                records.append((hash_fc(exact_dedup_text(doc.text).encode("utf-8")), source, doc_id, doc_idx))
-                if len(records) >= self.max_records_in_memory:
-                    parts.append(f"{rank:05d}.exact.sigs.part{len(parts):04d}")
-                    self._write_sorted(parts[-1], sorted(records))
-                    records = []
-        records.sort()
-        part_streams = [(tuple(r) for r in read_jsonl(self.output_folder, p)) for p in parts]
-        self._write_sorted(f"{rank:05d}.exact.sigs.jsonl", heapq.merge(records, *part_streams))
-        for p in parts:
-            self.output_folder.rm(p)
+                records.add((hash_fc(exact_dedup_text(doc.text).encode("utf-8")), source, doc_id, doc_idx))
+        records.write(f"{rank:05d}.exact.sigs.jsonl")
         return
         yield  # a generator step: the documents stop here
 

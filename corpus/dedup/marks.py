@@ -3,6 +3,7 @@ dropping the marked documents by stream position, and reading a rank's own file.
 
 from __future__ import annotations
 
+import heapq
 import json
 
 from datatrove.data import Document, DocumentsPipeline
@@ -16,6 +17,36 @@ def read_jsonl(folder, path: str):
     with folder.open(path, mode="rt") as f:
         for line in f:
             yield json.loads(line)
+
+
+class SortedRecords:
+    """Records of one rank, written to ``folder`` as one sorted jsonl file with bounded memory:
+    past ``limit`` records a sorted run goes to a part file; ``write`` merges the runs and the
+    rest into ``name`` and removes the parts (exact and paragraph dedup, stage 1)."""
+
+    def __init__(self, folder, stem: str, limit: int):
+        self.folder, self.stem, self.limit = folder, stem, limit
+        self.records: list[tuple] = []
+        self.parts: list[str] = []
+
+    def _write(self, path: str, records) -> None:
+        with self.folder.open(path, mode="wt") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def add(self, record: tuple) -> None:
+        self.records.append(record)
+        if len(self.records) >= self.limit:
+            self.parts.append(f"{self.stem}.part{len(self.parts):04d}")
+            self._write(self.parts[-1], sorted(self.records))
+            self.records = []
+
+    def write(self, name: str) -> None:
+        self.records.sort()
+        runs = [(tuple(r) for r in read_jsonl(self.folder, p)) for p in self.parts]
+        self._write(name, heapq.merge(self.records, *runs))
+        for p in self.parts:
+            self.folder.rm(p)
 
 
 class MarkedDuplicateFilter(BaseFilter):

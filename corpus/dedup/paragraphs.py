@@ -31,7 +31,7 @@ from datatrove.utils.hashing import HashConfig, create_hash_func
 from datatrove.utils.typeshelper import StatHints
 
 from kinyu.corpus.dedup.config import ParagraphDedupConfig, doc_key, exact_dedup_text
-from kinyu.corpus.dedup.marks import read_jsonl
+from kinyu.corpus.dedup.marks import SortedRecords, read_jsonl
 from kinyu.corpus.tables import table_blocks
 
 REASON = "repeated_paragraph"  # a removed unit's filter_reason
@@ -90,16 +90,10 @@ class ParagraphSignatures(PipelineStep):
         self.config = config
         self.max_records_in_memory = max_records_in_memory
 
-    def _write_sorted(self, path: str, records) -> None:
-        with self.output_folder.open(path, mode="wt") as f:
-            for record in records:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         hash_fc = create_hash_func(HashConfig(precision=64, hash_fc="xxhash"), bytes)
         c = self.config
-        records: list[tuple] = []
-        parts: list[str] = []
+        records = SortedRecords(self.output_folder, f"{rank:05d}.para.sigs", self.max_records_in_memory)
         for doc_idx, doc in enumerate(data):
             with self.track_time():
                 self.stat_update("documents")
@@ -107,16 +101,8 @@ class ParagraphSignatures(PipelineStep):
                 key = count_key(doc, c.count_per)
                 for start, _, folded in units(doc.text, c.unit, c.min_chars):
                     self.stat_update("units")
-                    records.append((hash_fc(folded.encode("utf-8")), source, doc_id, doc_idx, start, key))
-                if len(records) >= self.max_records_in_memory:
-                    parts.append(f"{rank:05d}.para.sigs.part{len(parts):04d}")
-                    self._write_sorted(parts[-1], sorted(records))
-                    records = []
-        records.sort()
-        part_streams = [(tuple(r) for r in read_jsonl(self.output_folder, p)) for p in parts]
-        self._write_sorted(f"{rank:05d}.para.sigs.jsonl", heapq.merge(records, *part_streams))
-        for p in parts:
-            self.output_folder.rm(p)
+                    records.add((hash_fc(folded.encode("utf-8")), source, doc_id, doc_idx, start, key))
+        records.write(f"{rank:05d}.para.sigs.jsonl")
         return
         yield  # a generator step: the documents stop here
 
