@@ -61,13 +61,23 @@ def _serve(conn, parent_end=None) -> None:
         except (EOFError, OSError):  # the parent is gone
             return
         try:
-            result = fn(*args, progress=progress) if with_progress else fn(*args)
-            conn.send(("ok", result))
+            reply = ("ok", fn(*args, progress=progress) if with_progress else fn(*args))
         except Exception as e:  # sent back and raised in the parent, where the document is quarantined
-            try:
-                conn.send(("error", e))
-            except Exception:  # an exception that does not pickle
-                conn.send(("error", RuntimeError(f"{type(e).__name__}: {e}"[:500])))
+            reply = ("error", e)
+        try:
+            _send(conn, reply)
+        except (BrokenPipeError, ConnectionResetError):  # the parent is gone (Ctrl-C stopped the build)
+            return
+
+
+def _send(conn, reply: tuple) -> None:
+    try:
+        conn.send(reply)
+    except (BrokenPipeError, ConnectionResetError):
+        raise
+    except Exception as e:  # a result or an exception that does not pickle
+        what = reply[1] if reply[0] == "error" else e
+        conn.send(("error", RuntimeError(f"{type(what).__name__}: {what}"[:500])))
 
 
 class TimeLimitedWorker:
