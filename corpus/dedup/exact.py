@@ -6,7 +6,6 @@ Which copy is kept: the smallest ``(metadata["source"], id)`` of each group of e
 
 from __future__ import annotations
 
-import heapq
 import json
 
 from datatrove.data import DocumentsPipeline
@@ -15,7 +14,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.hashing import HashConfig, create_hash_func
 
 from kinyu.corpus.dedup.config import doc_key, exact_dedup_text
-from kinyu.corpus.dedup.marks import MarkedDuplicateFilter, SortedRecords, read_jsonl
+from kinyu.corpus.dedup.marks import MarkedDuplicateFilter, SortedRecords, hash_groups
 
 
 class ExactDedupSignatures(PipelineStep):
@@ -70,18 +69,9 @@ class ExactDedupFindDuplicates(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if world_size != 1:
             raise ValueError(f"{self.name} must run as one task, got {world_size}")
-        files = self.input_folder.list_files(glob_pattern="*.exact.sigs.jsonl")
-
-        def records(path: str):
-            file_rank = int(path.split(".")[0])
-            for h, source, doc_id, doc_idx in read_jsonl(self.input_folder, path):
-                yield h, source, doc_id, file_rank, doc_idx
-
-        streams = [records(f) for f in files]
         with self.track_time(), self.output_folder.get_output_file_manager(mode="wt") as out:
-            group: list[tuple] = []
-
-            def flush():
+            for group in hash_groups(self.input_folder, "*.exact.sigs.jsonl"):
+                self.stat_update("total", value=len(group))
                 if len(group) > 1:
                     _, kept_source, kept_id, _, _ = group[0]
                     for _, _, _, file_rank, doc_idx in group[1:]:
@@ -91,14 +81,6 @@ class ExactDedupFindDuplicates(PipelineStep):
                         )
                         self.stat_update("duplicates")
                     self.stat_update("groups")
-
-            for record in heapq.merge(*streams):
-                self.stat_update("total")
-                if group and record[0] != group[0][0]:
-                    flush()
-                    group = []
-                group.append(record)
-            flush()
         return
         yield
 

@@ -19,6 +19,26 @@ def read_jsonl(folder, path: str):
             yield json.loads(line)
 
 
+def hash_groups(folder, pattern: str):
+    """Merge every rank's sorted signature file (``{rank:05d}.<...>``, rows ``[hash, source, id, ...]``)
+    and yield each group of equal hashes, ``(hash, source, id, file_rank, ...)`` rows in (source, id)
+    order: the first is the kept copy (exact and paragraph dedup, stage 2). Memory: one group."""
+
+    def records(path: str):
+        file_rank = int(path.split(".")[0])
+        for h, source, doc_id, *rest in read_jsonl(folder, path):
+            yield (h, source, doc_id, file_rank, *rest)
+
+    group: list[tuple] = []
+    for record in heapq.merge(*(records(f) for f in folder.list_files(glob_pattern=pattern))):
+        if group and record[0] != group[0][0]:
+            yield group
+            group = []
+        group.append(record)
+    if group:
+        yield group
+
+
 class SortedRecords:
     """Records of one rank, written to ``folder`` as one sorted jsonl file with bounded memory:
     past ``limit`` records a sorted run goes to a part file; ``write`` merges the runs and the

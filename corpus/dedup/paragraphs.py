@@ -20,7 +20,6 @@ dedup's business.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import json
 import posixpath
 
@@ -31,7 +30,7 @@ from datatrove.utils.hashing import HashConfig, create_hash_func
 from datatrove.utils.typeshelper import StatHints
 
 from kinyu.corpus.dedup.config import ParagraphDedupConfig, doc_key, exact_dedup_text
-from kinyu.corpus.dedup.marks import SortedRecords, read_jsonl
+from kinyu.corpus.dedup.marks import SortedRecords, hash_groups, read_jsonl
 from kinyu.corpus.tables import table_blocks
 
 REASON = "repeated_paragraph"  # a removed unit's filter_reason
@@ -125,20 +124,12 @@ class ParagraphFindRepeats(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if world_size != 1:
             raise ValueError(f"{self.name} must run as one task, got {world_size}")
-        files = self.input_folder.list_files(glob_pattern="*.para.sigs.jsonl")
-
-        def records(path: str):
-            file_rank = int(path.split(".")[0])
-            for h, source, doc_id, doc_idx, line, key in read_jsonl(self.input_folder, path):
-                yield h, source, doc_id, file_rank, doc_idx, line, key
-
         with self.track_time(), self.output_folder.get_output_file_manager(mode="wt") as out:
-            group: list[tuple] = []
-
-            def flush():
+            for group in hash_groups(self.input_folder, "*.para.sigs.jsonl"):
+                self.stat_update("total", value=len(group))
                 count = len({r[6] for r in group})
                 if count < self.min_documents:
-                    return
+                    continue
                 _, kept_source, kept_id, kept_rank, kept_idx, _, _ = group[0]
                 self.stat_update("repeated_units")
                 for _, _, _, file_rank, doc_idx, line, _ in group:
@@ -146,15 +137,6 @@ class ParagraphFindRepeats(PipelineStep):
                         continue  # the kept document keeps every copy of its own
                     out.write(f"{file_rank:05d}.para.dups.jsonl", json.dumps([doc_idx, line, kept_id, kept_source, count], ensure_ascii=False) + "\n")
                     self.stat_update("marked")
-
-            for record in heapq.merge(*(records(f) for f in files)):
-                self.stat_update("total")
-                if group and record[0] != group[0][0]:
-                    flush()
-                    group = []
-                group.append(record)
-            if group:
-                flush()
         return
         yield
 

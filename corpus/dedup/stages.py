@@ -126,7 +126,6 @@ def paragraph_pass(cfg: DedupConfig, work_folder: str, removed_folder: str, task
     (tasks), ``paragraph_repeats`` (1 task), ``paragraph_filter`` (tasks); the removed units and
     the documents left empty go to ``removed/paragraph_dedup/``; hashes and marks stay under
     ``work_folder/paragraphs/``."""
-    validate(cfg, "dedup")
     c = cfg.paragraphs
     if not c.enabled:
         return None
