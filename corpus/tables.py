@@ -125,6 +125,11 @@ def table_blocks(lines: list[str]) -> list[TableBlock]:
     return blocks
 
 
+def table_lines(blocks: list[TableBlock]) -> set[int]:
+    """The indices of every line inside ``blocks``."""
+    return {j for block in blocks for j in range(block.start, block.end)}
+
+
 def labelled_share(lines: list[str], block: TableBlock) -> float:
     """Share of the block's rows that carry text: a cell that is neither empty nor a figure (a
     label, or a cell of prose beside an item number 「| | (2) | 市場低迷の長期化や…可能性があります |」).

@@ -24,7 +24,7 @@ import numpy as np
 import unidic_lite
 
 from kinyu.corpus.japanese import pos_tagger
-from kinyu.corpus.tables import TableBlock, has_table, table_blocks
+from kinyu.corpus.tables import TableBlock, has_table, table_blocks, table_lines
 
 # pos_tagger() prints, per token, MeCab's left context id (an int naming the token's full UniDic
 # part of speech, see left-id.def); printing it costs MeCab nothing, unlike a feature field.
@@ -174,7 +174,7 @@ class TextAnalysis:
         return self.cached_tables
 
     def table_line_indices(self) -> set[int]:
-        return {j for block in self.tables for j in range(block.start, block.end)}
+        return table_lines(self.tables)
 
     def prose(self) -> TextAnalysis:
         """The analysis of the lines outside tables (itself when there are none)."""

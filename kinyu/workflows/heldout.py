@@ -26,7 +26,7 @@ from kinyu.corpus.extract.readers import input_files, read_jsonl_gz
 from kinyu.corpus.ngrams import ngram_hashes
 from kinyu.corpus.pipeline import build
 from kinyu.corpus.sample import general_dir
-from kinyu.corpus.tables import table_blocks
+from kinyu.corpus.tables import table_blocks, table_lines
 from kinyu.evaluation.bpc import folder_texts
 from kinyu.workflows.eval_sets import EvalSets, EvalSetsConfig, choose_heldout, file_of, group_members, rank
 
@@ -114,9 +114,7 @@ def containment(heldout: list[dict], training: TrainingNgrams, cfg: EvalSetsConf
 def split_tables(text: str) -> tuple[str, str]:
     """(table lines, the other non-empty lines) of a text: its Markdown tables by ``kinyu.corpus.tables.table_blocks``."""
     lines = text.split("\n")
-    in_table = set()
-    for block in table_blocks(lines):
-        in_table.update(range(block.start, block.end))
+    in_table = table_lines(table_blocks(lines))
     tables = [l for i, l in enumerate(lines) if i in in_table]
     prose = [l for i, l in enumerate(lines) if i not in in_table and l.strip()]
     return "\n".join(tables), "\n".join(prose)
