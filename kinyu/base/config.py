@@ -13,6 +13,7 @@ returns messages (field names relative to the section); :func:`validate` walks t
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import importlib.resources
 import types
@@ -36,13 +37,28 @@ class ConfigError(UserError):
         super().__init__(message)
 
 
-def option(default: Any = dataclasses.MISSING, help: str = "", *, factory: Callable[[], Any] | None = None) -> Any:
+def option(default: Any = dataclasses.MISSING, help: str = "", *, factory: Callable[[], Any] | None = None,
+           flatten: bool = False, aliases: dict[str, str] | None = None, mapping_flag: bool = False) -> Any:
     """A config field with its help text (``--help`` and the comments of the shipped YAML show it).
 
     A list or dict default is copied per instance (``option([], "...")``); ``factory`` builds
     any other mutable default.
+
+    For a section (a dataclass field): ``flatten`` puts its fields in the parent's mapping, as
+    serde's ``flatten`` does (YAML keys, dotted overrides and flags name them without the section's
+    name: ``EvalConfig``'s ``data_dir``, not ``task_data.data_dir``), and its ``factory`` gives their
+    defaults (one section, a per-parent default: ``factory=lambda: TaskDataConfig(limit=20)``);
+    ``aliases`` maps an older name of one of its fields onto it (``{"task_limit": "limit"}``): both
+    spellings load, flags and YAML alike. ``mapping_flag``: the section also takes one flag with a YAML
+    mapping of its fields, dotted keys allowed (``--train '{run.cpu_threads: 1}'``).
     """
-    metadata = {"help": help}
+    metadata: dict[str, Any] = {"help": help}
+    if flatten:
+        metadata["flatten"] = True
+    if aliases:
+        metadata["aliases"] = dict(aliases)
+    if mapping_flag:
+        metadata["mapping_flag"] = True
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata=metadata)
     if isinstance(default, (list, dict)):
@@ -60,7 +76,7 @@ def problems(cfg: Any, where: str = "") -> list[str]:
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            found += problems(value, f"{where}.{f.name}" if where else f.name)
+            found += problems(value, where if _flattened(f) else f"{where}.{f.name}" if where else f.name)
     return found
 
 
@@ -119,7 +135,10 @@ class Repeated(list):
 
 
 def _repeated(value: Repeated, tp: Any, where: str) -> Any:
-    """A list or mapping flag given several times: each value converted, then joined or merged."""
+    """A list or mapping flag given several times: each value converted, then joined or merged (a section's
+    mapping flag: its mappings merged, later keys winning, then read as the section)."""
+    if _is_dataclass_type(tp):
+        return _section({k: v for part in value for k, v in _mapping(part, dict[str, Any], where).items()}, tp, where)
     parts = [_coerce(v, tp, where) for v in value]
     if len(parts) == 1:
         return parts[0]
@@ -182,6 +201,8 @@ def _mapping(value: Any, tp: Any, where: str) -> dict:
 def _section(value: Any, tp: Any, where: str) -> Any:
     if isinstance(value, tp):
         return value
+    if isinstance(value, str):  # from the CLI: --train '{run.cpu_threads: 1}'
+        value = _mapping(value, dict[str, Any], where)
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: expected a mapping for section {tp.__name__}, got {value!r}")
     return from_dict(tp, value, where)
@@ -256,27 +277,92 @@ def _field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
 
 
-def _build(cls: type[T], data: dict | None, where: str, found: list[str]) -> T:
-    """``cls`` from a mapping, every problem appended to ``found``: a field whose value does not fit
-    keeps its default (and a section its fields' defaults), so that the rest is still checked."""
-    data = dict(data or {})
+def _flattened(f: dataclasses.Field) -> bool:
+    return bool((f.metadata or {}).get("flatten"))
+
+
+def _keys(cls: type) -> dict[str, tuple[str, str | None]]:
+    """The keys a mapping of ``cls`` may hold, each with the field it sets and, for a flattened section's
+    key, that key inside the section: ``{"model": ("model", None), "data_dir": ("task_data", "data_dir"),
+    "task_limit": ("task_data", "limit")}`` (an alias last: see :func:`option`)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        if not _flattened(f):
+            out[f.name] = (f.name, None)
+            continue
+        inner = _keys(_field_types(cls)[f.name])
+        out.update({key: (f.name, key) for key in inner})
+        out.update({old: (f.name, new) for old, new in f.metadata.get("aliases", {}).items() if new in inner})
+    return out
+
+
+def field_default(cls: type, name: str) -> Any:
+    """The default value of field ``name`` of ``cls`` (a fresh one where a factory makes it)."""
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+
+
+def _nest_dotted(cls: type, data: dict) -> dict:
+    """``{"run.cpu_threads": 2}`` as ``{"run": {"cpu_threads": 2}}`` where ``run`` is a section of ``cls``
+    (a YAML mapping may spell nested fields as the flags do)."""
     types_ = _field_types(cls)
-    unknown = sorted(set(data) - set(types_))
+    out: dict = {}
+    for key, value in data.items():
+        head, dot, rest = str(key).partition(".")
+        if dot and head in types_ and _is_dataclass_type(types_[head]) and head not in data:
+            out.setdefault(head, {})[rest] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _build(cls: type[T], data: dict | None, where: str, found: list[str], base: Any = None) -> T:
+    """``cls`` from a mapping, every problem appended to ``found``: a field whose value does not fit
+    keeps its default (and a section its fields' defaults), so that the rest is still checked.
+    ``base``: an instance whose values are the defaults (a flattened section's, from its parent's factory)."""
+    data = _nest_dotted(cls, dict(data or {}))
+    types_ = _field_types(cls)
+    keys = _keys(cls)
+    unknown = sorted(set(data) - set(keys))
     if unknown:
         section = f"section '{where}'" if where else f"{cls.__name__}"
-        found.append(f"unknown field(s) {unknown} in {section}; known fields: {sorted(types_)}")
-    kwargs = {}
-    for name, tp in types_.items():
-        if name not in data:
+        refused = getattr(cls, "__config_refused__", {})
+        found += [f"{(where + '.') if where else ''}{name}: {refused[name]}" for name in unknown if name in refused]
+        unknown = [name for name in unknown if name not in refused]
+        if unknown:
+            known = sorted(k for k, (name, inner) in keys.items() if inner is None or inner == k)
+            found.append(f"unknown field(s) {unknown} in {section}; known fields: {known}")
+    kwargs: dict[str, Any] = {}
+    flat: dict[str, dict] = {}  # a flattened section -> its own keys
+    spelled: dict[tuple, str] = {}
+    for key, value in data.items():
+        if key not in keys:
             continue
+        name, inner = keys[key]
+        if (name, inner) in spelled:
+            found.append(f"{spelled[name, inner]} and {key} are one field; give it once")
+            continue
+        spelled[name, inner] = key
+        if inner is not None:
+            flat.setdefault(name, {})[inner] = value
+            continue
+        tp = types_[name]
         here = f"{where}.{name}" if where else name
-        if _is_dataclass_type(tp) and isinstance(data[name], dict):
-            kwargs[name] = _build(tp, data[name], here, found)
+        if _is_dataclass_type(tp) and isinstance(value, dict):
+            kwargs[name] = _build(tp, value, here, found)
             continue
         try:
-            kwargs[name] = _coerce(data[name], tp, here)
+            kwargs[name] = _coerce(value, tp, here)
         except ConfigError as e:
             found += e.problems
+    for f in dataclasses.fields(cls):
+        if _flattened(f) and f.init:
+            default = getattr(base, f.name) if base is not None else f.default_factory()  # type: ignore[misc]
+            kwargs[f.name] = _build(types_[f.name], flat.get(f.name, {}), where, found, base=default)
+        elif base is not None and f.init and f.name not in kwargs:
+            kwargs[f.name] = copy.deepcopy(getattr(base, f.name))
     try:
         return cls(**kwargs)
     except TypeError as e:  # a required field without a usable value
@@ -296,7 +382,11 @@ def from_dict(cls: type[T], data: dict | None, where: str = "") -> T:
 def to_dict(cfg: Any) -> Any:
     """Plain, YAML/JSON-serialisable form of a config (Paths become strings)."""
     if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
-        return {f.name: to_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cfg):
+            value = to_dict(getattr(cfg, f.name))
+            out.update(value if _flattened(f) else {f.name: value})
+        return out
     if isinstance(cfg, (list, tuple)):
         return [to_dict(v) for v in cfg]
     if isinstance(cfg, dict):
@@ -306,18 +396,31 @@ def to_dict(cfg: Any) -> Any:
     return cfg
 
 
+def _attribute(obj: Any, key: str) -> tuple[Any, str] | None:
+    """The object and attribute that the mapping key ``key`` of ``obj`` sets (through flattened sections)."""
+    keys = _keys(type(obj))
+    while key in keys and keys[key][1] is not None:
+        name, key = keys[key]
+        obj = getattr(obj, name)
+        keys = _keys(type(obj))
+    return (obj, key) if key in keys else None
+
+
 def set_field(cfg: Any, dotted: str, value: Any) -> None:
     """Set ``a.b.c`` on a nested dataclass, coercing ``value`` to the field's type."""
     *parents, leaf = dotted.split(".")
     obj = cfg
     for i, part in enumerate(parents):
-        if not dataclasses.is_dataclass(obj) or part not in _field_types(type(obj)):
+        found = _attribute(obj, part) if dataclasses.is_dataclass(obj) else None
+        if found is None or not dataclasses.is_dataclass(getattr(*found)):
             raise ConfigError(f"unknown config section '{'.'.join(parents[: i + 1])}'")
-        obj = getattr(obj, part)
-    types_ = _field_types(type(obj))
-    if leaf not in types_:
-        raise ConfigError(f"unknown config field '{dotted}'; known here: {sorted(types_)}")
-    setattr(obj, leaf, _coerce(value, types_[leaf], dotted))
+        obj = getattr(*found)
+    found = _attribute(obj, leaf)
+    if found is None:
+        known = sorted(k for k, (name, inner) in _keys(type(obj)).items() if inner is None or inner == k)
+        raise ConfigError(f"unknown config field '{dotted}'; known here: {known}")
+    obj, leaf = found
+    setattr(obj, leaf, _coerce(value, _field_types(type(obj))[leaf], dotted))
 
 
 def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> T:
@@ -351,21 +454,65 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[st
     return cfg
 
 
+def config_subset(cls: type, name: str, defaults: Any, leave_out: tuple[str, ...] = (), why: str = "") -> type:
+    """A config section with the fields of ``cls`` (its sections as sections of their own) except the dotted
+    names in ``leave_out``, the values of the instance ``defaults`` as its defaults: the part of a stage's
+    config that a workflow lets its user set (``kinyu study cpt``'s ``train``). A left-out field given
+    anyway is refused with ``why``; checks that need the whole config run once it is whole again."""
+    types_ = _field_types(cls)
+    fields = []
+    for f in dataclasses.fields(cls):
+        if f.name in leave_out or not f.init:
+            continue
+        help_ = (f.metadata or {}).get("help", "")
+        value = getattr(defaults, f.name)
+        if _is_dataclass_type(types_[f.name]):
+            inner = tuple(n.split(".", 1)[1] for n in leave_out if n.startswith(f.name + "."))
+            sub = config_subset(types_[f.name], f"{name}_{f.name}", value, inner, why)
+            fields.append((f.name, sub, option(factory=sub, help=help_)))
+        elif isinstance(value, (list, dict)):
+            fields.append((f.name, types_[f.name], option(value, help_)))
+        else:
+            fields.append((f.name, types_[f.name], option(factory=lambda v=value: copy.deepcopy(v), help=help_)
+                           if not isinstance(value, (str, int, float, bool, type(None), Path)) else option(value, help_)))
+    subset = dataclasses.make_dataclass(name, fields)
+    subset.__doc__ = f"{cls.__name__} without {', '.join(leave_out)}" if leave_out else f"{cls.__name__}"
+    subset.__config_refused__ = {n: why for n in leave_out if "." not in n}
+    return subset
+
+
 def dump_yaml(cfg: Any) -> str:
     return yaml.safe_dump(to_dict(cfg), allow_unicode=True, sort_keys=False)
 
 
-def _leaf_fields(cls: type, prefix: str = ""):
+_NO_DEFAULT = object()
+
+
+def _leaf_fields(cls: type, prefix: str = "", defaults: Any = None):
+    """``(flag name, type, field, default, older names)`` per leaf field of ``cls``: a flattened section's
+    fields without its name, their defaults from the parent's factory (``defaults``: an instance whose
+    values are the defaults; else each field's own); a section with a mapping flag also as itself."""
     for f in dataclasses.fields(cls):
         tp = _field_types(cls)[f.name]
+        default = getattr(defaults, f.name) if defaults is not None else _NO_DEFAULT
+        if _flattened(f):
+            inner = default if defaults is not None else f.default_factory()  # type: ignore[misc]
+            aliases = f.metadata.get("aliases", {})
+            for name, leaf_tp, leaf, leaf_default, older in _leaf_fields(tp, prefix, inner):
+                yield name, leaf_tp, leaf, leaf_default, older + [prefix + old for old, new in aliases.items() if prefix + new == name]
+            continue
         name = f"{prefix}{f.name}"
         if _is_dataclass_type(tp):
-            yield from _leaf_fields(tp, name + ".")
+            if (f.metadata or {}).get("mapping_flag"):
+                yield name, tp, f, _NO_DEFAULT, []
+            yield from _leaf_fields(tp, name + ".", default if defaults is not None else None)
         else:
-            yield name, tp, f
+            yield name, tp, f, default, []
 
 
-def _default_repr(f: dataclasses.Field) -> str:
+def _default_repr(f: dataclasses.Field, default: Any = _NO_DEFAULT) -> str:
+    if default is not _NO_DEFAULT:
+        return repr(default)
     if f.default is not dataclasses.MISSING:
         return repr(f.default)
     if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
@@ -392,30 +539,33 @@ class _AppendRaw(argparse.Action):
         setattr(namespace, self.dest, Repeated([*(current if isinstance(current, Repeated) else []), values]))
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = (), defaults: Any = None,
+                         title: str | None = None) -> None:
     """Add one ``--dotted.field`` flag per leaf field of ``cls`` (help shows type and default).
 
     Values given on the command line are collected by ``config_overrides``; flags not given
     leave the YAML (or the default) in force. A list or mapping flag given several times adds
-    its values (``--input.exclude '*.bak' --input.exclude 'drafts/*'``).
+    its values (``--input.exclude '*.bak' --input.exclude 'drafts/*'``). A field's older names
+    (a flattened section's ``aliases``) are flags too. ``defaults``: an instance of ``cls`` whose
+    values the help shows as the defaults.
     """
-    group = parser.add_argument_group(
-        f"config fields ({cls.__name__}); each overrides the YAML value",
-    )
-    for name, tp, f in _leaf_fields(cls):
+    group = parser.add_argument_group(title or f"config fields ({cls.__name__}); each overrides the YAML value")
+    for name, tp, f, default, older in _leaf_fields(cls, defaults=defaults):
         if name in skip:
             continue
         doc = f.metadata.get("help", "") if f.metadata else ""
         # --data_dir and --data-dir both work: field names use underscores, flags usually dashes
-        aliases = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
-        repeat = _accumulates(tp)
+        flags = [spelling for n in [name, *older] for spelling in dict.fromkeys([f"--{n}", f"--{n.replace('_', '-')}"])]
+        section = _is_dataclass_type(tp)
+        repeat = _accumulates(tp) or section
         group.add_argument(
-            *aliases,
+            *flags,
             dest=OVERRIDE_PREFIX + name,
             default=argparse.SUPPRESS,
             **({"action": _AppendRaw} if repeat else {}),
-            metavar=_type_name(tp).upper() if not get_origin(tp) else "VALUE",
-            help=(f"{doc} (default: {_default_repr(f)})" + ("; repeat to add more" if repeat else "")).strip().replace("%", "%%"),  # argparse formats help with %
+            metavar="YAML" if section else _type_name(tp).upper() if not get_origin(tp) else "VALUE",
+            help=(f"{doc}" + (" (a YAML mapping of its fields; dotted keys allowed)" if section else f" (default: {_default_repr(f, default)})")
+                  + ("; repeat to add more" if repeat else "")).strip().replace("%", "%%"),  # argparse formats help with %
         )
 
 
@@ -431,6 +581,9 @@ def commented_yaml(cfg: Any, indent: int = 0) -> str:
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
         doc = (f.metadata or {}).get("help", "")
+        if dataclasses.is_dataclass(value) and _flattened(f):
+            lines.append(commented_yaml(value, indent))
+            continue
         if dataclasses.is_dataclass(value):
             lines.append(f"{pad}{f.name}:" + (f"  # {doc}" if doc else ""))
             lines.append(commented_yaml(value, indent + 1))
