@@ -79,12 +79,12 @@ def compare_models(model_a: str | Path, model_b: str | Path, cfg: EvalConfig, pr
     """Markdown: each prompt, the gold answer where known, and both models' greedy answers.
 
     Prompts come from ``prompts_file``, else from the first ``cfg.compare_items_per_task`` items
-    of each of ``cfg.tasks``.
+    of each of ``cfg.task_data.tasks``.
     """
     if prompts_file:
         items = read_prompt_file(prompts_file)
-    elif cfg.data_dir or cfg.chabsa_dir or cfg.u4_dir:
-        items = task_prompts(cfg.tasks, cfg.data_dir, cfg.chabsa_dir, cfg.compare_items_per_task, cfg.u4_dir, cfg.u4_split)
+    elif (data := cfg.task_data).data_dir or data.chabsa_dir or data.u4_dir:
+        items = task_prompts(data.tasks, data.data_dir, data.chabsa_dir, cfg.compare_items_per_task, data.u4_dir, data.u4_split)
     else:
         raise EvalError("compare needs prompts: --prompts FILE, or --data-dir / --u4-dir for a few items of each task")
     prompts = [it["prompt"] for it in items]

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kinyu.base.benchmarks import U4_TASKS
 from kinyu.evaluation.bpc import bits_per_character_lm, read_texts, text_sources
 from kinyu.evaluation.config import EvalConfig
 from kinyu.evaluation.harness import EvalError, check_data, check_tasks, evaluate_lm, free_device_memory, load_lm
@@ -27,13 +26,11 @@ class ScoringPlan:
 def plan_scoring(cfg: EvalConfig) -> ScoringPlan:
     """Check the tasks and their data files and read the bits-per-character texts."""
     sources = text_sources(cfg.bpc_corpora, cfg.bpc_texts)
-    # task data given, or a U4 task named (its folder has a default: the shared filings-u4)
-    with_tasks = (cfg.data_dir is not None or cfg.chabsa_dir is not None or cfg.u4_dir is not None
-                  or any(t in U4_TASKS for t in cfg.tasks))
-    if not with_tasks and not sources:
+    data = cfg.task_data
+    if not data.given() and not sources:
         raise EvalError("nothing to evaluate: give task data (--data-dir) and/or bits-per-character sets (--bpc-corpora, --bpc-texts)")
-    tasks = check_tasks(cfg.tasks, cfg.prompt_version) if with_tasks else []
-    check_data(tasks, cfg.data_dir, cfg.chabsa_dir, cfg.u4_dir, cfg.u4_split)
+    tasks = check_tasks(data.tasks, cfg.prompt_version) if data.given() else []
+    check_data(tasks, data.data_dir, data.chabsa_dir, data.u4_dir, data.u4_split)
     texts = {name: read_texts(kind, path, cfg.bpc_max_docs) for name, (kind, path) in sources.items()}
     return ScoringPlan(tasks=tasks, sources=sources, texts=texts)
 
@@ -43,8 +40,9 @@ def score_model(model_dir: str | Path, cfg: EvalConfig, plan: ScoringPlan) -> di
     lm = load_lm(model_dir, cfg.batch_size, cfg.device, cfg.dtype)
     scores: dict[str, Any] = {}
     if plan.tasks:
-        scores["tasks"] = evaluate_lm(lm, plan.tasks, cfg.data_dir, cfg.chabsa_dir, cfg.prompt_version, cfg.limit, cfg.seed,
-                                      u4_dir=cfg.u4_dir, u4_split=cfg.u4_split)
+        data = cfg.task_data
+        scores["tasks"] = evaluate_lm(lm, plan.tasks, data.data_dir, data.chabsa_dir, cfg.prompt_version, data.limit, cfg.seed,
+                                      u4_dir=data.u4_dir, u4_split=data.u4_split)
     scores["bpc"] = {name: bits_per_character_lm(lm, docs) for name, docs in plan.texts.items()}
     del lm  # the next checkpoint of a sweep needs the device memory
     free_device_memory()

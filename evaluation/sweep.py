@@ -120,19 +120,20 @@ def sweep(train_run: str | Path, cfg: EvalConfig, progress: bool = True) -> Path
     checkpoints = list_checkpoints(train_run)
     out_dir = Path(cfg.out) if cfg.out else TrainRun(train_run).eval
     plan = plan_scoring(cfg)
+    data = cfg.task_data
     settings = {
         "tasks": plan.tasks,
-        "data_dir": str(cfg.data_dir) if cfg.data_dir else None,
-        "chabsa_dir": str(cfg.chabsa_dir) if cfg.chabsa_dir else None,
+        "data_dir": str(data.data_dir) if data.data_dir else None,
+        "chabsa_dir": str(data.chabsa_dir) if data.chabsa_dir else None,
         "prompt_version": cfg.prompt_version,
-        "limit": cfg.limit,
+        "limit": data.limit,
         "bpc_sets": {k: list(v) for k, v in plan.sources.items()},
         "bpc_max_docs": cfg.bpc_max_docs,
         "dtype": cfg.dtype,
         "seed": cfg.seed,
     }
     if any(t in U4_TASKS for t in plan.tasks):  # added only then: the scores of earlier sweeps stay valid
-        settings["u4"] = {"dir": str(cfg.u4_dir) if cfg.u4_dir else None, "split": cfg.u4_split}
+        settings["u4"] = {"dir": str(data.u4_dir) if data.u4_dir else None, "split": data.u4_split}
     scored = evaluated = 0
     for ckpt in tqdm(checkpoints, desc="checkpoints", disable=not progress):
         score_file = out_dir / "scores" / f"{ckpt['checkpoint']}.json"

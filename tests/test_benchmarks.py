@@ -34,7 +34,7 @@ def test_one_task_list_for_the_harness_the_config_and_the_files():
     from kinyu.evaluation.config import EvalConfig
     from kinyu.evaluation.harness import TASKS as HARNESS_TASKS
 
-    assert HARNESS_TASKS is TASKS and EvalConfig().tasks == list(TASKS)
+    assert HARNESS_TASKS is TASKS and EvalConfig().task_data.tasks == list(TASKS)
     assert set(TASK_FILES) | {"chabsa"} == set(TASKS)
     for task in TASKS:  # each task has its lm-eval definition
         assert (EVAL_TASKS_DIR / task / f"{task}.yaml").is_file()

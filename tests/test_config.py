@@ -96,7 +96,7 @@ def test_shipped_eval_config_loads():
     from kinyu.evaluation.config import EvalConfig
 
     cfg = load_config(EvalConfig, REPO / "configs" / "eval.yaml")
-    assert cfg.tasks == ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1"]
+    assert cfg.task_data.tasks == ["chabsa", "cma_basics", "cpa_audit", "fp2", "security_sales_1"]
 
 
 def test_shipped_crawl_config_is_the_default_pipeline_plus_selection(tmp_path):

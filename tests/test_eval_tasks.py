@@ -178,6 +178,6 @@ def test_configs_eval_yaml_loads_and_flags_override():
 
     path = Path(__file__).resolve().parents[1] / "configs" / "eval.yaml"
     cfg = load_config(EvalConfig, path, {"limit": "5", "tasks": "fp2,chabsa"})
-    assert cfg.limit == 5 and cfg.tasks == ["fp2", "chabsa"] and cfg.prompt_version == "default"
+    assert cfg.task_data.limit == 5 and cfg.task_data.tasks == ["fp2", "chabsa"] and cfg.prompt_version == "default"
     with pytest.raises(ConfigError, match="unknown task"):
         load_config(EvalConfig, path, {"tasks": "fp2,fp9"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kinyu.base.config import commented_yaml, shipped_config
+from kinyu.base.config import add_config_arguments, commented_yaml, config_overrides, field_default, set_field, shipped_config
 from kinyu.base.errors import PathNotFound
 from kinyu.base.layout import CorpusRun
 from kinyu.cli.common import Command, Group, config_parser, load_command_config
@@ -278,19 +278,21 @@ def ablate_parser(prog: str):
     p.add_argument("--proxy.general-texts", "--proxy.general_texts", dest="proxy_general", default=None, metavar="DIR",
                    help="held-out general Japanese text, e.g. ../shared/data/general-ja/heldout (default: the embedded general sample)")
     p.add_argument("--out", default="runs/ablation", help="output folder (variants/<name>/{corpus,train_s<seed>}, ablation.md/.csv/.json/.png)")
-    p.add_argument("--data-dir", default=None, help="fin-harness data: also score the tasks")
-    p.add_argument("--chabsa-dir", default=None, help="chABSA json folder for the chabsa task")
     p.add_argument("--eval-texts", default=None, help="one more fixed financial text folder to score on")
-    p.add_argument("--limit", type=int, default=20, help="items per task")
     p.add_argument("--workers", type=int, default=1, help="corpus build workers")
+    from kinyu.evaluation.config import TaskDataConfig
+    from kinyu.workflows.ablation import ProxyConfig  # its defaults (loads torch: only for this command)
+
+    add_config_arguments(p, TaskDataConfig, defaults=field_default(ProxyConfig, "task_data"),
+                         title="the tasks the proxies are scored on (with --proxy; TaskDataConfig, as kinyu eval's)")
     return p
 
 
-def run_ablate(args) -> int:
-    from kinyu.workflows.ablation import AblationConfig, ProxyConfig, run_ablation  # loads torch: only when used
+def proxy_config(args):
+    """The ablation's ProxyConfig from ``kinyu corpus ablate``'s flags (None without --proxy)."""
+    from kinyu.workflows.ablation import ProxyConfig  # loads torch: only when used
     from kinyu.workflows.eval_sets import EvalSetsConfig
 
-    config = args.config if args.config is not None else DEFAULT_CONFIG
     proxy = None
     if args.proxy:
         proxy = ProxyConfig(train_config=args.proxy, seeds=args.proxy_seeds, tokens=args.proxy_tokens,
@@ -299,7 +301,17 @@ def run_ablate(args) -> int:
                                                      max_containment_50=args.proxy_containment,
                                                      filings_u4_train_reports=args.proxy_u4_train,
                                                      filings_u4_heldout_reports=args.proxy_u4_heldout),
-                            eval_texts=args.eval_texts, data_dir=args.data_dir, chabsa_dir=args.chabsa_dir, limit=args.limit)
+                            eval_texts=args.eval_texts)
+        for key, value in config_overrides(args).items():  # the task data flags: fields of proxy's TaskDataConfig
+            set_field(proxy, key, value)
+    return proxy
+
+
+def run_ablate(args) -> int:
+    from kinyu.workflows.ablation import AblationConfig, run_ablation  # loads torch: only when used
+
+    config = args.config if args.config is not None else DEFAULT_CONFIG
+    proxy = proxy_config(args)
     out = run_ablation(AblationConfig(vary=args.vary, out=Path(args.out), base_config=config, workers=args.workers, proxy=proxy,
                                       baseline=args.baseline))
     print((out / "ablation.md").read_text(encoding="utf-8"))

@@ -12,7 +12,6 @@ Every field of ``configs/eval.yaml`` (:class:`kinyu.evaluation.config.EvalConfig
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
 from kinyu.evaluation.compare import compare_models
@@ -21,6 +20,7 @@ from kinyu.evaluation.harness import EvalError, check_model_dir, results_table, 
 from kinyu.evaluation.score import plan_scoring, score_model
 from kinyu.evaluation.sweep import sweep
 from kinyu.cli.common import Command, Group, config_parser, load_command_config
+from kinyu.base.config import to_dict
 from kinyu.base.runs import atomic_write_text
 
 
@@ -50,7 +50,7 @@ def run_eval(args) -> int:
     check_model_dir(cfg.model)
     plan = plan_scoring(cfg)
     scores = score_model(cfg.model, cfg, plan)
-    result: dict = {"model": cfg.model, "config": dataclasses.asdict(cfg)}
+    result: dict = {"model": cfg.model, "config": to_dict(cfg)}
     if "tasks" in scores:
         result.update(scores["tasks"])
         print(results_table(result))

@@ -38,7 +38,7 @@ from rich.console import Console
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.pipeline import build
 from kinyu.corpus.reporting.run_reader import kept_ids, load_summary, removed_reasons
-from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.config import EvalConfig, TaskDataConfig
 from kinyu.evaluation.score import ScoringPlan, plan_scoring, score_model
 from kinyu.base.config import ConfigError, load_config, option, set_field, validate
 from kinyu.base.layout import CorpusRun, latest_checkpoint
@@ -61,9 +61,9 @@ class ProxyConfig:
     tokens: int | None = option(None, "tokens every proxy trains on (empty = the proxy YAML's schedule.max_steps)")
     eval_sets: EvalSetsConfig = option(factory=EvalSetsConfig)
     eval_texts: Path | None = option(None, "one more fixed financial text folder to score on (besides the held-out sets)")
-    data_dir: Path | None = option(None, "fin-harness task data: also score the tasks")
-    chabsa_dir: Path | None = option(None, "chABSA json folder for the chabsa task")
-    limit: int = option(20, "items per task")
+    # the tasks, when task data is given (or a U4 task named: u4_tableqa_mc is what a small proxy can show);
+    # 20 items of each, for every variant and seed
+    task_data: TaskDataConfig = option(factory=lambda: TaskDataConfig(limit=20), flatten=True)
     ngram_order: int = option(5, "a trivial baseline per variant: a character n-gram model of this order on the variant's train split, "
                                  "scored on the same sets (0 = off)")
 
@@ -200,12 +200,7 @@ def proxy_eval_config(proxy: ProxyConfig, sets: EvalSets) -> EvalConfig:
     """The same sets for every variant and seed: the held-out financial documents (as extracted and as
     the base config keeps them), general text, ``eval_texts`` if given, and the tasks with task data."""
     texts = sets.bpc_texts() + ([f"finance_given={proxy.eval_texts}"] if proxy.eval_texts else [])
-    return EvalConfig(
-        data_dir=str(proxy.data_dir) if proxy.data_dir else None,
-        chabsa_dir=str(proxy.chabsa_dir) if proxy.chabsa_dir else None,
-        limit=proxy.limit,
-        bpc_texts=texts,
-    )
+    return EvalConfig(task_data=proxy.task_data, bpc_texts=texts)
 
 
 def proxy_train_config(proxy: ProxyConfig, corpus_run: Path, train_dir: Path, seed: int) -> TrainConfig:
@@ -275,7 +270,8 @@ def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], 
     metrics = [k for k in per_seed[baseline][0] if k.endswith("_bpc") or k in ("tasks_average", "tasks_mean_all")]
     chance = None
     if "tasks" in per_seed[baseline][0]:
-        chance = chance_levels(list(per_seed[baseline][0]["tasks"]), eval_cfg.data_dir, eval_cfg.chabsa_dir, eval_cfg.limit)
+        data = eval_cfg.task_data
+        chance = chance_levels(list(per_seed[baseline][0]["tasks"]), data.data_dir, data.chabsa_dir, data.limit, data.u4_dir, data.u4_split)
     for row in rows:
         seeds = per_seed[row["variant"]]
         tokens = seeds[0]["proxy_tokens"]
@@ -284,8 +280,10 @@ def add_proxy_scores(proxy: ProxyConfig, out: Path, rows: list[dict[str, Any]], 
         row["spread"] = {m: spread_dict([s[m] for s in seeds]) for m in metrics}
         row["vs_baseline"] = {m: _vs_baseline(per_seed[baseline], seeds, m) for m in metrics}
         if chance is not None:
+            # each task as the metrics are: its spread over seeds, and its difference to the baseline paired by seed
             row["tasks"] = {t: {**spread_dict([s["tasks"][t] for s in seeds]),
-                                "near_chance": near_chance(spread([s["tasks"][t] for s in seeds]).mean, chance[t], seeds[0]["tasks_n"][t])}
+                                "near_chance": near_chance(spread([s["tasks"][t] for s in seeds]).mean, chance[t], seeds[0]["tasks_n"][t]),
+                                "vs_baseline": difference_dict([s["tasks"][t] for s in per_seed[baseline]], [s["tasks"][t] for s in seeds])}
                             for t in chance}
     if proxy.ngram_order:
         scoring = scoring or plan_scoring(eval_cfg)
@@ -358,13 +356,18 @@ def _write_outputs(out: Path, result: dict[str, Any], proxy: ProxyConfig | None,
         for m in result.get("metrics", ()):
             if m in r.get("ngram", {}):
                 row[f"{m}_ngram"] = round(r["ngram"][m], 5)
+        for t, d in r.get("tasks", {}).items():
+            row.update({f"task_{t}_mean": round(d["mean"], 5), f"task_{t}_sd": round(d["sd"], 5),
+                        f"task_{t}_ci95_low": round(d["ci95"][0], 5), f"task_{t}_ci95_high": round(d["ci95"][1], 5),
+                        f"task_{t}_diff": round(d["vs_baseline"]["mean"], 5), f"task_{t}_diff_ci95_low": round(d["vs_baseline"]["ci95"][0], 5),
+                        f"task_{t}_diff_ci95_high": round(d["vs_baseline"]["ci95"][1], 5), f"task_{t}_diff_verdict": d["vs_baseline"]["verdict"]})
         flat.append(row)
     cols = list(dict.fromkeys(k for r in flat for k in r))
     with open(out / "ablation.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=cols)
         w.writeheader()
         w.writerows(flat)
-    corpus_cols = [c for c in cols if not c.startswith(tuple(result.get("metrics", ()))) and c not in ("examples",)]
+    corpus_cols = [c for c in cols if not c.startswith((*result.get("metrics", ()), "task_")) and c not in ("examples",)]
     md = ["# kinyu corpus ablation", "", "## Corpora", "", "| " + " | ".join(corpus_cols) + " |", "|" + "---|" * len(corpus_cols)]
     md += ["| " + " | ".join(str(r.get(c, "")) for c in corpus_cols) + " |" for r in flat]
     if proxy is None:
@@ -406,6 +409,10 @@ def _write_outputs(out: Path, result: dict[str, Any], proxy: ProxyConfig | None,
             md += [f"| {r['variant']} | " + " | ".join(f"{r['tasks'][t]['mean']:.1f} ± {r['tasks'][t]['sd']:.1f}"
                                                      + (" (near chance)" if r["tasks"][t]["near_chance"] else "") for t in tasks) + " |"
                    for r in rows]
+            md += ["", f"Difference to `{baseline}` per task (×100; paired by seed, 95 % t interval):", "",
+                   "| variant | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|"]
+            md += [f"| {r['variant']} | " + " | ".join(difference_cell(r["tasks"][t]["vs_baseline"], 2) for t in tasks) + " |"
+                   for r in rows if r["variant"] != baseline]
         atomic_write_json(out / "ablation.json", result)
     atomic_write_text(out / "ablation.md", "\n".join(md) + "\n")
     _plot(out, rows, result.get("metrics", []))

@@ -44,7 +44,7 @@ from typing import Any
 
 from rich.console import Console
 
-from kinyu.base.config import load_config, shipped_config, to_dict, dump_yaml
+from kinyu.base.config import dump_yaml, from_dict, set_field, to_dict, validate
 from kinyu.base.errors import PathNotFound
 from kinyu.base.layout import Checkpoint, CorpusRun, TrainRun, latest_checkpoint, train_run_evidence
 from kinyu.base.runs import atomic_write_json, atomic_write_text, read_json, remove_run_folder, write_manifest
@@ -118,12 +118,15 @@ def train_config(cfg: CptStudyConfig, study: Study, name: str, seed: int, phase:
         "schedule.rewarm_from_checkpoint": model_path is not None,
         "checkpoint.every_steps": every, "checkpoint.keep_last": 0, "checkpoint.resumable": False,
         "logging.every_steps": max(1, steps // 10), "logging.eval_every_steps": 0, "logging.tensorboard": False,
-        **cfg.train,
     }
     if model_path is not None:
         # a CPT run's seed is the base's: the same initial weights; its data order follows seed + offset
         overrides["run.seed"] = 1000 * seed + 1 + order_offset
-    return load_config(TrainConfig, shipped_config("train/tiny_cpu.yaml"), overrides)
+    # the study's train section (tiny_cpu.yaml and what the user changed of it), then what the study sets itself
+    tc = from_dict(TrainConfig, to_dict(cfg.train))
+    for key, value in overrides.items():
+        set_field(tc, key, value)
+    return validate(tc)
 
 
 def _finished(run: Path, steps: int) -> bool:
@@ -211,9 +214,8 @@ def run_study(cfg: CptStudyConfig, console: Console | None = None, data_only: bo
     eval_cfg = EvalConfig(bpc_texts=sets.bpc_texts(), batch_size=cfg.eval_batch_size, device=cfg.eval_device)
     plan = plan_scoring(eval_cfg)
     task_cfg = task_plan = None
-    if cfg.data_dir or cfg.chabsa_dir:
-        task_cfg = EvalConfig(tasks=list(cfg.tasks), data_dir=cfg.data_dir, chabsa_dir=cfg.chabsa_dir, limit=cfg.task_limit,
-                              batch_size=cfg.eval_batch_size, device=cfg.eval_device)
+    if cfg.task_data.given():
+        task_cfg = EvalConfig(task_data=cfg.task_data, batch_size=cfg.eval_batch_size, device=cfg.eval_device)
         task_plan = plan_scoring(task_cfg)
     names = [BASE] + [v.name for v in variants]
     scores: dict[str, list[dict]] = {name: [] for name in names}
@@ -339,7 +341,8 @@ def summarize(cfg: CptStudyConfig, study: Study, sets: EvalSets, variants: list[
             comparisons.append(_compare(REFERENCE, v.name, finals, metrics, documents))
     tasks = None
     if task_cfg is not None:
-        chance = chance_levels(task_cfg.tasks, task_cfg.data_dir, task_cfg.chabsa_dir, task_cfg.limit)
+        data = task_cfg.task_data
+        chance = chance_levels(data.tasks, data.data_dir, data.chabsa_dir, data.limit, data.u4_dir, data.u4_split)
         tasks = {"chance": chance, "models": {}}
         for name, runs in scores.items():
             per_task = {}

@@ -8,7 +8,7 @@ general-domain text; the five tasks too with --data-dir) -> print where each out
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -18,7 +18,7 @@ from kinyu.corpus.pipeline import build
 from kinyu.corpus.reporting.console import print_summary
 from kinyu.corpus.reporting.html import build_report
 from kinyu.corpus.sample import general_dir
-from kinyu.evaluation.config import EvalConfig
+from kinyu.evaluation.config import EvalConfig, TaskDataConfig
 from kinyu.evaluation.harness import check_data
 from kinyu.evaluation.sweep import sweep
 from kinyu.base.config import load_config, option, shipped_config
@@ -30,13 +30,13 @@ from kinyu.training.train import run_training
 @dataclass
 class DemoConfig:
     out: str = option("runs/demo", "folder for the three runs")
-    data_dir: str | None = option(None, "fin-harness task data (e.g. ../shared/data/fin-harness) to also score the tasks")
-    chabsa_dir: str | None = option(None, "chABSA json folder (e.g. ../shared/data/real/chabsa-json) for the chabsa task")
-    limit: int = option(20, "items per task when --data-dir is given")
+    # the tasks too with --data-dir (e.g. ../shared/data/fin-harness; chABSA: ../shared/data/real/chabsa-json):
+    # 20 items of each, a few minutes on a CPU
+    task_data: TaskDataConfig = option(factory=lambda: TaskDataConfig(limit=20), flatten=True)
     steps: int = option(40, "training steps of the tiny model")
 
     def problems(self) -> list[str]:
-        return [f"{name} must be >= 1" for name in ("limit", "steps") if getattr(self, name) < 1]
+        return [] if self.steps >= 1 else ["steps must be >= 1"]
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,9 @@ def train_config(out: Path, corpus_run: Path, steps: int) -> TrainConfig:
 
 
 def eval_config(config: DemoConfig, corpus_run: Path) -> EvalConfig:
-    with_tasks = config.data_dir is not None or config.chabsa_dir is not None
     return EvalConfig(
-        data_dir=config.data_dir,
-        chabsa_dir=config.chabsa_dir,
-        limit=config.limit if with_tasks else None,
+        # without task data the limit scores nothing: None, as the sweep's settings have always recorded it
+        task_data=config.task_data if config.task_data.given() else replace(config.task_data, limit=None),
         bpc_corpora=[f"finance_val={corpus_run}"],
         bpc_texts=[f"general={general_dir()}"],
         out=str(Path(config.out) / "eval"),
@@ -96,8 +94,8 @@ def run_demo(config: DemoConfig, console: Console | None = None) -> DemoRuns:
     console = console or Console()
     out = Path(config.out)
     evaluation = eval_config(config, out / "corpus")
-    if evaluation.data_dir is not None or evaluation.chabsa_dir is not None:  # before minutes of building and training
-        check_data(evaluation.tasks, evaluation.data_dir, evaluation.chabsa_dir, evaluation.u4_dir, evaluation.u4_split)
+    if (data := evaluation.task_data).given():  # before minutes of building and training
+        check_data(data.tasks, data.data_dir, data.chabsa_dir, data.u4_dir, data.u4_split)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
