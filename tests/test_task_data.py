@@ -134,6 +134,23 @@ def test_the_ablate_flags_fill_the_proxys_task_data():
     assert proxy_config(parser.parse_args(["--vary", "a=1"])) is None
 
 
+def test_the_ablation_warns_when_u4_tables_may_be_trained_on(tmp_path):
+    from kinyu.corpus.config import CorpusConfig
+    from kinyu.workflows.ablation import u4_unguarded
+
+    u4_folder = tmp_path / "filings-u4"
+    (u4_folder / "questions").mkdir(parents=True)
+    (u4_folder / "reports-valid.tar.xz").write_bytes(b"")
+    scored = TaskDataConfig(tasks=["u4_tableqa_mc"])
+    own_inputs = load_config(CorpusConfig, None, {"input.paths": [str(tmp_path)]})
+    assert "decontamination.benchmark_paths" in u4_unguarded(scored, own_inputs, None)
+    assert u4_unguarded(scored, own_inputs, ["train/reports/S100AAAA"]) is None  # the filings-u4 default: train reports only
+    assert u4_unguarded(TaskDataConfig(), own_inputs, None) is None  # no U4 task scored
+    decontaminated = load_config(CorpusConfig, None, {"input.paths": [str(tmp_path)], "decontamination.enabled": True,
+                                                      "decontamination.benchmark_paths": [str(u4_folder)]})
+    assert u4_unguarded(scored, decontaminated, None) is None
+
+
 @pytest.mark.real_data
 def test_ablation_scores_u4_tableqa_mc_with_paired_intervals(tmp_path, monkeypatch, shared_data):
     """The filings-u4 default (1 train report trains, 1 valid/test report is held out) and the U4 multiple-choice

@@ -35,6 +35,8 @@ from typing import Any
 
 from rich.console import Console
 
+from kinyu.base import u4
+from kinyu.base.benchmarks import U4_TASKS
 from kinyu.corpus.config import CorpusConfig
 from kinyu.corpus.pipeline import build
 from kinyu.corpus.reporting.run_reader import kept_ids, load_summary, removed_reasons
@@ -131,6 +133,8 @@ def run_ablation(config: AblationConfig, console: Console | None = None) -> Path
         # chosen before any variant is built: their files are left out of every variant's inputs
         base_cfg = load_config(CorpusConfig, config.base_config, {"executor.workers": config.workers})
         eval_sets, inputs = proxy_inputs(config.proxy, base_cfg, out)
+        if warning := u4_unguarded(config.proxy.task_data, base_cfg, inputs):
+            console.print(f"[yellow]warning[/]: {warning}", markup=True)
         if inputs is not None:
             set_field(base_cfg, "input.paths", inputs)
         sets = build_eval_sets(eval_sets, base_cfg, out / "eval_sets", console, workers=config.workers)
@@ -159,6 +163,21 @@ def proxy_inputs(proxy: ProxyConfig, base_cfg: CorpusConfig, out: Path) -> tuple
     if not eval_sets.heldout_inputs:
         eval_sets.heldout_inputs = heldout
     return eval_sets, train
+
+
+def u4_unguarded(task_data: TaskDataConfig, base_cfg: CorpusConfig, inputs: list[str] | None) -> str | None:
+    """Why the U4 tasks' tables may be in the variants' training text, or None: they are not when the variants read
+    the filings-u4 default (its train reports only: ``inputs``), or when the base config decontaminates against a
+    filings-u4 folder (its valid and test tables are benchmark items)."""
+    if not any(t in U4_TASKS for t in task_data.tasks) or inputs is not None:
+        return None
+    decontam = base_cfg.decontamination
+    if decontam.enabled and any(u4.is_u4_folder(Path(p)) for p in decontam.benchmark_paths):
+        return None
+    return ("U4 tasks are scored, but the variants read the base config's own inputs without decontamination against "
+            "filings-u4: if they hold U4 reports of the evaluated split, the proxies train on the tables they are asked "
+            "about (use a base config without input paths for the filings-u4 default, or add the filings-u4 folder to "
+            "decontamination.benchmark_paths)")
 
 
 def build_variant(config: AblationConfig, variant: Variant, console: Console, sets: EvalSets | None = None,
