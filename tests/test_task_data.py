@@ -153,32 +153,30 @@ def test_the_ablation_warns_when_u4_tables_may_be_trained_on(tmp_path):
 
 @pytest.mark.real_data
 def test_ablation_scores_u4_tableqa_mc_with_paired_intervals(tmp_path, monkeypatch, shared_data):
-    """The filings-u4 default (1 train report trains, 1 valid/test report is held out) and the U4 multiple-choice
-    task from its valid split, in an ablation of keeping tables: every variant's task score with its spread over
-    seeds and its difference to the baseline paired by seed, in ablation.json/.csv/.md."""
+    """The U4 multiple-choice task from filings-u4's valid split, scored on every proxy of an ablation (the embedded
+    sample as inputs, as the ablation test in test_workflows; the filings-u4 default's split is test_heldout's):
+    each variant's task score with its spread over seeds and its difference to the baseline paired by seed."""
     import csv
 
+    from kinyu.corpus.sample import sample_dir
     from kinyu.workflows.ablation import AblationConfig, ProxyConfig, run_ablation
     from kinyu.workflows.eval_sets import EvalSetsConfig
 
     monkeypatch.setenv("KINYU_CACHE_DIR", str(tmp_path / "cache"))
-    filings = shared_data("filings-u4")
     proxy_yaml = yaml.safe_load((REPO / "configs" / "train" / "tiny_cpu.yaml").read_text())
     proxy_yaml["schedule"].update(max_steps=1)
     proxy_yaml["checkpoint"]["every_steps"] = 1
     proxy_yaml["logging"]["tensorboard"] = False
     (tmp_path / "proxy.yaml").write_text(yaml.safe_dump(proxy_yaml))
-    (tmp_path / "base.yaml").write_text(yaml.safe_dump({"input": {"paths": []}}))  # no inputs: the filings-u4 default
-    sets = EvalSetsConfig(filings_u4=str(filings), filings_u4_train_reports=1, filings_u4_heldout_reports=1, finance_max_chars=3000,
-                          general_max_docs=3, max_containment_50=1.0)
-    proxy = ProxyConfig(train_config=tmp_path / "proxy.yaml", seeds=2, eval_sets=sets, ngram_order=0,
-                        task_data=TaskDataConfig(tasks=["u4_tableqa_mc"], u4_dir=filings, limit=3))
-    out = run_ablation(AblationConfig(vary=["quality.line_clean.keep_tables=true,false"], out=tmp_path / "ablation",
-                                      base_config=tmp_path / "base.yaml", workers=2, proxy=proxy))
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump({"input": {"paths": [str(sample_dir())]}}))
+    proxy = ProxyConfig(train_config=tmp_path / "proxy.yaml", seeds=2, eval_sets=EvalSetsConfig(general_max_docs=3), ngram_order=0,
+                        task_data=TaskDataConfig(tasks=["u4_tableqa_mc"], u4_dir=shared_data("filings-u4"), limit=3))
+    out = run_ablation(AblationConfig(vary=["quality.script.min_hiragana_ratio=0.05,0.3"], out=tmp_path / "ablation",
+                                      base_config=tmp_path / "base.yaml", workers=1, proxy=proxy))
     result = json.loads((out / "ablation.json").read_text())
     assert set(result["chance"]) == {"u4_tableqa_mc"} and 0 < result["chance"]["u4_tableqa_mc"] < 100
     rows = {r["variant"]: r for r in result["rows"]}
-    baseline, other = rows["keep_tables=true"], rows["keep_tables=false"]
+    baseline, other = rows["min_hiragana_ratio=0.05"], rows["min_hiragana_ratio=0.3"]
     for row in rows.values():
         task = row["tasks"]["u4_tableqa_mc"]
         assert len(task["values"]) == 2 and task["ci95"][0] <= task["mean"] <= task["ci95"][1]
@@ -186,13 +184,9 @@ def test_ablation_scores_u4_tableqa_mc_with_paired_intervals(tmp_path, monkeypat
     diff = other["tasks"]["u4_tableqa_mc"]["vs_baseline"]
     assert diff["mean"] == pytest.approx(sum(paired) / 2, abs=1e-4) and diff["ci95"][0] <= diff["mean"] <= diff["ci95"][1]
     assert all(s["tasks_n"]["u4_tableqa_mc"] == 3 for seeds in result["per_seed"].values() for s in seeds)
-    csv_row = next(r for r in csv.DictReader((out / "ablation.csv").open(encoding="utf-8")) if r["variant"] == "keep_tables=false")
+    csv_row = next(r for r in csv.DictReader((out / "ablation.csv").open(encoding="utf-8")) if r["variant"] == "min_hiragana_ratio=0.3")
     assert float(csv_row["task_u4_tableqa_mc_diff"]) == pytest.approx(diff["mean"], abs=1e-4)
     assert csv_row["task_u4_tableqa_mc_diff_verdict"] == diff["verdict"]
     md = (out / "ablation.md").read_text()
-    assert "| chance | " in md and "per task" in md and "| keep_tables=false | " in md
-    # the task's tables are never trained on: every variant reads filings-u4's train reports only
-    train_reports = (out / "data" / "filings-u4" / "train" / "reports").resolve()
-    for variant in rows:
-        inputs = json.loads((out / "variants" / variant / "corpus" / "manifest.json").read_text())["inputs"]
-        assert inputs and all(Path(i["path"]).resolve().is_relative_to(train_reports) for i in inputs)
+    assert "| chance | " in md and "per task" in md and "| min_hiragana_ratio=0.3 | " in md
+    assert "task_u4" not in md.split("## Proxies")[0]  # the corpora table keeps to the corpora
