@@ -7,6 +7,7 @@ filer group (EDINET code, else 書類管理番号), and a held-out text copied i
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import shutil
@@ -86,9 +87,26 @@ def test_u4_default_holds_out_valid_and_test_by_company_and_drops_a_held_out_fil
     assert len(capped[0]) == 1 and capped[0][0] in train  # the cap picks by hash, from the same unpacked reports
 
     cfg.heldout_inputs = heldout
+    # general text: two real held-out articles, and one that the base's general corpus holds too (a syndicated
+    # copy); the base corpus is a run folder's docs/ as every corpus build writes it
+    articles = [json.loads(line)["text"] for line in shared("general-ja", "heldout", "dokujo-tsushin.jsonl")
+                .read_text(encoding="utf-8").splitlines()[:3]]
+    (tmp_path / "general").mkdir()
+    (tmp_path / "general" / "heldout.jsonl").write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n"
+                                                                 for t in articles), encoding="utf-8")
+    base_corpus = tmp_path / "base_corpus"
+    (base_corpus / "docs").mkdir(parents=True)
+    with gzip.open(base_corpus / "docs" / "00000.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "news#1", "text": "前書き。\n" + articles[1] + "\n後書き。"}, ensure_ascii=False) + "\n")
+    cfg.general_texts = str(tmp_path / "general")
     corpus = load_config(CorpusConfig, shipped_config("corpus.yaml"), {"input.paths": train})
-    sets = build_eval_sets(cfg, corpus, tmp_path / "eval_sets")
+    sets = build_eval_sets(cfg, corpus, tmp_path / "eval_sets", general_training=base_corpus)
     m = sets.manifest
+    general_scored = [json.loads(line)["text"] for line in (tmp_path / "eval_sets" / "general" / "texts.jsonl")
+                      .read_text(encoding="utf-8").splitlines()]
+    assert sorted(general_scored) == sorted([articles[0], articles[2]])  # the copy in the base's corpus is not scored
+    assert m["leaks"]["general"]["dropped"] == [{"id": "general#1", "reason": m["leaks"]["general"]["dropped"][0]["reason"]}]
+    assert "50-grams" in m["leaks"]["general"]["dropped"][0]["reason"] and m["leaks"]["general"]["documents"] == 3
     # FY2019 of the same filer (E03814) as the held-out FY2023 cover: dropped from training, and said so
     assert m["groups"]["training_files_dropped_same_filer"] == ["S100ISA8/S100ISA8-0000000.html", "S100ISA8/S100ISA8-0102010.html"]
     assert m["groups"]["members"]["edinet:E03814"]["heldout"] and m["groups"]["heldout_by_hash"] == 0
@@ -103,7 +121,7 @@ def test_u4_default_holds_out_valid_and_test_by_company_and_drops_a_held_out_fil
     assert [t.split("=")[0] for t in sets.bpc_texts()] == ["finance", "finance_kept", "finance_neutral", "finance_prose",
                                                           "finance_tables", "general"]
     again = load_config(CorpusConfig, shipped_config("corpus.yaml"), {"input.paths": train})
-    assert build_eval_sets(cfg, again, tmp_path / "eval_sets").manifest == m  # the same settings and inputs: reused
+    assert build_eval_sets(cfg, again, tmp_path / "eval_sets", general_training=base_corpus).manifest == m  # reused
 
 
 @pytest.mark.real_data

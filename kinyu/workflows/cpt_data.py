@@ -45,7 +45,8 @@ def prepare(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSets:
 
     finance_inputs, eval_sets = finance_and_heldout(cfg, study)
     fin = _corpus_overrides(base, {"input.paths": finance_inputs, "executor.workers": cfg.workers})
-    sets = build_eval_sets(eval_sets, fin, study.root / "eval_sets", console, workers=cfg.workers)
+    sets = build_eval_sets(eval_sets, fin, study.root / "eval_sets", console, workers=cfg.workers,
+                           general_training=study.corpus("general"))
     shared = {"input.exclude": sets.exclude, "tokenize.tokenizer": str(study.tokenizer), "executor.workers": cfg.workers}
     _build_corpus(_corpus_overrides(fin, {**shared, "output": str(study.corpus("fin_default"))}), console,
                   "financial, the default config")

@@ -163,8 +163,9 @@ def _snapshots(run: Path) -> list[Checkpoint]:
 def score_run(run: Path, study: Study, eval_cfg: EvalConfig, plan, task_cfg: EvalConfig | None, task_plan, console: Console) -> dict:
     """Bits per character of every snapshot (the curve) and the tasks of the final one; cached in scores/."""
     out = study.scores / f"{run.name}.json"
-    if out.is_file() and "final_documents" in (cached := read_json(out)):
-        return cached  # (scores written before per-document scores were kept are scored again)
+    sources = {name: _sha256_texts(path) for name, (_, path) in plan.sources.items()}
+    if out.is_file() and "final_documents" in (cached := read_json(out)) and cached.get("eval_sets") == sources:
+        return cached  # (scores written before per-document scores were kept, or on other sets, are scored again)
     console.print(f"scoring {run.name} ({len(_snapshots(run))} snapshots)")
     curve = []
     for snap in _snapshots(run):
@@ -175,7 +176,7 @@ def score_run(run: Path, study: Study, eval_cfg: EvalConfig, plan, task_cfg: Eva
     result: dict[str, Any] = {"run": run.name, "curve": curve, "final": curve[-1],
                               # the final snapshot per document (summed NLL in bits, characters): documents as the unit
                               "final_documents": {f"{k}_bpc": v["per_document"] for k, v in bpc.items()},
-                              "eval_sets": {name: _sha256_texts(path) for name, (_, path) in plan.sources.items()}}
+                              "eval_sets": sources}
     if task_cfg is not None:
         tasks = score_model(final_model(run), task_cfg, task_plan)["tasks"]
         result["tasks"] = {t: r["score"] for t, r in tasks["tasks"].items()}

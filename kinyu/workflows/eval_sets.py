@@ -9,7 +9,9 @@ variant is built.
   training file of the same group as one of them is dropped from training (recorded).
 - **leaks by containment**: a held-out document whose 50-grams (or 13-grams) are found among the
   training documents' above ``max_containment_50`` (``max_containment_13``) is dropped, with its
-  figure recorded: Jaccard cannot see a short held-out text inside a longer training document.
+  figure recorded: Jaccard cannot see a short held-out text inside a longer training document. The
+  training side is every training document as extracted, plus the study's general corpus (the base's
+  and the replay's text), for the financial and for the general held-out documents.
 - **finance** (as extracted: favours the unfiltered variant): the held-out documents as kinyu's
   extraction and normalisation give them (no quality filter, no dedup); **finance_tables** and
   **finance_prose**: the same text split into its Markdown table lines and the rest;
@@ -18,7 +20,8 @@ variant is built.
   held-out text picked by a fixed character-class rule in code (``kinyu.workflows.heldout.
   neutral_paragraphs``) that depends on no variant's config.
 - **general**: general Japanese held out from any training (``general_texts``: e.g.
-  ``../shared/data/general-ja/heldout``), a fixed sample by document-id hash.
+  ``../shared/data/general-ja/heldout``), a fixed sample by document hash of the documents that
+  pass the containment check (news articles share templates and syndicated copies across splits).
 
 Each set is a folder with ``texts.jsonl`` (``{"id", "source", "text"}``), readable by
 ``kinyu eval --bpc-texts``; ``manifest.json`` says what went in and what was dropped, with hashes;
@@ -288,6 +291,9 @@ def heldout_summary(manifest: dict) -> dict:
     return {
         "groups": {k: g[k] for k in ("total", "heldout", "heldout_by_hash", "heldout_given", "training_files_dropped_same_filer")},
         "leaks": {k: leaks[k] for k in ("ngrams", "max_containment_50", "max_containment_13", "documents", "dropped", "totals")},
+        # sets made before the general text was checked have no "general" entry
+        "general_leaks": {k: leaks["general"][k] for k in ("documents", "dropped", "totals")} if "general" in leaks else None,
+        "general_training": leaks.get("general_training"),
         "sets": {name: {"label": label, "documents": manifest[name]["documents"], "characters": manifest[name]["characters"]}
                  for name, label in SET_LABELS.items() if name in manifest},
     }
@@ -308,7 +314,17 @@ def heldout_report_lines(s: dict) -> list[str]:
         f"{len(leaks['dropped'])} documents above {leaks['max_containment_50']:.0%} of 50-grams"
         + (f" or {leaks['max_containment_13']:.0%} of 13-grams" if leaks["max_containment_13"] is not None else "")
         + " dropped (`eval_sets/leaks.json`: every document's figures)",
+        *([_general_leak_line(s)] if s.get("general_leaks") else []),
         "- sets: " + "; ".join(f"{name} = {v['label']}, {v['documents']} docs, {v['characters']:,} chars"
                                for name, v in s["sets"].items()),
     ]
     return lines
+
+
+def _general_leak_line(s: dict) -> str:
+    gl, t = s["general_leaks"], s["general_leaks"]["totals"]
+    against = ("the training documents and the base's general corpus (`" + s["general_training"] + "`)"
+               if s.get("general_training") else "the training documents")
+    return (f"- general text, the same check against {against}: {len(gl['dropped'])} of the {gl['documents']} general "
+            f"documents examined (in hash order, until the set was full) dropped; of those examined, {t['contained_13']:.1%} "
+            f"of the 13-grams and {t['contained_50']:.1%} of the 50-grams are in training")

@@ -86,7 +86,7 @@ def containment(heldout: list[dict], training: TrainingNgrams, cfg: EvalSetsConf
     docs, totals = [], {n: [0, 0] for n in CONTAINMENT_NGRAMS}
     limits = {50: cfg.max_containment_50, 13: cfg.max_containment_13}
     for r in heldout:
-        row = {"id": r["id"], "group": groups[file_of(r["id"])], "characters": len(r["text"])}
+        row = {"id": r["id"], "group": groups.get(file_of(r["id"])), "characters": len(r["text"])}
         over = []
         for n in CONTAINMENT_NGRAMS:
             total, found = training.contained(r["text"], n)
@@ -177,9 +177,13 @@ def _listing(cfg: CorpusConfig, paths: list[str]):
 
 
 def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path, console: Console | None = None,
-                    workers: int = 1) -> EvalSets:
+                    workers: int = 1, general_training: Path | None = None) -> EvalSets:
     """Pick, extract and write the fixed sets into ``out`` (a folder per set, ``manifest.json``, ``leaks.json``);
-    a folder already made with the same settings and inputs is reused."""
+    a folder already made with the same settings and inputs is reused.
+
+    ``general_training``: a corpus run whose documents every variant trains on besides its financial corpus
+    (the study's base corpus, which its replay draws from too): the containment check counts them as training
+    text, for the financial and for the general held-out documents."""
     console = console or Console()
     out = Path(out)
     if cfg.general_texts is not None and not Path(cfg.general_texts).is_dir():
@@ -197,7 +201,9 @@ def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path,
     groups, heldout_ids, training_ids = choice.groups, choice.heldout_ids, choice.training_ids
     by_hash, given_groups, dropped_same_filer = choice.by_hash, choice.given_groups, choice.dropped_same_filer
     corpus = {k: v for k, v in to_dict(corpus_config).items() if k not in ("output", "executor", "cache")}
-    key = {"config": to_dict(cfg), "corpus": corpus, "inputs": sorted((f.doc_id, f.size) for f in files)}
+    general_docs = sorted(CorpusRun(general_training).docs.glob("*.jsonl.gz")) if general_training is not None else []
+    key = {"config": to_dict(cfg), "corpus": corpus, "inputs": sorted((f.doc_id, f.size) for f in files),
+           "general_training": [[d.name, sha256_file(d)] for d in general_docs]}
     manifest_path = out / "manifest.json"
     if manifest_path.is_file() and read_json(manifest_path).get("key") == key:
         m = read_json(manifest_path)
@@ -210,10 +216,10 @@ def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path,
 
     # 2. containment: the held-out documents' n-grams among the training documents' as extracted (document ids are
     #    "<input root>/<relative path>" and, for jsonl, "#<line>": the file part says which side a document is on)
-    training = TrainingNgrams([r["text"] for r in raw if file_of(r["id"]) in training_ids])
+    general_training_texts = [rec["text"] for rec in read_jsonl_gz(CorpusRun(general_training).docs)] if general_docs else []
+    training = TrainingNgrams([r["text"] for r in raw if file_of(r["id"]) in training_ids] + general_training_texts)
     heldout_rows = [r for r in raw if file_of(r["id"]) in heldout_ids]
     leaks = containment(heldout_rows, training, cfg, groups)
-    atomic_write_json(out / "leaks.json", leaks)
     leaked = {d["id"] for d in leaks["dropped"]}
     finance_rows = _pick([r for r in heldout_rows if r["id"] not in leaked], cfg)
     if not finance_rows:
@@ -230,13 +236,24 @@ def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path,
     chosen = {r["id"] for r in finance_rows}
     kept_rows = [r for r in _build_docs(kept_cfg, out / "extracted_kept", workers) if r["id"] in chosen]
 
-    # 3. general text: a fixed sample by document hash
+    # 3. general text: a fixed sample by document hash, of the documents that pass the same containment check
+    #    (news articles share templates and syndicated copies across a corpus's splits)
     general_folder = cfg.general_texts or str(general_dir())
     general = folder_texts(general_folder)
-    general_rows = sorted(
+    candidates = sorted(
         ({"id": f"general#{i}", "source": general_folder, "text": t} for i, t in enumerate(general)),
         key=lambda r: rank(hashlib.sha256(r["text"].encode("utf-8")).hexdigest(), cfg.seed),
-    )[: cfg.general_max_docs]
+    )
+    general_rows, examined = [], []
+    for row in candidates:
+        if len(general_rows) >= cfg.general_max_docs:
+            break
+        examined.append(row)
+        if containment([row], training, cfg, {})["dropped"]:
+            continue
+        general_rows.append(row)
+    leaks["general"] = containment(examined, training, cfg, {})
+    atomic_write_json(out / "leaks.json", leaks)
     general_rows.sort(key=lambda r: int(r["id"].split("#")[1]))
 
     read_files = {file_of(r["id"]) for r in raw}
@@ -252,7 +269,9 @@ def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path,
             "training_files_dropped_same_filer": dropped_same_filer,
             "members": {g: {"heldout": g in heldout_group_names, "files": fs} for g, fs in members.items()},
         },
-        "leaks": {k: v for k, v in leaks.items() if k != "per_document"},
+        "leaks": {**{k: v for k, v in leaks.items() if k not in ("per_document", "general")},
+                  "general": {k: v for k, v in leaks["general"].items() if k != "per_document"},
+                  "general_training": str(general_training) if general_training is not None else None},
         "finance": {**_write_texts(out / "finance", finance_rows),
                     "heldout_files": sorted(heldout_ids),
                     "heldout_inputs": list(cfg.heldout_inputs),
@@ -278,7 +297,8 @@ def build_eval_sets(cfg: EvalSetsConfig, corpus_config: CorpusConfig, out: Path,
                   f"{len(dropped_same_filer)} training files of a held-out filer dropped; "
                   f"{manifest['finance_kept']['characters']:,} characters after the filters, "
                   f"{manifest['finance_neutral']['characters']:,} neutral); general: {manifest['general']['documents']} "
-                  f"documents, {manifest['general']['characters']:,} characters")
+                  f"documents, {manifest['general']['characters']:,} characters ({len(leaks['general']['dropped'])} "
+                  "dropped for containment)")
     return EvalSets(out, manifest["exclude"], manifest)
 
 
