@@ -4,6 +4,9 @@ proxies, the CPT study and the demo; the study's training settings are a typed s
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import typing
 from pathlib import Path
 
@@ -190,3 +193,20 @@ def test_ablation_scores_u4_tableqa_mc_with_paired_intervals(tmp_path, monkeypat
     md = (out / "ablation.md").read_text()
     assert "| chance | " in md and "per task" in md and "| min_hiragana_ratio=0.3 | " in md
     assert "task_u4" not in md.split("## Proxies")[0]  # the corpora table keeps to the corpora
+
+
+def test_a_partial_section_in_yaml_keeps_the_parents_defaults_for_the_rest(tmp_path):
+    """``cpt: {tokens: ...}`` in a user's study YAML changes the tokens only: the study's own CPT learning
+    rate stays (it was PhaseConfig's class default, 3e-3, before), and --help shows the study's defaults."""
+    from kinyu.base.config import load_config
+    from kinyu.workflows.cpt_config import CptStudyConfig
+
+    study = CptStudyConfig()
+    path = tmp_path / "study.yaml"
+    path.write_text("cpt: {tokens: 123456}\n", encoding="utf-8")
+    cfg = load_config(CptStudyConfig, path)
+    assert cfg.cpt.tokens == 123456 and cfg.cpt.lr == study.cpt.lr and cfg.cpt.lr != type(study.cpt)().lr
+    assert cfg.base == study.base
+    out = subprocess.run([sys.executable, "-m", "kinyu.cli", "study", "cpt", "--help"], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "300"}, check=True).stdout
+    assert f"(default: {study.cpt.tokens!r})" in " ".join(out[out.index("  --cpt.tokens"):].split()[:40])

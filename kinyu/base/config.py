@@ -301,7 +301,9 @@ def _keys(cls: type) -> dict[str, tuple[str, str | None]]:
 def field_default(cls: type, name: str) -> Any:
     """The default value of field ``name`` of ``cls`` (a fresh one where a factory makes it)."""
     f = next(f for f in dataclasses.fields(cls) if f.name == name)
-    return f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
 
 
 def _nest_dotted(cls: type, data: dict) -> dict:
@@ -351,7 +353,9 @@ def _build(cls: type[T], data: dict | None, where: str, found: list[str], base: 
         tp = types_[name]
         here = f"{where}.{name}" if where else name
         if _is_dataclass_type(tp) and isinstance(value, dict):
-            kwargs[name] = _build(tp, value, here, found)
+            # a partial section keeps the parent's defaults for the rest (the study's cpt: {tokens: ...}
+            # keeps the study's lr, not PhaseConfig's own)
+            kwargs[name] = _build(tp, value, here, found, base=getattr(base, name) if base is not None else field_default(cls, name))
             continue
         try:
             kwargs[name] = _coerce(value, tp, here)
@@ -505,7 +509,8 @@ def _leaf_fields(cls: type, prefix: str = "", defaults: Any = None):
         if _is_dataclass_type(tp):
             if (f.metadata or {}).get("mapping_flag"):
                 yield name, tp, f, _NO_DEFAULT, []
-            yield from _leaf_fields(tp, name + ".", default if defaults is not None else None)
+            # the help shows the parent's defaults for a section's fields (its factory's, not the class's)
+            yield from _leaf_fields(tp, name + ".", default if defaults is not None else field_default(cls, f.name))
         else:
             yield name, tp, f, default, []
 
