@@ -131,6 +131,29 @@ def peer_build(folders: list[Path], out: Path, workers: int, tasks: int, log) ->
             "kept_docs": docs, "kept_chars": chars}
 
 
+def warm_rss(args, folders: list[Path], sizes: list[int]) -> int:
+    """Peak RSS at each size, every build reading its extraction from ``--warm-cache DIR``'s cache."""
+    cache = args.warm_cache / "cache"
+    if not cache.is_dir():
+        raise SystemExit(f"no extraction cache at {cache}: run the benchmark with --keep {args.warm_cache} first")
+    work = Path(tempfile.mkdtemp(prefix="kinyu-filings-rss-"))
+    extra = [] if args.tokenizer_sample_chars is None else ["--tokenize.tokenizer_sample_chars", str(args.tokenizer_sample_chars)]
+    runs = {}
+    with open(work / "benchmark.log", "w") as log:
+        for n in sizes:
+            runs[n] = kinyu_build(folders[:n], work / f"kinyu-{n}", cache, args.workers, args.tasks, log, extra)
+            print(f"kinyu build of {n} (extraction cached): peak RSS {runs[n]['peak_rss_mb']:.0f} MB, "
+                  f"{runs[n]['kept_chars']:,} characters kept, {runs[n]['tokens']:,} tokens; stages {runs[n]['timings_s']}", flush=True)
+    ratio = runs[sizes[-1]]["peak_rss_mb"] / runs[sizes[0]]["peak_rss_mb"]
+    bound = args.tokenizer_sample_chars or "the config's"
+    print(f"\npeak RSS (tokenizer sample bound {bound}): " + ", ".join(f"{runs[n]['peak_rss_mb']:.0f} MB at {n}" for n in sizes)
+          + f"; {sizes[-1]} / {sizes[0]} filings {ratio:.2f}x (goal <= {GOALS['rss_ratio']}x: {'met' if ratio <= GOALS['rss_ratio'] else 'NOT met'})")
+    if args.json:
+        args.json.write_text(json.dumps({"kinyu": {str(n): r for n, r in runs.items()}, "goals": GOALS}, indent=2), encoding="utf-8")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reports", type=Path, default=Path("/tmp/u4"), help="root of <split>/reports/<書類管理番号>/ (default /tmp/u4)")
@@ -141,12 +164,17 @@ def main() -> int:
     ap.add_argument("--tokenizer-sample-chars", type=int, default=None,
                     help="tokenize.tokenizer_sample_chars of every kinyu build (default: the config's, 50M): the tokenizer "
                          "trainer's memory grows with its sample (~90 MB per million characters)")
+    ap.add_argument("--warm-cache", type=Path, default=None,
+                    help="peak RSS only: every size built with the extraction cache of an earlier run's --keep folder "
+                         "(DIR/cache), no cold build, no peer (e.g. to compare --tokenizer-sample-chars bounds)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
     args = ap.parse_args()
 
     folders = filing_folders(args.reports)
     sizes = sorted({min(n, len(folders)) for n in args.sizes})
+    if args.warm_cache:
+        return warm_rss(args, folders, sizes)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kinyu-filings-"))
     work.mkdir(parents=True, exist_ok=True)
     log = open(work / "benchmark.log", "w")
