@@ -24,7 +24,7 @@ process, sampled every 50 ms):
    extraction is not redone; extraction's own peak is in step 1): peak RSS against the number of
    filings, goal flat within 1.3x from the smallest to the largest.
 
-On 2 cores the whole run (98 filings) takes about 35 minutes: ``--sizes 5 10`` for a quick look.
+On 2 cores the whole run (98 filings) took 15 minutes: ``--sizes 5 10`` for a quick look.
 Everything is written to a temporary folder (``--keep DIR`` keeps it), never into the repo.
 """
 
