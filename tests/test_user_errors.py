@@ -181,3 +181,16 @@ def test_a_bad_input_is_one_error_line_and_exit_2(command, kind, places, capsys,
     assert len(errors) == 1, err
     # the error line ends the output; below it only the items of a list of problems
     assert all(line.startswith("  - ") for line in lines[errors[0] + 1:]), err
+
+
+@pytest.mark.parametrize("command", sorted(CASES), ids=lambda c: " ".join(c).strip())
+def test_help_prints_its_text_as_written(command, capsys, monkeypatch):
+    """argparse formats a description only where it holds ``%(prog)``: elsewhere an escaped ``%%`` is
+    printed as it is (the ablation's and the study's said "95 %% intervals")."""
+    monkeypatch.setenv("COLUMNS", "100")
+    group, name = command
+    with pytest.raises(SystemExit) as e:
+        main([group, *([name] if name else []), "--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and out.startswith("usage: kinyu"), out[:200]
+    assert "%%" not in out and "%(" not in out, [line for line in out.splitlines() if "%" in line]

@@ -249,7 +249,7 @@ def ablate_parser(prog: str):
         "Build one corpus per combination of --vary values (through the extraction cache) and compare them. "
         "With --proxy, train the same small model on each, with several seeds and the same token budget, and score all "
         "on fixed sets chosen before any variant is built (held-out financial documents, general text, the tasks): "
-        "means, 95 %% intervals, and the difference to the baseline variant, beyond or within noise.",
+        "means, 95 % intervals, and the difference to the baseline variant, beyond or within noise.",
         epilog="examples:\n"
                "  kinyu corpus ablate --vary quality.script.min_hiragana_ratio=0.05,0.15\n"
                "  kinyu corpus ablate --vary dedup.minhash=true,false --proxy configs/train/tiny_cpu.yaml --proxy.seeds 5 \\\n"
