@@ -11,14 +11,14 @@ from kinyu.cli.common import Command, Group, config_parser, load_command_config
 DESCRIPTION = (
     "Pretrain a small base model on general Japanese, continual-pre-train it on a kinyu corpus of financial documents "
     "(default config), and compare with seeds and 95 % intervals: base vs CPT (financial bits per character; general "
-    "bits per character for forgetting), 0/5/25 %% general replay with LR re-warm and re-decay, the default corpus vs "
+    "bits per character for forgetting), 0/5/25 % general replay with LR re-warm and re-decay, the default corpus vs "
     "the same documents unfiltered, and two controls (an A/A repeat that must be within noise, a planted effect that "
     "must be beyond it). Writes report.md, results.json and curves.png into --out; an interrupted study resumes."
 )
 
 EPILOG = """\
 examples:
-  kinyu study cpt                                   # configs/study/cpt_cpu.yaml: about 40 min on 2 CPU cores
+  kinyu study cpt                                   # configs/study/cpt_cpu.yaml: about 37 min on 2 CPU cores
   kinyu study cpt --quick                           # configs/study/cpt_quick.yaml: the same study in ~3 min (tests)
   kinyu study cpt --config configs/study/cpt_gpu_100m.yaml   # a ~100M-parameter proxy on one GPU
   kinyu study cpt --config configs/study/cpt_gpu_100m.yaml --data-only   # corpora here, training on the GPU node

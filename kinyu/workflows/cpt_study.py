@@ -673,11 +673,13 @@ def _yardstick_sentences(r: dict, undertrained: bool) -> list[str]:
         out.append(f"- trivial baseline, {metric_head(m)}: {models} bits/char against a character {grams}.")
         fin = rows.get("fin_default", {}).get(m)
         if fin is not None and REFERENCE in r["final"] and fin < r["final"][REFERENCE][m]["mean"] - 1.0:
-            # a count of the training corpus's character sequences predicting held-out text this well means the two
-            # share long stretches of text: the held-out set is less held out than its files are
+            # counting beats the proxy: either the proxy is far from trained or the held-out text shares stretches
+            # with the training corpus; the containment figures say how much of the second, so neither is asserted
             out.append(f"  On {metric_head(m)} the n-gram counted on the CPT corpus is {r['final'][REFERENCE][m]['mean'] - fin:.2f} bits/char "
-                       "below the CPT proxy: that held-out text shares much of its text with the training corpus (boilerplate "
-                       "or near-copies across files), so it measures recall of the corpus as much as financial language.")
+                       "below the CPT proxy: the proxy has learned less of this text than counting the corpus's character "
+                       "sequences does (a proxy far from trained, text shared with the training corpus, or both: the "
+                       "containment figures above say how much is shared), so differences between proxies here are "
+                       "differences between weak models.")
     return out
 
 
