@@ -25,6 +25,9 @@ datatrove           datatrove's HTML pipeline step (``datatrove.pipeline.extract
 pandas              ``pandas.read_html`` -> ``DataFrame.to_markdown`` per table (tables only)
 html2text / markdownify / html-to-markdown   HTML-to-Markdown converters (whole page)
 
+``--every-cell`` scores every figure cell of every table (up to 30 per table) instead of the
+questions' gold cells: a denser yardstick for tuning, refused on the test split.
+
 Goal: kinyu >= 0.98 of the gold cells that have a row label and a column header, with both,
 above every peer. The misses are grouped by cause. The splits are unpacked under ``--reports``
 (default: a temporary folder) from ``../shared/data/filings-u4`` (tune on valid; test is the
@@ -145,23 +148,29 @@ def main() -> None:
     ap.add_argument("--splits", default="valid,test")
     ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, of: " + ", ".join(SYSTEMS))
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--every-cell", action="store_true",
+                    help="score every figure cell of every table (up to 30 per table, kinyu.base.u4.every_cell), not "
+                         "only the questions' gold cells: a denser yardstick for tuning, on train and valid only")
     args = ap.parse_args()
     shared = shared_data_dir() / "filings-u4"
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
         ap.error(f"unknown systems: {', '.join(unknown)}")
+    if args.every_cell and "test" in args.splits.split(","):
+        ap.error("--every-cell is for tuning: the test split is scored on its gold cells only")
     root = args.reports or Path(tempfile.mkdtemp(prefix="kinyu-u4-"))
     results = {}
     for split in [s.strip() for s in args.splits.split(",")]:
         reports = u4.unpack(shared, root, split)
         items = u4.questions(shared, split)
-        gold = u4.gold_cells(reports, items)
+        gold = u4.every_cell(reports) if args.every_cell else u4.gold_cells(reports, items)
         empty = [c for c in gold if not c.text]
         cells = [c for c in gold if c.text and c.row_label and c.column_header]
         files = sorted(reports.glob("*/*.html"))
         mb = sum(p.stat().st_size for p in files) / 1e6
-        print(f"\n## {split}: {len(files)} section files ({mb:.0f} MB), {len(items)} questions, {len(gold)} gold cells found "
+        what = "figure cells of every table (--every-cell)" if args.every_cell else f"gold cells of {len(items)} questions"
+        print(f"\n## {split}: {len(files)} section files ({mb:.0f} MB), {len(gold)} {what} found "
               f"({len(empty)} empty); {len(cells)} with a row label and a column header are scored")
         results[split] = {}
         build_cpu: dict[str, float] = {}

@@ -36,9 +36,11 @@ SEPARATOR_CELL = "---"
 _NOTE_MARK = r"(?:※\s*\d*|\(注\s*\d*\)\s*\d*|注\s*\d+|\*\d*)"
 # A figure cell: sign, digits with separators, a unit or % after, note marks before; or a
 # dash/「－」 for nil (a lone △ is a template's placeholder). Not a date or a period 「2019年3月」.
+# Full-width ％ and brackets too: the extractors read tables before NFKC.
 RE_FIGURE = re.compile(
     rf"^(?:{_NOTE_MARK}\s*[,、]?\s*)*"
-    r"(?:[△▲\-−+±]?\s*\(?[\d,]*\d(?:\.\d+)?\)?\s*(?:%|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|ポイント|pt)?"
+    r"(?:[△▲\-−+±]?\s*[(（]?[\d,]*\d(?:\.\d+)?[)）]?\s*(?:%|％|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|％ポイント|ポイント|pt)?"
+    r"(?:\s*[(（]\s*(?:[\d,]*\d(?:\.\d+)?|[-−―ー－—‐])\s*[)）])?"  # a part of it in brackets: 「74(74)」「34.0(17.0)」「374(―)」
     r"|[-−―ー－—‐△▲]{1,2})$"
 )
 
@@ -194,12 +196,42 @@ def _drop_empty(cells: list[list[tuple[int, str]]], marked: list[bool]):
     return [[row[j] for j in distinct] for row in cells], marked
 
 
+# a calendar year over a column (「2019年」「2020年」 under 「3月31日に終了した1年間」): a header, not a figure
+RE_YEAR = re.compile(r"^(?:19|20)\d\d年$")
+
+
+def _is_figures(text: str) -> bool:
+    """A figure, or figures on lines of one cell (「4,999 1,008」: 本社 and 柏崎工場 in one row)."""
+    return is_figure(text) or (" " in text and all(is_figure(part) for part in text.split()))
+
+
+def _is_numbering(cells, j: int) -> bool:
+    """Whether column ``j`` numbers the rows (「1」「2」「3」… beside 評価指標 | 目標値): part of the
+    label, not a column of figures."""
+    texts = [row[j][1] for row in cells if row[j][1]]
+    if len(texts) < 2 or not all(t.isdecimal() and len(t) <= 3 for t in texts):
+        return False
+    numbers = [int(t) for t in texts]
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers))) and j + 1 < len(cells[0])
+
+
 def _first_figure_column(cells) -> int | None:
-    """The first column that holds figures: left of it are the label columns."""
-    for j in range(len(cells[0])):
-        figures = sum(1 for row in cells if is_figure(row[j][1]))
-        if figures and figures >= 0.3 * sum(1 for row in cells if row[j][1]):
-            return j
+    """The first column that holds figures (not a column of row numbers): left of it are the
+    label columns. Where no column of the whole table is 30 % figures, the share is counted over
+    the block of rows with numbers that ends the table: a tall header over one row of figures (a derivative table's 契約額 /
+    うち1年超 / 公正価値) is no table of text."""
+    # rows with a number (a nil dash alone makes no row of figures: a ratings table's 「－」), when
+    # they are all the rows from the first of them on: a header block over a block of figures
+    numbered = [any(is_figure(text) and any(ch.isdigit() for ch in text) for _, text in row) for row in cells]
+    first = numbered.index(True) if any(numbered) else len(cells)
+    body = cells[first:] if all(numbered[first:]) else []
+    for rows in (cells, body):  # the whole table first: a text table's odd figure is no column
+        for j in range(len(cells[0])):
+            if _is_numbering(cells, j):
+                continue
+            figures = sum(1 for row in rows if is_figure(row[j][1]))
+            if figures and figures >= 0.3 * sum(1 for row in rows if row[j][1]):
+                return j
     return None
 
 
@@ -236,6 +268,11 @@ def _path(texts: list[str]) -> str:
     return HEADER_PATH_SEPARATOR.join(out)
 
 
+def _names_values(row) -> bool:
+    """A row with nothing in its first column and text right of it: names the columns it is over."""
+    return not row[0][1] and any(text for _, text in row[1:])
+
+
 def grid_markdown(cells: list[list[tuple[int, str]]], marked: list[bool]) -> str | None:
     """A table's grid of (cell number, text) rows, spans expanded (a spanned cell's number and
     text in each slot it covers), and per row whether the source marks it a header row -> its
@@ -252,7 +289,9 @@ def grid_markdown(cells: list[list[tuple[int, str]]], marked: list[bool]) -> str
     label_cols, value_cols = range(0, label_end), range(label_end, width)
 
     def has_figures(row) -> bool:
-        return any(is_figure(row[j][1]) for j in value_cols)
+        # a row of years without a label (「| | 2019年 | 2020年 | 増減 |」) is a header row
+        unlabelled = not any(row[j][1] for j in label_cols)
+        return any(_is_figures(row[j][1]) and not (unlabelled and RE_YEAR.match(row[j][1])) for j in value_cols)
 
     if any(marked):
         n_header = next((i for i, m in enumerate(marked) if not m), len(cells))
@@ -260,27 +299,39 @@ def grid_markdown(cells: list[list[tuple[int, str]]], marked: list[bool]) -> str
         # the header: the leading rows with text over the figures, above the first row of
         # figures; a row with a label and nothing over the figures (「投資その他の資産」) is a
         # heading row of the body
-        n_header = next(
-            (i for i, row in enumerate(cells) if has_figures(row) or not any(row[j][1] for j in value_cols)), len(cells)
-        )
-        if n_header > MAX_HEADER_ROWS:
+        def over_values(row) -> bool:
+            return any(row[j][1] for j in value_cols)
+
+        # rows of a label alone above a header row are the title of its label column (「配当」 over
+        # 決議内容 | 株式の種類 | 配当金の総額); above the first figures, a heading of the body
+        titles = next((i for i, row in enumerate(cells) if over_values(row)), len(cells))
+        if titles == len(cells) or has_figures(cells[titles]):
+            titles = 0
+        n_header = next((i for i in range(titles, len(cells)) if has_figures(cells[i]) or not over_values(cells[i])), len(cells))
+        if n_header - titles > MAX_HEADER_ROWS:
             n_header = 1
     else:
         # no figures, no header markup: the first row that is no caption is the header (「年月 |
-        # 沿革」, 「【提出書類】 | 有価証券報告書」 over a cover page's form fields)
-        n_header = next((i + 1 for i, row in enumerate(cells) if len({t for _, t in row if t}) > 1), 0)
-    captions, header_rows = [], []
+        # 沿革」, 「【提出書類】 | 有価証券報告書」 over a cover page's form fields); a row that names only the
+        # value column (「| | 第2回新株予約権 |」 over 付与日 | 2016年7月5日) is a header too
+        n_header = next((i + 1 for i, row in enumerate(cells) if len({t for _, t in row if t}) > 1 or _names_values(row)), 0)
+    # a text table's single-text rows are captions (「【表紙】」 over a form), unless its header row
+    # has an empty corner: then they are titles over its columns (「2008年5月15日決議」 spanned over
+    # 「| | 事業年度末現在 | 提出日の前月末現在 |」), part of every column's path as in a table of figures
+    titled = figure_col is not None or (n_header > 0 and _names_values(cells[n_header - 1]))
+    captions, header_rows, as_text = [], [], []  # as_text: every row as a line, in the source's order
     for row in cells[:n_header]:
         texts = {text for _, text in row if text}
-        if len(texts) == 1 and (RE_UNIT_CAPTION.search(next(iter(texts))) or figure_col is None):
+        if len(texts) == 1 and (RE_UNIT_CAPTION.search(next(iter(texts))) or not titled):
             captions.append(escape_cell(next(iter(texts))))
+            as_text.append(captions[-1])
         else:
             header_rows.append(row)
+            as_text.append(" ".join(t for t in dict.fromkeys(text for _, text in row) if t))
     body = cells[n_header:]
     if width == 1 or not body:
         # one column, or nothing under the header: lines of text, not a table
-        lines = [*captions]
-        lines += [" ".join(t for t in dict.fromkeys(text for _, text in row) if t) for row in header_rows + body]
+        lines = as_text + [" ".join(t for t in dict.fromkeys(text for _, text in row) if t) for row in body]
         return "\n".join(line for line in lines if line) or None
     rows = [[escape_cell(_label(row, label_cols))] + [escape_cell(row[j][1]) for j in value_cols] for row in body]
     if not header_rows:

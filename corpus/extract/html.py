@@ -86,7 +86,10 @@ def _unwrap_layout_tables(tree) -> None:
             return
         frame = frames[-1]
         div = frame.makeelement("div", {})
-        for cell in frame.iter("td", "th"):
+        # the frame's own cells only: iter() would walk into the tables inside and empty their cells
+        own = [c for tr in frame.iter("tr") if next(tr.iterancestors("table")) is frame for c in tr
+               if isinstance(c.tag, str) and c.tag in ("td", "th")]
+        for cell in own:
             inner = frame.makeelement("div", {})
             inner.text = cell.text
             for child in list(cell):

@@ -284,6 +284,31 @@ def gold_cells(reports: Path, items: dict[str, dict]) -> list[GoldCell]:
     return out
 
 
+def every_cell(reports: Path, per_table: int = 30, seed: int = 0) -> list[GoldCell]:
+    """Beyond the questions: every figure cell of every table of the reports (up to ``per_table``
+    per table, drawn with ``seed``) that has a row label and a column header, read as
+    :func:`gold_cells` reads a gold cell (``qid`` empty). A denser yardstick for tuning a renderer:
+    thousands of tables' layouts, not only the ones the questions ask about."""
+    import random
+
+    import lxml.html
+
+    rng = random.Random(seed)
+    out = []
+    for path in sorted(Path(reports).glob("*/*.html")):
+        tree = lxml.html.fromstring(path.read_bytes(), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        for table in tree.xpath("//table[@table-id]"):
+            g = grid(table)
+            ids = list(dict.fromkeys(cid for row in g for cid, text in row if cid and text and is_figure(text)))
+            if len(ids) > per_table:
+                ids = rng.sample(ids, per_table)
+            for cid in ids:
+                ctx = _context(g, cid)
+                if ctx is not None and ctx[1] and ctx[2]:
+                    out.append(GoldCell("", cid, table.get("table-id"), path.name, *ctx))
+    return out
+
+
 # --- a corpus's text against the gold cells ---------------------------------------------------
 # A gold cell is found "with label" when its displayed value stands on one line with its row
 # label, "with label and header" when its column header is also among the header lines of the
