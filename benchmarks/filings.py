@@ -162,7 +162,7 @@ def main() -> int:
     ap.add_argument("--tasks", type=int, default=4, help="kinyu's default executor.tasks; the peer gets the same")
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--tokenizer-sample-chars", type=int, default=None,
-                    help="tokenize.tokenizer_sample_chars of every kinyu build (default: the config's, 50M): the tokenizer "
+                    help="tokenize.tokenizer_sample_chars of every kinyu build (default: the config's, 2M): the tokenizer "
                          "trainer's memory grows with its sample (~90 MB per million characters)")
     ap.add_argument("--warm-cache", type=Path, default=None,
                     help="peak RSS only: every size built with the extraction cache of an earlier run's --keep folder "

@@ -19,7 +19,7 @@ build stages' times exclude the stage process's start-up but include its workers
 
 Generated files go to a temporary folder (``--keep DIR`` to keep them), never into the repo.
 The tokenizer is trained on a bounded sample (``tokenize.tokenizer_sample_chars``); here
-``--tokenizer-sample-chars`` (default 1M) is set below the smallest corpus, as the default 50M
+``--tokenizer-sample-chars`` (default 1M) is set below the smallest corpus, as the default 2M
 is below a 370M-token corpus, so that the benchmark sees the regime big builds run in.
 """
 

@@ -30,7 +30,7 @@ class TokenizerTrainer(PipelineStep):
     name = "🔠 Tokenizer trainer"
     type = "🔢 - TOKENIZER"
 
-    def __init__(self, out_file: str, vocab_size: int, sample_chars: int = 50_000_000):
+    def __init__(self, out_file: str, vocab_size: int, sample_chars: int):
         super().__init__()
         self.out_file = out_file
         self.vocab_size = vocab_size

@@ -82,6 +82,9 @@ class CptStudyConfig:
     general_train: str = option("../shared/data/general-ja/train", "general Japanese text the base model is pretrained on (*.jsonl/*.txt)")
     corpus_config: str | None = option(None, "corpus YAML for the financial corpus (empty = the shipped default)")
     vocab_size: int = option(8000, "the tokenizer, trained on the general corpus (the base model's vocabulary, as in real CPT)")
+    # above the corpus build's 2M: the base model's vocabulary stands in for a pretrained model's,
+    # trained on far more text than one build samples (livedoor news: 7.9M characters, ~0.9 GB)
+    tokenizer_sample_chars: int = option(50_000_000, "characters of the general corpus the tokenizer trains on (all of livedoor news)")
     eval_sets: EvalSetsConfig = option(factory=EvalSetsConfig)
     model: StudyModelConfig = option(factory=StudyModelConfig)
     base: PhaseConfig = option(factory=PhaseConfig)

@@ -39,7 +39,7 @@ def prepare(cfg: CptStudyConfig, study: Study, console: Console) -> EvalSets:
     base = _corpus_base(cfg)
     general = _corpus_overrides(base, {
         "input.paths": [cfg.general_train], "output": str(study.corpus("general")), "tokenize.vocab_size": cfg.vocab_size,
-        "executor.workers": cfg.workers,
+        "tokenize.tokenizer_sample_chars": cfg.tokenizer_sample_chars, "executor.workers": cfg.workers,
     })
     _build_corpus(general, console, "general (the base model's pretraining data, and its tokenizer)")
 
