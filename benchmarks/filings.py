@@ -163,7 +163,7 @@ def main() -> int:
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--tokenizer-sample-chars", type=int, default=None,
                     help="tokenize.tokenizer_sample_chars of every kinyu build (default: the config's, 2M): the tokenizer "
-                         "trainer's memory grows with its sample (~90 MB per million characters)")
+                         "trainer's memory grows with its sample (100-200 MB per million characters)")
     ap.add_argument("--warm-cache", type=Path, default=None,
                     help="peak RSS only: every size built with the extraction cache of an earlier run's --keep folder "
                          "(DIR/cache), no cold build, no peer (e.g. to compare --tokenizer-sample-chars bounds)")

@@ -218,17 +218,16 @@ def _is_numbering(cells, j: int) -> bool:
 def _first_figure_column(cells) -> int | None:
     """The first column that holds figures (not a column of row numbers): left of it are the
     label columns. Where no column of the whole table is 30 % figures, the share is counted over
-    the block of rows with numbers that ends the table: a tall header over one row of figures (a derivative table's 契約額 /
-    うち1年超 / 公正価値) is no table of text."""
+    the block of rows with numbers that ends the table: a tall header over one row of figures
+    (a derivative table's 契約額 / うち1年超 / 公正価値) is no table of text."""
     # rows with a number (a nil dash alone makes no row of figures: a ratings table's 「－」), when
     # they are all the rows from the first of them on: a header block over a block of figures
     numbered = [any(is_figure(text) and any(ch.isdigit() for ch in text) for _, text in row) for row in cells]
     first = numbered.index(True) if any(numbered) else len(cells)
     body = cells[first:] if all(numbered[first:]) else []
+    columns = [j for j in range(len(cells[0])) if not _is_numbering(cells, j)]
     for rows in (cells, body):  # the whole table first: a text table's odd figure is no column
-        for j in range(len(cells[0])):
-            if _is_numbering(cells, j):
-                continue
+        for j in columns:
             figures = sum(1 for row in rows if is_figure(row[j][1]))
             if figures and figures >= 0.3 * sum(1 for row in rows if row[j][1]):
                 return j

@@ -73,8 +73,17 @@ def _is_frame(table) -> bool:
     inner tables are read as text of their cell.)"""
     if next(table.iterdescendants("table"), None) is None:
         return False
-    rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
-    return len(rows) <= 1 or all(sum(1 for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")) <= 1 for tr in rows)
+    rows = _own_rows(table)
+    return len(rows) <= 1 or all(len(_row_cells(tr)) <= 1 for tr in rows)
+
+
+def _own_rows(table) -> list:
+    """The ``<tr>`` of this table, not of the tables inside its cells."""
+    return [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
+
+
+def _row_cells(tr) -> list:
+    return [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
 
 
 def _unwrap_layout_tables(tree) -> None:
@@ -86,10 +95,8 @@ def _unwrap_layout_tables(tree) -> None:
             return
         frame = frames[-1]
         div = frame.makeelement("div", {})
-        # the frame's own cells only: iter() would walk into the tables inside and empty their cells
-        own = [c for tr in frame.iter("tr") if next(tr.iterancestors("table")) is frame for c in tr
-               if isinstance(c.tag, str) and c.tag in ("td", "th")]
-        for cell in own:
+        # the frame's own cells only: iter("td") would walk into the tables inside and empty their cells
+        for cell in (c for tr in _own_rows(frame) for c in _row_cells(tr)):
             inner = frame.makeelement("div", {})
             inner.text = cell.text
             for child in list(cell):
