@@ -39,7 +39,7 @@ _NOTE_MARK = r"(?:※\s*\d*|\(注\s*\d*\)\s*\d*|注\s*\d+|\*\d*)"
 # Full-width ％ and brackets too: the extractors read tables before NFKC.
 RE_FIGURE = re.compile(
     rf"^(?:{_NOTE_MARK}\s*[,、]?\s*)*"
-    r"(?:[△▲\-−+±]?\s*[(（]?[\d,]*\d(?:\.\d+)?[)）]?\s*(?:%|％|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|％ポイント|ポイント|pt)?"
+    r"(?:[△▲\-−+±＋－]?\s*[(（]?[\d,]*\d(?:\.\d+)?[)）]?\s*(?:%|％|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|％ポイント|ポイント|pt)?"
     r"(?:\s*[(（]\s*(?:[\d,]*\d(?:\.\d+)?|[-−―ー－—‐])\s*[)）])?"  # a part of it in brackets: 「74(74)」「34.0(17.0)」「374(―)」
     r"|[-−―ー－—‐△▲]{1,2})$"
 )
@@ -193,7 +193,27 @@ def _drop_empty(cells: list[list[tuple[int, str]]], marked: list[bool]):
     # a column that repeats its left neighbour's cell in every row is a span's copy, not a column
     # of its own (a grid split only for a header elsewhere that was dropped as empty)
     distinct = [j for k, j in enumerate(keep_cols) if k == 0 or any(row[j][0] != row[keep_cols[k - 1]][0] for row in cells)]
-    return [[row[j] for j in distinct] for row in cells], marked
+    cells = [[row[j] for j in distinct] for row in cells]
+    return _merge_unit_columns(cells), marked
+
+
+# a unit alone in a cell of its own right of its figure (「0.76 | ％」, 「12 | 倍」)
+RE_BARE_UNIT = re.compile(r"^(?:%|％|倍|円|千円|百万円|株|千株|人|名|pt|ポイント)$")
+
+
+def _merge_unit_columns(cells):
+    """A column that holds only units beside the figures left of it (a ratio row of
+    「0.76 | ％ | 0.68 | ％」 in a table whose other rows span both columns with one figure) is
+    part of those figures: each unit joins its figure, the column goes."""
+    j = 1
+    while j < len(cells[0]):
+        own = [row for row in cells if row[j][1] and row[j][0] != row[j - 1][0]]
+        if own and all(RE_BARE_UNIT.match(row[j][1]) and is_figure(row[j - 1][1]) for row in own):
+            cells = [[*row[: j - 1], (row[j - 1][0], row[j - 1][1] + row[j][1]) if row[j][0] != row[j - 1][0] and row[j][1] else row[j - 1], *row[j + 1:]]
+                     for row in cells]
+        else:
+            j += 1
+    return cells
 
 
 # a calendar year over a column (「2019年」「2020年」 under 「3月31日に終了した1年間」): a header, not a figure
@@ -215,6 +235,11 @@ def _is_numbering(cells, j: int) -> bool:
     return numbers == list(range(numbers[0], numbers[0] + len(numbers))) and j + 1 < len(cells[0])
 
 
+def _is_spanning(row) -> bool:
+    """One cell across the whole row: a note or a heading, not a row of cells."""
+    return len(row) > 1 and bool(row[0][1]) and all(number == row[0][0] for number, _ in row)
+
+
 def _first_figure_column(cells) -> int | None:
     """The first column that holds figures (not a column of row numbers): left of it are the
     label columns. Where no column of the whole table is 30 % figures, the share is counted over
@@ -224,7 +249,9 @@ def _first_figure_column(cells) -> int | None:
     # they are all the rows from the first of them on: a header block over a block of figures
     numbered = [any(is_figure(text) and any(ch.isdigit() for ch in text) for _, text in row) for row in cells]
     first = numbered.index(True) if any(numbered) else len(cells)
-    body = cells[first:] if all(numbered[first:]) else []
+    # a note across the table's width under its figures (「(注)1. …」) ends no block of figures
+    rest = [i for i in range(first, len(cells)) if not _is_spanning(cells[i])]
+    body = [cells[i] for i in rest] if all(numbered[i] for i in rest) else []
     columns = [j for j in range(len(cells[0])) if not _is_numbering(cells, j)]
     for rows in (cells, body):  # the whole table first: a text table's odd figure is no column
         for j in columns:
@@ -332,10 +359,19 @@ def grid_markdown(cells: list[list[tuple[int, str]]], marked: list[bool]) -> str
         # one column, or nothing under the header: lines of text, not a table
         lines = as_text + [" ".join(t for t in dict.fromkeys(text for _, text in row) if t) for row in body]
         return "\n".join(line for line in lines if line) or None
-    rows = [[escape_cell(_label(row, label_cols))] + [escape_cell(row[j][1]) for j in value_cols] for row in body]
+    # notes across the table's width under its last row (「(注)1. …」): lines under the table
+    notes = []
+    while len(body) > 1 and _is_spanning(body[-1]):
+        notes.insert(0, escape_cell(body.pop()[0][1]))
+    # a heading across the width inside the body (「【資産の部】」): its label, once, not in every cell
+    # and a label spanned into a value column (「危険債権」 over the column of 「①」) said once, as its label
+    def value(row, j) -> str:
+        return "" if _is_spanning(row) or row[j][0] == row[label_end - 1][0] else escape_cell(row[j][1])
+
+    rows = [[escape_cell(_label(row, label_cols))] + [value(row, j) for j in value_cols] for row in body]
     if not header_rows:
         header = [""] * (1 + len(value_cols))
     else:
         header = [escape_cell(_path([_label(row, label_cols) for row in header_rows]))]
         header += [escape_cell(_path([row[j][1] for row in header_rows])) for j in value_cols]
-    return render(header, rows, captions)
+    return "\n".join([render(header, rows, captions), *notes])

@@ -224,6 +224,31 @@ def test_gold_context_is_read_from_the_html(u4_valid):
     assert 1000 < len(test_items) < 2898 and all("cell_id" in v for v in test_items.values())
 
 
+@pytest.mark.parametrize("text", ["(百万円)", "（単位：千円）", "百万円", "(%)"])
+def test_a_unit_over_a_column_is_no_column_header_to_the_yardstick(text):
+    """The yardstick's column header is the first text above a cell that is neither a figure nor a
+    unit caption: 「(百万円)」 over the figures states their unit, it names no column."""
+    grid = [[(None, ""), ("h1", u4.compact(text))], [(None, ""), ("h2", "当連結会計年度")], [("l", "売上高"), ("v", "1,234")]]
+    assert u4.is_unit_caption(text) and not u4.is_figure(text)
+    assert u4.cell_context(None, "v", grid) == ("1,234", "売上高", "当連結会計年度")
+
+
+@pytest.mark.parametrize("text", ["14,263百万円", "(△326,876)", "34.0(17.0)", "1,000株", "△12.3%"])
+def test_a_figure_with_its_unit_or_a_bracketed_part_is_a_figure_to_the_yardstick(text):
+    assert u4.is_figure(text) and not u4.is_unit_caption(text)
+
+
+def test_a_value_inside_its_label_is_still_found_beside_it():
+    """「-」 for a drug in development 「TAK-831(注7)」, 「1」 beside 「第1回新株予約権」: the value and its
+    label apart on the line, whichever is inside the other."""
+    lines = ["|開発品|開発段階|", "|---|---|", "|TAK-831(注7)|-|", "|第1回新株予約権|1|"]
+    dash = u4.GoldCell("", "c1", "t", "f", "-", "TAK-831(注7)", "開発段階")
+    one = u4.GoldCell("", "c2", "t", "f", "1", "第1回新株予約権", "開発段階")
+    assert u4.judge(dash, lines) == "ok" and u4.judge(one, lines) == "ok"
+    alone = u4.GoldCell("", "c3", "t", "f", "-", "TAK-831(注7)", "開発段階")
+    assert u4.judge(alone, ["|開発品|開発段階|", "|---|---|", "|TAK-831(注7)||"]) == "value not on a line with its label"
+
+
 @pytest.mark.real_data
 def test_every_figure_cell_of_a_real_filing_has_its_label_and_header(u4_valid, tmp_path):
     """Beyond the questions: every figure cell of every table of SoftBank's FY2019 有報 (valid;
@@ -307,7 +332,7 @@ def test_a_tall_header_over_one_row_of_figures_is_a_header():
     assert markdown(two).split("\n")[0] == "| 資産の種類 | 事業所名 | 金額 |"
 
 
-@pytest.mark.parametrize("text", ["12.5％", "（1,234）", "74(74)", "374(―)", "34.0(17.0)", "△0.3％ポイント"])
+@pytest.mark.parametrize("text", ["12.5％", "（1,234）", "74(74)", "374(―)", "34.0(17.0)", "△0.3％ポイント", "＋2,900", "－1,200"])
 def test_full_width_percent_and_a_bracketed_part_are_figures(text):
     from kinyu.corpus.tables import is_figure
 
@@ -324,3 +349,62 @@ def test_a_frame_of_paragraph_cells_leaves_the_table_inside_whole():
     lines = text.split("\n")
     assert "| 当連結会計年度末 | 178,704 | 209,658 |" in lines, text
     assert "178,704" not in [line.strip() for line in lines]
+
+
+def test_a_frame_with_spacer_rows_leaves_the_tables_inside_whole():
+    """A frame of rows of empty cells above each framed table, its title and table in one cell per
+    row (財務活動から生じた負債の変動, two years): each inner table is a table, not one line of text."""
+    spacer = "<tr>" + "<td></td>" * 14 + "</tr>"
+    inner = ("<table><tr><td></td><td>2019年1月1日残高</td><td>2019年12月31日残高</td></tr>"
+             "<tr><td></td><td>百万円</td><td>百万円</td></tr>"
+             "<tr><td>短期借入金</td><td>238,023</td><td>192,581</td></tr></table>")
+    html = (f"<html><body><p>各年度の財務活動から生じた負債の変動は、以下のとおりです。</p><table>{spacer}{spacer}"
+            f"<tr><td colspan='14'><p>前年度（自 2019年１月１日　至 2019年12月31日）</p><div>{inner}</div></td></tr>"
+            "</table></body></html>")
+    lines = extract_html(html)[0].split("\n")
+    assert "|  | 2019年1月1日残高 / 百万円 | 2019年12月31日残高 / 百万円 |" in lines, lines
+    assert "| 短期借入金 | 238,023 | 192,581 |" in lines
+
+
+def test_full_width_plus_signs_are_figures_not_header_rows():
+    """「＋2,900」 rows under the header (a cash-flow plan): the body, not three more header rows."""
+    html = """<table><tr><td></td><td>2018年度実績</td><td>2019年度実績</td></tr>
+    <tr><td>基礎収益キャッシュ・フロー</td><td>＋2,900</td><td>＋2,390</td></tr>
+    <tr><td>資産入替えによる回収</td><td>＋2,400</td><td>＋1,200</td></tr>
+    <tr><td>その他の資金移動</td><td>△1,200</td><td>△500</td></tr></table>"""
+    lines = markdown(html).split("\n")
+    assert lines[0] == "|  | 2018年度実績 | 2019年度実績 |"
+    assert lines[2] == "| 基礎収益キャッシュ・フロー | ＋2,900 | ＋2,390 |"
+
+
+def test_a_unit_in_a_cell_of_its_own_joins_its_figure():
+    """Figures spanned over two columns in every row but the ratio's, whose ％ stands in a cell of
+    its own: one column per period, 「0.76％」 one cell, and a label spanned into the column of
+    「①」 said once."""
+    html = """<table><tr><td colspan="2"></td><td colspan="2">前連結会計年度末</td><td colspan="2">当連結会計年度末</td></tr>
+    <tr><td colspan="2">危険債権</td><td colspan="2">3,983</td><td colspan="2">3,269</td></tr>
+    <tr><td>合計</td><td>①</td><td colspan="2">6,952</td><td colspan="2">6,503</td></tr>
+    <tr><td>不良債権比率</td><td>(＝①／②)</td><td>0.76</td><td>％</td><td>0.68</td><td>％</td></tr></table>"""
+    lines = markdown(html).split("\n")
+    assert lines[0] == "|  |  | 前連結会計年度末 | 当連結会計年度末 |"
+    assert lines[2:] == ["| 危険債権 |  | 3,983 | 3,269 |", "| 合計 | ① | 6,952 | 6,503 |",
+                         "| 不良債権比率 | (＝①／②) | 0.76％ | 0.68％ |"]
+
+
+def test_a_note_across_the_table_is_a_line_under_it_not_a_row_of_copies():
+    """A segment table of three header rows over one row of figures, with the notes in one cell
+    spanned over every column: the header is found, the notes are written once, under the table."""
+    note = "（注）１．「中量産品」の区分は、ロット生産品を含んでいる。"
+    html = f"""<table><tr><td></td><td colspan="3">報告セグメント</td><td rowspan="3">合計</td></tr>
+    <tr><td></td><td colspan="2">インダストリー＆社会基盤</td><td rowspan="2">計</td></tr>
+    <tr><td></td><td>中量産品（注）１</td><td>小計</td></tr>
+    <tr><td>外部顧客からの売上収益</td><td>1,080,881</td><td>1,866,575</td><td>4,057,053</td><td>4,078,344</td></tr>
+    <tr><td colspan="5">{note}</td></tr></table>"""
+    lines = markdown(html).split("\n")
+    assert lines[0] == ("|  | 報告セグメント / インダストリー＆社会基盤 / 中量産品（注）１ | 報告セグメント / インダストリー＆社会基盤 / 小計 "
+                        "| 報告セグメント / 計 | 合計 |")
+    assert lines[2:] == ["| 外部顧客からの売上収益 | 1,080,881 | 1,866,575 | 4,057,053 | 4,078,344 |", note]
+    # a heading across the body's width, under a row of figures: its label once
+    heading = html.replace(f'<tr><td colspan="5">{note}</td></tr>',
+                           '<tr><td colspan="5">その他の項目</td></tr><tr><td>減価償却費</td><td>1</td><td>2</td><td>3</td><td>4</td></tr>')
+    assert markdown(heading).split("\n")[3:] == ["| その他の項目 |  |  |  |  |", "| 減価償却費 | 1 | 2 | 3 | 4 |"]

@@ -73,8 +73,13 @@ def _is_frame(table) -> bool:
     inner tables are read as text of their cell.)"""
     if next(table.iterdescendants("table"), None) is None:
         return False
-    rows = _own_rows(table)
+    # spacer rows of empty cells (a row of 14 empty <td> above each framed table) frame nothing
+    rows = [tr for tr in _own_rows(table) if not _is_empty_row(tr)]
     return len(rows) <= 1 or all(len(_row_cells(tr)) <= 1 for tr in rows)
+
+
+def _is_empty_row(tr) -> bool:
+    return not "".join(tr.itertext()).strip() and next(tr.iterdescendants("table", "img"), None) is None
 
 
 def _own_rows(table) -> list:

@@ -32,7 +32,11 @@ SPLITS = ("train", "valid", "test")
 # the train split is training data only, never evaluation data
 EVAL_SPLITS = ("valid", "test")
 # a figure: what a row label or a column header is not (「1,234」「△12.3%」「※2 196,655」「－」)
-_RE_FIGURE = re.compile(r"^(?:※\d*|\(注\d*\)|\*\d*)*[△▲\-−+]?\(?[\d,]*\d(?:\.\d+)?\)?(?:%|円|株|人|倍)?$|^[-−―ー－—‐]+$")
+# (a sign inside its brackets 「(△326,876)」; a unit after 「14,263百万円」; a part in brackets 「34.0(17.0)」)
+_UNITS = r"(?:%|円|千円|百万円|億円|兆円|株|千株|百万株|人|名|倍|ドル|千ドル|百万ドル)"
+_RE_FIGURE = re.compile(rf"^(?:※\d*|\(注\d*\)|\*\d*)*[△▲\-−+]?\(?[△▲\-−+]?[\d,]*\d(?:\.\d+)?\)?{_UNITS}?(?:\([\d,]*\d(?:\.\d+)?\)|\([-−―ー－—‐]\))?$|^[-−―ー－—‐]+$")
+# a unit caption: what a column header is not (「(単位:百万円)」, 「(百万円)」 over the figures, 「百万円」)
+_RE_UNIT_ALONE = re.compile(rf"^[(（]?(?:単位[:：]?)?{_UNITS}[)）]?$")
 _RE_SEPARATOR = re.compile(r"^\|(?::?-{3,}:?\|)+$")  # a Markdown separator line, compact()
 _RE_CELL_ID = re.compile(r"^(?P<doc>[^-]+)-(?P<section>\d+)-tab\d+-r\d+c\d+$")
 
@@ -45,6 +49,10 @@ def compact(text: str) -> str:
 
 def is_figure(text: str) -> bool:
     return bool(_RE_FIGURE.match(compact(text)))
+
+
+def is_unit_caption(text: str) -> bool:
+    return "単位" in text or bool(_RE_UNIT_ALONE.match(compact(text)))
 
 
 def reports_dir(root: Path, split: str) -> Path:
@@ -246,7 +254,7 @@ def _context(grid, cell_id: str) -> tuple[str, str, str] | None:
             for above in grid[:r]:
                 if c < len(above):
                     k, t = above[c]
-                    if t and k != cell_id and not is_figure(t) and "単位" not in t:
+                    if t and k != cell_id and not is_figure(t) and not is_unit_caption(t):
                         header = t
                         break
             return text, label, header
@@ -340,7 +348,10 @@ def judge(cell: GoldCell, lines: list[str] | None) -> str:
     hits = [i for i, line in enumerate(lines) if cell.text in line]
     if not hits:
         return "value absent"
-    labelled = [i for i in hits if cell.row_label in lines[i].replace(cell.text, "", 1)]
+    # the value and its label apart on the line: a short value may stand inside its label
+    # (「-」 in 「TAK-831(注7)」, 「1」 in 「第1回」), so either is taken out before the other is sought
+    labelled = [i for i in hits if cell.row_label in lines[i].replace(cell.text, "", 1)
+                or cell.row_label in lines[i] and cell.text in lines[i].replace(cell.row_label, "", 1)]
     if not labelled:
         return "value not on a line with its label"
     if not any(cell.column_header in h for i in labelled for h in _header_lines(lines, i)):
