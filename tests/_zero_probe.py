@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+import torch.distributed as dist
+
 from kinyu.base.config import load_config
 from kinyu.training.config import TrainConfig
 from kinyu.training.train import build_engine, check_inputs, start_processes
@@ -41,6 +43,10 @@ def main(config: str, out_dir: str, *flags: str) -> None:
         reports[stage] = probe(engine, stage)
         engine.destroy()
     Path(out_dir, f"rank{procs.rank}.json").write_text(json.dumps(reports))
+    # as the trainer does: a process group left to interpreter shutdown may abort in gloo's
+    # threads (「terminate called without an active exception」, SIGABRT), failing a finished probe
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
