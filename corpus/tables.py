@@ -205,12 +205,15 @@ def _merge_unit_columns(cells):
     """A column that holds only units beside the figures left of it (a ratio row of
     「0.76 | ％ | 0.68 | ％」 in a table whose other rows span both columns with one figure) is
     part of those figures: each unit joins its figure, the column goes."""
+    def joined(row, j):  # column j-1 with column j's own unit, if it has one
+        (number, figure), (own, unit) = row[j - 1], row[j]
+        return (number, figure + unit) if unit and own != number else (number, figure)
+
     j = 1
     while j < len(cells[0]):
         own = [row for row in cells if row[j][1] and row[j][0] != row[j - 1][0]]
         if own and all(RE_BARE_UNIT.match(row[j][1]) and is_figure(row[j - 1][1]) for row in own):
-            cells = [[*row[: j - 1], (row[j - 1][0], row[j - 1][1] + row[j][1]) if row[j][0] != row[j - 1][0] and row[j][1] else row[j - 1], *row[j + 1:]]
-                     for row in cells]
+            cells = [[*row[: j - 1], joined(row, j), *row[j + 1:]] for row in cells]
         else:
             j += 1
     return cells
