@@ -37,9 +37,11 @@ _NOTE_MARK = r"(?:※\s*\d*|\(注\s*\d*\)\s*\d*|注\s*\d+|\*\d*)"
 # A figure cell: sign, digits with separators, a unit or % after, note marks before; or a
 # dash/「－」 for nil (a lone △ is a template's placeholder). Not a date or a period 「2019年3月」.
 # Full-width ％ and brackets too: the extractors read tables before NFKC.
+# the units a figure may carry (「12.5％」「1,000株」「3店」)
+_FIGURE_UNIT = r"(?:%|％|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|％ポイント|ポイント|pt)"
 RE_FIGURE = re.compile(
     rf"^(?:{_NOTE_MARK}\s*[,、]?\s*)*"
-    r"(?:[△▲\-−+±＋－]?\s*[(（]?[\d,]*\d(?:\.\d+)?[)）]?\s*(?:%|％|倍|円|千円|百万円|億円|株|千株|百株|人|名|件|年|ヶ月|か月|回|社|台|店|点|㎡|m2|千㎡|ha|%ポイント|％ポイント|ポイント|pt)?"
+    rf"(?:[△▲\-−+±＋－]?\s*[(（]?[\d,]*\d(?:\.\d+)?[)）]?\s*{_FIGURE_UNIT}?"
     r"(?:\s*[(（]\s*(?:[\d,]*\d(?:\.\d+)?|[-−―ー－—‐])\s*[)）])?"  # a part of it in brackets: 「74(74)」「34.0(17.0)」「374(―)」
     r"|[-−―ー－—‐△▲]{1,2})$"
 )
@@ -198,7 +200,7 @@ def _drop_empty(cells: list[list[tuple[int, str]]], marked: list[bool]):
 
 
 # a unit alone in a cell of its own right of its figure (「0.76 | ％」, 「12 | 倍」)
-RE_BARE_UNIT = re.compile(r"^(?:%|％|倍|円|千円|百万円|株|千株|人|名|pt|ポイント)$")
+_RE_BARE_UNIT = re.compile(rf"^{_FIGURE_UNIT}$")
 
 
 def _merge_unit_columns(cells):
@@ -212,7 +214,7 @@ def _merge_unit_columns(cells):
     j = 1
     while j < len(cells[0]):
         own = [row for row in cells if row[j][1] and row[j][0] != row[j - 1][0]]
-        if own and all(RE_BARE_UNIT.match(row[j][1]) and is_figure(row[j - 1][1]) for row in own):
+        if own and all(_RE_BARE_UNIT.match(row[j][1]) and is_figure(row[j - 1][1]) for row in own):
             cells = [[*row[: j - 1], joined(row, j), *row[j + 1:]] for row in cells]
         else:
             j += 1

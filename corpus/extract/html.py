@@ -12,7 +12,7 @@ import re
 import lxml.html
 import trafilatura
 
-from kinyu.corpus.extract.html_tables import table_markdown
+from kinyu.corpus.extract.html_tables import own_rows, row_cells, table_markdown
 from kinyu.corpus.extract.limits import ExtractionError
 
 _RE_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
@@ -74,21 +74,12 @@ def _is_frame(table) -> bool:
     if next(table.iterdescendants("table"), None) is None:
         return False
     # spacer rows of empty cells (a row of 14 empty <td> above each framed table) frame nothing
-    rows = [tr for tr in _own_rows(table) if not _is_empty_row(tr)]
-    return len(rows) <= 1 or all(len(_row_cells(tr)) <= 1 for tr in rows)
+    rows = [tr for tr in own_rows(table) if not _is_empty_row(tr)]
+    return len(rows) <= 1 or all(len(row_cells(tr)) <= 1 for tr in rows)
 
 
 def _is_empty_row(tr) -> bool:
     return not "".join(tr.itertext()).strip() and next(tr.iterdescendants("table", "img"), None) is None
-
-
-def _own_rows(table) -> list:
-    """The ``<tr>`` of this table, not of the tables inside its cells."""
-    return [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
-
-
-def _row_cells(tr) -> list:
-    return [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
 
 
 def _unwrap_layout_tables(tree) -> None:
@@ -101,7 +92,7 @@ def _unwrap_layout_tables(tree) -> None:
         frame = frames[-1]
         div = frame.makeelement("div", {})
         # the frame's own cells only: iter("td") would walk into the tables inside and empty their cells
-        for cell in (c for tr in _own_rows(frame) for c in _row_cells(tr)):
+        for cell in (c for tr in own_rows(frame) for c in row_cells(tr)):
             inner = frame.makeelement("div", {})
             inner.text = cell.text
             for child in list(cell):

@@ -48,7 +48,7 @@ def _cell_text(cell) -> str:
     return _RE_SIGN_SPACE.sub(r"\1", text) if "△" in text or "▲" in text else text
 
 
-def _own_rows(table) -> list:
+def own_rows(table) -> list:
     """The ``<tr>`` of this table, not of tables nested in its cells."""
     rows = []
     for child in table:
@@ -58,6 +58,11 @@ def _own_rows(table) -> list:
         elif tag in ("thead", "tbody", "tfoot"):
             rows.extend(r for r in child if isinstance(r.tag, str) and r.tag == "tr")
     return rows
+
+
+def row_cells(tr) -> list:
+    """The ``<td>``/``<th>`` of a row."""
+    return [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
 
 
 def _span(cell, name: str) -> int:
@@ -75,9 +80,9 @@ def grid(table) -> tuple[list[list[tuple[int, str]]], list[bool]]:
     marked: list[bool] = []
     pending: dict[tuple[int, int], tuple[int, str]] = {}  # (row, col) -> cell still spanning down
     number = 0
-    for r, tr in enumerate(_own_rows(table)):
+    for r, tr in enumerate(own_rows(table)):
         row: list[tuple[int, str] | None] = []
-        cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
+        cells = row_cells(tr)
         marked.append(bool(cells) and (all(c.tag == "th" for c in cells) or tr.getparent().tag == "thead"))
         col = 0
         for cell in cells:

@@ -83,7 +83,7 @@ def _distractors(qid: str, grid, cell_id: str, gold_text: str, shown: str, unit)
     pools: list[list[str]] = [[], [], [], []]
     for in_row, slots in ((0, column), (1, same_row)):
         for cid, text in slots:
-            if not text or cid == cell_id or is_figure(text) != figure or "単位" in text:
+            if not text or cid == cell_id or is_figure(text) != figure or u4.is_unit_caption(text):
                 continue
             key = normalize_answer(cell_value(text, unit))
             if key in seen:
